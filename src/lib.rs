@@ -1,0 +1,12 @@
+//! depthwatch: a terminal market monitor for crypto venues.
+//!
+//! Layers (see DESIGN.md): `venues` (sans-IO protocol adapters) feed `engine`
+//! (books and derived views) through `net` (live connections) or `replay`
+//! (captures); `ui` renders the engine's snapshot. The engine and adapters
+//! never import ratatui; panes never touch the network.
+
+pub mod book;
+pub mod capture;
+pub mod engine;
+pub mod model;
+pub mod venues;

@@ -1,0 +1,11 @@
+//! The market model shared by adapters, engine and UI.
+
+mod asset;
+pub mod event;
+mod instrument;
+mod venue;
+
+pub use asset::{Asset, AssetError};
+pub use event::*;
+pub use instrument::{Instrument, InstrumentError, InstrumentKind};
+pub use venue::{UnknownVenue, Venue};
