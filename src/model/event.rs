@@ -228,4 +228,22 @@ pub enum MarketEvent {
         incident: Incident,
         detail: Option<String>,
     },
+    /// The venue's instrument list (from REST), for symbol completion and
+    /// contract sizes.
+    Instruments {
+        venue: Venue,
+        list: Vec<InstrumentInfo>,
+    },
+}
+
+/// One listed instrument of a venue.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct InstrumentInfo {
+    pub instrument: Instrument,
+    /// The venue's own symbol (`BTCUSDT`, `BTC-USDT-SWAP`, `XBT/USD`).
+    pub native: String,
+    pub tick_size: Option<Decimal>,
+    pub lot_size: Option<Decimal>,
+    /// Base quantity per contract, for venues that size in contracts.
+    pub contract_size: Option<Decimal>,
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use crate::model::{Incident, Instrument, MarketEvent, Micros, Venue};
 
 pub mod symbols;
+pub mod testkit;
 
 /// What to subscribe to on a venue.
 #[derive(Clone, Debug, PartialEq, Eq)]
