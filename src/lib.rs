@@ -7,6 +7,10 @@
 
 pub mod book;
 pub mod capture;
+pub mod cli;
 pub mod engine;
+pub mod headless;
 pub mod model;
+pub mod net;
+pub mod replay;
 pub mod venues;

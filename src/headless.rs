@@ -1,0 +1,151 @@
+//! Headless output: the JSON lines scripts rely on (DESIGN.md, "Interfaces").
+//! Field names are an interface: add fields, never rename.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde_json::{Value, json};
+
+use crate::book::OrderBook;
+use crate::engine::snapshot::{
+    ArbOpportunity, Cbbo, ConnHealth, ConnState, LiquidationRow, TradeRow,
+};
+use crate::model::{Instrument, Level, LiquidatedSide, TakerSide, Venue};
+
+/// A decimal as the interface prints it: exact, no trailing zeros.
+pub fn dec(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+/// A decimal rounded for display fields (bps, profit): `dp` places at most.
+pub fn dec_dp(d: Decimal, dp: u32) -> String {
+    dec(d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero))
+}
+
+fn levels(levels: impl Iterator<Item = Level>) -> Value {
+    Value::Array(levels.map(|l| json!([dec(l.price), dec(l.size)])).collect())
+}
+
+/// `{"type":"book",...}` for one venue book, `depth` levels a side.
+pub fn book_line(venue: Venue, instrument: &Instrument, book: &OrderBook, depth: usize) -> Value {
+    json!({
+        "type": "book",
+        "venue": venue,
+        "instrument": instrument,
+        "state": book.state().label(),
+        "bids": levels(book.bids.iter().take(depth).copied()),
+        "asks": levels(book.asks.iter().take(depth).copied()),
+        "levels_bid": book.bids.len(),
+        "levels_ask": book.asks.len(),
+    })
+}
+
+/// `{"type":"cbbo",...}` for one instrument or quote group.
+pub fn cbbo_line(label: &str, mixed_quotes: bool, cbbo: &Cbbo) -> Value {
+    let side = |s: &Option<crate::engine::snapshot::CbboSide>| match s {
+        Some(s) => (json!(dec(s.price)), json!(dec(s.size)), json!(s.venue)),
+        None => (Value::Null, Value::Null, Value::Null),
+    };
+    let (bid, bid_size, bid_venue) = side(&cbbo.bid);
+    let (ask, ask_size, ask_venue) = side(&cbbo.ask);
+    let excluded: Vec<Value> = cbbo
+        .excluded
+        .iter()
+        .map(|(v, why)| json!({"venue": v, "reason": why}))
+        .collect();
+    json!({
+        "type": "cbbo",
+        "instrument": label,
+        "bid": bid, "bid_size": bid_size, "bid_venue": bid_venue,
+        "ask": ask, "ask_size": ask_size, "ask_venue": ask_venue,
+        "spread_bps": cbbo.spread_bps().map(|b| dec_dp(b, 2)),
+        "mixed_quotes": mixed_quotes,
+        "excluded": excluded,
+    })
+}
+
+/// `{"type":"arb",...}` for one opportunity (or venue-pair spread).
+pub fn arb_line(a: &ArbOpportunity) -> Value {
+    json!({
+        "type": "arb",
+        "instrument": a.key,
+        "buy_venue": a.buy_venue,
+        "buy_instrument": a.buy_instrument,
+        "sell_venue": a.sell_venue,
+        "sell_instrument": a.sell_instrument,
+        "buy_fee_bps": dec(a.buy_fee_bps),
+        "sell_fee_bps": dec(a.sell_fee_bps),
+        "size": dec(a.size),
+        "buy_vwap": dec_dp(a.buy_vwap, 8),
+        "sell_vwap": dec_dp(a.sell_vwap, 8),
+        "gross_bps": dec_dp(a.gross_bps, 2),
+        "net_bps": dec_dp(a.net_bps, 2),
+        "profit": dec_dp(a.profit, 2),
+    })
+}
+
+pub fn trade_line(t: &TradeRow) -> Value {
+    json!({
+        "type": "trade",
+        "venue": t.venue,
+        "instrument": t.instrument,
+        "side": match t.side { TakerSide::Buy => "buy", TakerSide::Sell => "sell" },
+        "price": dec(t.price),
+        "size": dec(t.size),
+        "notional_usd": (t.notional_usd * 100.0).round() / 100.0,
+        "time_us": t.time,
+    })
+}
+
+pub fn liquidation_line(l: &LiquidationRow) -> Value {
+    json!({
+        "type": "liquidation",
+        "venue": l.venue,
+        "instrument": l.instrument,
+        "side": match l.side { LiquidatedSide::Long => "long", LiquidatedSide::Short => "short" },
+        "price": dec(l.price),
+        "size": dec(l.size),
+        "notional_usd": (l.notional_usd * 100.0).round() / 100.0,
+        "time_us": l.time,
+    })
+}
+
+pub fn health_line(h: &ConnHealth) -> Value {
+    let (state, reason) = match &h.state {
+        ConnState::Connecting => ("connecting", None),
+        ConnState::Connected => ("connected", None),
+        ConnState::Backoff { reason, .. } => ("backoff", Some(reason.clone())),
+        ConnState::Disconnected { reason } => ("disconnected", Some(reason.clone())),
+        ConnState::Replay => ("replay", None),
+    };
+    json!({
+        "type": "health",
+        "venue": h.venue,
+        "conn": h.conn,
+        "state": state,
+        "reason": reason,
+        "msgs_per_s": (h.msgs_per_s * 10.0).round() / 10.0,
+        "latency_p50_ms": h.latency_p50_ms,
+        "latency_p99_ms": h.latency_p99_ms,
+        "clock_skew": h.clock_skew,
+        "messages": h.messages,
+        "reconnects": h.reconnects,
+        "gaps": h.gaps,
+        "resyncs": h.resyncs,
+        "checksum_ok": h.checksum_ok,
+        "checksum_failed": h.checksum_failed,
+        "parse_errors": h.parse_errors,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn decimals_print_without_trailing_zeros() {
+        assert_eq!(dec(dec!(0.35210)), "0.3521");
+        assert_eq!(dec(dec!(672.000)), "672");
+        assert_eq!(dec_dp(dec!(18.8449), 2), "18.84");
+        assert_eq!(dec_dp(dec!(2.875), 2), "2.88");
+    }
+}

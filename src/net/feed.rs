@@ -1,0 +1,273 @@
+//! A venue's live feed: owns the adapter, runs its connections, carries out
+//! its actions (sends, REST fetches, reconnects) and forwards normalized
+//! events to the engine. Optionally records everything as a capture.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use super::backoff::Backoff;
+use super::error::NetError;
+use super::http::HttpClient;
+use super::ws::{ConnCommand, ConnOptions, ConnReport, run_connection};
+use crate::capture::CaptureWriter;
+use crate::engine::EngineInput;
+use crate::engine::snapshot::ConnState;
+use crate::model::{Micros, Venue, now_micros};
+use crate::venues::{Action, Adapter, Output};
+
+/// Where a venue's traffic is recorded, in capture format 2.
+pub struct Recording {
+    pub writer: CaptureWriter,
+    /// Exchange name used for connection names (`BYBIT.ws.1`).
+    pub exchange: String,
+}
+
+enum Inbound {
+    Conn(usize, ConnReport),
+    Http {
+        url: String,
+        result: Result<String, NetError>,
+        at: Micros,
+    },
+}
+
+/// The health row name for a venue's REST traffic.
+pub const REST_CONN: &str = "rest";
+
+/// Run one venue until `engine` closes. Never returns early on feed errors:
+/// connections retry on their own.
+pub async fn run_venue(
+    mut adapter: Box<dyn Adapter>,
+    engine: mpsc::Sender<EngineInput>,
+    http: HttpClient,
+    mut recording: Option<Recording>,
+) {
+    let venue = adapter.venue();
+    let specs = adapter.connections();
+    let (in_tx, mut in_rx) = mpsc::channel::<Inbound>(4096);
+    let mut tasks = JoinSet::new();
+    let mut commands: Vec<mpsc::Sender<ConnCommand>> = Vec::new();
+    let mut url_index: HashMap<String, usize> = HashMap::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let (cmd_tx, cmd_rx) = mpsc::channel(256);
+        let (rep_tx, mut rep_rx) = mpsc::channel(1024);
+        commands.push(cmd_tx);
+        url_index.insert(spec.url.clone(), i);
+        tasks.spawn(run_connection(
+            spec.clone(),
+            ConnOptions::default(),
+            rep_tx,
+            cmd_rx,
+        ));
+        let fwd = in_tx.clone();
+        tasks.spawn(async move {
+            while let Some(r) = rep_rx.recv().await {
+                if fwd.send(Inbound::Conn(i, r)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let names: Vec<String> = (0..specs.len())
+        .map(|i| match &recording {
+            Some(r) => format!("{}.ws.{}", r.exchange, i + 1),
+            None => specs[i].url.clone(),
+        })
+        .collect();
+
+    let mut ctx = FeedCtx {
+        venue,
+        engine,
+        http,
+        in_tx,
+        url_index,
+        commands,
+        rest_backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(120)),
+        tasks: JoinSet::new(),
+    };
+    let mut out = Output::default();
+    adapter.start(now_micros(), &mut out);
+    if !ctx.dispatch(&mut out, REST_CONN, now_micros(), 0).await {
+        return;
+    }
+
+    while let Some(inbound) = in_rx.recv().await {
+        let now = now_micros();
+        let alive = match inbound {
+            Inbound::Conn(i, report) => {
+                let url = specs[i].url.as_str();
+                match report {
+                    ConnReport::State(state) => ctx.conn_state(url, state, now).await,
+                    ConnReport::Opened => {
+                        if let Some(r) = recording.as_mut() {
+                            record(r.writer.connect(&names[i], now, url));
+                        }
+                        adapter.on_open(url, now, &mut out);
+                        ctx.dispatch(&mut out, url, now, 0).await
+                    }
+                    ConnReport::Text { text, received } => {
+                        if let Some(r) = recording.as_mut() {
+                            record(r.writer.recv_text(&names[i], received, &text));
+                        }
+                        adapter.on_text(url, &text, received, &mut out);
+                        ctx.dispatch(&mut out, url, received, text.len()).await
+                    }
+                    ConnReport::Binary { data, received } => {
+                        if let Some(r) = recording.as_mut() {
+                            record(r.writer.recv_binary(&names[i], received, &data));
+                        }
+                        adapter.on_binary(url, &data, received, &mut out);
+                        ctx.dispatch(&mut out, url, received, data.len()).await
+                    }
+                    ConnReport::Sent { text, at } => {
+                        if let Some(r) = recording.as_mut() {
+                            record(r.writer.send(&names[i], at, url, &text));
+                        }
+                        true
+                    }
+                    ConnReport::Closed { reason } => {
+                        tracing::warn!(%venue, url, "connection closed: {reason}");
+                        adapter.on_close(url, now, &mut out);
+                        let ok = ctx.dispatch(&mut out, url, now, 0).await;
+                        ok && ctx
+                            .conn_state(url, ConnState::Disconnected { reason }, now)
+                            .await
+                    }
+                }
+            }
+            Inbound::Http { url, result, at } => match result {
+                Ok(body) => {
+                    ctx.rest_backoff.reset();
+                    if let Some(r) = recording.as_mut() {
+                        let name = format!("{}.http.1", r.exchange);
+                        record(r.writer.http(&name, at, &url, &body));
+                    }
+                    adapter.on_http(&url, &body, at, &mut out);
+                    let ok = ctx.dispatch(&mut out, REST_CONN, at, body.len()).await;
+                    ok && ctx.conn_state(REST_CONN, ConnState::Connected, at).await
+                }
+                Err(e) => {
+                    let mut delay = ctx.rest_backoff.next_delay();
+                    if let Some(min) = e.retry_after() {
+                        delay = delay.max(min);
+                    }
+                    tracing::warn!(%venue, url, "REST request failed: {e}; retrying in {} s", delay.as_secs());
+                    adapter.on_http_error(&url, &e.to_string(), at, &mut out);
+                    let ok = ctx.dispatch(&mut out, REST_CONN, at, 0).await;
+                    let state = ConnState::Backoff {
+                        retry_in_ms: delay.as_millis() as u64,
+                        reason: e.to_string(),
+                    };
+                    ctx.fetch_later(url, delay);
+                    ok && ctx.conn_state(REST_CONN, state, at).await
+                }
+            },
+        };
+        if !alive {
+            break;
+        }
+    }
+    if let Some(r) = recording {
+        record(r.writer.finish());
+    }
+    tasks.abort_all();
+}
+
+fn record(result: std::io::Result<()>) {
+    if let Err(e) = result {
+        tracing::error!("recording failed: {e}");
+    }
+}
+
+struct FeedCtx {
+    venue: Venue,
+    engine: mpsc::Sender<EngineInput>,
+    http: HttpClient,
+    in_tx: mpsc::Sender<Inbound>,
+    url_index: HashMap<String, usize>,
+    commands: Vec<mpsc::Sender<ConnCommand>>,
+    rest_backoff: Backoff,
+    tasks: JoinSet<()>,
+}
+
+impl FeedCtx {
+    async fn conn_state(&mut self, conn: &str, state: ConnState, at: Micros) -> bool {
+        self.engine
+            .send(EngineInput::Conn {
+                venue: self.venue,
+                conn: conn.to_string(),
+                state,
+                at,
+            })
+            .await
+            .is_ok()
+    }
+
+    /// Forward events and carry out actions. `false` when the engine is gone.
+    async fn dispatch(
+        &mut self,
+        out: &mut Output,
+        conn: &str,
+        received: Micros,
+        bytes: usize,
+    ) -> bool {
+        if bytes > 0 || !out.events.is_empty() {
+            let input = EngineInput::Feed {
+                venue: self.venue,
+                conn: conn.to_string(),
+                received,
+                bytes,
+                events: std::mem::take(&mut out.events),
+            };
+            if self.engine.send(input).await.is_err() {
+                return false;
+            }
+        }
+        for action in out.actions.drain(..) {
+            match action {
+                Action::Send { url, text } => match self.url_index.get(&url) {
+                    Some(&i) => {
+                        let _ = self.commands[i].send(ConnCommand::Send(text)).await;
+                    }
+                    None => {
+                        tracing::error!(venue = %self.venue, url, "send to a connection that does not exist")
+                    }
+                },
+                Action::Reconnect { url, reason } => match self.url_index.get(&url) {
+                    Some(&i) => {
+                        tracing::info!(venue = %self.venue, url, "reconnecting: {reason}");
+                        let _ = self.commands[i].send(ConnCommand::Reconnect(reason)).await;
+                    }
+                    None => {
+                        tracing::error!(venue = %self.venue, url, "reconnect of a connection that does not exist")
+                    }
+                },
+                Action::HttpGet { url } => self.fetch_later(url, Duration::ZERO),
+            }
+        }
+        true
+    }
+
+    fn fetch_later(&mut self, url: String, delay: Duration) {
+        let http = self.http.clone();
+        let tx = self.in_tx.clone();
+        // Reap finished fetches so the set does not grow.
+        while self.tasks.try_join_next().is_some() {}
+        self.tasks.spawn(async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            let result = http.get(&url).await;
+            let _ = tx
+                .send(Inbound::Http {
+                    url,
+                    result,
+                    at: now_micros(),
+                })
+                .await;
+        });
+    }
+}

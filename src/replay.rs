@@ -1,0 +1,242 @@
+//! Replay: plays capture files through the same adapters as live feeds and
+//! turns them into engine inputs in time order (several files merged, each
+//! optionally shifted to a common start).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+
+use crate::capture::{CaptureReader, Frame, Record};
+use crate::engine::EngineInput;
+use crate::engine::snapshot::ConnState;
+use crate::model::{Instrument, Micros, Venue};
+use crate::venues::{self, Adapter, AdapterConfig, Output};
+
+/// How fast to replay.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Speed {
+    /// As fast as possible.
+    Max,
+    /// Real time multiplied by this factor.
+    Factor(f64),
+}
+
+impl std::str::FromStr for Speed {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("max") {
+            return Ok(Speed::Max);
+        }
+        match s.trim_end_matches('x').parse::<f64>() {
+            Ok(f) if f > 0.0 && f.is_finite() => Ok(Speed::Factor(f)),
+            _ => Err(format!(
+                "`{s}` is not a speed: use a positive number (1, 10, 0.5) or `max`"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Speed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Speed::Max => f.write_str("max"),
+            Speed::Factor(x) => write!(f, "{x}x"),
+        }
+    }
+}
+
+struct Source {
+    reader: CaptureReader,
+    adapter: Box<dyn Adapter>,
+    venue: Venue,
+    /// Added to every timestamp of this file.
+    offset: Micros,
+    next: Option<Record>,
+    conns_seen: std::collections::HashSet<String>,
+}
+
+/// Counters the headless summary reports that only the replay knows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplayCounts {
+    /// WebSocket frames replayed (`recv` records).
+    pub frames: u64,
+    /// REST bodies replayed (`http` records).
+    pub http_bodies: u64,
+}
+
+pub struct Replayer {
+    sources: Vec<Source>,
+    out: Output,
+    pub counts: ReplayCounts,
+    start: Micros,
+    end_hint: Option<Micros>,
+}
+
+impl Replayer {
+    /// Open every file; with `align_start`, each file is shifted so its first
+    /// record lands on the earliest file's start.
+    pub fn open(files: &[PathBuf], align_start: bool) -> anyhow::Result<Self> {
+        if files.is_empty() {
+            bail!("no capture files given");
+        }
+        let mut sources = Vec::new();
+        for path in files {
+            let mut reader = CaptureReader::open(path)?;
+            let exchange = reader.header().exchange.clone();
+            let Some(venue) = venues::registry::venue_for_capture(&exchange) else {
+                bail!(
+                    "{}: exchange `{exchange}` is not supported (supported: {})",
+                    path.display(),
+                    venues::registry::capture_names().join(", ")
+                );
+            };
+            let instruments = header_instruments(reader.header());
+            let cfg = AdapterConfig {
+                instruments,
+                ..AdapterConfig::default()
+            };
+            let adapter = venues::registry::build(venue, cfg)
+                .with_context(|| format!("{}: no adapter for {venue}", path.display()))?;
+            let next = reader.next_record()?;
+            sources.push(Source {
+                reader,
+                adapter,
+                venue,
+                offset: 0,
+                next,
+                conns_seen: Default::default(),
+            });
+        }
+        let firsts: Vec<Micros> = sources
+            .iter()
+            .filter_map(|s| s.next.as_ref().map(Record::ts))
+            .collect();
+        let start = firsts.iter().copied().min().unwrap_or(0);
+        if align_start {
+            for s in &mut sources {
+                if let Some(r) = &s.next {
+                    s.offset = start - r.ts();
+                }
+            }
+        }
+        Ok(Replayer {
+            sources,
+            out: Output::default(),
+            counts: ReplayCounts::default(),
+            start,
+            end_hint: None,
+        })
+    }
+
+    /// Capture time of the first record (after alignment).
+    pub fn start(&self) -> Micros {
+        self.start
+    }
+
+    pub fn end_hint(&self) -> Option<Micros> {
+        self.end_hint
+    }
+
+    /// Timestamp of the next record, if any.
+    pub fn peek_ts(&self) -> Option<Micros> {
+        self.sources
+            .iter()
+            .filter_map(|s| s.next.as_ref().map(|r| r.ts() + s.offset))
+            .min()
+    }
+
+    /// Process the next record (earliest across files) and return its time
+    /// and the engine inputs it produced.
+    pub fn next_inputs(&mut self) -> anyhow::Result<Option<(Micros, Vec<EngineInput>)>> {
+        let Some(idx) = self
+            .sources
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.next.as_ref().map(|r| (r.ts() + s.offset, i)))
+            .min()
+            .map(|(_, i)| i)
+        else {
+            return Ok(None);
+        };
+        let src = &mut self.sources[idx];
+        let Some(record) = src.next.take() else {
+            return Ok(None);
+        };
+        src.next = src.reader.next_record()?;
+        let ts = record.ts() + src.offset;
+        let venue = src.venue;
+        let mut inputs = Vec::new();
+        let out = &mut self.out;
+        out.clear();
+        match record {
+            Record::Connect { conn, addr, .. } => {
+                if !src.conns_seen.insert(conn.clone()) {
+                    // A second connect on the same name: a reconnect.
+                    inputs.push(EngineInput::Conn {
+                        venue,
+                        conn: conn.clone(),
+                        state: ConnState::Connected,
+                        at: ts,
+                    });
+                }
+                inputs.push(EngineInput::Conn {
+                    venue,
+                    conn,
+                    state: ConnState::Replay,
+                    at: ts,
+                });
+                src.adapter.on_open(&addr, ts, out);
+            }
+            Record::Send { .. } => {}
+            Record::Http {
+                url, body, conn, ..
+            } => {
+                self.counts.http_bodies += 1;
+                src.adapter.on_http(&url, &body, ts, out);
+                if !out.events.is_empty() {
+                    inputs.push(EngineInput::Feed {
+                        venue,
+                        conn,
+                        received: ts,
+                        bytes: 0,
+                        events: std::mem::take(&mut out.events),
+                    });
+                }
+            }
+            Record::Recv {
+                conn, addr, frame, ..
+            } => {
+                self.counts.frames += 1;
+                let bytes = frame.len();
+                match frame {
+                    Frame::Text(t) => src.adapter.on_text(&addr, &t, ts, out),
+                    Frame::Binary(b) => src.adapter.on_binary(&addr, &b, ts, out),
+                }
+                inputs.push(EngineInput::Feed {
+                    venue,
+                    conn,
+                    received: ts,
+                    bytes,
+                    events: std::mem::take(&mut out.events),
+                });
+            }
+        }
+        // Replay cannot send, fetch or reconnect: the capture already holds
+        // what happened. Actions are dropped.
+        out.actions.clear();
+        Ok(Some((ts, inputs)))
+    }
+}
+
+/// Instruments named in a capture header's feed lists.
+fn header_instruments(h: &crate::capture::Header) -> Vec<Instrument> {
+    let mut all: Vec<Instrument> = h
+        .config
+        .values()
+        .flatten()
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    all.sort();
+    all.dedup();
+    all
+}
