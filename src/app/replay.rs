@@ -1,0 +1,81 @@
+//! `depthwatch replay`: headless (JSON lines) or in the TUI.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::cli::{OutputArgs, ReplayArgs};
+use crate::engine::{Engine, EngineConfig, EngineInput};
+use crate::headless;
+use crate::model::Micros;
+use crate::replay::{Replayer, Speed};
+
+/// Play the files with no TUI and print the final state as JSON lines.
+pub fn run_headless(args: &ReplayArgs, cfg: EngineConfig) -> Result<()> {
+    let mut replayer = Replayer::open(&args.files, args.align_start)?;
+    let mut engine = Engine::new(cfg);
+    let started = Instant::now();
+    let mut first_ts: Option<Micros> = None;
+    while let Some((ts, inputs)) = replayer.next_inputs()? {
+        if let Speed::Factor(f) = args.speed {
+            let t0 = *first_ts.get_or_insert(ts);
+            let due = std::time::Duration::from_secs_f64(((ts - t0).max(0) as f64 / 1e6) / f);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+        for input in inputs {
+            engine.handle(input);
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let end = engine.now();
+    engine.handle(EngineInput::Tick { now: end });
+    print_final(&mut engine, &args.output, replayer.counts.frames, elapsed)
+}
+
+/// The closing lines of a headless run: books, CBBO per key, arbitrage, summary.
+pub fn print_final(engine: &mut Engine, out: &OutputArgs, frames: u64, elapsed_s: f64) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    let mut books: Vec<_> = engine.books().collect();
+    books.sort_by(|a, b| (a.venue, a.instrument).cmp(&(b.venue, b.instrument)));
+    for b in &books {
+        let mut line = headless::book_line(b.venue, &b.instrument, b.book, out.depth);
+        line["state"] = json!(b.state.label());
+        writeln!(w, "{line}")?;
+    }
+    drop(books);
+    let snap = engine.snapshot();
+    for view in &snap.instruments {
+        writeln!(w, "{}", headless::cbbo_line(&view.label, view.mixed_quotes, &view.cbbo))?;
+    }
+    let arbs = if out.all_spreads {
+        engine.all_spreads()
+    } else {
+        snap.arbs.clone()
+    };
+    for a in &arbs {
+        writeln!(w, "{}", headless::arb_line(a))?;
+    }
+    let t = engine.totals();
+    let summary = json!({
+        "type": "summary",
+        "frames": frames,
+        "parse_errors": t.parse_errors,
+        "unknown_messages": t.unknown_messages,
+        "book_updates": t.book_updates,
+        "gaps": t.gaps,
+        "resyncs": t.resyncs,
+        "checksum_ok": t.checksum_ok,
+        "checksum_failed": t.checksum_failed,
+        "crossed_books": t.crossed_books,
+        "elapsed_s": (elapsed_s * 1e4).round() / 1e4,
+        "frames_per_s": if elapsed_s > 0.0 { (frames as f64 / elapsed_s).round() } else { 0.0 },
+    });
+    writeln!(w, "{summary}")?;
+    w.flush()?;
+    Ok(())
+}

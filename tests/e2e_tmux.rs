@@ -1,0 +1,150 @@
+//! End to end: the real binary in a real terminal (tmux), driven by keys.
+//!
+//! Replays the multi-venue captures with `--align-start`, switches through
+//! every pane and looks for what a user would see, then quits with `q` and
+//! checks the terminal left the alternate screen. Skipped, with a visible
+//! message, when tmux or the captures are missing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    fn start(cmd: &str, cols: u16, rows: u16) -> Tmux {
+        let socket = format!("dw-e2e-{}", std::process::id());
+        let session = "dw".to_string();
+        let t = Tmux { socket, session };
+        let status = t
+            .cmd()
+            .args(["new-session", "-d", "-s", &t.session, "-x", &cols.to_string(), "-y", &rows.to_string()])
+            .arg(cmd)
+            .status()
+            .expect("tmux runs");
+        assert!(status.success(), "tmux new-session failed");
+        // Keep the pane after the program exits, to inspect how it left.
+        t.cmd()
+            .args(["set-option", "-t", &t.session, "remain-on-exit", "on"])
+            .status()
+            .expect("tmux set-option");
+        t
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut c = self.cmd();
+        c.args(["send-keys", "-t", &self.session]).args(keys);
+        assert!(c.status().expect("send-keys").success());
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn display(&self, format: &str) -> String {
+        let out = self
+            .cmd()
+            .args(["display-message", "-p", "-t", &self.session, format])
+            .output()
+            .expect("display-message");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Wait until every needle is on screen; on timeout, fail with the screen.
+    fn wait_for(&self, needles: &[&str], timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if needles.iter().all(|n| screen.contains(n)) {
+                return screen;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out waiting for {needles:?}; screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().args(["kill-server"]).status();
+    }
+}
+
+fn captures() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
+    if !dir.is_dir() {
+        eprintln!("SKIPPED e2e_tmux: {} not found", dir.display());
+        return None;
+    }
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED e2e_tmux: tmux is not installed");
+        return None;
+    }
+    Some(dir)
+}
+
+#[test]
+fn replay_in_tui_switches_panes_and_restores_terminal() {
+    let Some(dir) = captures() else { return };
+    let bin = env!("CARGO_BIN_EXE_depthwatch");
+    let files: Vec<String> = ["BYBIT", "COINBASE", "GEMINI"]
+        .iter()
+        .map(|n| dir.join(format!("{n}.jsonl.zst")).display().to_string())
+        .collect();
+    let log_dir = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "XDG_DATA_HOME={} XDG_CONFIG_HOME={} {bin} replay --align-start --speed 4 {}",
+        log_dir.path().display(),
+        log_dir.path().display(),
+        files.join(" ")
+    );
+    let t = Tmux::start(&cmd, 160, 48);
+
+    let overview = t.wait_for(&["Overview", "BTC-USD"], Duration::from_secs(20));
+    assert!(overview.contains("REPLAY") || overview.contains("replay"), "status bar shows replay:\n{overview}");
+    // Prices arrive once the first books are built.
+    t.wait_for(&["coinbase", "gemini"], Duration::from_secs(20));
+
+    let panes: [(&str, &[&str]); 7] = [
+        ("1", &["Overview", "BTC-USD"]),
+        ("2", &["Book"]),
+        ("3", &["Arbitrage"]),
+        ("4", &["Liquidations"]),
+        ("5", &["Trades"]),
+        ("6", &["Health", "bybit", "coinbase", "gemini"]),
+        ("7", &["Logs"]),
+    ];
+    for (key, needles) in panes {
+        t.keys(&[key]);
+        t.wait_for(needles, Duration::from_secs(10));
+    }
+    // The help overlay comes from the keymap.
+    t.keys(&["?"]);
+    t.wait_for(&["quit"], Duration::from_secs(5));
+    t.keys(&["Escape"]);
+
+    t.keys(&["q"]);
+    let start = Instant::now();
+    while t.display("#{pane_dead}") != "1" {
+        assert!(start.elapsed() < Duration::from_secs(10), "q did not quit:\n{}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(t.display("#{alternate_on}"), "0", "terminal left in the alternate screen");
+    assert_eq!(t.display("#{pane_dead_status}"), "0", "exit status:\n{}", t.screen());
+}
