@@ -170,7 +170,11 @@ pub struct LiquidationRow {
     pub side: LiquidatedSide,
     pub price: Decimal,
     pub size: Decimal,
+    /// 0 when the quote currency's USD rate was unknown (see `notional_known`).
     pub notional_usd: f64,
+    /// False when no USD rate was known for the quote currency at the time.
+    pub notional_known: bool,
+    /// Local receive time (also the time windows use).
     pub time: Micros,
 }
 
