@@ -7,6 +7,7 @@
 
 pub mod book;
 pub mod capture;
+pub mod config;
 pub mod engine;
 pub mod model;
 pub mod venues;
