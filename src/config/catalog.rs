@@ -226,7 +226,10 @@ mod tests {
     fn round_trips_through_the_data_dir() {
         let dir = tempfile::tempdir().unwrap();
         let mut c = Catalog::default();
-        let list = vec![info("SOL-USDT", "SOLUSDT"), info("SOL-USDT-PERP", "SOLUSDT")];
+        let list = vec![
+            info("SOL-USDT", "SOLUSDT"),
+            info("SOL-USDT-PERP", "SOLUSDT"),
+        ];
         c.update(Venue::Binance, list.clone(), 1_700_000_000);
         c.save_venue(dir.path(), Venue::Binance).unwrap();
         std::fs::write(dir.path().join("okx.json"), "{ not json").unwrap();

@@ -51,7 +51,10 @@ pub enum EditError {
 }
 
 fn render(d: &[Diagnostic]) -> String {
-    d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
+    d.iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Reads `path` (or the example when it does not exist), applies `edit`,
@@ -212,10 +215,7 @@ fn instruments_array(doc: &mut DocumentMut) -> Result<&mut Array, EditError> {
 
 fn override_tables(doc: &mut DocumentMut) -> Result<Option<&mut ArrayOfTables>, EditError> {
     // `Item::get_mut` would insert a placeholder; `TableLike::get_mut` does not.
-    let Some(watchlist) = doc
-        .get_mut("watchlist")
-        .and_then(Item::as_table_like_mut)
-    else {
+    let Some(watchlist) = doc.get_mut("watchlist").and_then(Item::as_table_like_mut) else {
         return Ok(None);
     };
     match watchlist.get_mut("instrument") {
@@ -266,9 +266,7 @@ fn same_instrument(text: &str, instrument: &Instrument) -> bool {
 }
 
 fn position_of(array: &Array, matches: impl Fn(&str) -> bool) -> Option<usize> {
-    array
-        .iter()
-        .position(|v| v.as_str().is_some_and(&matches))
+    array.iter().position(|v| v.as_str().is_some_and(&matches))
 }
 
 fn raw(d: Option<&toml_edit::RawString>) -> String {
@@ -310,7 +308,11 @@ fn push_formatted(array: &mut Array, text: &str) {
     let mut value = Value::from(text);
     let Some(last) = array.len().checked_sub(1) else {
         let trailing = raw(Some(array.trailing()));
-        let prefix = if trailing.contains('\n') { "\n    " } else { "" };
+        let prefix = if trailing.contains('\n') {
+            "\n    "
+        } else {
+            ""
+        };
         value.decor_mut().set_prefix(prefix);
         value.decor_mut().set_suffix("");
         array.push_formatted(value);
@@ -432,7 +434,10 @@ mod tests {
             "[watchlist]\ninstruments = [\"BTC-USDT\", \"ETH-USDT\"]\n"
         );
         assert_eq!(
-            add("[watchlist]\ninstruments = [ \"BTC-USDT\",  \"ETH-USD\" ]\n", "SOL-USDT"),
+            add(
+                "[watchlist]\ninstruments = [ \"BTC-USDT\",  \"ETH-USD\" ]\n",
+                "SOL-USDT"
+            ),
             "[watchlist]\ninstruments = [ \"BTC-USDT\",  \"ETH-USD\",  \"SOL-USDT\" ]\n"
         );
         assert_eq!(
@@ -443,12 +448,14 @@ mod tests {
 
     #[test]
     fn push_keeps_multiline_style_and_comments() {
-        let text = "[watchlist]\ninstruments = [\n  \"BTC-USDT\",  # main\n  \"ETH-USDT\",  # second\n]\n";
+        let text =
+            "[watchlist]\ninstruments = [\n  \"BTC-USDT\",  # main\n  \"ETH-USDT\",  # second\n]\n";
         assert_eq!(
             add(text, "SOL-USDT"),
             "[watchlist]\ninstruments = [\n  \"BTC-USDT\",  # main\n  \"ETH-USDT\",  # second\n  \"SOL-USDT\",\n]\n"
         );
-        let no_comma = "[watchlist]\ninstruments = [\n    \"BTC-USDT\",\n    \"ETH-USDT\"  # last\n]\n";
+        let no_comma =
+            "[watchlist]\ninstruments = [\n    \"BTC-USDT\",\n    \"ETH-USDT\"  # last\n]\n";
         assert_eq!(
             add(no_comma, "SOL-USDT"),
             "[watchlist]\ninstruments = [\n    \"BTC-USDT\",\n    \"ETH-USDT\",  # last\n    \"SOL-USDT\"\n]\n"
@@ -475,13 +482,17 @@ mod tests {
             remove(text, "SOL-USDT"),
             "[watchlist]\ninstruments = [\n  # majors\n  \"BTC-USDT\",  # main\n  \"ETH-USDT\",  # second\n]\n"
         );
-        let no_comma = "[watchlist]\ninstruments = [\n    \"BTC-USDT\",\n    \"ETH-USDT\"  # last\n]\n";
+        let no_comma =
+            "[watchlist]\ninstruments = [\n    \"BTC-USDT\",\n    \"ETH-USDT\"  # last\n]\n";
         assert_eq!(
             remove(no_comma, "ETH-USDT"),
             "[watchlist]\ninstruments = [\n    \"BTC-USDT\"\n]\n"
         );
         assert_eq!(
-            remove("[watchlist]\ninstruments = [\"A-B\", \"C-D\", \"E-F\"]\n", "C-D"),
+            remove(
+                "[watchlist]\ninstruments = [\"A-B\", \"C-D\", \"E-F\"]\n",
+                "C-D"
+            ),
             "[watchlist]\ninstruments = [\"A-B\", \"E-F\"]\n"
         );
         assert_eq!(
@@ -499,11 +510,17 @@ mod tests {
         let text = "# mine\n[ui]\nfps = 10\n";
         let out = add(text, "SOL-USDT");
         let config = check(&out, Path::new("x")).unwrap();
-        assert_eq!(config.instruments().len(), listings::DEFAULT_WATCHLIST.len() + 1);
+        assert_eq!(
+            config.instruments().len(),
+            listings::DEFAULT_WATCHLIST.len() + 1
+        );
         assert!(out.starts_with("# mine\n[ui]\nfps = 10\n"), "{out}");
         let out = remove(text, "BTC-USD");
         let config = check(&out, Path::new("x")).unwrap();
-        assert_eq!(config.instruments().len(), listings::DEFAULT_WATCHLIST.len() - 1);
+        assert_eq!(
+            config.instruments().len(),
+            listings::DEFAULT_WATCHLIST.len() - 1
+        );
     }
 
     #[test]
@@ -520,7 +537,10 @@ mod tests {
         assert!(toggle_venue(&mut d, &i, Venue::Hyperliquid).is_err());
         assert!(toggle_venue(&mut d, &i, Venue::Okx).unwrap());
         let config = check(&d.to_string(), Path::new("x")).unwrap();
-        assert_eq!(config.venues_for(&i), [Venue::Binance, Venue::Bybit, Venue::Okx]);
+        assert_eq!(
+            config.venues_for(&i),
+            [Venue::Binance, Venue::Bybit, Venue::Okx]
+        );
         let other: Instrument = "DOGE-USDT".parse().unwrap();
         assert!(matches!(
             toggle_venue(&mut d, &other, Venue::Okx),

@@ -31,7 +31,10 @@ const DEFAULT_LISTINGS: &[(Venue, &[&str])] = &[
         &["BTC-USDT", "ETH-USDT", "BTC-USDT-PERP", "ETH-USDT-PERP"],
     ),
     (Venue::Coinbase, &["BTC-USD", "ETH-USD"]),
-    (Venue::Kraken, &["BTC-USD", "ETH-USD", "BTC-USDT", "ETH-USDT"]),
+    (
+        Venue::Kraken,
+        &["BTC-USD", "ETH-USD", "BTC-USDT", "ETH-USDT"],
+    ),
     (Venue::Bitstamp, &["BTC-USD", "ETH-USD"]),
     (Venue::Gemini, &["BTC-USD", "ETH-USD"]),
     (Venue::Hyperliquid, &["BTC-USD-PERP", "ETH-USD-PERP"]),

@@ -154,8 +154,18 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Makes serde's wording friendlier and names the key when the error points
 /// at a value (`fps: invalid type: string "x", expected an integer`).
 fn explain_serde_message(text: &str, span: &Range<usize>, message: &str) -> String {
+    let message = message.trim();
+    if message == "duplicate key" {
+        let key: String = text
+            .get(span.start..)
+            .unwrap_or("")
+            .chars()
+            .take_while(|c| !matches!(c, '=' | '\n' | ']'))
+            .collect();
+        return format!("duplicate key `{}`", key.trim());
+    }
     let mut message = message
-        .trim()
+        .replace("unknown field", "unknown key")
         .replace("expected i64", "expected an integer")
         .replace("expected f64", "expected a number")
         .replace("expected a sequence", "expected an array")
@@ -268,7 +278,8 @@ impl Checker<'_> {
                     self.decimal_at_least(&v, "min_net_bps", Decimal::from(-10_000));
             }
             if let Some(v) = a.min_profit {
-                config.arbitrage.min_profit = self.decimal_at_least(&v, "min_profit", Decimal::ZERO);
+                config.arbitrage.min_profit =
+                    self.decimal_at_least(&v, "min_profit", Decimal::ZERO);
             }
             if let Some(v) = a.max_notional {
                 config.arbitrage.max_notional =
@@ -425,7 +436,10 @@ impl Checker<'_> {
             if bps.is_sign_negative() && !bps.is_zero() {
                 self.error(
                     value.span(),
-                    format!("fee for {} is negative ({bps} bps); taker fees are 0 or more", key.get_ref()),
+                    format!(
+                        "fee for {} is negative ({bps} bps); taker fees are 0 or more",
+                        key.get_ref()
+                    ),
                 );
                 continue;
             }
@@ -481,7 +495,10 @@ impl Checker<'_> {
             if super::FPS_RANGE.contains(&n) {
                 config.ui.fps = n as u16;
             } else {
-                self.error(fps.span(), format!("fps must be between 1 and 120, got {n}"));
+                self.error(
+                    fps.span(),
+                    format!("fps must be between 1 and 120, got {n}"),
+                );
             }
         }
         if let Some(depth) = ui.book_depth {
@@ -509,11 +526,7 @@ impl Checker<'_> {
         }
     }
 
-    fn endpoints(
-        &mut self,
-        endpoints: &BTreeMap<Text, BTreeMap<Text, Text>>,
-        config: &mut Config,
-    ) {
+    fn endpoints(&mut self, endpoints: &BTreeMap<Text, BTreeMap<Text, Text>>, config: &mut Config) {
         for (venue_name, table) in endpoints {
             let Some(venue) = self.venue(venue_name) else {
                 continue;
@@ -578,12 +591,21 @@ impl Checker<'_> {
         x
     }
 
-    fn count(&mut self, v: &Spanned<i64>, key: &str, range: std::ops::RangeInclusive<i64>) -> usize {
+    fn count(
+        &mut self,
+        v: &Spanned<i64>,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> usize {
         let n = *v.get_ref();
         if !range.contains(&n) {
             self.error(
                 v.span(),
-                format!("{key} must be between {} and {}, got {n}", range.start(), range.end()),
+                format!(
+                    "{key} must be between {} and {}, got {n}",
+                    range.start(),
+                    range.end()
+                ),
             );
         }
         usize::try_from(n).unwrap_or(0)
@@ -591,8 +613,22 @@ impl Checker<'_> {
 }
 
 const NAMED_KEYS: [&str; 16] = [
-    "enter", "esc", "tab", "backtab", "backspace", "delete", "insert", "home", "end", "pageup",
-    "pagedown", "up", "down", "left", "right", "space",
+    "enter",
+    "esc",
+    "tab",
+    "backtab",
+    "backspace",
+    "delete",
+    "insert",
+    "home",
+    "end",
+    "pageup",
+    "pagedown",
+    "up",
+    "down",
+    "left",
+    "right",
+    "space",
 ];
 
 /// Checks a key spec (`q`, `?`, `ctrl-c`, `alt-enter`, `f5`, `shift-tab`) and

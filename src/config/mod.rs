@@ -188,7 +188,11 @@ impl Default for Config {
 impl Config {
     /// The watched instruments, in display order.
     pub fn instruments(&self) -> Vec<Instrument> {
-        self.watchlist.entries.iter().map(|e| e.instrument).collect()
+        self.watchlist
+            .entries
+            .iter()
+            .map(|e| e.instrument)
+            .collect()
     }
 
     /// The venues `instrument` is watched on: its own list if it has one,
@@ -239,7 +243,10 @@ impl Config {
     /// Like [`Config::adapter_configs`], but for instruments without their
     /// own venue list the cached catalog decides which venues list them
     /// (venues with no cached list fall back to the built-in knowledge).
-    pub fn adapter_configs_with_catalog(&self, catalog: &Catalog) -> BTreeMap<Venue, AdapterConfig> {
+    pub fn adapter_configs_with_catalog(
+        &self,
+        catalog: &Catalog,
+    ) -> BTreeMap<Venue, AdapterConfig> {
         self.adapter_configs_with(|v, i| {
             let explicit = self
                 .watchlist
@@ -288,5 +295,4 @@ impl Config {
             .flat_map(|i| self.venues_for(i))
             .collect()
     }
-
 }

@@ -81,7 +81,10 @@ impl ConfigWatcher {
             return None;
         }
         let (fp, bytes) = fingerprint(&self.path)?;
-        if self.seen.is_some_and(|s| s.hash == fp.hash && s.len == fp.len) {
+        if self
+            .seen
+            .is_some_and(|s| s.hash == fp.hash && s.len == fp.len)
+        {
             // Touched but not changed: remember the new mtime only.
             self.seen = Some(fp);
             return None;
