@@ -106,8 +106,10 @@ pub fn remove_instrument(
         return Ok(false);
     }
     let mut changed = false;
-    let has_tables = override_tables(doc)?.is_some_and(|t| !t.is_empty());
-    if has_array(doc) || !has_tables {
+    let in_implicit_defaults = listings::DEFAULT_WATCHLIST
+        .iter()
+        .any(|n| same_instrument(n, instrument));
+    if has_array(doc) || in_implicit_defaults {
         let array = instruments_array(doc)?;
         while let Some(i) = position_of(array, |s| same_instrument(s, instrument)) {
             remove_formatted(array, i);
@@ -140,10 +142,16 @@ pub fn toggle_venue(
             "available: that venue does not carry this kind of instrument",
         ));
     }
-    let table = match override_table(doc, instrument)? {
-        Some(t) => t,
-        None => new_override_table(doc, instrument)?,
-    };
+    if override_table(doc, instrument)?.is_none() {
+        // Spell out an implicit default list first, so the new table adds to
+        // it in the order it had.
+        if !has_array(doc) {
+            instruments_array(doc)?;
+        }
+        new_override_table(doc, instrument)?;
+    }
+    let table = override_table(doc, instrument)?
+        .ok_or_else(|| EditError::Shape("watchlist.instrument".into(), "[[tables]]"))?;
     match table.get_mut("venues") {
         Some(item) => {
             let array = item
@@ -191,20 +199,16 @@ fn has_array(doc: &DocumentMut) -> bool {
         .is_some()
 }
 
-/// The `instruments` array, created when missing: with the built-in default
-/// list when the file names no instruments at all (that is what it ran
-/// with), empty when `[[watchlist.instrument]]` tables define the list.
+/// The `instruments` array, created when missing with the built-in default
+/// list (what a file without the key runs with).
 fn instruments_array(doc: &mut DocumentMut) -> Result<&mut Array, EditError> {
-    let seed_defaults = !has_array(doc) && override_tables(doc)?.is_none_or(|t| t.is_empty());
     let watchlist = watchlist_table(doc)?;
     if !watchlist.contains_key("instruments") {
         let mut array = Array::new();
-        if seed_defaults {
-            for name in listings::DEFAULT_WATCHLIST {
-                push_formatted(&mut array, name);
-            }
-            multiline(&mut array);
+        for name in listings::DEFAULT_WATCHLIST {
+            push_formatted(&mut array, name);
         }
+        multiline(&mut array);
         watchlist.insert("instruments", Item::Value(Value::Array(array)));
     }
     watchlist
@@ -520,6 +524,19 @@ mod tests {
         assert_eq!(
             config.instruments().len(),
             listings::DEFAULT_WATCHLIST.len() - 1
+        );
+    }
+
+    #[test]
+    fn toggling_in_an_implicit_default_list_keeps_the_others() {
+        let mut d = doc("[ui]\nfps = 10\n");
+        let i: Instrument = "ETH-USD".parse().unwrap();
+        assert!(!toggle_venue(&mut d, &i, Venue::Gemini).unwrap());
+        let config = check(&d.to_string(), Path::new("x")).unwrap();
+        assert_eq!(config.instruments(), Config::default().instruments(), "{d}");
+        assert_eq!(
+            config.venues_for(&i),
+            [Venue::Coinbase, Venue::Kraken, Venue::Bitstamp]
         );
     }
 

@@ -171,9 +171,9 @@ fn explain_serde_message(text: &str, span: &Range<usize>, message: &str) -> Stri
         .replace("expected a sequence", "expected an array")
         .replace("expected a map", "expected a table")
         .replace("expected struct", "expected a table");
-    let key = key_before(text, span.start);
-    if let Some(key) = key
-        && !message.contains('`')
+    let names_its_key = message.starts_with("unknown key") || message.starts_with("missing field");
+    if let Some(key) = key_before(text, span.start)
+        && !names_its_key
     {
         message = format!("{key}: {message}");
     }
@@ -185,13 +185,15 @@ fn key_before(text: &str, offset: usize) -> Option<String> {
     let offset = offset.min(text.len());
     let line_start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
     let before = text.get(line_start..offset)?;
-    let (key, rest) = before.split_once('=')?;
+    let (key, _value) = before.rsplit_once('=')?;
+    // In an inline table (`keymap = { quit = 5 }`) the innermost key.
+    let key = key.rsplit(['{', ',']).next().unwrap_or(key);
     let key = key.trim().trim_matches('"');
     let plain = !key.is_empty()
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    (plain && !rest.contains('"')).then(|| key.to_string())
+    plain.then(|| key.to_string())
 }
 
 struct Checker<'a> {
@@ -336,9 +338,14 @@ impl Checker<'_> {
         if let Some(venues) = &w.venues {
             config.watchlist.venues = self.venues(venues);
         }
-        let mut entries: Vec<WatchEntry> = Vec::new();
+        // Without an `instruments` key the default list stays, like any
+        // missing key; `[[watchlist.instrument]]` tables refine or extend it.
+        let mut entries: Vec<WatchEntry> = if w.instruments.is_some() {
+            Vec::new()
+        } else {
+            std::mem::take(&mut config.watchlist.entries)
+        };
         let mut first_seen: BTreeMap<Instrument, Range<usize>> = BTreeMap::new();
-        let listed = w.instruments.is_some();
         for name in w.instruments.iter().flatten() {
             let Some(instrument) = self.instrument(name) else {
                 continue;
@@ -389,9 +396,7 @@ impl Checker<'_> {
                 None => entries.push(WatchEntry { instrument, venues }),
             }
         }
-        if listed || !w.instrument.is_empty() {
-            config.watchlist.entries = entries;
-        }
+        config.watchlist.entries = entries;
     }
 
     fn quote_groups(&mut self, groups: &[Spanned<Vec<Text>>]) -> Vec<Vec<Asset>> {

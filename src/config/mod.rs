@@ -296,3 +296,64 @@ impl Config {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::InstrumentInfo;
+
+    fn listed(names: &[&str]) -> Vec<InstrumentInfo> {
+        names
+            .iter()
+            .map(|n| InstrumentInfo {
+                instrument: n.parse().unwrap(),
+                native: n.replace('-', ""),
+                tick_size: None,
+                lot_size: None,
+                contract_size: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_catalog_decides_where_unlisted_instruments_go() {
+        let mut config = Config::default();
+        let sol: Instrument = "SOL-USD".parse().unwrap();
+        config.watchlist.entries = vec![WatchEntry {
+            instrument: sol,
+            venues: None,
+        }];
+        // Without a catalog: every spot venue.
+        let guess: Vec<Venue> = config.adapter_configs().into_keys().collect();
+        assert_eq!(guess.len(), 7);
+        let mut catalog = Catalog::default();
+        catalog.update(Venue::Coinbase, listed(&["SOL-USD", "BTC-USD"]), 0);
+        catalog.update(Venue::Binance, listed(&["SOL-USDT"]), 0);
+        let known: Vec<Venue> = config
+            .adapter_configs_with_catalog(&catalog)
+            .into_keys()
+            .collect();
+        // Binance's list lacks it; uncached spot venues keep the guess.
+        assert!(known.contains(&Venue::Coinbase));
+        assert!(!known.contains(&Venue::Binance));
+        assert!(known.contains(&Venue::Kraken));
+        // An explicit list wins over the catalog.
+        config.watchlist.entries[0].venues = Some(vec![Venue::Binance]);
+        let explicit: Vec<Venue> = config
+            .adapter_configs_with_catalog(&catalog)
+            .into_keys()
+            .collect();
+        assert_eq!(explicit, [Venue::Binance]);
+    }
+
+    #[test]
+    fn engine_config_carries_every_setting() {
+        let mut config = Config::default();
+        config.feeds.stale_after_s = 1.5;
+        config.ui.book_depth = 20;
+        let e = config.engine_config();
+        assert_eq!(e.stale_after, 1_500_000);
+        assert_eq!(e.snapshot_depth, 20);
+        assert_eq!(e.watchlist, config.instruments());
+    }
+}
