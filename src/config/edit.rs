@@ -48,6 +48,8 @@ pub enum EditError {
     Shape(String, &'static str),
     #[error("{0} is not in the watchlist")]
     NotWatched(Instrument),
+    #[error("depthwatch does not watch {1} on {0}")]
+    Unsupported(Venue, Instrument),
 }
 
 fn render(d: &[Diagnostic]) -> String {
@@ -137,10 +139,7 @@ pub fn toggle_venue(
     let current = config.venues_for(instrument);
     let turn_on = !current.contains(&venue);
     if turn_on && !listings::supports(venue, instrument) {
-        return Err(EditError::Shape(
-            format!("{venue} for {instrument}"),
-            "available: that venue does not carry this kind of instrument",
-        ));
+        return Err(EditError::Unsupported(venue, *instrument));
     }
     if override_table(doc, instrument)?.is_none() {
         // Spell out an implicit default list first, so the new table adds to
@@ -551,7 +550,10 @@ mod tests {
             out,
             "[watchlist]\ninstruments = [\"BTC-USDT-PERP\"]\n\n[[watchlist.instrument]]\nname = \"BTC-USDT-PERP\"\nvenues = [\"binance\", \"bybit\"]\n\n[ui]\nfps = 30\n"
         );
-        assert!(toggle_venue(&mut d, &i, Venue::Hyperliquid).is_err());
+        assert!(matches!(
+            toggle_venue(&mut d, &i, Venue::Hyperliquid),
+            Err(EditError::Unsupported(..))
+        ));
         assert!(toggle_venue(&mut d, &i, Venue::Okx).unwrap());
         let config = check(&d.to_string(), Path::new("x")).unwrap();
         assert_eq!(
