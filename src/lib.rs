@@ -8,6 +8,7 @@
 pub mod book;
 pub mod capture;
 pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod headless;
 pub mod model;

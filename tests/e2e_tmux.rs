@@ -21,7 +21,16 @@ impl Tmux {
         let t = Tmux { socket, session };
         let status = t
             .cmd()
-            .args(["new-session", "-d", "-s", &t.session, "-x", &cols.to_string(), "-y", &rows.to_string()])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &t.session,
+                "-x",
+                &cols.to_string(),
+                "-y",
+                &rows.to_string(),
+            ])
             .arg(cmd)
             .status()
             .expect("tmux runs");
@@ -117,7 +126,10 @@ fn replay_in_tui_switches_panes_and_restores_terminal() {
     let t = Tmux::start(&cmd, 160, 48);
 
     let overview = t.wait_for(&["Overview", "BTC-USD"], Duration::from_secs(20));
-    assert!(overview.contains("REPLAY") || overview.contains("replay"), "status bar shows replay:\n{overview}");
+    assert!(
+        overview.contains("REPLAY") || overview.contains("replay"),
+        "status bar shows replay:\n{overview}"
+    );
     // Prices arrive once the first books are built.
     t.wait_for(&["coinbase", "gemini"], Duration::from_secs(20));
 
@@ -142,9 +154,22 @@ fn replay_in_tui_switches_panes_and_restores_terminal() {
     t.keys(&["q"]);
     let start = Instant::now();
     while t.display("#{pane_dead}") != "1" {
-        assert!(start.elapsed() < Duration::from_secs(10), "q did not quit:\n{}", t.screen());
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "q did not quit:\n{}",
+            t.screen()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(t.display("#{alternate_on}"), "0", "terminal left in the alternate screen");
-    assert_eq!(t.display("#{pane_dead_status}"), "0", "exit status:\n{}", t.screen());
+    assert_eq!(
+        t.display("#{alternate_on}"),
+        "0",
+        "terminal left in the alternate screen"
+    );
+    assert_eq!(
+        t.display("#{pane_dead_status}"),
+        "0",
+        "exit status:\n{}",
+        t.screen()
+    );
 }

@@ -1,0 +1,509 @@
+//! Config files end to end: fixtures, the example, defaults, watchlist edits
+//! that keep the rest of the file byte for byte, reload and atomic saves.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use depthwatch::config::atomic::{self, save_atomic_with};
+use depthwatch::config::edit::{self, EXAMPLE, add_instrument, remove_instrument, toggle_venue};
+use depthwatch::config::load::check_config_report;
+use depthwatch::config::{Config, ConfigWatcher, check, listings, load, save_atomic};
+use depthwatch::model::{Instrument, Venue};
+use rust_decimal::Decimal;
+use toml_edit::DocumentMut;
+
+fn fixtures(kind: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/config")
+        .join(kind);
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no fixtures in {}", dir.display());
+    files
+}
+
+fn inst(s: &str) -> Instrument {
+    s.parse().unwrap()
+}
+
+fn fixture(name: &str) -> Config {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/config/valid")
+        .join(name);
+    load(&path).unwrap()
+}
+
+#[test]
+fn every_valid_fixture_loads() {
+    for path in fixtures("valid") {
+        if let Err(e) = load(&path) {
+            panic!("{} should load:\n{e}", path.display());
+        }
+    }
+}
+
+#[test]
+fn every_invalid_fixture_fails_where_its_first_line_says() {
+    for path in fixtures("invalid") {
+        let text = fs::read_to_string(&path).unwrap();
+        let first = text.lines().next().unwrap_or("");
+        let expect = first.strip_prefix("# expect: ").unwrap_or_else(|| {
+            panic!(
+                "{}: first line must be `# expect: L:C: text`",
+                path.display()
+            )
+        });
+        let mut parts = expect.splitn(3, ':');
+        let line: usize = parts.next().unwrap().trim().parse().unwrap();
+        let column: usize = parts.next().unwrap().trim().parse().unwrap();
+        let fragment = parts.next().unwrap().trim();
+        let name = path.file_name().unwrap();
+        let diagnostics = match check(&text, Path::new(name)) {
+            Ok(_) => panic!("{} should fail", path.display()),
+            Err(d) => d,
+        };
+        let hit = diagnostics
+            .iter()
+            .find(|d| d.line == line && d.column == column && d.message.contains(fragment));
+        let rendered: Vec<String> = diagnostics.iter().map(|d| d.to_string()).collect();
+        let d = hit.unwrap_or_else(|| {
+            panic!(
+                "{}: expected {line}:{column}: {fragment}\ngot:\n{}",
+                path.display(),
+                rendered.join("\n")
+            )
+        });
+        let prefix = format!("{}:{line}:{column}: ", name.to_string_lossy());
+        assert!(d.to_string().starts_with(&prefix), "{d}");
+    }
+}
+
+#[test]
+fn the_example_is_exactly_the_built_in_defaults() {
+    let config = check(EXAMPLE, Path::new("config.example.toml")).unwrap();
+    assert_eq!(config, Config::default());
+}
+
+#[test]
+fn the_example_documents_every_endpoint_key_with_its_default() {
+    let mut documented: Vec<(String, String, String)> = Vec::new();
+    let mut venue = None;
+    for line in EXAMPLE.lines() {
+        let Some(body) = line.strip_prefix("# ") else {
+            continue;
+        };
+        if let Some(v) = body
+            .strip_prefix("[endpoints.")
+            .and_then(|r| r.strip_suffix(']'))
+        {
+            venue = Some(v.to_string());
+        } else if let (Some(v), Some((key, url))) = (&venue, body.split_once(" = ")) {
+            documented.push((
+                v.clone(),
+                key.to_string(),
+                url.trim_matches('"').to_string(),
+            ));
+        }
+    }
+    let mut expected = Vec::new();
+    for v in Venue::ALL {
+        for (key, url) in listings::endpoint_keys(v) {
+            expected.push((v.as_str().to_string(), key.to_string(), url.to_string()));
+        }
+    }
+    assert_eq!(documented, expected);
+}
+
+#[test]
+fn no_file_defaults_watch_btc_and_eth_against_usdt_and_usd_spot_and_perp() {
+    let config = Config::default();
+    let watched = config.instruments();
+    for base in ["BTC", "ETH"] {
+        for quote in ["USDT", "USD"] {
+            assert!(watched.contains(&inst(&format!("{base}-{quote}"))));
+            assert!(watched.contains(&inst(&format!("{base}-{quote}-PERP"))));
+        }
+    }
+    let adapters = config.adapter_configs();
+    let on = |v: Venue| -> Vec<String> {
+        adapters[&v]
+            .instruments
+            .iter()
+            .map(|i| i.to_string())
+            .collect()
+    };
+    assert_eq!(on(Venue::Coinbase), ["BTC-USD", "ETH-USD"]);
+    assert_eq!(
+        on(Venue::Binance),
+        ["BTC-USDT", "ETH-USDT", "BTC-USDT-PERP", "ETH-USDT-PERP"]
+    );
+    assert_eq!(on(Venue::Hyperliquid), ["BTC-USD-PERP", "ETH-USD-PERP"]);
+    assert_eq!(
+        on(Venue::Kraken),
+        ["BTC-USDT", "BTC-USD", "ETH-USDT", "ETH-USD"]
+    );
+    assert_eq!(adapters.len(), Venue::ALL.len());
+    assert!(config.quote_groups.is_empty());
+    assert_eq!(
+        config.engine_config(),
+        depthwatch::engine::config::EngineConfig {
+            watchlist: watched,
+            ..Default::default()
+        }
+    );
+}
+
+#[test]
+fn full_fixture_reaches_engine_and_adapters() {
+    let config = fixture("full.toml");
+    let engine = config.engine_config();
+    assert_eq!(engine.taker_fee_bps[&Venue::Binance], Decimal::new(75, 1));
+    assert_eq!(engine.taker_fee_bps[&Venue::Bybit], Decimal::new(55, 1));
+    assert_eq!(engine.taker_fee_bps[&Venue::Okx], Decimal::from(10));
+    assert_eq!(engine.default_taker_fee_bps, Decimal::from(12));
+    assert_eq!(engine.arb_min_net_bps, Decimal::from(-5));
+    assert_eq!(engine.arb_min_profit, Decimal::new(125, 2));
+    assert_eq!(engine.arb_max_notional, Decimal::from(50_000));
+    assert_eq!(engine.arb_history, 50);
+    assert_eq!(engine.liq_min_notional_usd, 10_000.0);
+    assert_eq!(engine.liq_tape_len, 100);
+    assert_eq!(engine.large_trade_usd, 250_000.5);
+    assert_eq!(engine.trade_tape_len, 1000);
+    assert_eq!(engine.stale_after, 2_500_000);
+    assert_eq!(engine.snapshot_depth, 25);
+    assert_eq!(engine.quote_groups.len(), 1);
+    assert_eq!(config.ui.fps, 120);
+    assert_eq!(config.ui.keymap["quit"], "ctrl-q");
+    assert_eq!(config.ui.theme, depthwatch::config::Theme::Light);
+
+    let adapters = config.adapter_configs();
+    assert_eq!(
+        adapters.keys().copied().collect::<Vec<_>>(),
+        [Venue::Binance, Venue::Bybit]
+    );
+    let binance = &adapters[&Venue::Binance];
+    let names: Vec<String> = binance.instruments.iter().map(|i| i.to_string()).collect();
+    assert_eq!(names, ["BTC-USDT", "ETH-USDT-PERP", "DOGE-USDT"]);
+    assert!(!binance.channels.trades && !binance.channels.liquidations);
+    assert!(binance.channels.book && binance.channels.funding);
+    assert_eq!(binance.endpoint("spot_ws", "x"), "ws://127.0.0.1:9001");
+    assert_eq!(binance.endpoint("futures_rest", "dflt"), "dflt");
+    assert!(adapters[&Venue::Bybit].endpoints.is_empty());
+}
+
+#[test]
+fn per_instrument_venues_override_the_global_set() {
+    let config = fixture("overrides.toml");
+    let names: Vec<String> = config.instruments().iter().map(|i| i.to_string()).collect();
+    assert_eq!(
+        names,
+        ["BTC-USDT", "ETH-USD", "BTC-USDT-PERP", "BTC-USD-PERP"]
+    );
+    assert_eq!(
+        config.venues_for(&inst("ETH-USD")),
+        [Venue::Coinbase, Venue::Gemini]
+    );
+    assert_eq!(
+        config.venues_for(&inst("BTC-USDT")),
+        [Venue::Binance, Venue::Okx, Venue::Kraken]
+    );
+    let adapters = config.adapter_configs();
+    let on = |v: Venue| -> Vec<String> {
+        adapters
+            .get(&v)
+            .map(|a| a.instruments.iter().map(|i| i.to_string()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(on(Venue::Bybit), ["BTC-USDT-PERP"]);
+    assert_eq!(on(Venue::Binance), ["BTC-USDT", "BTC-USDT-PERP"]);
+    assert_eq!(on(Venue::Gemini), ["ETH-USD"]);
+    assert_eq!(on(Venue::Hyperliquid), ["BTC-USD-PERP"]);
+    assert!(on(Venue::Bitstamp).is_empty());
+    assert_eq!(config.quote_groups.len(), 2);
+}
+
+#[test]
+fn check_config_reports_counts_or_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    fs::write(&good, "[watchlist]\ninstruments = [\"BTC-USD\", \"ETH-USD\"]\nvenues = [\"coinbase\", \"gemini\", \"binance\"]\n").unwrap();
+    let (code, text) = check_config_report(Some(good.clone()));
+    assert_eq!(code, 0);
+    assert_eq!(
+        text,
+        format!("OK: {}: 2 instruments, 2 venues", good.display())
+    );
+
+    let bad = dir.path().join("bad.toml");
+    fs::write(&bad, "[ui]\nfps = 500\n\n[watchlist]\nvenues = [\"ftx\"]\n").unwrap();
+    let (code, text) = check_config_report(Some(bad.clone()));
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with(&format!(
+        "{}:2:7: fps must be between 1 and 120",
+        bad.display()
+    )));
+    assert!(lines[1].starts_with(&format!("{}:5:11: unknown venue \"ftx\"", bad.display())));
+
+    let (code, _) = check_config_report(Some(dir.path().join("missing.toml")));
+    assert_eq!(code, 1);
+}
+
+/// Line diff (LCS) of two texts as `-line` / `+line` entries.
+fn diff(old: &str, new: &str) -> Vec<String> {
+    let a: Vec<&str> = old.split_inclusive('\n').collect();
+    let b: Vec<&str> = new.split_inclusive('\n').collect();
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            i += 1;
+            j += 1;
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push(format!("-{}", a[i].trim_end_matches('\n')));
+            i += 1;
+        } else {
+            out.push(format!("+{}", b[j].trim_end_matches('\n')));
+            j += 1;
+        }
+    }
+    out
+}
+
+const COMMENTED: &str = r#"# My depthwatch setup.   (trailing spaces kept)
+#
+# Majors first; alts later.
+
+quote_groups = [ ["USD", "USDT"] ]   # treat dollars alike
+
+[watchlist]  # what I look at
+instruments = [
+    # --- majors ---
+    "BTC-USDT",   # the big one
+    "ETH-USDT",
+    "BTC-USD",    # coinbase & co
+    # --- alts ---
+    "SOL-USDT",
+]
+venues = ['binance', 'okx',   'coinbase', "bybit", "gemini"]  # no kraken today
+
+# Funding-rate watch.
+[[watchlist.instrument]]
+name    = "BTC-USDT-PERP"   # aligned on purpose
+venues  = [ "binance", "bybit" ]   # okx later
+
+[fees]
+binance = 7.5    # VIP 1
+okx     = 8
+
+[ui]
+fps = 60         # smooth
+keymap = { quit = "ctrl-q" }
+
+# end of file comment
+"#;
+
+#[test]
+fn watchlist_edits_keep_every_other_byte() {
+    let mut doc: DocumentMut = COMMENTED.parse().unwrap();
+    assert!(add_instrument(&mut doc, &inst("DOGE-USDT")).unwrap());
+    assert!(!add_instrument(&mut doc, &inst("btc-usdt")).unwrap());
+    assert_eq!(diff(COMMENTED, &doc.to_string()), ["+    \"DOGE-USDT\","]);
+
+    let mut doc: DocumentMut = COMMENTED.parse().unwrap();
+    assert!(remove_instrument(&mut doc, &inst("BTC-USD")).unwrap());
+    assert!(!remove_instrument(&mut doc, &inst("XRP-USDT")).unwrap());
+    assert_eq!(
+        diff(COMMENTED, &doc.to_string()),
+        ["-    \"BTC-USD\",    # coinbase & co"]
+    );
+
+    let mut doc: DocumentMut = COMMENTED.parse().unwrap();
+    assert!(toggle_venue(&mut doc, &inst("BTC-USDT-PERP"), Venue::Okx).unwrap());
+    assert_eq!(
+        diff(COMMENTED, &doc.to_string()),
+        [
+            "-venues  = [ \"binance\", \"bybit\" ]   # okx later",
+            "+venues  = [ \"binance\", \"bybit\", \"okx\" ]   # okx later",
+        ]
+    );
+    assert!(!toggle_venue(&mut doc, &inst("BTC-USDT-PERP"), Venue::Binance).unwrap());
+    assert_eq!(
+        diff(COMMENTED, &doc.to_string()),
+        [
+            "-venues  = [ \"binance\", \"bybit\" ]   # okx later",
+            "+venues  = [ \"bybit\", \"okx\" ]   # okx later",
+        ]
+    );
+
+    // A perp watched through the override table only is removed with it.
+    let mut doc: DocumentMut = COMMENTED.parse().unwrap();
+    assert!(remove_instrument(&mut doc, &inst("BTC-USDT-PERP")).unwrap());
+    assert_eq!(
+        diff(COMMENTED, &doc.to_string()),
+        [
+            "-# Funding-rate watch.",
+            "-[[watchlist.instrument]]",
+            "-name    = \"BTC-USDT-PERP\"   # aligned on purpose",
+            "-venues  = [ \"binance\", \"bybit\" ]   # okx later",
+            "-",
+        ]
+    );
+
+    // Toggling an instrument without its own list writes one, right after
+    // the existing table, from the venues it was on.
+    let mut doc: DocumentMut = COMMENTED.parse().unwrap();
+    assert!(!toggle_venue(&mut doc, &inst("SOL-USDT"), Venue::Coinbase).unwrap());
+    let edited = doc.to_string();
+    assert_eq!(
+        diff(COMMENTED, &edited),
+        [
+            "+[[watchlist.instrument]]",
+            "+name = \"SOL-USDT\"",
+            "+venues = [\"binance\", \"okx\", \"bybit\", \"gemini\"]",
+            "+",
+        ]
+    );
+    assert!(edited.contains(
+        "# okx later\n\n[[watchlist.instrument]]\nname = \"SOL-USDT\"\nvenues = [\"binance\", \"okx\", \"bybit\", \"gemini\"]\n\n[fees]\n"
+    ));
+    let config = check(&edited, Path::new("x")).unwrap();
+    assert_eq!(
+        config.venues_for(&inst("SOL-USDT")),
+        [Venue::Binance, Venue::Okx, Venue::Bybit, Venue::Gemini]
+    );
+}
+
+#[test]
+fn the_first_edit_creates_the_file_from_the_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub").join("config.toml");
+    let (config, text, added) =
+        edit::edit_file(&path, |d| add_instrument(d, &inst("SOL-USDT"))).unwrap();
+    assert!(added);
+    assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    assert_eq!(diff(EXAMPLE, &text), ["+    \"SOL-USDT\","]);
+    assert_eq!(
+        config.instruments().len(),
+        listings::DEFAULT_WATCHLIST.len() + 1
+    );
+
+    // An invalid file is never rewritten.
+    fs::write(&path, "[ui]\nfps = 0\n").unwrap();
+    assert!(matches!(
+        edit::edit_file(&path, |d| add_instrument(d, &inst("SOL-USDT"))),
+        Err(edit::EditError::Invalid(_))
+    ));
+    assert_eq!(fs::read_to_string(&path).unwrap(), "[ui]\nfps = 0\n");
+}
+
+#[test]
+fn a_broken_reload_reports_line_and_column_and_keeps_the_running_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    fs::write(&path, "[ui]\nfps = 30\n").unwrap();
+    let mut running = load(&path).unwrap();
+    let mut watcher = ConfigWatcher::with_interval(&path, Duration::ZERO);
+    assert!(watcher.poll().is_none(), "unchanged file");
+
+    fs::write(&path, "[ui]\nfps = 30\ntheme = \"neon\"\n").unwrap();
+    match watcher.poll() {
+        Some(Err(d)) => {
+            assert_eq!((d[0].line, d[0].column), (3, 9));
+            assert!(d[0].message.contains("unknown theme \"neon\""));
+        }
+        other => panic!("expected diagnostics, got {other:?}"),
+    }
+    assert_eq!(running.ui.fps, 30, "the caller keeps what it runs");
+    assert!(watcher.poll().is_none(), "reported once");
+
+    fs::write(&path, "[ui]\nfps = 45\n").unwrap();
+    match watcher.poll() {
+        Some(Ok(c)) => running = c,
+        other => panic!("expected a config, got {other:?}"),
+    }
+    assert_eq!(running.ui.fps, 45);
+
+    // The app's own save is not reported back; a syntax error is.
+    let own = "[ui]\nfps = 50\n";
+    save_atomic(&path, own).unwrap();
+    watcher.acknowledge(own);
+    assert!(watcher.poll().is_none());
+    fs::write(&path, "[ui\nfps = 50\n").unwrap();
+    match watcher.poll() {
+        Some(Err(d)) => assert_eq!((d[0].line, d[0].column), (1, 4)),
+        other => panic!("expected diagnostics, got {other:?}"),
+    }
+    fs::remove_file(&path).unwrap();
+    assert!(watcher.poll().is_none(), "a vanished file keeps the config");
+}
+
+fn temp_files(dir: &Path, target: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| atomic::is_temp_of(target, p))
+        .collect()
+}
+
+#[test]
+fn a_save_that_fails_half_way_leaves_the_old_file_and_no_temp() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    save_atomic(&path, "old = 1\n").unwrap();
+    let err = save_atomic_with(&path, |f| {
+        use std::io::Write;
+        f.write_all(b"new = ")?;
+        Err(std::io::Error::other("disk full"))
+    });
+    assert!(err.is_err());
+    assert_eq!(fs::read_to_string(&path).unwrap(), "old = 1\n");
+    assert!(temp_files(dir.path(), &path).is_empty());
+    save_atomic(&path, "new = 2\n").unwrap();
+    assert_eq!(fs::read_to_string(&path).unwrap(), "new = 2\n");
+    assert!(temp_files(dir.path(), &path).is_empty());
+}
+
+#[test]
+fn a_crash_before_rename_leaves_the_old_file_and_the_leftover_is_swept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    save_atomic(&path, "old = 1\n").unwrap();
+    // A process killed between writing its temp file and renaming it.
+    let leftover = atomic::temp_path(&path);
+    fs::write(&leftover, "new = ").unwrap();
+    assert!(atomic::is_temp_of(&path, &leftover));
+    assert_eq!(fs::read_to_string(&path).unwrap(), "old = 1\n");
+    // A fresh temp file could belong to a save in progress: kept for now.
+    save_atomic(&path, "new = 2\n").unwrap();
+    assert_eq!(
+        temp_files(dir.path(), &path),
+        std::slice::from_ref(&leftover)
+    );
+    // Once abandoned long enough, the next save removes it.
+    let old = SystemTime::now() - atomic::STALE_TEMP_AGE - Duration::from_secs(1);
+    fs::File::options()
+        .write(true)
+        .open(&leftover)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    save_atomic(&path, "new = 3\n").unwrap();
+    assert_eq!(fs::read_to_string(&path).unwrap(), "new = 3\n");
+    assert!(temp_files(dir.path(), &path).is_empty());
+}
