@@ -1,0 +1,122 @@
+//! One book delta on one venue, then the engine's incremental CBBO and
+//! arbitrage recompute for an instrument quoted on all 8 venues.
+//!
+//! `cargo bench --bench engine -- --warm-up-time 1 --measurement-time 3`
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use depthwatch::engine::{Engine, EngineConfig, EngineInput};
+use depthwatch::model::{
+    BookUpdate, BookUpdateKind, Instrument, Level, MarketEvent, SeqInfo, Venue,
+};
+use rust_decimal::Decimal;
+
+const LEVELS: usize = 500;
+
+fn instrument() -> Instrument {
+    Instrument::spot("BTC", "USDT").unwrap_or_else(|_| unreachable!())
+}
+
+fn update(venue: Venue, kind: BookUpdateKind, bids: Vec<Level>, asks: Vec<Level>) -> EngineInput {
+    EngineInput::Feed {
+        venue,
+        conn: format!("wss://{venue}"),
+        received: 1_000_000,
+        bytes: 200,
+        events: vec![MarketEvent::Book(BookUpdate {
+            venue,
+            instrument: instrument(),
+            kind,
+            bids,
+            asks,
+            seq: SeqInfo::default(),
+            exchange_ts: None,
+            received: 1_000_000,
+        })],
+    }
+}
+
+/// 8 venues around 65 000 with a 1-tick spread each, shifted by up to 7 ticks
+/// from one another: spreads exist but fees eat them (the usual case). With
+/// `crossed`, binance's asks sit 40 ticks lower, so buying there and selling
+/// elsewhere pays and the full depth walk runs on every update.
+fn engine(crossed: bool) -> Engine {
+    let mut e = Engine::new(EngineConfig {
+        default_taker_fee_bps: Decimal::ONE,
+        ..EngineConfig::default()
+    });
+    let tick = Decimal::new(1, 1);
+    for (n, venue) in Venue::ALL.into_iter().enumerate() {
+        let mut base = Decimal::from(65_000) + tick * Decimal::from(n);
+        if crossed && venue == Venue::Binance {
+            base -= tick * Decimal::from(40);
+        }
+        let bids = (0..LEVELS)
+            .map(|k| {
+                Level::new(
+                    base - tick * Decimal::from(k),
+                    Decimal::new(5 + k as i64 % 9, 1),
+                )
+            })
+            .collect();
+        let asks = (0..LEVELS)
+            .map(|k| {
+                Level::new(
+                    base + tick * Decimal::from(k + 1),
+                    Decimal::new(5 + k as i64 % 9, 1),
+                )
+            })
+            .collect();
+        e.handle(update(venue, BookUpdateKind::Snapshot, bids, asks));
+    }
+    e
+}
+
+fn bench_delta(c: &mut Criterion, name: &str, crossed: bool, level: usize) {
+    let mut e = engine(crossed);
+    let price = Decimal::from(65_000) + Decimal::new(2, 1) - Decimal::new(level as i64, 1);
+    let mut flip = false;
+    c.bench_function(name, |b| {
+        b.iter_batched(
+            || {
+                flip = !flip;
+                let size = if flip {
+                    Decimal::new(7, 1)
+                } else {
+                    Decimal::new(13, 1)
+                };
+                update(
+                    Venue::Okx,
+                    BookUpdateKind::Delta,
+                    vec![Level::new(price, size)],
+                    vec![],
+                )
+            },
+            |input| {
+                e.handle(input);
+                black_box(e.now())
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    // The recompute is real: CBBO and spreads are there.
+    assert!(e.cbbo(&instrument()).bid.is_some());
+    assert_eq!(e.all_spreads().len(), 56);
+}
+
+fn deltas(c: &mut Criterion) {
+    bench_delta(c, "delta_top_8_venues_no_arb", false, 0);
+    bench_delta(c, "delta_deep_8_venues_no_arb", false, 100);
+    bench_delta(c, "delta_top_8_venues_with_arb_walk", true, 0);
+}
+
+fn snapshot(c: &mut Criterion) {
+    let mut e = engine(true);
+    c.bench_function("snapshot_8_venues_depth_50", |b| {
+        b.iter(|| black_box(e.snapshot()))
+    });
+}
+
+criterion_group!(benches, deltas, snapshot);
+criterion_main!(benches);
