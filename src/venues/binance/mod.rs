@@ -1,0 +1,660 @@
+//! Binance: spot and USD-M perpetuals, one venue (`binance`).
+//!
+//! Books follow Binance's documented diff-depth + REST snapshot procedure
+//! (see [`sync`]); trades come from `aggTrade`, liquidations from
+//! `!forceOrder@arr` and funding from `markPrice@1s`. Since Binance's 2026
+//! split, USD-M book streams live under `/public` and everything else under
+//! `/market`; a connection is classified spot or futures by its address.
+
+mod messages;
+mod plan;
+mod routing;
+mod sync;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::model::{
+    BookState, BookUpdate, BookUpdateKind, Funding, FundingUpdate, Incident, Instrument,
+    InstrumentInfo, LiquidatedSide, Liquidation, MarketEvent, Micros, OutOfSyncReason, SeqInfo,
+    TakerSide, Trade, Venue,
+};
+use crate::venues::{Action, Adapter, AdapterConfig, ConnSpec, Output, VenueInfo, symbols};
+
+use messages::{
+    DepthSnapshot, DepthUpdate, Envelope, EventHead, ExchangeInfo, ForceOrderEvent, MarkPriceEvent,
+    TradeEvent, decimal, ms_to_micros,
+};
+use routing::{Endpoints, EventKind, RestBody};
+use sync::{BookSync, Diff, Effect, Snapshot};
+
+pub use routing::Market;
+
+pub const INFO: VenueInfo = VenueInfo {
+    venue: Venue::Binance,
+    name: "Binance",
+    markets: "spot, USD-M perpetuals",
+    book: "diff depth 100ms + REST snapshot (U/u, pu)",
+    trades: "aggTrade (taker side from buyer-is-maker)",
+    liquidations: "USD-M !forceOrder@arr (sampled: latest per symbol per second)",
+    funding: "USD-M markPrice@1s (funding rate, next funding, mark, index)",
+    integrity: "update-id sequence (spot U == prev u + 1, USD-M pu == prev u)",
+    capture_names: &["BINANCE", "BINANCE_FUTURES"],
+};
+
+/// Book streams must tick at least this often (100 ms diffs; quiet symbols
+/// still get occasional updates), else the connection is recycled.
+const BOOK_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Spot lists everything; USD-M here means USDT- or USDC-margined perpetuals.
+pub fn supports(instrument: &Instrument) -> bool {
+    !instrument.is_perp() || matches!(instrument.quote.as_str(), "USDT" | "USDC")
+}
+
+/// One book being kept in sync.
+struct BookEntry {
+    instrument: Instrument,
+    sync: BookSync,
+    /// The connection carrying its diffs, to mark it when that one closes.
+    conn: Option<String>,
+}
+
+pub struct Binance {
+    cfg: AdapterConfig,
+    endpoints: Endpoints,
+    /// Native symbol → instrument, per market.
+    symbols: [HashMap<String, Instrument>; 2],
+    /// Listed instruments from `exchangeInfo`, per market.
+    listed: [Vec<InstrumentInfo>; 2],
+    /// Books by native symbol, per market.
+    books: [HashMap<String, BookEntry>; 2],
+    /// Scratch space for the sync state machine's effects.
+    effects: Vec<Effect>,
+}
+
+impl Binance {
+    pub fn new(cfg: AdapterConfig) -> Self {
+        let endpoints = Endpoints::from_config(&cfg);
+        let mut symbols: [HashMap<String, Instrument>; 2] = Default::default();
+        for inst in &cfg.instruments {
+            let market = Market::of_kind(inst.kind);
+            symbols[market.index()].insert(symbols::concatenated(inst), *inst);
+        }
+        Binance {
+            cfg,
+            endpoints,
+            symbols,
+            listed: Default::default(),
+            books: Default::default(),
+            effects: Vec::new(),
+        }
+    }
+
+    /// Native symbol → instrument: exchangeInfo or the configured list, else
+    /// split by known quote suffixes (remembered).
+    fn resolve(&mut self, market: Market, native: &str) -> Option<Instrument> {
+        let map = &mut self.symbols[market.index()];
+        if let Some(i) = map.get(native) {
+            return Some(*i);
+        }
+        let inst = symbols::split_concatenated(native, market.kind())?;
+        map.insert(native.to_ascii_uppercase(), inst);
+        Some(inst)
+    }
+
+    /// The book of `native`, created on first sight.
+    fn book_entry(&mut self, market: Market, native: &str) -> Option<&mut BookEntry> {
+        if !self.books[market.index()].contains_key(native) {
+            let instrument = self.resolve(market, native)?;
+            self.books[market.index()].insert(
+                native.to_string(),
+                BookEntry {
+                    instrument,
+                    sync: BookSync::new(market.rules()),
+                    conn: None,
+                },
+            );
+        }
+        self.books[market.index()].get_mut(native)
+    }
+
+    fn parse_error(&self, out: &mut Output, url: &str, what: &str, err: impl std::fmt::Display) {
+        tracing::warn!(venue = "binance", %url, "unparsable {what}: {err}");
+        out.incident(
+            Venue::Binance,
+            None,
+            Incident::ParseError,
+            Some(format!("{what}: {err}")),
+        );
+    }
+
+    fn unknown(&self, out: &mut Output, instrument: Option<Instrument>, detail: String) {
+        tracing::debug!(venue = "binance", "unhandled: {detail}");
+        out.incident(Venue::Binance, instrument, Incident::UnknownMessage, detail);
+    }
+
+    /// Parse one payload, counting a failure as a parse error.
+    fn parse<'a, T: serde::Deserialize<'a>>(
+        &self,
+        out: &mut Output,
+        url: &str,
+        what: &str,
+        text: &'a str,
+    ) -> Option<T> {
+        match serde_json::from_str(text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.parse_error(out, url, what, e);
+                None
+            }
+        }
+    }
+
+    /// A payload that may be a single event or an array of them (`!…@arr`).
+    fn parse_many<'a, T: serde::Deserialize<'a>>(
+        &self,
+        out: &mut Output,
+        url: &str,
+        what: &str,
+        text: &'a str,
+    ) -> Vec<T> {
+        if text.trim_start().starts_with('[') {
+            self.parse::<Vec<T>>(out, url, what, text)
+                .unwrap_or_default()
+        } else {
+            self.parse::<T>(out, url, what, text).into_iter().collect()
+        }
+    }
+
+    fn on_depth(
+        &mut self,
+        market: Market,
+        url: &str,
+        payload: &str,
+        received: Micros,
+        out: &mut Output,
+    ) {
+        let Some(msg) = self.parse::<DepthUpdate>(out, url, "depthUpdate", payload) else {
+            return;
+        };
+        if market == Market::Futures && msg.prev_last_id.is_none() {
+            self.parse_error(out, url, "USD-M depthUpdate", "missing `pu`");
+            return;
+        }
+        let diff = Diff {
+            first: msg.first_id,
+            last: msg.last_id,
+            prev_last: msg.prev_last_id,
+            bids: msg.bids.0,
+            asks: msg.asks.0,
+            exchange_ts: msg.event_time.map(ms_to_micros),
+            received,
+        };
+        let symbol = msg.symbol;
+        let mut fx = std::mem::take(&mut self.effects);
+        let instrument = match self.book_entry(market, symbol) {
+            Some(entry) => {
+                if entry.conn.as_deref() != Some(url) {
+                    entry.conn = Some(url.to_string());
+                }
+                entry.sync.on_diff(diff, &mut fx);
+                entry.instrument
+            }
+            None => {
+                self.effects = fx;
+                self.unknown(
+                    out,
+                    None,
+                    format!("depthUpdate for unknown symbol {symbol}"),
+                );
+                return;
+            }
+        };
+        self.publish(market, symbol, instrument, &mut fx, out);
+        self.effects = fx;
+    }
+
+    /// Turn sync effects into events and actions.
+    fn publish(
+        &self,
+        market: Market,
+        native: &str,
+        instrument: Instrument,
+        fx: &mut Vec<Effect>,
+        out: &mut Output,
+    ) {
+        for effect in fx.drain(..) {
+            match effect {
+                Effect::Snapshot(s) => out.event(MarketEvent::Book(BookUpdate {
+                    venue: Venue::Binance,
+                    instrument,
+                    kind: BookUpdateKind::Snapshot,
+                    bids: s.bids,
+                    asks: s.asks,
+                    seq: SeqInfo {
+                        first: None,
+                        last: Some(s.last_update_id),
+                    },
+                    exchange_ts: s.exchange_ts,
+                    received: s.received,
+                })),
+                Effect::Delta(d) => out.event(MarketEvent::Book(BookUpdate {
+                    venue: Venue::Binance,
+                    instrument,
+                    kind: BookUpdateKind::Delta,
+                    bids: d.bids,
+                    asks: d.asks,
+                    seq: SeqInfo {
+                        first: Some(d.first),
+                        last: Some(d.last),
+                    },
+                    exchange_ts: d.exchange_ts,
+                    received: d.received,
+                })),
+                Effect::Gap { expected, got } => {
+                    tracing::warn!(
+                        venue = "binance",
+                        %instrument,
+                        "sequence gap (expected {expected}, got {got}): resyncing"
+                    );
+                    let reason = OutOfSyncReason::Gap { expected, got };
+                    out.incident(
+                        Venue::Binance,
+                        Some(instrument),
+                        Incident::Gap,
+                        reason.to_string(),
+                    );
+                    out.event(MarketEvent::BookState {
+                        venue: Venue::Binance,
+                        instrument,
+                        state: BookState::OutOfSync(reason),
+                    });
+                    out.incident(
+                        Venue::Binance,
+                        Some(instrument),
+                        Incident::Resync,
+                        "new depth snapshot after a gap".to_string(),
+                    );
+                }
+                Effect::RequestSnapshot { stale } => {
+                    if stale {
+                        tracing::debug!(venue = "binance", %instrument, "snapshot older than buffered diffs: fetching again");
+                        out.incident(
+                            Venue::Binance,
+                            Some(instrument),
+                            Incident::Resync,
+                            "depth snapshot older than the buffered diffs".to_string(),
+                        );
+                    }
+                    out.http_get(self.endpoints.depth_url(market, native));
+                }
+            }
+        }
+    }
+
+    fn on_trade(
+        &mut self,
+        market: Market,
+        url: &str,
+        payload: &str,
+        received: Micros,
+        out: &mut Output,
+    ) {
+        let Some(msg) = self.parse::<TradeEvent>(out, url, "trade", payload) else {
+            return;
+        };
+        let (Some(price), Some(size)) = (decimal(msg.price), decimal(msg.qty)) else {
+            return self.parse_error(out, url, "trade", "bad price or quantity");
+        };
+        let Some(instrument) = self.resolve(market, msg.symbol) else {
+            return self.unknown(
+                out,
+                None,
+                format!("trade for unknown symbol {}", msg.symbol),
+            );
+        };
+        out.event(MarketEvent::Trade(Trade {
+            venue: Venue::Binance,
+            instrument,
+            price,
+            size,
+            side: if msg.buyer_is_maker {
+                TakerSide::Sell
+            } else {
+                TakerSide::Buy
+            },
+            exchange_ts: msg.event_time.or(msg.trade_time).map(ms_to_micros),
+            received,
+        }));
+    }
+
+    fn on_force_order(&mut self, url: &str, payload: &str, received: Micros, out: &mut Output) {
+        for msg in self.parse_many::<ForceOrderEvent>(out, url, "forceOrder", payload) {
+            let o = &msg.order;
+            let side = match o.side {
+                "SELL" => LiquidatedSide::Long,
+                "BUY" => LiquidatedSide::Short,
+                other => {
+                    self.parse_error(out, url, "forceOrder", format!("side `{other}`"));
+                    continue;
+                }
+            };
+            let non_zero = |s: Option<&str>| s.and_then(decimal).filter(|d| !d.is_zero());
+            let size = non_zero(o.filled_qty).or_else(|| decimal(o.qty));
+            let price = non_zero(o.avg_price).or_else(|| decimal(o.price));
+            let (Some(size), Some(price)) = (size, price) else {
+                self.parse_error(out, url, "forceOrder", "bad price or quantity");
+                continue;
+            };
+            let Some(instrument) = self.resolve(Market::Futures, o.symbol) else {
+                self.unknown(
+                    out,
+                    None,
+                    format!("forceOrder for unknown symbol {}", o.symbol),
+                );
+                continue;
+            };
+            out.event(MarketEvent::Liquidation(Liquidation {
+                venue: Venue::Binance,
+                instrument,
+                side,
+                price,
+                size,
+                exchange_ts: o.trade_time.or(msg.event_time).map(ms_to_micros),
+                received,
+            }));
+        }
+    }
+
+    fn on_mark_price(&mut self, url: &str, payload: &str, received: Micros, out: &mut Output) {
+        for msg in self.parse_many::<MarkPriceEvent>(out, url, "markPriceUpdate", payload) {
+            let Some(instrument) = self.resolve(Market::Futures, msg.symbol) else {
+                self.unknown(
+                    out,
+                    None,
+                    format!("markPrice for unknown symbol {}", msg.symbol),
+                );
+                continue;
+            };
+            let field = |s: Option<&str>| s.filter(|s| !s.is_empty()).and_then(decimal);
+            let update = FundingUpdate {
+                funding_rate: field(msg.funding_rate),
+                next_funding: msg.next_funding.filter(|t| *t > 0).map(ms_to_micros),
+                open_interest: None,
+                mark_price: field(msg.mark_price),
+                index_price: field(msg.index_price),
+            };
+            out.event(MarketEvent::Funding(Funding {
+                venue: Venue::Binance,
+                instrument,
+                update,
+                exchange_ts: msg.event_time.map(ms_to_micros),
+                received,
+            }));
+        }
+    }
+
+    fn on_depth_snapshot(
+        &mut self,
+        market: Market,
+        native: &str,
+        url: &str,
+        body: &str,
+        received: Micros,
+        out: &mut Output,
+    ) {
+        let Some(snap) = self.parse::<DepthSnapshot>(out, url, "depth snapshot", body) else {
+            return;
+        };
+        let (Some(id), Some(bids), Some(asks)) = (snap.last_update_id, snap.bids, snap.asks) else {
+            // An error body such as {"code":-1121,"msg":"Invalid symbol."}:
+            // the runtime retries; the book says why it is not there.
+            let why = format!(
+                "depth snapshot refused: {} {}",
+                snap.code.map(|c| c.to_string()).unwrap_or_default(),
+                snap.msg.as_deref().unwrap_or("(no message)")
+            );
+            tracing::warn!(venue = "binance", %url, "{why}");
+            let instrument = self.resolve(market, native);
+            if let Some(instrument) = instrument {
+                let awaiting = self.books[market.index()]
+                    .get(native)
+                    .is_none_or(|b| !b.sync.is_synced());
+                if awaiting {
+                    out.event(MarketEvent::BookState {
+                        venue: Venue::Binance,
+                        instrument,
+                        state: BookState::OutOfSync(OutOfSyncReason::Venue(why.clone())),
+                    });
+                }
+            }
+            self.unknown(out, instrument, why);
+            return;
+        };
+        let snapshot = Snapshot {
+            last_update_id: id,
+            bids: bids.0,
+            asks: asks.0,
+            exchange_ts: snap.event_time.map(ms_to_micros),
+            received,
+        };
+        let mut fx = std::mem::take(&mut self.effects);
+        let Some(entry) = self.book_entry(market, native) else {
+            self.effects = fx;
+            self.unknown(
+                out,
+                None,
+                format!("depth snapshot for unknown symbol {native}"),
+            );
+            return;
+        };
+        entry.sync.on_snapshot(snapshot, &mut fx);
+        let instrument = entry.instrument;
+        self.publish(market, native, instrument, &mut fx, out);
+        self.effects = fx;
+    }
+
+    fn on_exchange_info(&mut self, market: Market, url: &str, body: &str, out: &mut Output) {
+        let Some(info) = self.parse::<ExchangeInfo>(out, url, "exchangeInfo", body) else {
+            return;
+        };
+        if info.symbols.is_empty() && info.code.is_some() {
+            let why = format!(
+                "exchangeInfo refused: {} {}",
+                info.code.unwrap_or_default(),
+                info.msg.as_deref().unwrap_or("(no message)")
+            );
+            tracing::warn!(venue = "binance", %url, "{why}");
+            return self.unknown(out, None, why);
+        }
+        let mut listed = Vec::new();
+        for s in &info.symbols {
+            if market == Market::Futures && s.contract_type != Some("PERPETUAL") {
+                continue;
+            }
+            let built = match market {
+                Market::Spot => Instrument::spot(s.base_asset, s.quote_asset),
+                Market::Futures => Instrument::perp(s.base_asset, s.quote_asset),
+            };
+            let Ok(instrument) = built else { continue };
+            self.symbols[market.index()].insert(s.symbol.to_string(), instrument);
+            if s.status.is_none_or(|st| st == "TRADING") {
+                listed.push(InstrumentInfo {
+                    instrument,
+                    native: s.symbol.to_string(),
+                    tick_size: s.tick_size(),
+                    lot_size: s.lot_size(),
+                    contract_size: None,
+                });
+            }
+        }
+        self.listed[market.index()] = listed;
+        // Publish both markets together: they are one venue's list.
+        let list = self.listed.iter().flatten().cloned().collect();
+        out.event(MarketEvent::Instruments {
+            venue: Venue::Binance,
+            list,
+        });
+    }
+
+    /// Dispatch one payload by kind.
+    fn on_payload(
+        &mut self,
+        kind: EventKind,
+        market: Market,
+        url: &str,
+        payload: &str,
+        received: Micros,
+        out: &mut Output,
+    ) {
+        match kind {
+            EventKind::Depth => self.on_depth(market, url, payload, received, out),
+            EventKind::Trade => self.on_trade(market, url, payload, received, out),
+            EventKind::ForceOrder => self.on_force_order(url, payload, received, out),
+            EventKind::MarkPrice => self.on_mark_price(url, payload, received, out),
+            EventKind::ServerShutdown => {
+                tracing::info!(venue = "binance", %url, "serverShutdown: reconnecting");
+                out.actions.push(Action::Reconnect {
+                    url: url.to_string(),
+                    reason: "Binance announced a server shutdown".to_string(),
+                });
+            }
+            EventKind::Unused => {
+                let detail = payload.get(..60).unwrap_or(payload);
+                self.unknown(out, None, format!("unused stream: {detail}"));
+            }
+        }
+    }
+}
+
+impl Adapter for Binance {
+    fn venue(&self) -> Venue {
+        Venue::Binance
+    }
+
+    fn connections(&self) -> Vec<ConnSpec> {
+        plan::connections(&self.cfg, &self.endpoints, BOOK_IDLE_TIMEOUT)
+    }
+
+    fn start(&mut self, _now: Micros, out: &mut Output) {
+        let mut wanted = [false; 2];
+        for inst in self.cfg.instruments.iter().filter(|i| supports(i)) {
+            wanted[Market::of_kind(inst.kind).index()] = true;
+        }
+        for market in Market::ALL {
+            if wanted[market.index()] {
+                out.http_get(self.endpoints.exchange_info_url(market));
+            }
+        }
+    }
+
+    fn on_open(&mut self, url: &str, now: Micros, out: &mut Output) {
+        let market = self.endpoints.market_of_ws(url);
+        for native in routing::depth_symbols(url) {
+            let mut fx = std::mem::take(&mut self.effects);
+            let Some(entry) = self.book_entry(market, &native) else {
+                self.effects = fx;
+                self.unknown(
+                    out,
+                    None,
+                    format!("depth stream for unknown symbol {native}"),
+                );
+                continue;
+            };
+            entry.conn = Some(url.to_string());
+            let instrument = entry.instrument;
+            if !entry.sync.is_synced() {
+                entry.sync.request_snapshot(now, &mut fx);
+                out.event(MarketEvent::BookState {
+                    venue: Venue::Binance,
+                    instrument,
+                    state: BookState::Syncing,
+                });
+            }
+            self.publish(market, &native, instrument, &mut fx, out);
+            self.effects = fx;
+        }
+    }
+
+    fn on_text(&mut self, url: &str, text: &str, received: Micros, out: &mut Output) {
+        let Some(env) = self.parse::<Envelope>(out, url, "frame", text) else {
+            return;
+        };
+        let market = self.endpoints.market_of_ws(url);
+        let (payload, kind) = match (env.data, env.e) {
+            (Some(data), _) => (data.get(), env.stream.and_then(EventKind::of_stream)),
+            (None, Some(e)) => (text, Some(EventKind::of_event(e))),
+            (None, None) => {
+                if let Some(err) = env.error {
+                    let why = format!(
+                        "request refused: {} {}",
+                        err.code.unwrap_or_default(),
+                        err.msg.as_deref().unwrap_or("(no message)")
+                    );
+                    tracing::warn!(venue = "binance", %url, "{why}");
+                    self.unknown(out, None, why);
+                } else if env.id.is_none() {
+                    let detail = text.get(..60).unwrap_or(text);
+                    self.unknown(out, None, format!("unrecognised frame: {detail}"));
+                }
+                // else: a subscription reply {"result":null,"id":N}.
+                return;
+            }
+        };
+        let kind = match kind {
+            Some(k) => k,
+            None => match serde_json::from_str::<EventHead>(payload) {
+                Ok(head) => head.e.map_or(EventKind::Unused, EventKind::of_event),
+                Err(e) => return self.parse_error(out, url, "payload", e),
+            },
+        };
+        self.on_payload(kind, market, url, payload, received, out);
+    }
+
+    fn on_http(&mut self, url: &str, body: &str, received: Micros, out: &mut Output) {
+        match RestBody::classify(url) {
+            Some(RestBody::Depth { market, native }) => {
+                self.on_depth_snapshot(market, &native, url, body, received, out)
+            }
+            Some(RestBody::ExchangeInfo { market }) => {
+                self.on_exchange_info(market, url, body, out)
+            }
+            None => self.unknown(out, None, format!("unexpected REST body from {url}")),
+        }
+    }
+
+    fn on_http_error(&mut self, url: &str, error: &str, _now: Micros, _out: &mut Output) {
+        // The runtime retries; a diff arriving after SNAPSHOT_RETRY asks again.
+        tracing::warn!(venue = "binance", %url, "REST request failed: {error}");
+    }
+
+    fn on_close(&mut self, url: &str, _now: Micros, out: &mut Output) {
+        for market in Market::ALL {
+            for entry in self.books[market.index()].values_mut() {
+                if entry.conn.as_deref() != Some(url) {
+                    continue;
+                }
+                entry.conn = None;
+                entry.sync.reset();
+                out.event(MarketEvent::BookState {
+                    venue: Venue::Binance,
+                    instrument: entry.instrument,
+                    state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
+                });
+            }
+        }
+    }
+}
+
+impl Binance {
+    /// The sync state of a book, for tests and diagnostics: the last applied
+    /// update id when live.
+    pub fn last_update_id(&self, market: Market, native: &str) -> Option<u64> {
+        self.books[market.index()]
+            .get(native)
+            .and_then(|b| b.sync.last_update_id())
+    }
+}

@@ -1,0 +1,308 @@
+//! Where things live on Binance: endpoint bases, stream names, REST URLs, and
+//! telling spot from USD-M futures by the address a frame or body came from.
+
+use crate::model::InstrumentKind;
+use crate::venues::AdapterConfig;
+
+use super::sync::Rules;
+
+/// The two Binance markets depthwatch follows.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub enum Market {
+    Spot,
+    /// USD-M futures (perpetuals only).
+    Futures,
+}
+
+impl Market {
+    pub const ALL: [Market; 2] = [Market::Spot, Market::Futures];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn rules(self) -> Rules {
+        match self {
+            Market::Spot => Rules::Spot,
+            Market::Futures => Rules::Futures,
+        }
+    }
+
+    pub fn kind(self) -> InstrumentKind {
+        match self {
+            Market::Spot => InstrumentKind::Spot,
+            Market::Futures => InstrumentKind::Perp,
+        }
+    }
+
+    pub fn of_kind(kind: InstrumentKind) -> Self {
+        match kind {
+            InstrumentKind::Spot => Market::Spot,
+            InstrumentKind::Perp => Market::Futures,
+        }
+    }
+}
+
+/// Endpoint bases (ENDPOINTS.md), after config overrides.
+#[derive(Clone, Debug)]
+pub struct Endpoints {
+    pub spot_ws: String,
+    pub spot_rest: String,
+    pub futures_public_ws: String,
+    pub futures_market_ws: String,
+    pub futures_rest: String,
+}
+
+impl Endpoints {
+    pub fn from_config(cfg: &AdapterConfig) -> Self {
+        let get =
+            |key: &str, default: &str| cfg.endpoint(key, default).trim_end_matches('/').to_string();
+        Endpoints {
+            spot_ws: get("spot_ws", "wss://stream.binance.com:9443"),
+            spot_rest: get("spot_rest", "https://api.binance.com"),
+            futures_public_ws: get("futures_public_ws", "wss://fstream.binance.com/public"),
+            futures_market_ws: get("futures_market_ws", "wss://fstream.binance.com/market"),
+            futures_rest: get("futures_rest", "https://fapi.binance.com"),
+        }
+    }
+
+    /// The market a WebSocket address belongs to: the longest configured base
+    /// it starts with, else Binance's host naming (`fstream` = USD-M), so
+    /// recorded addresses of older URL forms classify too.
+    pub fn market_of_ws(&self, url: &str) -> Market {
+        let candidates = [
+            (&self.spot_ws, Market::Spot),
+            (&self.futures_public_ws, Market::Futures),
+            (&self.futures_market_ws, Market::Futures),
+        ];
+        let best = candidates
+            .iter()
+            .filter(|(base, _)| url.starts_with(base.as_str()))
+            .max_by_key(|(base, _)| base.len());
+        match best {
+            Some((_, market)) => *market,
+            None if url.contains("fstream") => Market::Futures,
+            None => Market::Spot,
+        }
+    }
+
+    fn rest_base(&self, market: Market) -> &str {
+        match market {
+            Market::Spot => &self.spot_rest,
+            Market::Futures => &self.futures_rest,
+        }
+    }
+
+    pub fn depth_url(&self, market: Market, native: &str) -> String {
+        let path = match market {
+            Market::Spot => "/api/v3/depth",
+            Market::Futures => "/fapi/v1/depth",
+        };
+        format!(
+            "{}{path}?symbol={native}&limit=1000",
+            self.rest_base(market)
+        )
+    }
+
+    pub fn exchange_info_url(&self, market: Market) -> String {
+        let path = match market {
+            Market::Spot => "/api/v3/exchangeInfo",
+            Market::Futures => "/fapi/v1/exchangeInfo",
+        };
+        format!("{}{path}", self.rest_base(market))
+    }
+}
+
+/// What a REST body is, from its URL alone (live and replay alike).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum RestBody {
+    Depth { market: Market, native: String },
+    ExchangeInfo { market: Market },
+}
+
+impl RestBody {
+    pub fn classify(url: &str) -> Option<RestBody> {
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let path = path.trim_end_matches('/');
+        let market = if path.ends_with("/fapi/v1/depth") || path.ends_with("/fapi/v1/exchangeInfo")
+        {
+            Market::Futures
+        } else if path.ends_with("/api/v3/depth") || path.ends_with("/api/v3/exchangeInfo") {
+            Market::Spot
+        } else {
+            return None;
+        };
+        if path.ends_with("exchangeInfo") {
+            return Some(RestBody::ExchangeInfo { market });
+        }
+        let native = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("symbol="))?
+            .to_ascii_uppercase();
+        if native.is_empty() {
+            return None;
+        }
+        Some(RestBody::Depth { market, native })
+    }
+}
+
+/// The stream names of a combined-stream address (`.../stream?streams=a/b`).
+pub fn stream_names(url: &str) -> impl Iterator<Item = &str> {
+    let list = url
+        .split_once("streams=")
+        .map(|(_, rest)| rest.split('&').next().unwrap_or(""))
+        .unwrap_or("");
+    list.split('/').filter(|s| !s.is_empty())
+}
+
+/// Native symbols (upper case) with a diff-depth stream in this address.
+/// Partial-depth streams (`@depth20`) are full snapshots, not diffs.
+pub fn depth_symbols(url: &str) -> Vec<String> {
+    stream_names(url)
+        .filter_map(|s| {
+            let (sym, rest) = s.split_once('@')?;
+            let is_diff = rest == "depth" || rest.starts_with("depth@");
+            (is_diff && !sym.starts_with('!')).then(|| sym.to_ascii_uppercase())
+        })
+        .collect()
+}
+
+/// Payload types the adapter tells apart.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum EventKind {
+    Depth,
+    Trade,
+    ForceOrder,
+    MarkPrice,
+    ServerShutdown,
+    /// A subscribed stream depthwatch does not use (bookTicker, kline, ...).
+    Unused,
+}
+
+impl EventKind {
+    /// From a combined stream's name; `None` when the name does not tell.
+    pub fn of_stream(stream: &str) -> Option<EventKind> {
+        let (sym, rest) = stream.split_once('@').unwrap_or((stream, ""));
+        if sym.starts_with("!forceOrder") {
+            return Some(EventKind::ForceOrder);
+        }
+        if sym.starts_with("!markPrice") || rest.starts_with("markPrice") {
+            return Some(EventKind::MarkPrice);
+        }
+        match rest {
+            "depth" | "depth@100ms" | "depth@250ms" | "depth@500ms" => Some(EventKind::Depth),
+            "aggTrade" | "trade" => Some(EventKind::Trade),
+            "forceOrder" => Some(EventKind::ForceOrder),
+            _ if rest.starts_with("bookTicker")
+                || rest.starts_with("kline")
+                || rest.starts_with("depth") =>
+            {
+                Some(EventKind::Unused)
+            }
+            _ => None,
+        }
+    }
+
+    /// From a payload's `e` field.
+    pub fn of_event(e: &str) -> EventKind {
+        match e {
+            "depthUpdate" => EventKind::Depth,
+            "aggTrade" | "trade" => EventKind::Trade,
+            "forceOrder" => EventKind::ForceOrder,
+            "markPriceUpdate" => EventKind::MarkPrice,
+            "serverShutdown" => EventKind::ServerShutdown,
+            _ => EventKind::Unused,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_connections_by_address() {
+        let e = Endpoints::from_config(&AdapterConfig::default());
+        assert_eq!(
+            e.market_of_ws("wss://stream.binance.com:9443/stream?streams=nknusdt@depth@100ms"),
+            Market::Spot
+        );
+        assert_eq!(
+            e.market_of_ws("wss://fstream.binance.com/stream?streams=sushiusdt@depth@100ms"),
+            Market::Futures
+        );
+        assert_eq!(
+            e.market_of_ws("wss://fstream.binance.com/market/stream?streams=!forceOrder@arr"),
+            Market::Futures
+        );
+        let mut cfg = AdapterConfig::default();
+        cfg.endpoints
+            .insert("spot_ws".into(), "ws://127.0.0.1:9000".into());
+        cfg.endpoints.insert(
+            "futures_public_ws".into(),
+            "ws://127.0.0.1:9000/public".into(),
+        );
+        let e = Endpoints::from_config(&cfg);
+        assert_eq!(
+            e.market_of_ws("ws://127.0.0.1:9000/public/stream?streams=x"),
+            Market::Futures
+        );
+        assert_eq!(
+            e.market_of_ws("ws://127.0.0.1:9000/stream?streams=x"),
+            Market::Spot
+        );
+    }
+
+    #[test]
+    fn classifies_rest_bodies() {
+        assert_eq!(
+            RestBody::classify("https://api.binance.com/api/v3/depth?symbol=NKNUSDT&limit=1000"),
+            Some(RestBody::Depth {
+                market: Market::Spot,
+                native: "NKNUSDT".into()
+            })
+        );
+        assert_eq!(
+            RestBody::classify(
+                "https://fapi.binance.com/fapi/v1/depth?limit=1000&symbol=SUSHIUSDT"
+            ),
+            Some(RestBody::Depth {
+                market: Market::Futures,
+                native: "SUSHIUSDT".into()
+            })
+        );
+        assert_eq!(
+            RestBody::classify("https://fapi.binance.com/fapi/v1/exchangeInfo"),
+            Some(RestBody::ExchangeInfo {
+                market: Market::Futures
+            })
+        );
+        assert_eq!(
+            RestBody::classify("https://api.binance.com/api/v3/time"),
+            None
+        );
+    }
+
+    #[test]
+    fn reads_depth_symbols_from_stream_lists() {
+        let url = "wss://x/stream?streams=nknusdt@depth@100ms/nknusdt@bookTicker/blzeth@depth/lrcbtc@depth20@100ms/!forceOrder@arr";
+        assert_eq!(depth_symbols(url), vec!["NKNUSDT", "BLZETH"]);
+        assert_eq!(
+            EventKind::of_stream("!forceOrder@arr"),
+            Some(EventKind::ForceOrder)
+        );
+        assert_eq!(
+            EventKind::of_stream("btcusdt@markPrice@1s"),
+            Some(EventKind::MarkPrice)
+        );
+        assert_eq!(
+            EventKind::of_stream("nknusdt@kline_1m"),
+            Some(EventKind::Unused)
+        );
+        assert_eq!(
+            EventKind::of_stream("nknusdt@depth@100ms"),
+            Some(EventKind::Depth)
+        );
+        assert_eq!(EventKind::of_stream("nknusdt@somethingNew"), None);
+    }
+}
