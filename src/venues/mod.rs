@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::model::{Incident, Instrument, MarketEvent, Micros, Venue};
 
+pub mod bybit;
 pub mod symbols;
 pub mod testkit;
 
