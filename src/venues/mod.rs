@@ -13,6 +13,7 @@ use std::time::Duration;
 use crate::model::{Incident, Instrument, MarketEvent, Micros, Venue};
 
 pub mod bybit;
+pub mod coinbase;
 pub mod symbols;
 pub mod testkit;
 
