@@ -14,6 +14,7 @@ use crate::model::{Incident, Instrument, MarketEvent, Micros, Venue};
 
 pub mod bybit;
 pub mod coinbase;
+pub mod gemini;
 pub mod symbols;
 pub mod testkit;
 
