@@ -13,6 +13,9 @@ use std::time::Duration;
 use crate::model::{Incident, Instrument, MarketEvent, Micros, Venue};
 
 pub mod binance;
+pub mod bybit;
+pub mod coinbase;
+pub mod gemini;
 pub mod registry;
 pub mod symbols;
 pub mod testkit;

@@ -1,0 +1,697 @@
+//! Bybit v5 public market data: spot and linear (USDT/USDC perpetuals).
+//!
+//! Connections: `spot_ws` and `linear_ws` (see ENDPOINTS.md), one of each
+//! per batch of subscriptions. Subscriptions go out on open as
+//! `{"req_id","op":"subscribe","args":[..]}` with at most 10 args per
+//! request (the spot limit, applied to both) and at most 21 000 characters of
+//! args per connection; extra batches get their own connection, told apart by
+//! a `?conn=N` query (ignored by the server, needed because the driver knows
+//! connections by URL).
+//!
+//! Book integrity: a `snapshot` replaces the book at any time; a `delta` must
+//! carry `u` = previous `u` + 1, except `u == 1` which Bybit sends after a
+//! service restart and which we treat as a snapshot. Any other `u` is a gap:
+//! the book goes out of sync and we ask the driver to reconnect that
+//! connection. We reconnect rather than unsubscribe/resubscribe the one topic
+//! because a fresh connection always yields a fresh snapshot for every topic,
+//! whereas a resubscribe that races the unsubscribe is rejected as "already
+//! subscribed" and would leave the book waiting forever.
+
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use crate::model::{
+    BookState, BookUpdate, BookUpdateKind, Funding, FundingUpdate, Incident, Instrument,
+    InstrumentInfo, InstrumentKind, LiquidatedSide, Liquidation, MarketEvent, Micros,
+    OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
+};
+use crate::venues::symbols::{concatenated, split_concatenated};
+use crate::venues::{Action, Adapter, AdapterConfig, ConnSpec, Output, Ping, VenueInfo};
+
+use wire::{BookData, Envelope, InstrumentsResponse, LiquidationData, TickerData, TradeData};
+
+pub const INFO: VenueInfo = VenueInfo {
+    venue: Venue::Bybit,
+    name: "Bybit",
+    markets: "spot; USDT and USDC linear perpetuals",
+    book: "orderbook.200 over WebSocket (snapshot + deltas, 100 ms)",
+    trades: "publicTrade (taker side)",
+    liquidations: "allLiquidation (linear perpetuals, 500 ms batches)",
+    funding: "tickers (funding rate, next funding, open interest, mark/index price)",
+    integrity: "update id u consecutive; snapshot or u=1 resets; gap → reconnect",
+    capture_names: &["BYBIT"],
+};
+
+const DEFAULT_SPOT_WS: &str = "wss://stream.bybit.com/v5/public/spot";
+const DEFAULT_LINEAR_WS: &str = "wss://stream.bybit.com/v5/public/linear";
+const DEFAULT_REST: &str = "https://api.bybit.com";
+const MAX_ARGS_PER_REQUEST: usize = 10;
+const MAX_ARGS_CHARS_PER_CONN: usize = 21_000;
+const BOOK_DEPTH: u32 = 200;
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// Book topics push every 100 ms and pongs every 20 s, so a minute of
+/// silence means the socket is dead.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+const PING_TEXT: &str = r#"{"req_id":"ping","op":"ping"}"#;
+
+/// Bybit lists spot and perpetuals as separate categories with their own
+/// endpoints; a native symbol is only unique within one.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+enum Market {
+    Spot,
+    Linear,
+}
+
+impl Market {
+    /// Classify a connection by its URL path (replays carry recorded URLs).
+    fn of_url(url: &str) -> Option<Market> {
+        let path = url.split('?').next().unwrap_or(url).trim_end_matches('/');
+        if path.ends_with("/spot") {
+            Some(Market::Spot)
+        } else if path.ends_with("/linear") {
+            Some(Market::Linear)
+        } else {
+            None
+        }
+    }
+
+    fn category(self) -> &'static str {
+        match self {
+            Market::Spot => "spot",
+            Market::Linear => "linear",
+        }
+    }
+
+    fn of_category(c: &str) -> Option<Market> {
+        match c {
+            "spot" => Some(Market::Spot),
+            "linear" => Some(Market::Linear),
+            _ => None,
+        }
+    }
+}
+
+/// One connection and the topics it carries.
+#[derive(Clone, Debug)]
+struct PlannedConn {
+    url: String,
+    market: Market,
+    topics: Vec<String>,
+}
+
+/// Where one book stands in Bybit's `u` sequence.
+struct BookSync {
+    /// Connection the book arrives on.
+    url: String,
+    /// Last applied `u`; `None` while waiting for a snapshot.
+    last_u: Option<u64>,
+}
+
+pub struct Bybit {
+    cfg: AdapterConfig,
+    plan: Vec<PlannedConn>,
+    /// Native symbol → instrument, from the REST instrument lists.
+    listed: HashMap<(Market, String), Instrument>,
+    /// Instrument lists by market, re-published together as each completes.
+    lists: BTreeMap<Market, Vec<InstrumentInfo>>,
+    /// Pages of a paginated list still being fetched.
+    partial: BTreeMap<Market, Vec<InstrumentInfo>>,
+    books: HashMap<Instrument, BookSync>,
+    next_req_id: u64,
+}
+
+/// Bybit lists spot pairs of any quote and USDT/USDC perpetuals.
+pub fn supports(instrument: &Instrument) -> bool {
+    match instrument.kind {
+        InstrumentKind::Spot => true,
+        InstrumentKind::Perp => matches!(instrument.quote.as_str(), "USDT" | "USDC"),
+    }
+}
+
+/// The native symbol Bybit uses for an instrument. USDC perpetuals are named
+/// `{BASE}PERP` (e.g. `BTCPERP`); everything else glues base and quote.
+fn native_symbol(inst: &Instrument) -> String {
+    if inst.is_perp() && inst.quote.as_str() == "USDC" {
+        format!("{}PERP", inst.base)
+    } else {
+        concatenated(inst)
+    }
+}
+
+fn ms_to_micros(ms: i64) -> Micros {
+    ms.saturating_mul(1000)
+}
+
+impl Bybit {
+    pub fn new(cfg: AdapterConfig) -> Self {
+        let plan = plan_connections(&cfg);
+        Bybit {
+            cfg,
+            plan,
+            listed: HashMap::new(),
+            lists: BTreeMap::new(),
+            partial: BTreeMap::new(),
+            books: HashMap::new(),
+            next_req_id: 1,
+        }
+    }
+
+    fn instruments_url(&self, market: Market) -> String {
+        let rest = self.cfg.endpoint("rest", DEFAULT_REST);
+        let limit = match market {
+            Market::Spot => "",
+            Market::Linear => "&limit=1000",
+        };
+        format!(
+            "{rest}/v5/market/instruments-info?category={}{limit}",
+            market.category()
+        )
+    }
+
+    /// Native symbol → instrument: the REST list when it has arrived, else
+    /// the symbol's shape (`BTCUSDT`, and `BTCPERP` for USDC perpetuals).
+    fn resolve(&self, market: Market, native: &str) -> Option<Instrument> {
+        if let Some(i) = self.listed.get(&(market, native.to_string())) {
+            return Some(*i);
+        }
+        match market {
+            Market::Spot => split_concatenated(native, InstrumentKind::Spot),
+            Market::Linear => match native.strip_suffix("PERP") {
+                Some(base) if !base.is_empty() => Instrument::perp(base, "USDC").ok(),
+                _ => split_concatenated(native, InstrumentKind::Perp),
+            },
+        }
+    }
+
+    fn req_id(&mut self) -> String {
+        let id = self.next_req_id;
+        self.next_req_id += 1;
+        id.to_string()
+    }
+
+    fn parse_error(&self, out: &mut Output, detail: String) {
+        tracing::warn!(venue = "bybit", "{detail}");
+        out.incident(Venue::Bybit, None, Incident::ParseError, detail);
+    }
+
+    fn unknown(&self, out: &mut Output, detail: String) {
+        tracing::debug!(venue = "bybit", "unhandled message: {detail}");
+        out.incident(Venue::Bybit, None, Incident::UnknownMessage, detail);
+    }
+
+    fn on_book(
+        &mut self,
+        url: &str,
+        market: Market,
+        env: &Envelope<'_>,
+        received: Micros,
+        out: &mut Output,
+    ) {
+        let Some(raw) = env.data else {
+            return self.parse_error(out, "orderbook message without data".into());
+        };
+        let data: BookData = match serde_json::from_str(raw.get()) {
+            Ok(d) => d,
+            Err(e) => return self.parse_error(out, format!("orderbook data: {e}")),
+        };
+        let Some(instrument) = self.resolve(market, &data.s) else {
+            return self.unknown(out, format!("orderbook for unknown symbol {}", data.s));
+        };
+        let kind = env.kind.as_deref().unwrap_or("");
+        // `u == 1`: Bybit restarted the book service; the message is a full
+        // book to overwrite with, whatever its type says.
+        let is_snapshot = kind == "snapshot" || data.u == 1;
+        if !is_snapshot && kind != "delta" {
+            return self.unknown(out, format!("orderbook message of type {kind:?}"));
+        }
+        let sync = self.books.entry(instrument).or_insert_with(|| BookSync {
+            url: url.to_string(),
+            last_u: None,
+        });
+        sync.url = url.to_string();
+        let update_kind = if is_snapshot {
+            BookUpdateKind::Snapshot
+        } else {
+            match sync.last_u {
+                // Waiting for a snapshot (first subscription or after a gap).
+                None => return,
+                Some(prev) if data.u == prev.wrapping_add(1) => BookUpdateKind::Delta,
+                Some(prev) => {
+                    sync.last_u = None;
+                    return gap(url, instrument, prev.wrapping_add(1), data.u, out);
+                }
+            }
+        };
+        sync.last_u = Some(data.u);
+        out.event(MarketEvent::Book(BookUpdate {
+            venue: Venue::Bybit,
+            instrument,
+            kind: update_kind,
+            bids: wire::levels(&data.b),
+            asks: wire::levels(&data.a),
+            seq: SeqInfo {
+                first: None,
+                last: Some(data.u),
+            },
+            exchange_ts: env.ts.map(ms_to_micros),
+            received,
+        }));
+    }
+
+    fn on_trades(
+        &mut self,
+        market: Market,
+        env: &Envelope<'_>,
+        received: Micros,
+        out: &mut Output,
+    ) {
+        let Some(raw) = env.data else {
+            return self.parse_error(out, "publicTrade message without data".into());
+        };
+        let trades: Vec<TradeData> = match serde_json::from_str(raw.get()) {
+            Ok(t) => t,
+            Err(e) => return self.parse_error(out, format!("publicTrade data: {e}")),
+        };
+        for t in trades {
+            let Some(instrument) = self.resolve(market, &t.s) else {
+                self.unknown(out, format!("trade for unknown symbol {}", t.s));
+                continue;
+            };
+            let side = match t.side.as_str() {
+                "Buy" => TakerSide::Buy,
+                "Sell" => TakerSide::Sell,
+                other => {
+                    self.parse_error(out, format!("trade side {other:?}"));
+                    continue;
+                }
+            };
+            out.event(MarketEvent::Trade(Trade {
+                venue: Venue::Bybit,
+                instrument,
+                price: t.p,
+                size: t.v,
+                side,
+                exchange_ts: Some(ms_to_micros(t.time)),
+                received,
+            }));
+        }
+    }
+
+    fn on_liquidations(
+        &mut self,
+        market: Market,
+        env: &Envelope<'_>,
+        received: Micros,
+        out: &mut Output,
+    ) {
+        let Some(raw) = env.data else {
+            return self.parse_error(out, "allLiquidation message without data".into());
+        };
+        let liqs: Vec<LiquidationData> = match serde_json::from_str(raw.get()) {
+            Ok(l) => l,
+            Err(e) => return self.parse_error(out, format!("allLiquidation data: {e}")),
+        };
+        for l in liqs {
+            let Some(instrument) = self.resolve(market, &l.s) else {
+                self.unknown(out, format!("liquidation for unknown symbol {}", l.s));
+                continue;
+            };
+            // Bybit: "When you receive a Buy update, this means that a long
+            // position has been liquidated".
+            let side = match l.side.as_str() {
+                "Buy" => LiquidatedSide::Long,
+                "Sell" => LiquidatedSide::Short,
+                other => {
+                    self.parse_error(out, format!("liquidation side {other:?}"));
+                    continue;
+                }
+            };
+            out.event(MarketEvent::Liquidation(Liquidation {
+                venue: Venue::Bybit,
+                instrument,
+                side,
+                price: l.p,
+                size: l.v,
+                exchange_ts: Some(ms_to_micros(l.time)),
+                received,
+            }));
+        }
+    }
+
+    fn on_ticker(
+        &mut self,
+        market: Market,
+        env: &Envelope<'_>,
+        received: Micros,
+        out: &mut Output,
+    ) {
+        if market != Market::Linear {
+            // Spot tickers carry no derivatives data; we never subscribe them.
+            return self.unknown(out, "spot tickers".into());
+        }
+        let Some(raw) = env.data else {
+            return self.parse_error(out, "tickers message without data".into());
+        };
+        let t: TickerData = match serde_json::from_str(raw.get()) {
+            Ok(t) => t,
+            Err(e) => return self.parse_error(out, format!("tickers data: {e}")),
+        };
+        let Some(instrument) = self.resolve(market, &t.symbol) else {
+            return self.unknown(out, format!("tickers for unknown symbol {}", t.symbol));
+        };
+        let update = FundingUpdate {
+            funding_rate: t.funding_rate,
+            next_funding: t.next_funding_time.map(ms_to_micros),
+            open_interest: t.open_interest,
+            mark_price: t.mark_price,
+            index_price: t.index_price,
+        };
+        // Most ticker deltas only move bid1/ask1; nothing for us then.
+        if update == FundingUpdate::default() {
+            return;
+        }
+        out.event(MarketEvent::Funding(Funding {
+            venue: Venue::Bybit,
+            instrument,
+            update,
+            exchange_ts: env.ts.map(ms_to_micros),
+            received,
+        }));
+    }
+
+    fn on_op(&mut self, url: &str, env: &Envelope<'_>, out: &mut Output) {
+        let op = env.op.as_deref().unwrap_or("");
+        match (op, env.success) {
+            // Pongs (spot/linear answer `op: ping`, option/spread `op: pong`)
+            // and successful (un)subscribe acks are expected and silent.
+            ("ping" | "pong", _) => {}
+            ("subscribe" | "unsubscribe", Some(true)) => {}
+            ("subscribe", _) => {
+                let msg = env.ret_msg.as_deref().unwrap_or("");
+                tracing::warn!(venue = "bybit", url, "subscription rejected: {msg}");
+                self.unknown(out, format!("subscription rejected: {msg}"));
+            }
+            _ => self.unknown(out, format!("op {op:?}")),
+        }
+    }
+
+    fn on_instruments(&mut self, url: &str, body: &str, out: &mut Output) {
+        let resp: InstrumentsResponse = match serde_json::from_str(body) {
+            Ok(r) => r,
+            Err(e) => return self.parse_error(out, format!("instruments-info: {e}")),
+        };
+        if resp.ret_code != 0 {
+            return self.parse_error(
+                out,
+                format!(
+                    "instruments-info retCode {}: {}",
+                    resp.ret_code, resp.ret_msg
+                ),
+            );
+        }
+        let Some(result) = resp.result else {
+            return self.parse_error(out, "instruments-info without result".into());
+        };
+        let market = Market::of_category(&result.category)
+            .or_else(|| query_param(url, "category").and_then(|c| Market::of_category(&c)));
+        let Some(market) = market else {
+            return self.unknown(
+                out,
+                format!("instruments of category {:?}", result.category),
+            );
+        };
+        let mut page = Vec::with_capacity(result.list.len());
+        for e in result.list {
+            if e.status.as_deref().is_some_and(|s| s != "Trading") {
+                continue;
+            }
+            let instrument = match market {
+                Market::Spot => Instrument::spot(&e.base_coin, &e.quote_coin),
+                // Dated futures have no place in the model.
+                Market::Linear if e.contract_type.as_deref() == Some("LinearPerpetual") => {
+                    Instrument::perp(&e.base_coin, &e.quote_coin)
+                }
+                Market::Linear => continue,
+            };
+            let Ok(instrument) = instrument else {
+                continue;
+            };
+            self.listed.insert((market, e.symbol.clone()), instrument);
+            let lot = e
+                .lot_size_filter
+                .as_ref()
+                .and_then(|l| l.qty_step.or(l.base_precision));
+            page.push(InstrumentInfo {
+                instrument,
+                native: e.symbol,
+                tick_size: e.price_filter.and_then(|p| p.tick_size),
+                lot_size: lot,
+                contract_size: None,
+            });
+        }
+        self.partial.entry(market).or_default().extend(page);
+        // Live lists are paginated by cursor; a capture holds single pages.
+        if let Some(cursor) = result.next_page_cursor.filter(|c| !c.is_empty()) {
+            let next = format!(
+                "{}&cursor={}",
+                self.instruments_url(market),
+                url_encode(&cursor)
+            );
+            out.http_get(next);
+            return;
+        }
+        let complete = self.partial.remove(&market).unwrap_or_default();
+        self.lists.insert(market, complete);
+        out.event(MarketEvent::Instruments {
+            venue: Venue::Bybit,
+            list: self.lists.values().flatten().cloned().collect(),
+        });
+    }
+}
+
+/// A break in `u`: mark the book, count it and ask for a fresh connection.
+fn gap(url: &str, instrument: Instrument, expected: u64, got: u64, out: &mut Output) {
+    tracing::warn!(venue = "bybit", %instrument, expected, got, "book sequence gap");
+    out.incident(
+        Venue::Bybit,
+        Some(instrument),
+        Incident::Gap,
+        format!("expected u={expected}, got u={got}"),
+    );
+    out.event(MarketEvent::BookState {
+        venue: Venue::Bybit,
+        instrument,
+        state: BookState::OutOfSync(OutOfSyncReason::Gap { expected, got }),
+    });
+    out.incident(
+        Venue::Bybit,
+        Some(instrument),
+        Incident::Resync,
+        "reconnecting for a fresh snapshot".to_string(),
+    );
+    out.actions.push(Action::Reconnect {
+        url: url.to_string(),
+        reason: format!("{instrument} book gap (expected u={expected}, got u={got})"),
+    });
+}
+
+/// Split the configured instruments into connections per market within the
+/// per-connection args budget.
+fn plan_connections(cfg: &AdapterConfig) -> Vec<PlannedConn> {
+    let mut plan = Vec::new();
+    for (market, key, default) in [
+        (Market::Spot, "spot_ws", DEFAULT_SPOT_WS),
+        (Market::Linear, "linear_ws", DEFAULT_LINEAR_WS),
+    ] {
+        let base = cfg.endpoint(key, default);
+        let mut topics = Vec::new();
+        for inst in &cfg.instruments {
+            let ours = match market {
+                Market::Spot => !inst.is_perp(),
+                Market::Linear => inst.is_perp() && supports(inst),
+            };
+            if !ours {
+                continue;
+            }
+            let sym = native_symbol(inst);
+            if cfg.channels.book {
+                topics.push(format!("orderbook.{BOOK_DEPTH}.{sym}"));
+            }
+            if cfg.channels.trades {
+                topics.push(format!("publicTrade.{sym}"));
+            }
+            if market == Market::Linear && cfg.channels.funding {
+                topics.push(format!("tickers.{sym}"));
+            }
+            if market == Market::Linear && cfg.channels.liquidations {
+                topics.push(format!("allLiquidation.{sym}"));
+            }
+        }
+        let mut batch: Vec<String> = Vec::new();
+        let mut chars = 2; // the brackets of the args array
+        let flush = |batch: &mut Vec<String>, plan: &mut Vec<PlannedConn>| {
+            if batch.is_empty() {
+                return;
+            }
+            let n = plan
+                .iter()
+                .filter(|c: &&PlannedConn| c.market == market)
+                .count();
+            let url = if n == 0 {
+                base.clone()
+            } else {
+                format!("{base}?conn={}", n + 1)
+            };
+            plan.push(PlannedConn {
+                url,
+                market,
+                topics: std::mem::take(batch),
+            });
+        };
+        for t in topics {
+            let cost = t.len() + 3; // quotes and comma
+            if chars + cost > MAX_ARGS_CHARS_PER_CONN {
+                flush(&mut batch, &mut plan);
+                chars = 2;
+            }
+            chars += cost;
+            batch.push(t);
+        }
+        flush(&mut batch, &mut plan);
+    }
+    plan
+}
+
+/// The value of `key` in a URL's query string.
+fn query_param(url: &str, key: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == key).then(|| v.to_string())
+    })
+}
+
+/// Percent-encode everything but RFC 3986 unreserved characters.
+fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl Adapter for Bybit {
+    fn venue(&self) -> Venue {
+        Venue::Bybit
+    }
+
+    fn connections(&self) -> Vec<ConnSpec> {
+        self.plan
+            .iter()
+            .map(|c| ConnSpec {
+                url: c.url.clone(),
+                idle_timeout: Some(IDLE_TIMEOUT),
+                ping: Some(Ping {
+                    every: PING_EVERY,
+                    text: PING_TEXT.to_string(),
+                }),
+            })
+            .collect()
+    }
+
+    fn start(&mut self, _now: Micros, out: &mut Output) {
+        for market in [Market::Spot, Market::Linear] {
+            out.http_get(self.instruments_url(market));
+        }
+    }
+
+    fn on_open(&mut self, url: &str, _now: Micros, out: &mut Output) {
+        let Some(market) = Market::of_url(url) else {
+            tracing::warn!(
+                venue = "bybit",
+                url,
+                "connection to an unknown Bybit endpoint"
+            );
+            return;
+        };
+        // Our own URL, or (replay, older address forms) the first batch of
+        // the same market.
+        let conn = self
+            .plan
+            .iter()
+            .find(|c| c.url == url)
+            .or_else(|| self.plan.iter().find(|c| c.market == market));
+        let Some(topics) = conn.map(|c| c.topics.clone()) else {
+            return;
+        };
+        for chunk in topics.chunks(MAX_ARGS_PER_REQUEST) {
+            let msg = serde_json::json!({
+                "req_id": self.req_id(),
+                "op": "subscribe",
+                "args": chunk,
+            });
+            out.send(url, msg.to_string());
+        }
+    }
+
+    fn on_text(&mut self, url: &str, text: &str, received: Micros, out: &mut Output) {
+        let env: Envelope<'_> = match serde_json::from_str(text) {
+            Ok(e) => e,
+            Err(e) => return self.parse_error(out, format!("not a Bybit message: {e}")),
+        };
+        let Some(topic) = env.topic.as_deref() else {
+            if env.op.is_some() {
+                return self.on_op(url, &env, out);
+            }
+            return self.unknown(out, "message without topic or op".into());
+        };
+        let Some(market) = Market::of_url(url) else {
+            return self.unknown(out, format!("topic {topic} on unknown endpoint {url}"));
+        };
+        let channel = topic.split('.').next().unwrap_or("");
+        match channel {
+            "orderbook" => self.on_book(url, market, &env, received, out),
+            "publicTrade" => self.on_trades(market, &env, received, out),
+            "allLiquidation" => self.on_liquidations(market, &env, received, out),
+            "tickers" => self.on_ticker(market, &env, received, out),
+            _ => self.unknown(out, format!("topic {topic}")),
+        }
+    }
+
+    fn on_http(&mut self, url: &str, body: &str, _received: Micros, out: &mut Output) {
+        if url.contains("/v5/market/instruments-info") {
+            self.on_instruments(url, body, out);
+        } else {
+            self.unknown(out, format!("REST body from {url}"));
+        }
+    }
+
+    fn on_http_error(&mut self, url: &str, error: &str, _now: Micros, _out: &mut Output) {
+        // The instrument list only refines symbol mapping and completion;
+        // books work without it, so there is nothing to retry urgently.
+        tracing::warn!(venue = "bybit", url, "REST request failed: {error}");
+    }
+
+    fn on_close(&mut self, url: &str, _now: Micros, out: &mut Output) {
+        for (instrument, sync) in self.books.iter_mut() {
+            if sync.url != url {
+                continue;
+            }
+            sync.last_u = None;
+            out.event(MarketEvent::BookState {
+                venue: Venue::Bybit,
+                instrument: *instrument,
+                state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
+            });
+        }
+    }
+}

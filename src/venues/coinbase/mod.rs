@@ -1,0 +1,407 @@
+//! Coinbase Advanced Trade public market data (spot).
+//!
+//! One connection (`ws`), one subscribe message per channel: `level2`,
+//! `market_trades` and `heartbeats` (which keeps quiet products' channels
+//! open). Books come from `l2_data`: a full `snapshot` event, then `update`
+//! events with absolute `new_quantity` per price (`0` removes).
+//!
+//! `sequence_num` counts every message of the connection across channels, so
+//! any jump means a message of unknown content was lost: every book on the
+//! connection goes out of sync and we reconnect; the snapshot that follows
+//! the new subscription rebuilds them.
+//!
+//! Trade side: in `market_trades` the `side` field is the **maker** side, as
+//! for Coinbase Exchange `match` messages, so we report the opposite as the
+//! taker side. Evidence: in the recorded capture (2026-08-09, BTC-USD and
+//! ETH-USD) all 71 trades that printed at a touch price had `side: SELL` when
+//! they printed at the best ask (a buyer lifted it) and `side: BUY` at the
+//! best bid; bbgo fixed its Advanced Trade connector the same way ("correct
+//! market trade side to taker side", c9s/bbgo PR 2509).
+
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::model::{
+    BookState, BookUpdate, BookUpdateKind, Incident, Instrument, InstrumentInfo, Level,
+    MarketEvent, Micros, OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
+};
+use crate::venues::{Action, Adapter, AdapterConfig, ConnSpec, Output, VenueInfo};
+
+use wire::{Envelope, L2Event, ProductsResponse, Side, TradesEvent};
+
+pub const INFO: VenueInfo = VenueInfo {
+    venue: Venue::Coinbase,
+    name: "Coinbase Advanced Trade",
+    markets: "spot",
+    book: "level2 over WebSocket (snapshot + updates, full depth)",
+    trades: "market_trades (maker side flipped to taker side)",
+    liquidations: "none (spot only)",
+    funding: "none (spot only)",
+    integrity: "connection-wide sequence_num; gap → reconnect and rebuild from snapshot",
+    capture_names: &["COINBASE"],
+};
+
+const DEFAULT_WS: &str = "wss://advanced-trade-ws.coinbase.com";
+const DEFAULT_REST: &str = "https://api.coinbase.com";
+/// Heartbeats arrive every second on a healthy connection.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Coinbase Advanced Trade lists spot products only here.
+pub fn supports(instrument: &Instrument) -> bool {
+    !instrument.is_perp()
+}
+
+/// Sequence state of one connection.
+#[derive(Default)]
+struct ConnState {
+    last_seq: Option<u64>,
+    /// A reconnect was asked for; later breaks on the doomed connection are
+    /// not reported again.
+    reconnecting: bool,
+}
+
+/// One book and the connection it arrives on.
+struct BookSync {
+    url: String,
+    /// A snapshot has been applied since the last open or gap.
+    live: bool,
+}
+
+pub struct Coinbase {
+    cfg: AdapterConfig,
+    conns: HashMap<String, ConnState>,
+    books: HashMap<Instrument, BookSync>,
+    /// `product_id` → instrument, from the products list.
+    products: HashMap<String, Instrument>,
+}
+
+/// RFC 3339 time (`2026-08-09T21:05:48.228568804Z`) → Unix µs.
+fn rfc3339_micros(s: &str) -> Option<Micros> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.timestamp_micros())
+}
+
+impl Coinbase {
+    pub fn new(cfg: AdapterConfig) -> Self {
+        Coinbase {
+            cfg,
+            conns: HashMap::new(),
+            books: HashMap::new(),
+            products: HashMap::new(),
+        }
+    }
+
+    fn ws_url(&self) -> String {
+        self.cfg.endpoint("ws", DEFAULT_WS)
+    }
+
+    fn products_url(&self) -> String {
+        format!(
+            "{}/api/v3/brokerage/market/products",
+            self.cfg.endpoint("rest", DEFAULT_REST)
+        )
+    }
+
+    fn product_ids(&self) -> Vec<String> {
+        self.cfg
+            .instruments
+            .iter()
+            .filter(|i| supports(i))
+            .map(|i| format!("{}-{}", i.base, i.quote))
+            .collect()
+    }
+
+    fn resolve(&self, product_id: &str) -> Option<Instrument> {
+        self.products
+            .get(product_id)
+            .copied()
+            .or_else(|| product_id.parse::<Instrument>().ok().filter(supports))
+    }
+
+    fn parse_error(&self, out: &mut Output, detail: String) {
+        tracing::warn!(venue = "coinbase", "{detail}");
+        out.incident(Venue::Coinbase, None, Incident::ParseError, detail);
+    }
+
+    fn unknown(&self, out: &mut Output, detail: String) {
+        tracing::debug!(venue = "coinbase", "unhandled message: {detail}");
+        out.incident(Venue::Coinbase, None, Incident::UnknownMessage, detail);
+    }
+
+    /// Check the connection-wide sequence; on a break, take every book of
+    /// the connection out of sync and reconnect.
+    fn check_sequence(&mut self, url: &str, seq: u64, out: &mut Output) {
+        let conn = self.conns.entry(url.to_string()).or_default();
+        let prev = conn.last_seq.replace(seq);
+        let Some(prev) = prev else {
+            return;
+        };
+        let expected = prev.wrapping_add(1);
+        if seq == expected || conn.reconnecting {
+            return;
+        }
+        conn.reconnecting = true;
+        tracing::warn!(venue = "coinbase", url, expected, got = seq, "sequence gap");
+        out.incident(
+            Venue::Coinbase,
+            None,
+            Incident::Gap,
+            format!("expected sequence_num {expected}, got {seq}"),
+        );
+        let mut affected: Vec<Instrument> = Vec::new();
+        for (instrument, book) in self.books.iter_mut() {
+            if book.url == url {
+                book.live = false;
+                affected.push(*instrument);
+            }
+        }
+        affected.sort();
+        for instrument in affected {
+            out.event(MarketEvent::BookState {
+                venue: Venue::Coinbase,
+                instrument,
+                state: BookState::OutOfSync(OutOfSyncReason::Gap { expected, got: seq }),
+            });
+        }
+        out.incident(
+            Venue::Coinbase,
+            None,
+            Incident::Resync,
+            "reconnecting to rebuild every book from fresh snapshots".to_string(),
+        );
+        out.actions.push(Action::Reconnect {
+            url: url.to_string(),
+            reason: format!("sequence gap (expected {expected}, got {seq})"),
+        });
+    }
+
+    fn on_l2(&mut self, url: &str, env: &Envelope<'_>, received: Micros, out: &mut Output) {
+        let Some(raw) = env.events else {
+            return self.parse_error(out, "l2_data without events".into());
+        };
+        let events: Vec<L2Event> = match serde_json::from_str(raw.get()) {
+            Ok(e) => e,
+            Err(e) => return self.parse_error(out, format!("l2_data events: {e}")),
+        };
+        let exchange_ts = env.timestamp.as_deref().and_then(rfc3339_micros);
+        for ev in events {
+            let Some(instrument) = self.resolve(&ev.product_id) else {
+                self.unknown(out, format!("l2_data for product {}", ev.product_id));
+                continue;
+            };
+            let kind = match ev.kind.as_str() {
+                "snapshot" => BookUpdateKind::Snapshot,
+                "update" => BookUpdateKind::Delta,
+                other => {
+                    self.unknown(out, format!("l2_data event type {other:?}"));
+                    continue;
+                }
+            };
+            let book = self.books.entry(instrument).or_insert_with(|| BookSync {
+                url: url.to_string(),
+                live: false,
+            });
+            if kind == BookUpdateKind::Snapshot {
+                book.url = url.to_string();
+                book.live = true;
+            } else if !book.live || book.url != url {
+                // Updates before the (re)subscription snapshot cannot be
+                // placed; the snapshot will carry their effect.
+                continue;
+            }
+            let mut bids = Vec::new();
+            let mut asks = Vec::new();
+            for u in ev.updates {
+                let level = Level::new(u.price_level, u.new_quantity);
+                match u.side {
+                    Side::Bid => bids.push(level),
+                    Side::Offer => asks.push(level),
+                }
+            }
+            out.event(MarketEvent::Book(BookUpdate {
+                venue: Venue::Coinbase,
+                instrument,
+                kind,
+                bids,
+                asks,
+                seq: SeqInfo {
+                    first: None,
+                    last: env.sequence_num,
+                },
+                exchange_ts,
+                received,
+            }));
+        }
+    }
+
+    fn on_trades(&mut self, env: &Envelope<'_>, received: Micros, out: &mut Output) {
+        let Some(raw) = env.events else {
+            return self.parse_error(out, "market_trades without events".into());
+        };
+        let events: Vec<TradesEvent> = match serde_json::from_str(raw.get()) {
+            Ok(e) => e,
+            Err(e) => return self.parse_error(out, format!("market_trades events: {e}")),
+        };
+        for t in events.into_iter().flat_map(|e| e.trades) {
+            let Some(instrument) = self.resolve(&t.product_id) else {
+                self.unknown(out, format!("trade for product {}", t.product_id));
+                continue;
+            };
+            // `side` is the maker's side: a SELL maker means a buyer took it.
+            let side = match t.side.as_str() {
+                "SELL" => TakerSide::Buy,
+                "BUY" => TakerSide::Sell,
+                other => {
+                    self.parse_error(out, format!("trade side {other:?}"));
+                    continue;
+                }
+            };
+            out.event(MarketEvent::Trade(Trade {
+                venue: Venue::Coinbase,
+                instrument,
+                price: t.price,
+                size: t.size,
+                side,
+                exchange_ts: t.time.as_deref().and_then(rfc3339_micros),
+                received,
+            }));
+        }
+    }
+
+    fn on_products(&mut self, body: &str, out: &mut Output) {
+        let resp: ProductsResponse = match serde_json::from_str(body) {
+            Ok(r) => r,
+            Err(e) => return self.parse_error(out, format!("products list: {e}")),
+        };
+        let mut list = Vec::with_capacity(resp.products.len());
+        for p in resp.products {
+            if p.product_type != "SPOT" || p.status != "online" || p.trading_disabled {
+                continue;
+            }
+            let Ok(instrument) = Instrument::spot(&p.base_currency_id, &p.quote_currency_id) else {
+                continue;
+            };
+            self.products.insert(p.product_id.clone(), instrument);
+            list.push(InstrumentInfo {
+                instrument,
+                native: p.product_id,
+                tick_size: p.price_increment.or(p.quote_increment),
+                lot_size: p.base_increment,
+                contract_size: None,
+            });
+        }
+        out.event(MarketEvent::Instruments {
+            venue: Venue::Coinbase,
+            list,
+        });
+    }
+}
+
+impl Adapter for Coinbase {
+    fn venue(&self) -> Venue {
+        Venue::Coinbase
+    }
+
+    fn connections(&self) -> Vec<ConnSpec> {
+        if self.product_ids().is_empty() {
+            return Vec::new();
+        }
+        vec![ConnSpec {
+            url: self.ws_url(),
+            idle_timeout: Some(IDLE_TIMEOUT),
+            ping: None,
+        }]
+    }
+
+    fn start(&mut self, _now: Micros, out: &mut Output) {
+        out.http_get(self.products_url());
+    }
+
+    fn on_open(&mut self, url: &str, _now: Micros, out: &mut Output) {
+        // A new connection starts its own sequence.
+        self.conns.insert(url.to_string(), ConnState::default());
+        let products = self.product_ids();
+        if products.is_empty() {
+            return;
+        }
+        let mut channels = vec!["heartbeats"];
+        if self.cfg.channels.book {
+            channels.push("level2");
+        }
+        if self.cfg.channels.trades {
+            channels.push("market_trades");
+        }
+        for channel in channels {
+            let msg = serde_json::json!({
+                "type": "subscribe",
+                "product_ids": products,
+                "channel": channel,
+            });
+            out.send(url, msg.to_string());
+        }
+    }
+
+    fn on_text(&mut self, url: &str, text: &str, received: Micros, out: &mut Output) {
+        let env: Envelope<'_> = match serde_json::from_str(text) {
+            Ok(e) => e,
+            Err(e) => return self.parse_error(out, format!("not a Coinbase message: {e}")),
+        };
+        if let Some(seq) = env.sequence_num {
+            self.check_sequence(url, seq, out);
+        }
+        let Some(channel) = env.channel.as_deref() else {
+            if env.kind.as_deref() == Some("error") {
+                let msg = env.message.as_deref().unwrap_or("");
+                tracing::warn!(venue = "coinbase", url, "venue error: {msg}");
+                return self.unknown(out, format!("error: {msg}"));
+            }
+            return self.unknown(out, "message without channel".into());
+        };
+        match channel {
+            "l2_data" => self.on_l2(url, &env, received, out),
+            "market_trades" => self.on_trades(&env, received, out),
+            // Keep-alives and subscription acknowledgements.
+            "heartbeats" | "subscriptions" => {}
+            other => self.unknown(out, format!("channel {other}")),
+        }
+    }
+
+    fn on_http(&mut self, url: &str, body: &str, _received: Micros, out: &mut Output) {
+        if url.contains("/api/v3/brokerage/market/products") {
+            self.on_products(body, out);
+        } else {
+            self.unknown(out, format!("REST body from {url}"));
+        }
+    }
+
+    fn on_http_error(&mut self, url: &str, error: &str, _now: Micros, _out: &mut Output) {
+        // Product ids parse as BASE-QUOTE without the list; only completion
+        // and tick sizes wait for it.
+        tracing::warn!(venue = "coinbase", url, "REST request failed: {error}");
+    }
+
+    fn on_close(&mut self, url: &str, _now: Micros, out: &mut Output) {
+        self.conns.remove(url);
+        let mut affected: Vec<Instrument> = Vec::new();
+        for (instrument, book) in self.books.iter_mut() {
+            if book.url == url {
+                book.live = false;
+                affected.push(*instrument);
+            }
+        }
+        affected.sort();
+        for instrument in affected {
+            out.event(MarketEvent::BookState {
+                venue: Venue::Coinbase,
+                instrument,
+                state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
+            });
+        }
+    }
+}

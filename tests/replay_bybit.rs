@@ -1,0 +1,28 @@
+//! Replays the real Bybit capture (spot + linear) and compares the final
+//! books with the independent reference.
+
+use depthwatch::model::Incident;
+use depthwatch::venues::AdapterConfig;
+use depthwatch::venues::bybit::Bybit;
+use depthwatch::venues::testkit::{captures_or_skip, check_expected, expected_books, replay_file};
+
+#[test]
+fn replay_bybit_capture_matches_reference() {
+    let Some(dir) = captures_or_skip("replay_bybit_capture_matches_reference") else {
+        return;
+    };
+    let mut adapter = Bybit::new(AdapterConfig::default());
+    let c = replay_file(&mut adapter, &dir.join("BYBIT.jsonl.zst")).expect("capture replays");
+    assert_eq!(c.count(Incident::ParseError), 0, "parse errors");
+    assert_eq!(c.count(Incident::Gap), 0, "gaps");
+    assert_eq!(c.crossed, 0, "crossed books");
+    // kline and spot tickers are well-formed but not ours.
+    assert!(c.count(Incident::UnknownMessage) > 0);
+    assert!(!c.trades.is_empty());
+    assert!(!c.funding.is_empty());
+    let expected = expected_books(&dir, "BYBIT");
+    assert_eq!(expected.len(), 6);
+    if let Err(diff) = check_expected(&c, &expected) {
+        panic!("books differ from the reference:\n{diff}");
+    }
+}
