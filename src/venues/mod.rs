@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use crate::model::{Incident, Instrument, MarketEvent, Micros, Venue};
 
+pub mod checksum;
+pub mod okx;
 pub mod symbols;
 pub mod testkit;
 
