@@ -391,3 +391,227 @@ mod okx {
         assert_eq!(c.liquidations.len(), 2);
     }
 }
+
+// ---- Kraken -------------------------------------------------------------------
+
+mod kraken {
+    use super::*;
+    use depthwatch::venues::kraken::Kraken;
+
+    const WS: &str = "wss://ws.kraken.com/v2";
+    const WS_V1: &str = "wss://ws.kraken.com";
+    const PAIRS_URL: &str = "https://api.kraken.com/0/public/AssetPairs";
+
+    fn f(name: &str) -> String {
+        fixture("kraken", name)
+    }
+
+    fn opened(url: &str) -> (Kraken, Collector) {
+        let mut a = Kraken::new(config(&["BTC-USD"]));
+        let mut c = Collector::default();
+        c.open(&mut a, url, 1);
+        (a, c)
+    }
+
+    #[test]
+    fn subscribes_book_and_trade_in_v2_and_v1_shapes() {
+        let (_a, c) = opened(WS);
+        let s = sends(&c).join("\n");
+        assert!(
+            s.contains(r#""channel":"book""#) && s.contains(r#""symbol":["BTC/USD"]"#),
+            "{s}"
+        );
+        assert!(
+            s.contains(r#""depth":10"#) && s.contains(r#""channel":"trade""#),
+            "{s}"
+        );
+        let (_a, c) = opened(WS_V1);
+        let s = sends(&c).join("\n");
+        assert!(
+            s.contains(r#""pair":["XBT/USD"]"#) && s.contains(r#""name":"book""#),
+            "{s}"
+        );
+        let mut a = Kraken::with_depth(config(&["ETH-USD"]), 25);
+        let mut c = Collector::default();
+        c.open(&mut a, WS, 1);
+        assert!(sends(&c)[0].contains(r#""depth":25"#));
+    }
+
+    /// Kraken's v2 checksum guide (docs.kraken.com/api/docs/guides/spot-ws-book-v2,
+    /// "Book checksum (WebSocket v2)") works through a BTC/USD snapshot of 10
+    /// bids and 10 asks whose concatenated string starts `452852100000…` (ask
+    /// 45285.2 × 0.00100000) and whose checksum is 3310070434.
+    #[test]
+    fn documentation_example_checksum() {
+        use depthwatch::model::BookSide;
+        use depthwatch::venues::checksum::{TextBook, kraken_checksum, kraken_checksum_string};
+        let frame = f("snapshot.json");
+        let v: serde_json::Value = serde_json::from_str(&frame).unwrap();
+        let mut book = TextBook::default();
+        for (key, side) in [("bids", BookSide::Bid), ("asks", BookSide::Ask)] {
+            for l in v["data"][0][key].as_array().unwrap() {
+                book.set_text(
+                    side,
+                    &l["price"].to_string(),
+                    &format!("{:.8}", l["qty"].as_f64().unwrap()),
+                );
+            }
+        }
+        let s = kraken_checksum_string(&book, Some(1), Some(8));
+        assert!(s.starts_with("452852100000"), "{s}");
+        assert!(s.ends_with("45276615445238"), "{s}");
+        assert_eq!(kraken_checksum(&book, Some(1), Some(8)), 3310070434);
+
+        // Through the adapter, reading the JSON numbers' own text.
+        let (mut a, mut c) = opened(WS);
+        c.text(&mut a, WS, &frame, 2);
+        assert_eq!(c.count(Incident::ChecksumOk), 1);
+        assert_eq!(c.count(Incident::ChecksumFailed), 0);
+        let b = c.book(Venue::Kraken, "BTC-USD").unwrap();
+        assert!(b.is_live());
+        assert_eq!(b.best_bid().unwrap().price, dec!(45283.5));
+        assert_eq!(b.best_ask().unwrap().size, dec!(0.001));
+    }
+
+    #[test]
+    fn updates_apply_then_truncate_to_depth_and_verify() {
+        let (mut a, mut c) = opened(WS);
+        c.text(&mut a, WS, &f("subscribe_ack.json"), 2);
+        c.text(&mut a, WS, &f("snapshot.json"), 3);
+        c.text(&mut a, WS, &f("heartbeat.json"), 4);
+        c.text(&mut a, WS, &f("update.json"), 5);
+        assert_eq!(c.count(Incident::ChecksumOk), 2);
+        assert_eq!(c.count(Incident::UnknownMessage), 0);
+        let (bids, asks) = levels(&c, Venue::Kraken, "BTC-USD");
+        assert_eq!(bids.len(), 10, "the 11th bid falls out of depth 10");
+        assert_eq!(bids[0], ("45283.6".to_string(), "0.5".to_string()));
+        assert_eq!(bids[9].0, "45277.3");
+        assert_eq!(asks.len(), 9);
+        assert_eq!(asks[0], ("45285.2".to_string(), "0.0005".to_string()));
+        let b = c.book(Venue::Kraken, "BTC-USD").unwrap();
+        assert_eq!(b.last_exchange_ts, Some(1_696_613_755_440_295));
+    }
+
+    #[test]
+    fn checksum_mismatch_resubscribes() {
+        let (mut a, mut c) = opened(WS);
+        c.actions.clear();
+        c.text(&mut a, WS, &f("snapshot.json"), 2);
+        c.text(&mut a, WS, &f("update_bad_checksum.json"), 3);
+        assert_eq!(c.count(Incident::ChecksumFailed), 1);
+        assert_eq!(c.count(Incident::Resync), 1);
+        assert!(matches!(
+            c.book(Venue::Kraken, "BTC-USD").unwrap().state(),
+            BookState::OutOfSync(OutOfSyncReason::ChecksumMismatch {
+                expected: 12345,
+                ..
+            })
+        ));
+        let s = sends(&c);
+        assert_eq!(s.len(), 2);
+        assert!(
+            s[0].contains(r#""method":"unsubscribe""#) && s[1].contains(r#""method":"subscribe""#)
+        );
+        c.text(&mut a, WS, &f("update.json"), 4);
+        assert!(!c.book(Venue::Kraken, "BTC-USD").unwrap().is_live());
+        c.text(&mut a, WS, &f("snapshot.json"), 5);
+        assert!(c.book(Venue::Kraken, "BTC-USD").unwrap().is_live());
+    }
+
+    #[test]
+    fn numbers_without_trailing_zeros_use_pair_precision() {
+        // With AssetPairs (pair_decimals 1, lot_decimals 8).
+        let (mut a, mut c) = opened(WS);
+        c.http(&mut a, PAIRS_URL, &f("asset_pairs.json"), 2);
+        c.text(&mut a, WS, &f("snapshot_short_numbers.json"), 3);
+        assert_eq!(c.count(Incident::ChecksumOk), 1);
+        // Without it, the widest decimals seen stand in for the precision.
+        let (mut a, mut c) = opened(WS);
+        c.text(&mut a, WS, &f("snapshot_short_numbers.json"), 3);
+        assert_eq!(c.count(Incident::ChecksumOk), 1);
+        assert_eq!(c.count(Incident::ChecksumFailed), 0);
+    }
+
+    #[test]
+    fn trades_and_silent_control_messages() {
+        let (mut a, mut c) = opened(WS);
+        for name in [
+            "status.json",
+            "subscribe_ack.json",
+            "heartbeat.json",
+            "pong.json",
+        ] {
+            c.text(&mut a, WS, &f(name), 2);
+        }
+        c.text(&mut a, WS, &f("trade.json"), 3);
+        assert!(c.incidents.is_empty(), "{:?}", c.incidents);
+        assert_eq!(c.trades.len(), 1);
+        let t = &c.trades[0];
+        assert_eq!(
+            (t.side, t.price, t.size),
+            (TakerSide::Sell, dec!(45283.5), dec!(0.0012))
+        );
+        assert_eq!(t.exchange_ts, Some(1_695_628_177_708_706));
+    }
+
+    #[test]
+    fn v1_frames_replay_with_checksum() {
+        let (mut a, mut c) = opened(WS_V1);
+        c.text(&mut a, WS_V1, &f("v1_heartbeat.json"), 2);
+        c.text(&mut a, WS_V1, &f("v1_snapshot.json"), 3);
+        c.text(&mut a, WS_V1, &f("v1_update.json"), 4);
+        c.text(&mut a, WS_V1, &f("v1_trade.json"), 5);
+        assert_eq!(c.count(Incident::ChecksumOk), 1);
+        assert_eq!(c.count(Incident::ParseError), 0);
+        let (bids, asks) = levels(&c, Venue::Kraken, "BTC-USD");
+        assert_eq!(bids[0], ("45283.6".to_string(), "0.2".to_string()));
+        assert_eq!(asks, pairs(&[("45286.4", "1.54571953")]));
+        assert_eq!(c.trades.len(), 1);
+        assert_eq!(c.trades[0].side, TakerSide::Sell);
+    }
+
+    #[test]
+    fn malformed_frames_are_parse_errors() {
+        let (mut a, mut c) = opened(WS);
+        c.text(&mut a, WS, "{\"channel\":\"book\",", 2);
+        c.text(&mut a, WS, r#"{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[{"price":"x","qty":1}],"asks":[]}]}"#, 3);
+        c.text(
+            &mut a,
+            WS,
+            r#"{"channel":"book","type":"update","data":{"symbol":1}}"#,
+            4,
+        );
+        c.text(&mut a, WS, "[1,2]", 5);
+        assert_eq!(c.count(Incident::ParseError), 4);
+    }
+
+    #[test]
+    fn replays_a_capture_under_exchange_name_kraken() {
+        let dir = tempfile::tempdir().unwrap();
+        let frames = [
+            f("status.json"),
+            f("subscribe_ack.json"),
+            f("snapshot.json"),
+            f("heartbeat.json"),
+            f("update.json"),
+            f("trade.json"),
+        ];
+        let path = write_capture(
+            dir.path(),
+            "KRAKEN",
+            WS,
+            &[(PAIRS_URL, f("asset_pairs.json"))],
+            &frames,
+        );
+        let mut a = Kraken::new(config(&["BTC-USD"]));
+        let c = replay_file(&mut a, &path).unwrap();
+        assert_eq!(c.frames, 6);
+        assert_eq!(c.count(Incident::ChecksumOk), 2);
+        assert_eq!(
+            c.count(Incident::ParseError) + c.count(Incident::UnknownMessage),
+            0
+        );
+        assert!(c.book(Venue::Kraken, "BTC-USD").unwrap().is_live());
+        assert_eq!(c.trades.len(), 1);
+    }
+}

@@ -13,6 +13,7 @@ use std::time::Duration;
 use crate::model::{Incident, Instrument, MarketEvent, Micros, Venue};
 
 pub mod checksum;
+pub mod kraken;
 pub mod okx;
 pub mod symbols;
 pub mod testkit;
