@@ -615,3 +615,172 @@ mod kraken {
         assert_eq!(c.trades.len(), 1);
     }
 }
+
+// ---- Bitstamp -----------------------------------------------------------------
+
+mod bitstamp {
+    use super::*;
+    use depthwatch::venues::bitstamp::Bitstamp;
+
+    const WS: &str = "wss://ws.bitstamp.net";
+    const BOOK_URL: &str = "https://www.bitstamp.net/api/v2/order_book/btcusd/";
+    const PAIRS_URL: &str = "https://www.bitstamp.net/api/v2/trading-pairs-info/";
+
+    fn f(name: &str) -> String {
+        fixture("bitstamp", name)
+    }
+
+    fn opened() -> (Bitstamp, Collector) {
+        let mut a = Bitstamp::new(config(&["BTC-USD"]));
+        let mut c = Collector::default();
+        c.open(&mut a, WS, 1);
+        (a, c)
+    }
+
+    #[test]
+    fn subscribes_diffs_before_trades_and_fetches_snapshot_on_ack() {
+        let (mut a, mut c) = opened();
+        let s = sends(&c);
+        assert!(
+            s[0].contains("diff_order_book_btcusd") && s[0].contains("bts:subscribe"),
+            "{s:?}"
+        );
+        assert!(s[1].contains("live_trades_btcusd"), "{s:?}");
+        assert!(
+            !c.actions
+                .iter()
+                .any(|a| matches!(a, Action::HttpGet { .. }))
+        );
+        c.text(&mut a, WS, &f("subscription_succeeded_trades.json"), 2);
+        c.text(&mut a, WS, &f("subscription_succeeded.json"), 3);
+        let gets: Vec<&Action> = c
+            .actions
+            .iter()
+            .filter(|a| matches!(a, Action::HttpGet { .. }))
+            .collect();
+        assert_eq!(
+            gets,
+            vec![&Action::HttpGet {
+                url: BOOK_URL.to_string()
+            }]
+        );
+        assert!(c.incidents.is_empty());
+    }
+
+    #[test]
+    fn buffered_diffs_after_the_snapshot_microtimestamp_apply() {
+        let (mut a, mut c) = opened();
+        c.text(&mut a, WS, &f("subscription_succeeded.json"), 2);
+        for name in ["diff_old.json", "diff_at_snapshot.json", "diff_new.json"] {
+            c.text(&mut a, WS, &f(name), 3);
+        }
+        assert!(
+            c.book(Venue::Bitstamp, "BTC-USD").is_none(),
+            "nothing before the snapshot"
+        );
+        c.http(&mut a, BOOK_URL, &f("order_book_snapshot.json"), 4);
+        c.text(&mut a, WS, &f("diff_at_snapshot.json"), 5);
+        c.text(&mut a, WS, &f("diff_later.json"), 6);
+        let (bids, asks) = levels(&c, Venue::Bitstamp, "BTC-USD");
+        assert_eq!(bids, pairs(&[("12700", "0.5"), ("12699", "2")]));
+        assert_eq!(asks, pairs(&[("12702.5", "1.25"), ("12703", "1.5")]));
+        assert!(c.book(Venue::Bitstamp, "BTC-USD").unwrap().is_live());
+        assert_eq!(c.count(Incident::ParseError), 0);
+    }
+
+    #[test]
+    fn trades_prefer_string_fields_and_map_type() {
+        let (mut a, mut c) = opened();
+        c.text(&mut a, WS, &f("trade.json"), 2);
+        c.text(&mut a, WS, &f("trade_buy.json"), 3);
+        assert_eq!(c.trades.len(), 2);
+        let t = &c.trades[0];
+        assert_eq!(
+            (t.side, t.price, t.size),
+            (TakerSide::Sell, dec!(12700.00), dec!(0.01414016))
+        );
+        assert_eq!(t.exchange_ts, Some(1_562_650_233_964_229));
+        assert_eq!(c.trades[1].side, TakerSide::Buy);
+        assert_eq!(c.trades[1].size, dec!(0.5));
+    }
+
+    #[test]
+    fn reconnect_request_heartbeat_and_errors() {
+        let (mut a, mut c) = opened();
+        c.actions.clear();
+        c.text(&mut a, WS, &f("heartbeat.json"), 2);
+        assert!(c.incidents.is_empty());
+        c.text(&mut a, WS, &f("request_reconnect.json"), 3);
+        assert!(matches!(&c.actions[..], [Action::Reconnect { url, .. }] if url == WS));
+        c.text(&mut a, WS, &f("error.json"), 4);
+        assert_eq!(c.count(Incident::UnknownMessage), 1);
+    }
+
+    #[test]
+    fn pairs_info_maps_url_symbols() {
+        let mut a = Bitstamp::new(config(&[]));
+        let mut c = Collector::default();
+        c.http(&mut a, PAIRS_URL, &f("trading_pairs_info.json"), 1);
+        c.text(&mut a, WS, &f("trade.json").replace("btcusd", "usdceur"), 2);
+        assert_eq!(c.trades[0].instrument.to_string(), "USDC-EUR");
+    }
+
+    #[test]
+    fn malformed_frames_are_parse_errors() {
+        let (mut a, mut c) = opened();
+        c.text(&mut a, WS, "{\"event\":", 2);
+        c.text(&mut a, WS, r#"{"event":"data","channel":"diff_order_book_btcusd","data":{"bids":[["x","1"]],"asks":[]}}"#, 3);
+        c.text(
+            &mut a,
+            WS,
+            r#"{"event":"trade","channel":"live_trades_btcusd","data":{"type":0}}"#,
+            4,
+        );
+        c.http(&mut a, BOOK_URL, "<html>rate limited</html>", 5);
+        assert_eq!(c.count(Incident::ParseError), 4);
+    }
+
+    #[test]
+    fn replays_a_capture_under_exchange_name_bitstamp() {
+        let dir = tempfile::tempdir().unwrap();
+        // As recorded live: the snapshot body arrives between diffs.
+        let path = dir.path().join("BITSTAMP.jsonl.zst");
+        let mut cfg = BTreeMap::new();
+        cfg.insert("l2_book".to_string(), vec!["BTC-USD".to_string()]);
+        let mut w = CaptureWriter::create(&path, "BITSTAMP", &cfg, 1_000_000).unwrap();
+        w.connect("BITSTAMP.ws.1", 1_000_000, WS).unwrap();
+        w.recv_text(
+            "BITSTAMP.ws.1",
+            1_100_000,
+            &f("subscription_succeeded.json"),
+        )
+        .unwrap();
+        w.recv_text("BITSTAMP.ws.1", 1_200_000, &f("diff_old.json"))
+            .unwrap();
+        w.recv_text("BITSTAMP.ws.1", 1_300_000, &f("diff_new.json"))
+            .unwrap();
+        w.http(
+            "BITSTAMP.http.sync",
+            1_400_000,
+            BOOK_URL,
+            &f("order_book_snapshot.json"),
+        )
+        .unwrap();
+        w.recv_text("BITSTAMP.ws.1", 1_500_000, &f("diff_later.json"))
+            .unwrap();
+        w.recv_text("BITSTAMP.ws.1", 1_600_000, &f("trade.json"))
+            .unwrap();
+        w.finish().unwrap();
+        let mut a = Bitstamp::new(config(&["BTC-USD"]));
+        let c = replay_file(&mut a, &path).unwrap();
+        assert_eq!(c.frames, 5);
+        assert_eq!(
+            c.count(Incident::ParseError) + c.count(Incident::UnknownMessage),
+            0
+        );
+        let (bids, asks) = levels(&c, Venue::Bitstamp, "BTC-USD");
+        assert_eq!(bids, pairs(&[("12700", "0.5"), ("12699", "2")]));
+        assert_eq!(asks, pairs(&[("12702.5", "1.25"), ("12703", "1.5")]));
+        assert_eq!(c.trades.len(), 1);
+    }
+}

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::model::{Incident, Instrument, MarketEvent, Micros, Venue};
 
+pub mod bitstamp;
 pub mod checksum;
 pub mod kraken;
 pub mod okx;
