@@ -784,3 +784,138 @@ mod bitstamp {
         assert_eq!(c.trades.len(), 1);
     }
 }
+
+// ---- Hyperliquid --------------------------------------------------------------
+
+mod hyperliquid {
+    use super::*;
+    use depthwatch::venues::hyperliquid::Hyperliquid;
+
+    const WS: &str = "wss://api.hyperliquid.xyz/ws";
+
+    fn f(name: &str) -> String {
+        fixture("hyperliquid", name)
+    }
+
+    fn opened() -> (Hyperliquid, Collector) {
+        let mut a = Hyperliquid::new(config(&["BTC-USD-PERP", "KPEPE-USD-PERP", "BTC-USDT"]));
+        let mut c = Collector::default();
+        c.open(&mut a, WS, 1);
+        (a, c)
+    }
+
+    #[test]
+    fn one_subscription_per_coin_and_channel() {
+        let (_a, c) = opened();
+        let s = sends(&c);
+        assert_eq!(s.len(), 6, "{s:?}");
+        assert_eq!(
+            s[0],
+            r#"{"method":"subscribe","subscription":{"coin":"BTC","type":"l2Book"}}"#
+        );
+        assert!(
+            s.iter()
+                .any(|m| m.contains(r#""coin":"kPEPE""#) && m.contains("trades"))
+        );
+        assert!(!s.iter().any(|m| m.contains("USDT")));
+    }
+
+    #[test]
+    fn every_book_message_replaces_the_book() {
+        let (mut a, mut c) = opened();
+        c.text(&mut a, WS, &f("subscription_response.json"), 2);
+        c.text(&mut a, WS, &f("l2book_1.json"), 3);
+        let (bids, asks) = levels(&c, Venue::Hyperliquid, "BTC-USD-PERP");
+        assert_eq!(bids, pairs(&[("97432", "1.2"), ("97431", "0.5")]));
+        assert_eq!(asks, pairs(&[("97433", "0.8"), ("97435", "2.01")]));
+        c.text(&mut a, WS, &f("l2book_2.json"), 4);
+        let (bids, asks) = levels(&c, Venue::Hyperliquid, "BTC-USD-PERP");
+        assert_eq!(bids, pairs(&[("97433", "0.1"), ("97432", "1")]));
+        assert_eq!(asks, pairs(&[("97434", "0.3")]));
+        let b = c.book(Venue::Hyperliquid, "BTC-USD-PERP").unwrap();
+        assert!(b.is_live());
+        assert_eq!(b.last_exchange_ts, Some(1_700_000_000_500_000));
+        assert!(c.incidents.is_empty());
+    }
+
+    #[test]
+    fn trades_map_b_and_a_to_taker_sides() {
+        let (mut a, mut c) = opened();
+        c.text(&mut a, WS, &f("trades.json"), 2);
+        assert_eq!(c.trades.len(), 2);
+        assert_eq!(
+            (c.trades[0].side, c.trades[0].size),
+            (TakerSide::Buy, dec!(0.1))
+        );
+        assert_eq!(
+            (c.trades[1].side, c.trades[1].price),
+            (TakerSide::Sell, dec!(97432))
+        );
+        assert_eq!(c.trades[0].exchange_ts, Some(1_700_000_000_123_000));
+    }
+
+    #[test]
+    fn asset_context_gives_funding_and_open_interest() {
+        let (mut a, mut c) = opened();
+        c.text(&mut a, WS, &f("active_asset_ctx.json"), 2);
+        let u = &c.funding[0].update;
+        assert_eq!(u.funding_rate, Some(dec!(0.0000125)));
+        assert_eq!(u.open_interest, Some(dec!(15000.25)));
+        assert_eq!(u.mark_price, Some(dec!(97433.5)));
+    }
+
+    #[test]
+    fn pong_is_silent_errors_and_garbage_are_counted() {
+        let (mut a, mut c) = opened();
+        c.text(&mut a, WS, &f("pong.json"), 2);
+        assert!(c.incidents.is_empty());
+        c.text(&mut a, WS, &f("error.json"), 3);
+        assert_eq!(c.count(Incident::UnknownMessage), 1);
+        c.text(
+            &mut a,
+            WS,
+            "{\"channel\":\"l2Book\",\"data\":{\"coin\":\"BTC\"",
+            4,
+        );
+        c.text(&mut a, WS, r#"{"channel":"l2Book","data":{"coin":"BTC","time":1,"levels":[[{"px":"x","sz":"1","n":1}],[]]}}"#, 5);
+        c.text(
+            &mut a,
+            WS,
+            r#"{"channel":"l2Book","data":{"coin":"BTC","time":1,"levels":[[]]}}"#,
+            6,
+        );
+        assert_eq!(c.count(Incident::ParseError), 3);
+    }
+
+    #[test]
+    fn close_marks_books_out_of_sync() {
+        let (mut a, mut c) = opened();
+        c.text(&mut a, WS, &f("l2book_1.json"), 2);
+        c.close(&mut a, WS, 3);
+        assert_eq!(
+            c.book(Venue::Hyperliquid, "BTC-USD-PERP").unwrap().state(),
+            &BookState::OutOfSync(OutOfSyncReason::Disconnected)
+        );
+    }
+
+    #[test]
+    fn replays_a_capture_under_exchange_name_hyperliquid() {
+        let dir = tempfile::tempdir().unwrap();
+        let frames = [
+            f("subscription_response.json"),
+            f("l2book_1.json"),
+            f("trades.json"),
+            f("l2book_2.json"),
+            f("pong.json"),
+        ];
+        let path = write_capture(dir.path(), "HYPERLIQUID", WS, &[], &frames);
+        let mut a = Hyperliquid::new(config(&["BTC-USD-PERP"]));
+        let c = replay_file(&mut a, &path).unwrap();
+        assert_eq!(c.frames, 5);
+        assert!(c.incidents.is_empty(), "{:?}", c.incidents);
+        assert_eq!(c.book_updates, 2);
+        assert_eq!(c.trades.len(), 2);
+        let (bids, _) = levels(&c, Venue::Hyperliquid, "BTC-USD-PERP");
+        assert_eq!(bids[0], ("97433".to_string(), "0.1".to_string()));
+    }
+}

@@ -14,6 +14,7 @@ use crate::model::{Incident, Instrument, MarketEvent, Micros, Venue};
 
 pub mod bitstamp;
 pub mod checksum;
+pub mod hyperliquid;
 pub mod kraken;
 pub mod okx;
 pub mod symbols;
