@@ -13,9 +13,14 @@ use std::time::Duration;
 use crate::model::{Incident, Instrument, MarketEvent, Micros, Venue};
 
 pub mod binance;
+pub mod bitstamp;
 pub mod bybit;
+pub mod checksum;
 pub mod coinbase;
 pub mod gemini;
+pub mod hyperliquid;
+pub mod kraken;
+pub mod okx;
 pub mod registry;
 pub mod symbols;
 pub mod testkit;

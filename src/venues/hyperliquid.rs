@@ -1,0 +1,363 @@
+//! Hyperliquid WebSocket (`wss://api.hyperliquid.xyz/ws`): `l2Book`,
+//! `trades` and `activeAssetCtx` per coin, perpetuals only.
+//!
+//! Every `l2Book` message is a complete book (up to 20 levels a side), so each
+//! one is emitted as a snapshot; there is nothing to sequence or verify.
+//! Coins map to `COIN-USD-PERP` (Hyperliquid perps settle in USDC; their
+//! prices are quoted in USD terms). The instrument list is a POST
+//! (`/info {"type":"meta"}`), which the sans-IO contract's `HttpGet` cannot
+//! express, so coins are mapped by name: `BTC-USD-PERP` ↔ `BTC`, with the
+//! lower-case `k` prefix of Hyperliquid's thousand-unit coins (`kPEPE`)
+//! restored from a known list.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::checksum::{parse_decimal, raw_text};
+use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping, VenueInfo};
+use crate::model::{
+    BookState, BookUpdate, BookUpdateKind, Funding, FundingUpdate, Incident, Instrument, Level,
+    MarketEvent, Micros, OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
+};
+
+pub const INFO: VenueInfo = VenueInfo {
+    venue: Venue::Hyperliquid,
+    name: "Hyperliquid",
+    markets: "perpetuals as COIN-USD-PERP (USDC-settled)",
+    book: "l2Book: full 20-level snapshot per block (~0.5 s)",
+    trades: "trades",
+    liquidations: "none public (user streams only)",
+    funding: "activeAssetCtx (hourly funding, open interest, mark)",
+    integrity: "each message is a full book; no sequence or checksum",
+    capture_names: &["HYPERLIQUID"],
+};
+
+const DEFAULT_WS: &str = "wss://api.hyperliquid.xyz/ws";
+
+/// Coins Hyperliquid lists per thousand units with a lower-case `k`.
+const K_COINS: &[&str] = &[
+    "kPEPE", "kSHIB", "kBONK", "kFLOKI", "kLUNC", "kDOGS", "kNEIRO",
+];
+
+/// Perpetuals quoted in USD.
+pub fn supports(instrument: &Instrument) -> bool {
+    instrument.is_perp() && instrument.quote.as_str() == "USD"
+}
+
+/// `BTC-USD-PERP` → `BTC`; `KPEPE-USD-PERP` → `kPEPE`.
+pub fn coin(i: &Instrument) -> String {
+    let base = i.base.as_str();
+    K_COINS
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(base))
+        .map(|k| k.to_string())
+        .unwrap_or_else(|| base.to_string())
+}
+
+/// `BTC` → `BTC-USD-PERP`. Spot pairs (`PURR/USDC`, `@107`) give `None`.
+pub fn parse_coin(coin: &str) -> Option<Instrument> {
+    Instrument::perp(coin, "USD").ok()
+}
+
+pub struct Hyperliquid {
+    cfg: AdapterConfig,
+    ws_url: String,
+    /// Books that have had at least one snapshot on this connection.
+    live: Vec<Instrument>,
+}
+
+// ---- wire types ---------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct Message<'a> {
+    #[serde(borrow)]
+    channel: Cow<'a, str>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Book<'a> {
+    #[serde(borrow)]
+    coin: Cow<'a, str>,
+    #[serde(default)]
+    time: Option<i64>,
+    #[serde(borrow)]
+    levels: Vec<Vec<WireLevel<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct WireLevel<'a> {
+    #[serde(borrow)]
+    px: &'a RawValue,
+    #[serde(borrow)]
+    sz: &'a RawValue,
+}
+
+#[derive(Deserialize)]
+struct WireTrade<'a> {
+    #[serde(borrow)]
+    coin: Cow<'a, str>,
+    #[serde(borrow)]
+    side: Cow<'a, str>,
+    #[serde(borrow)]
+    px: &'a RawValue,
+    #[serde(borrow)]
+    sz: &'a RawValue,
+    #[serde(default)]
+    time: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct AssetCtx<'a> {
+    #[serde(borrow)]
+    coin: Cow<'a, str>,
+    #[serde(borrow)]
+    ctx: CtxFields<'a>,
+}
+
+#[derive(Deserialize)]
+struct CtxFields<'a> {
+    #[serde(borrow, default)]
+    funding: Option<&'a RawValue>,
+    #[serde(borrow, rename = "openInterest", default)]
+    open_interest: Option<&'a RawValue>,
+    #[serde(borrow, rename = "markPx", default)]
+    mark_px: Option<&'a RawValue>,
+    #[serde(borrow, rename = "oraclePx", default)]
+    oracle_px: Option<&'a RawValue>,
+}
+
+// ---- helpers ------------------------------------------------------------------
+
+fn decimal(raw: &RawValue) -> Option<Decimal> {
+    parse_decimal(raw_text(raw))
+}
+
+fn levels(raw: &[WireLevel]) -> Option<Vec<Level>> {
+    raw.iter()
+        .map(|l| Some(Level::new(decimal(l.px)?, decimal(l.sz)?)))
+        .collect()
+}
+
+fn ms(t: Option<i64>) -> Option<Micros> {
+    t?.checked_mul(1000)
+}
+
+fn parse_error(out: &mut Output, detail: String) {
+    tracing::warn!(detail = %detail, "Hyperliquid parse error");
+    out.incident(Venue::Hyperliquid, None, Incident::ParseError, Some(detail));
+}
+
+fn unknown(out: &mut Output, detail: String) {
+    tracing::debug!(detail = %detail, "Hyperliquid unknown message");
+    out.incident(
+        Venue::Hyperliquid,
+        None,
+        Incident::UnknownMessage,
+        Some(detail),
+    );
+}
+
+fn subscribe(kind: &str, coin: &str) -> String {
+    serde_json::json!({"method": "subscribe", "subscription": {"type": kind, "coin": coin}})
+        .to_string()
+}
+
+impl Hyperliquid {
+    pub fn new(cfg: AdapterConfig) -> Self {
+        let ws_url = cfg.endpoint("ws", DEFAULT_WS);
+        Hyperliquid {
+            cfg,
+            ws_url,
+            live: Vec::new(),
+        }
+    }
+
+    fn on_book(&mut self, data: &RawValue, received: Micros, out: &mut Output) {
+        let b: Book = match serde_json::from_str(data.get()) {
+            Ok(b) => b,
+            Err(e) => return parse_error(out, format!("l2Book: {e}")),
+        };
+        let Some(instrument) = parse_coin(&b.coin) else {
+            return unknown(out, format!("l2Book for coin {}", b.coin));
+        };
+        let [bids, asks] = b.levels.as_slice() else {
+            return parse_error(out, format!("l2Book {}: expected [bids, asks]", b.coin));
+        };
+        let (Some(bids), Some(asks)) = (levels(bids), levels(asks)) else {
+            return parse_error(out, format!("l2Book {}: bad level", b.coin));
+        };
+        if !self.live.contains(&instrument) {
+            self.live.push(instrument);
+        }
+        out.event(MarketEvent::Book(BookUpdate {
+            venue: Venue::Hyperliquid,
+            instrument,
+            kind: BookUpdateKind::Snapshot,
+            bids,
+            asks,
+            seq: SeqInfo::default(),
+            exchange_ts: ms(b.time),
+            received,
+        }));
+    }
+
+    fn on_trades(&mut self, data: &RawValue, received: Micros, out: &mut Output) {
+        let trades: Vec<WireTrade> = match serde_json::from_str(data.get()) {
+            Ok(t) => t,
+            Err(e) => return parse_error(out, format!("trades: {e}")),
+        };
+        for t in trades {
+            // Spot pairs (`@107`, `PURR/USDC`) are not subscribed here.
+            let Some(instrument) = parse_coin(&t.coin) else {
+                continue;
+            };
+            let side = match t.side.as_ref() {
+                "B" => TakerSide::Buy,
+                "A" => TakerSide::Sell,
+                other => {
+                    parse_error(out, format!("trade side {other}"));
+                    continue;
+                }
+            };
+            let (Some(price), Some(size)) = (decimal(t.px), decimal(t.sz)) else {
+                parse_error(out, format!("trade {}: bad px/sz", t.coin));
+                continue;
+            };
+            out.event(MarketEvent::Trade(Trade {
+                venue: Venue::Hyperliquid,
+                instrument,
+                price,
+                size,
+                side,
+                exchange_ts: ms(t.time),
+                received,
+            }));
+        }
+    }
+
+    fn on_asset_ctx(&mut self, data: &RawValue, received: Micros, out: &mut Output) {
+        let c: AssetCtx = match serde_json::from_str(data.get()) {
+            Ok(c) => c,
+            Err(e) => return parse_error(out, format!("activeAssetCtx: {e}")),
+        };
+        let Some(instrument) = parse_coin(&c.coin) else {
+            return;
+        };
+        out.event(MarketEvent::Funding(Funding {
+            venue: Venue::Hyperliquid,
+            instrument,
+            update: FundingUpdate {
+                funding_rate: c.ctx.funding.and_then(decimal),
+                next_funding: None,
+                open_interest: c.ctx.open_interest.and_then(decimal),
+                mark_price: c.ctx.mark_px.and_then(decimal),
+                index_price: c.ctx.oracle_px.and_then(decimal),
+            },
+            exchange_ts: None,
+            received,
+        }));
+    }
+}
+
+impl Adapter for Hyperliquid {
+    fn venue(&self) -> Venue {
+        Venue::Hyperliquid
+    }
+
+    fn connections(&self) -> Vec<ConnSpec> {
+        vec![ConnSpec {
+            url: self.ws_url.clone(),
+            // Pongs every 50 s keep quiet coins' connections visibly alive.
+            idle_timeout: Some(Duration::from_secs(75)),
+            ping: Some(Ping {
+                every: Duration::from_secs(50),
+                text: r#"{"method":"ping"}"#.to_string(),
+            }),
+        }]
+    }
+
+    fn on_open(&mut self, url: &str, _now: Micros, out: &mut Output) {
+        self.live.clear();
+        let ch = self.cfg.channels.clone();
+        for i in self.cfg.instruments.iter().filter(|i| supports(i)) {
+            let c = coin(i);
+            // One subscription per message: Hyperliquid does not batch.
+            if ch.book {
+                out.send(url, subscribe("l2Book", &c));
+            }
+            if ch.trades {
+                out.send(url, subscribe("trades", &c));
+            }
+            if ch.funding {
+                out.send(url, subscribe("activeAssetCtx", &c));
+            }
+        }
+    }
+
+    fn on_text(&mut self, _url: &str, text: &str, received: Micros, out: &mut Output) {
+        let m: Message = match serde_json::from_str(text) {
+            Ok(m) => m,
+            Err(e) => {
+                return parse_error(
+                    out,
+                    format!("{e}: {}", text.chars().take(120).collect::<String>()),
+                );
+            }
+        };
+        match m.channel.as_ref() {
+            "pong" | "subscriptionResponse" => {}
+            "error" => {
+                let detail = m.data.map(|d| raw_text(d).to_string()).unwrap_or_default();
+                tracing::warn!(detail = %detail, "Hyperliquid error");
+                unknown(out, format!("error: {detail}"));
+            }
+            channel => {
+                let Some(data) = m.data else {
+                    return parse_error(out, format!("{channel} without data"));
+                };
+                match channel {
+                    "l2Book" => self.on_book(data, received, out),
+                    "trades" => self.on_trades(data, received, out),
+                    "activeAssetCtx" => self.on_asset_ctx(data, received, out),
+                    other => unknown(out, format!("channel {other}")),
+                }
+            }
+        }
+    }
+
+    fn on_http(&mut self, url: &str, _body: &str, _received: Micros, out: &mut Output) {
+        unknown(out, format!("HTTP body for {url}"));
+    }
+
+    fn on_close(&mut self, _url: &str, _now: Micros, out: &mut Output) {
+        for instrument in self.live.drain(..) {
+            out.event(MarketEvent::BookState {
+                venue: Venue::Hyperliquid,
+                instrument,
+                state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coins_map_both_ways() {
+        let i: Instrument = "KPEPE-USD-PERP".parse().unwrap();
+        assert_eq!(coin(&i), "kPEPE");
+        assert_eq!(parse_coin("kPEPE"), Some(i));
+        assert_eq!(parse_coin("BTC").unwrap().to_string(), "BTC-USD-PERP");
+        assert_eq!(parse_coin("@107"), None);
+        assert!(supports(&"ETH-USD-PERP".parse().unwrap()));
+        assert!(!supports(&"ETH-USD".parse().unwrap()));
+    }
+}

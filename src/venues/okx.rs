@@ -1,0 +1,954 @@
+//! OKX v5 public WebSocket: `books` (400-level snapshot then 100 ms
+//! increments), `trades`, `liquidation-orders`, `funding-rate`,
+//! `open-interest`; instruments from REST for contract sizes.
+//!
+//! Book integrity: every `books` update must carry `prevSeqId` equal to the
+//! last `seqId` (keep-alive updates repeat it; after maintenance `seqId` may go
+//! down, which is fine when `prevSeqId` matches). Older traffic has no
+//! sequence ids: then only the checksum guards the book. The CRC32 is checked
+//! whenever the message carries a non-zero `checksum` (OKX sends 0 since
+//! 2026-06-23). A break or mismatch marks the book out of sync and
+//! resubscribes the channel, which makes OKX send a fresh snapshot.
+//!
+//! SWAP sizes are contracts. The adapter keeps each book in OKX's own units
+//! and text (for the checksum) and emits base-asset sizes, so a SWAP book
+//! stays `Syncing` until the instrument list gives its contract value.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::checksum::{TextBook, okx_checksum, parse_decimal, raw_text};
+use super::{Action, Adapter, AdapterConfig, ConnSpec, Output, Ping, VenueInfo};
+use crate::model::{
+    BookSide, BookState, BookUpdate, BookUpdateKind, Funding, FundingUpdate, Incident, Instrument,
+    InstrumentInfo, Level, LiquidatedSide, Liquidation, MarketEvent, Micros, OutOfSyncReason,
+    SeqInfo, TakerSide, Trade, Venue,
+};
+
+pub const INFO: VenueInfo = VenueInfo {
+    venue: Venue::Okx,
+    name: "OKX",
+    markets: "spot, perpetual swaps (BTC-USDT-SWAP as BTC-USDT-PERP)",
+    book: "books: 400-level snapshot + 100 ms increments",
+    trades: "trades",
+    liquidations: "liquidation-orders (SWAP; OKX says not the full total)",
+    funding: "funding-rate, open-interest",
+    integrity: "seqId/prevSeqId continuity; CRC32 of top 25 when non-zero",
+    capture_names: &["OKX"],
+};
+
+const DEFAULT_WS: &str = "wss://ws.okx.com:8443/ws/v5/public";
+const DEFAULT_REST: &str = "https://www.okx.com";
+/// Subscription arguments per `subscribe` message (payload limit is 64 KB).
+const ARGS_PER_MESSAGE: usize = 100;
+
+/// Every instrument kind depthwatch names has an OKX counterpart.
+pub fn supports(_instrument: &Instrument) -> bool {
+    true
+}
+
+/// `BTC-USDT` → `BTC-USDT`; `BTC-USDT-PERP` → `BTC-USDT-SWAP`.
+pub fn native_symbol(i: &Instrument) -> String {
+    if i.is_perp() {
+        format!("{}-{}-SWAP", i.base, i.quote)
+    } else {
+        format!("{}-{}", i.base, i.quote)
+    }
+}
+
+/// The reverse of [`native_symbol`]; dated futures and options give `None`.
+pub fn parse_native(inst_id: &str) -> Option<Instrument> {
+    let parts: Vec<&str> = inst_id.split('-').collect();
+    match parts.as_slice() {
+        [b, q] => Instrument::spot(b, q).ok(),
+        [b, q, "SWAP"] => Instrument::perp(b, q).ok(),
+        _ => None,
+    }
+}
+
+/// How many base units one contract is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct ContractSpec {
+    /// `ctVal × ctMult`.
+    value: Decimal,
+    /// Inverse contracts are worth `value` in the quote currency.
+    inverse: bool,
+}
+
+impl ContractSpec {
+    fn to_base(self, contracts: Decimal, price: Decimal) -> Option<Decimal> {
+        let notional = contracts.checked_mul(self.value)?;
+        let base = if self.inverse {
+            if price.is_zero() {
+                return None;
+            }
+            notional.checked_div(price)?.round_dp(8)
+        } else {
+            notional
+        };
+        Some(base.normalize())
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    /// Waiting for a snapshot (initial or after a resubscription).
+    AwaitingSnapshot,
+    Synced,
+}
+
+struct BookSync {
+    instrument: Instrument,
+    native: TextBook,
+    phase: Phase,
+    last_seq: Option<i64>,
+    /// The engine holds a live copy built from our snapshot.
+    emitted: bool,
+}
+
+impl BookSync {
+    fn new(instrument: Instrument) -> Self {
+        BookSync {
+            instrument,
+            native: TextBook::default(),
+            phase: Phase::AwaitingSnapshot,
+            last_seq: None,
+            emitted: false,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.native.clear();
+        self.phase = Phase::AwaitingSnapshot;
+        self.last_seq = None;
+        self.emitted = false;
+    }
+}
+
+pub struct Okx {
+    cfg: AdapterConfig,
+    ws_url: String,
+    rest_url: String,
+    /// The URL our connection was opened with (replay: the recorded one).
+    conn_url: Option<String>,
+    books: HashMap<String, BookSync>,
+    contracts: HashMap<String, ContractSpec>,
+}
+
+// ---- wire types -------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct Push<'a> {
+    #[serde(borrow, default)]
+    arg: Option<Arg<'a>>,
+    #[serde(borrow, default)]
+    event: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    action: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    code: Option<&'a RawValue>,
+    #[serde(default)]
+    msg: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Arg<'a> {
+    #[serde(borrow, default)]
+    channel: Cow<'a, str>,
+    #[serde(borrow, rename = "instId", default)]
+    inst_id: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct BookData<'a> {
+    #[serde(borrow, default)]
+    asks: Vec<Vec<&'a RawValue>>,
+    #[serde(borrow, default)]
+    bids: Vec<Vec<&'a RawValue>>,
+    #[serde(borrow, default)]
+    ts: Option<&'a RawValue>,
+    #[serde(default)]
+    checksum: Option<i64>,
+    #[serde(rename = "prevSeqId", default)]
+    prev_seq_id: Option<i64>,
+    #[serde(rename = "seqId", default)]
+    seq_id: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct TradeData<'a> {
+    #[serde(borrow, rename = "instId")]
+    inst_id: Cow<'a, str>,
+    #[serde(borrow)]
+    px: &'a RawValue,
+    #[serde(borrow)]
+    sz: &'a RawValue,
+    #[serde(borrow)]
+    side: Cow<'a, str>,
+    #[serde(borrow, default)]
+    ts: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct LiquidationData<'a> {
+    #[serde(borrow, rename = "instId")]
+    inst_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    details: Vec<LiquidationDetail<'a>>,
+}
+
+#[derive(Deserialize)]
+struct LiquidationDetail<'a> {
+    #[serde(borrow)]
+    side: Cow<'a, str>,
+    #[serde(borrow, rename = "posSide", default)]
+    pos_side: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "bkPx")]
+    bk_px: &'a RawValue,
+    #[serde(borrow)]
+    sz: &'a RawValue,
+    #[serde(borrow, default)]
+    ts: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct FundingData<'a> {
+    #[serde(borrow, rename = "instId")]
+    inst_id: Cow<'a, str>,
+    #[serde(borrow, rename = "fundingRate", default)]
+    funding_rate: Option<&'a RawValue>,
+    #[serde(borrow, rename = "fundingTime", default)]
+    funding_time: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    ts: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct OpenInterestData<'a> {
+    #[serde(borrow, rename = "instId")]
+    inst_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    oi: Option<&'a RawValue>,
+    #[serde(borrow, rename = "oiCcy", default)]
+    oi_ccy: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    ts: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct InstrumentsResponse {
+    #[serde(default)]
+    data: Vec<InstrumentRow>,
+}
+
+#[derive(Deserialize)]
+struct InstrumentRow {
+    #[serde(rename = "instId")]
+    inst_id: String,
+    #[serde(rename = "ctVal", default)]
+    ct_val: String,
+    #[serde(rename = "ctMult", default)]
+    ct_mult: String,
+    #[serde(rename = "ctType", default)]
+    ct_type: String,
+    #[serde(rename = "tickSz", default)]
+    tick_sz: String,
+    #[serde(rename = "lotSz", default)]
+    lot_sz: String,
+    #[serde(default)]
+    state: String,
+}
+
+// ---- helpers ----------------------------------------------------------------
+
+fn ms_to_micros(raw: Option<&RawValue>) -> Option<Micros> {
+    raw_text(raw?).parse::<i64>().ok()?.checked_mul(1000)
+}
+
+fn decimal(raw: &RawValue) -> Option<Decimal> {
+    parse_decimal(raw_text(raw))
+}
+
+/// `[price, size, ...]` as text.
+fn level_text<'a>(level: &[&'a RawValue]) -> Option<(&'a str, &'a str)> {
+    match level {
+        [p, s, ..] => Some((raw_text(p), raw_text(s))),
+        _ => None,
+    }
+}
+
+fn subscribe_text(op: &str, args: &[serde_json::Value]) -> String {
+    serde_json::json!({ "op": op, "args": args }).to_string()
+}
+
+impl Okx {
+    pub fn new(cfg: AdapterConfig) -> Self {
+        let ws_url = cfg.endpoint("ws", DEFAULT_WS);
+        let rest_url = cfg.endpoint("rest", DEFAULT_REST);
+        let books = if cfg.channels.book {
+            cfg.instruments
+                .iter()
+                .map(|i| (native_symbol(i), BookSync::new(*i)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        Okx {
+            cfg,
+            ws_url,
+            rest_url,
+            conn_url: None,
+            books,
+            contracts: HashMap::new(),
+        }
+    }
+
+    fn has_perps(&self) -> bool {
+        self.cfg.instruments.iter().any(Instrument::is_perp)
+    }
+
+    fn instruments_url(&self, kind: &str) -> String {
+        format!(
+            "{}/api/v5/public/instruments?instType={kind}",
+            self.rest_url
+        )
+    }
+
+    /// The subscription arguments for the configured channels.
+    fn subscription_args(&self) -> Vec<serde_json::Value> {
+        use serde_json::json;
+        let ch = &self.cfg.channels;
+        let mut args = Vec::new();
+        for i in &self.cfg.instruments {
+            let id = native_symbol(i);
+            if ch.book {
+                args.push(json!({"channel": "books", "instId": id}));
+            }
+            if ch.trades {
+                args.push(json!({"channel": "trades", "instId": id}));
+            }
+            if ch.funding && i.is_perp() {
+                args.push(json!({"channel": "funding-rate", "instId": id}));
+                args.push(json!({"channel": "open-interest", "instId": id}));
+            }
+        }
+        if ch.liquidations && self.has_perps() {
+            args.push(json!({"channel": "liquidation-orders", "instType": "SWAP"}));
+        }
+        args
+    }
+
+    fn url(&self) -> String {
+        self.conn_url.clone().unwrap_or_else(|| self.ws_url.clone())
+    }
+
+    /// Base size of `size` units of `inst_id` at `price`; `None` for a SWAP
+    /// whose contract value is not known yet.
+    fn to_base(
+        &self,
+        inst_id: &str,
+        instrument: &Instrument,
+        size: Decimal,
+        price: Decimal,
+    ) -> Option<Decimal> {
+        if instrument.is_perp() {
+            self.contracts.get(inst_id)?.to_base(size, price)
+        } else {
+            Some(size)
+        }
+    }
+
+    fn convertible(&self, inst_id: &str, instrument: &Instrument) -> bool {
+        !instrument.is_perp() || self.contracts.contains_key(inst_id)
+    }
+
+    /// The whole native book as a base-unit snapshot.
+    fn snapshot_event(
+        &self,
+        inst_id: &str,
+        seq: SeqInfo,
+        ts: Option<Micros>,
+        received: Micros,
+    ) -> Option<BookUpdate> {
+        let b = self.books.get(inst_id)?;
+        let side = |side: BookSide| -> Option<Vec<Level>> {
+            b.native
+                .iter(side)
+                .map(|(p, l)| {
+                    Some(Level::new(
+                        *p,
+                        self.to_base(inst_id, &b.instrument, l.size, *p)?,
+                    ))
+                })
+                .collect()
+        };
+        Some(BookUpdate {
+            venue: Venue::Okx,
+            instrument: b.instrument,
+            kind: BookUpdateKind::Snapshot,
+            bids: side(BookSide::Bid)?,
+            asks: side(BookSide::Ask)?,
+            seq,
+            exchange_ts: ts,
+            received,
+        })
+    }
+
+    /// Mark a book out of sync and resubscribe its channel for a new snapshot.
+    fn resync(&mut self, inst_id: &str, reason: OutOfSyncReason, out: &mut Output) {
+        let url = self.url();
+        let Some(b) = self.books.get_mut(inst_id) else {
+            return;
+        };
+        b.reset();
+        let instrument = b.instrument;
+        out.event(MarketEvent::BookState {
+            venue: Venue::Okx,
+            instrument,
+            state: BookState::OutOfSync(reason),
+        });
+        out.incident(
+            Venue::Okx,
+            Some(instrument),
+            Incident::Resync,
+            Some("resubscribing books".to_string()),
+        );
+        let arg = [serde_json::json!({"channel": "books", "instId": inst_id})];
+        out.send(&url, subscribe_text("unsubscribe", &arg));
+        out.send(&url, subscribe_text("subscribe", &arg));
+    }
+
+    fn on_book(
+        &mut self,
+        inst_id: &str,
+        action: Option<&str>,
+        data: &RawValue,
+        received: Micros,
+        out: &mut Output,
+    ) {
+        let entries: Vec<BookData> = match serde_json::from_str(data.get()) {
+            Ok(e) => e,
+            Err(e) => return parse_error(out, format!("books data: {e}")),
+        };
+        if !self.books.contains_key(inst_id) {
+            match parse_native(inst_id) {
+                Some(i) => {
+                    self.books.insert(inst_id.to_string(), BookSync::new(i));
+                }
+                None => return unknown(out, format!("books for unknown instId {inst_id}")),
+            }
+        }
+        for entry in entries {
+            self.on_book_entry(inst_id, action, entry, received, out);
+        }
+    }
+
+    fn on_book_entry(
+        &mut self,
+        inst_id: &str,
+        action: Option<&str>,
+        d: BookData,
+        received: Micros,
+        out: &mut Output,
+    ) {
+        let ts = ms_to_micros(d.ts);
+        let seq = SeqInfo {
+            first: d.prev_seq_id.and_then(|s| u64::try_from(s).ok()),
+            last: d.seq_id.and_then(|s| u64::try_from(s).ok()),
+        };
+        // `books5` / `bbo-tbt` pushes have no action: each is a full snapshot.
+        let snapshot = action.is_none_or(|a| a == "snapshot");
+        let Some(b) = self.books.get_mut(inst_id) else {
+            return;
+        };
+        let instrument = b.instrument;
+        if snapshot {
+            b.native.clear();
+            b.phase = Phase::Synced;
+            b.emitted = false;
+        } else {
+            if b.phase != Phase::Synced {
+                return;
+            }
+            if let (Some(prev), Some(last)) = (d.prev_seq_id, b.last_seq)
+                && prev != last
+            {
+                let (expected, got) = (last.max(0) as u64, prev.max(0) as u64);
+                out.incident(
+                    Venue::Okx,
+                    Some(instrument),
+                    Incident::Gap,
+                    Some(format!("{inst_id}: prevSeqId {prev}, last seqId {last}")),
+                );
+                tracing::warn!(inst_id, prev, last, "OKX books sequence gap");
+                return self.resync(inst_id, OutOfSyncReason::Gap { expected, got }, out);
+            }
+        }
+        if d.seq_id.is_some() {
+            b.last_seq = d.seq_id;
+        }
+        let mut changed: Vec<(BookSide, Decimal, Decimal)> =
+            Vec::with_capacity(d.bids.len() + d.asks.len());
+        for (side, levels) in [(BookSide::Bid, &d.bids), (BookSide::Ask, &d.asks)] {
+            for level in levels {
+                match level_text(level).and_then(|(p, s)| b.native.set_text(side, p, s)) {
+                    Some((p, s)) => changed.push((side, p, s)),
+                    None => {
+                        b.reset();
+                        parse_error(out, format!("{inst_id}: bad level {level:?}"));
+                        return self.resync(
+                            inst_id,
+                            OutOfSyncReason::Venue("unparsable level".into()),
+                            out,
+                        );
+                    }
+                }
+            }
+        }
+        // Checksum 0 means "deprecated field" (OKX, 2026-06-23): skip it.
+        if let Some(expected) = d.checksum.filter(|&c| c != 0) {
+            let computed = okx_checksum(&b.native);
+            if i64::from(computed) == expected {
+                out.incident(Venue::Okx, Some(instrument), Incident::ChecksumOk, None);
+            } else {
+                out.incident(
+                    Venue::Okx,
+                    Some(instrument),
+                    Incident::ChecksumFailed,
+                    Some(format!("{inst_id}: venue {expected}, computed {computed}")),
+                );
+                tracing::warn!(inst_id, expected, computed, "OKX book checksum mismatch");
+                let reason = OutOfSyncReason::ChecksumMismatch {
+                    expected: expected as i32 as u32,
+                    computed: computed as u32,
+                };
+                return self.resync(inst_id, reason, out);
+            }
+        }
+        let emitted = b.emitted;
+        if !self.convertible(inst_id, &instrument) {
+            // SWAP sizes cannot be converted before the instrument list.
+            return;
+        }
+        if snapshot || !emitted {
+            if let Some(u) = self.snapshot_event(inst_id, seq, ts, received) {
+                out.event(MarketEvent::Book(u));
+                if let Some(b) = self.books.get_mut(inst_id) {
+                    b.emitted = true;
+                }
+            }
+            return;
+        }
+        if changed.is_empty() {
+            return; // keep-alive
+        }
+        let mut bids = Vec::new();
+        let mut asks = Vec::new();
+        for (side, p, s) in changed {
+            let Some(size) = self.to_base(inst_id, &instrument, s, p) else {
+                continue;
+            };
+            let l = Level::new(p, size);
+            match side {
+                BookSide::Bid => bids.push(l),
+                BookSide::Ask => asks.push(l),
+            }
+        }
+        out.event(MarketEvent::Book(BookUpdate {
+            venue: Venue::Okx,
+            instrument,
+            kind: BookUpdateKind::Delta,
+            bids,
+            asks,
+            seq,
+            exchange_ts: ts,
+            received,
+        }));
+    }
+
+    fn on_trades(&mut self, data: &RawValue, received: Micros, out: &mut Output) {
+        let trades: Vec<TradeData> = match serde_json::from_str(data.get()) {
+            Ok(t) => t,
+            Err(e) => return parse_error(out, format!("trades data: {e}")),
+        };
+        for t in trades {
+            let Some(instrument) = parse_native(&t.inst_id) else {
+                continue;
+            };
+            let (Some(price), Some(sz)) = (decimal(t.px), decimal(t.sz)) else {
+                parse_error(out, format!("trade {}: bad px/sz", t.inst_id));
+                continue;
+            };
+            let side = match t.side.as_ref() {
+                "buy" => TakerSide::Buy,
+                "sell" => TakerSide::Sell,
+                other => {
+                    parse_error(out, format!("trade side {other}"));
+                    continue;
+                }
+            };
+            let Some(size) = self.to_base(&t.inst_id, &instrument, sz, price) else {
+                tracing::debug!(inst_id = %t.inst_id, "OKX trade before contract size is known: dropped");
+                continue;
+            };
+            out.event(MarketEvent::Trade(Trade {
+                venue: Venue::Okx,
+                instrument,
+                price,
+                size,
+                side,
+                exchange_ts: ms_to_micros(t.ts),
+                received,
+            }));
+        }
+    }
+
+    fn on_liquidations(&mut self, data: &RawValue, received: Micros, out: &mut Output) {
+        let rows: Vec<LiquidationData> = match serde_json::from_str(data.get()) {
+            Ok(r) => r,
+            Err(e) => return parse_error(out, format!("liquidation-orders data: {e}")),
+        };
+        for row in rows {
+            // Dated futures and options come through `parse_native` as None.
+            let Some(instrument) = parse_native(&row.inst_id).filter(Instrument::is_perp) else {
+                continue;
+            };
+            for d in row.details {
+                let (Some(price), Some(sz)) = (decimal(d.bk_px), decimal(d.sz)) else {
+                    parse_error(out, format!("liquidation {}: bad bkPx/sz", row.inst_id));
+                    continue;
+                };
+                // posSide names the position; in net mode the order side
+                // tells it: a forced buy closes a short.
+                let side = match (d.pos_side.as_deref(), d.side.as_ref()) {
+                    (Some("long"), _) => LiquidatedSide::Long,
+                    (Some("short"), _) => LiquidatedSide::Short,
+                    (_, "buy") => LiquidatedSide::Short,
+                    (_, "sell") => LiquidatedSide::Long,
+                    (_, other) => {
+                        parse_error(out, format!("liquidation side {other}"));
+                        continue;
+                    }
+                };
+                let Some(size) = self.to_base(&row.inst_id, &instrument, sz, price) else {
+                    tracing::debug!(inst_id = %row.inst_id, "OKX liquidation before contract size is known: dropped");
+                    continue;
+                };
+                out.event(MarketEvent::Liquidation(Liquidation {
+                    venue: Venue::Okx,
+                    instrument,
+                    side,
+                    price,
+                    size,
+                    exchange_ts: ms_to_micros(d.ts),
+                    received,
+                }));
+            }
+        }
+    }
+
+    fn on_funding_rate(&mut self, data: &RawValue, received: Micros, out: &mut Output) {
+        let rows: Vec<FundingData> = match serde_json::from_str(data.get()) {
+            Ok(r) => r,
+            Err(e) => return parse_error(out, format!("funding-rate data: {e}")),
+        };
+        for r in rows {
+            let Some(instrument) = parse_native(&r.inst_id) else {
+                continue;
+            };
+            out.event(MarketEvent::Funding(Funding {
+                venue: Venue::Okx,
+                instrument,
+                update: FundingUpdate {
+                    funding_rate: r.funding_rate.and_then(decimal),
+                    next_funding: ms_to_micros(r.funding_time),
+                    ..FundingUpdate::default()
+                },
+                exchange_ts: ms_to_micros(r.ts),
+                received,
+            }));
+        }
+    }
+
+    fn on_open_interest(&mut self, data: &RawValue, received: Micros, out: &mut Output) {
+        let rows: Vec<OpenInterestData> = match serde_json::from_str(data.get()) {
+            Ok(r) => r,
+            Err(e) => return parse_error(out, format!("open-interest data: {e}")),
+        };
+        for r in rows {
+            let Some(instrument) = parse_native(&r.inst_id) else {
+                continue;
+            };
+            // `oiCcy` is already in the coin; else convert the contracts.
+            let oi = r.oi_ccy.and_then(decimal).or_else(|| {
+                let contracts = r.oi.and_then(decimal)?;
+                let spec = self.contracts.get(r.inst_id.as_ref())?;
+                (!spec.inverse).then(|| (contracts * spec.value).normalize())
+            });
+            if oi.is_none() {
+                continue;
+            }
+            out.event(MarketEvent::Funding(Funding {
+                venue: Venue::Okx,
+                instrument,
+                update: FundingUpdate {
+                    open_interest: oi,
+                    ..FundingUpdate::default()
+                },
+                exchange_ts: ms_to_micros(r.ts),
+                received,
+            }));
+        }
+    }
+
+    fn on_event(&mut self, url: &str, p: &Push, out: &mut Output) {
+        let event = p.event.as_deref().unwrap_or_default();
+        let code = p.code.map(raw_text).unwrap_or_default();
+        let msg = p.msg.clone().unwrap_or_default();
+        match event {
+            "subscribe" | "unsubscribe" | "channel-conn-count" | "login" => {}
+            "error" | "channel-conn-count-error" => {
+                tracing::warn!(code, msg = %msg, "OKX error event");
+                let instrument = p
+                    .arg
+                    .as_ref()
+                    .and_then(|a| a.inst_id.as_deref())
+                    .and_then(parse_native);
+                if let (Some(arg), Some(i)) = (&p.arg, instrument)
+                    && arg.channel == "books"
+                {
+                    out.event(MarketEvent::BookState {
+                        venue: Venue::Okx,
+                        instrument: i,
+                        state: BookState::OutOfSync(OutOfSyncReason::Venue(format!(
+                            "OKX error {code}: {msg}"
+                        ))),
+                    });
+                }
+                out.incident(
+                    Venue::Okx,
+                    instrument,
+                    Incident::UnknownMessage,
+                    Some(format!("OKX error {code}: {msg}")),
+                );
+            }
+            "notice" => {
+                tracing::warn!(code, msg = %msg, "OKX notice");
+                if code == "64008" {
+                    // Service upgrade: the server drops us within 60 s.
+                    out.actions.push(Action::Reconnect {
+                        url: url.to_string(),
+                        reason: format!("OKX notice 64008: {msg}"),
+                    });
+                }
+            }
+            other => unknown(out, format!("OKX event {other}")),
+        }
+    }
+
+    fn on_instruments(&mut self, body: &str, out: &mut Output) {
+        let resp: InstrumentsResponse = match serde_json::from_str(body) {
+            Ok(r) => r,
+            Err(e) => return parse_error(out, format!("instruments: {e}")),
+        };
+        let mut list = Vec::new();
+        for row in resp.data {
+            let Some(instrument) = parse_native(&row.inst_id) else {
+                continue;
+            };
+            let mut contract_size = None;
+            if instrument.is_perp() {
+                let ct_val = parse_decimal(&row.ct_val);
+                let ct_mult = parse_decimal(&row.ct_mult).unwrap_or(Decimal::ONE);
+                if let Some(v) = ct_val.and_then(|v| v.checked_mul(ct_mult)) {
+                    let inverse = row.ct_type == "inverse";
+                    self.contracts
+                        .insert(row.inst_id.clone(), ContractSpec { value: v, inverse });
+                    contract_size = (!inverse).then(|| v.normalize());
+                }
+            }
+            if row.state.is_empty() || row.state == "live" {
+                list.push(InstrumentInfo {
+                    instrument,
+                    native: row.inst_id,
+                    tick_size: parse_decimal(&row.tick_sz),
+                    lot_size: parse_decimal(&row.lot_sz),
+                    contract_size,
+                });
+            }
+        }
+        out.event(MarketEvent::Instruments {
+            venue: Venue::Okx,
+            list,
+        });
+    }
+
+    /// Books that were held back for want of a contract size.
+    fn release_held_books(&mut self, received: Micros, out: &mut Output) {
+        let held: Vec<String> = self
+            .books
+            .iter()
+            .filter(|(id, b)| {
+                b.phase == Phase::Synced && !b.emitted && self.convertible(id, &b.instrument)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in held {
+            let seq = SeqInfo {
+                first: None,
+                last: self
+                    .books
+                    .get(&id)
+                    .and_then(|b| b.last_seq)
+                    .and_then(|s| u64::try_from(s).ok()),
+            };
+            if let Some(u) = self.snapshot_event(&id, seq, None, received) {
+                out.event(MarketEvent::Book(u));
+                if let Some(b) = self.books.get_mut(&id) {
+                    b.emitted = true;
+                }
+            }
+        }
+    }
+}
+
+fn parse_error(out: &mut Output, detail: String) {
+    tracing::warn!(detail = %detail, "OKX parse error");
+    out.incident(Venue::Okx, None, Incident::ParseError, Some(detail));
+}
+
+fn unknown(out: &mut Output, detail: String) {
+    tracing::debug!(detail = %detail, "OKX unknown message");
+    out.incident(Venue::Okx, None, Incident::UnknownMessage, Some(detail));
+}
+
+impl Adapter for Okx {
+    fn venue(&self) -> Venue {
+        Venue::Okx
+    }
+
+    fn connections(&self) -> Vec<ConnSpec> {
+        vec![ConnSpec {
+            url: self.ws_url.clone(),
+            idle_timeout: Some(Duration::from_secs(40)),
+            // OKX drops a connection silent for 30 s: ping while idle.
+            ping: Some(Ping {
+                every: Duration::from_secs(20),
+                text: "ping".to_string(),
+            }),
+        }]
+    }
+
+    fn start(&mut self, _now: Micros, out: &mut Output) {
+        out.http_get(self.instruments_url("SPOT"));
+        if self.has_perps() {
+            out.http_get(self.instruments_url("SWAP"));
+        }
+    }
+
+    fn on_open(&mut self, url: &str, _now: Micros, out: &mut Output) {
+        self.conn_url = Some(url.to_string());
+        for b in self.books.values_mut() {
+            b.reset();
+        }
+        let args = self.subscription_args();
+        for chunk in args.chunks(ARGS_PER_MESSAGE) {
+            out.send(url, subscribe_text("subscribe", chunk));
+        }
+    }
+
+    fn on_text(&mut self, url: &str, text: &str, received: Micros, out: &mut Output) {
+        let trimmed = text.trim();
+        if trimmed == "pong" {
+            return;
+        }
+        let p: Push = match serde_json::from_str(trimmed) {
+            Ok(p) => p,
+            Err(e) => return parse_error(out, format!("{e}: {}", preview(text))),
+        };
+        if p.event.is_some() {
+            return self.on_event(url, &p, out);
+        }
+        let (Some(arg), Some(data)) = (&p.arg, p.data) else {
+            return unknown(out, format!("no arg/data: {}", preview(text)));
+        };
+        let channel = arg.channel.as_ref();
+        match channel {
+            "books" | "books-l2-tbt" | "books50-l2-tbt" | "books5" | "bbo-tbt" => {
+                let Some(inst_id) = arg.inst_id.as_deref() else {
+                    return parse_error(out, "books push without instId".to_string());
+                };
+                let inst_id = inst_id.to_string();
+                self.on_book(&inst_id, p.action.as_deref(), data, received, out)
+            }
+            "trades" | "trades-all" => self.on_trades(data, received, out),
+            "liquidation-orders" => self.on_liquidations(data, received, out),
+            "funding-rate" => self.on_funding_rate(data, received, out),
+            "open-interest" => self.on_open_interest(data, received, out),
+            other => unknown(out, format!("channel {other}")),
+        }
+    }
+
+    fn on_http(&mut self, url: &str, body: &str, received: Micros, out: &mut Output) {
+        if url.contains("/api/v5/public/instruments") {
+            self.on_instruments(body, out);
+            self.release_held_books(received, out);
+        } else {
+            unknown(out, format!("HTTP body for {url}"));
+        }
+    }
+
+    fn on_http_error(&mut self, url: &str, error: &str, _now: Micros, _out: &mut Output) {
+        tracing::warn!(url, error, "OKX REST request failed");
+    }
+
+    fn on_close(&mut self, _url: &str, _now: Micros, out: &mut Output) {
+        for b in self.books.values_mut() {
+            if b.phase == Phase::Synced || b.emitted {
+                out.event(MarketEvent::BookState {
+                    venue: Venue::Okx,
+                    instrument: b.instrument,
+                    state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
+                });
+            }
+            b.reset();
+        }
+    }
+}
+
+fn preview(text: &str) -> String {
+    text.chars().take(120).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_round_trip() {
+        let p: Instrument = "BTC-USDT-PERP".parse().unwrap();
+        assert_eq!(native_symbol(&p), "BTC-USDT-SWAP");
+        assert_eq!(parse_native("BTC-USDT-SWAP"), Some(p));
+        assert_eq!(parse_native("BTC-USDT").unwrap().to_string(), "BTC-USDT");
+        assert_eq!(parse_native("BTC-USD-250926"), None);
+    }
+
+    #[test]
+    fn inverse_contracts_convert_through_price() {
+        let spec = ContractSpec {
+            value: Decimal::from(100),
+            inverse: true,
+        };
+        assert_eq!(
+            spec.to_base(Decimal::from(5), Decimal::from(50_000)),
+            Some(Decimal::new(1, 2))
+        );
+    }
+}
