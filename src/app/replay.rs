@@ -37,7 +37,12 @@ pub fn run_headless(args: &ReplayArgs, cfg: EngineConfig) -> Result<()> {
 }
 
 /// The closing lines of a headless run: books, CBBO per key, arbitrage, summary.
-pub fn print_final(engine: &mut Engine, out: &OutputArgs, frames: u64, elapsed_s: f64) -> Result<()> {
+pub fn print_final(
+    engine: &mut Engine,
+    out: &OutputArgs,
+    frames: u64,
+    elapsed_s: f64,
+) -> Result<()> {
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     let mut books: Vec<_> = engine.books().collect();
@@ -50,7 +55,11 @@ pub fn print_final(engine: &mut Engine, out: &OutputArgs, frames: u64, elapsed_s
     drop(books);
     let snap = engine.snapshot();
     for view in &snap.instruments {
-        writeln!(w, "{}", headless::cbbo_line(&view.label, view.mixed_quotes, &view.cbbo))?;
+        writeln!(
+            w,
+            "{}",
+            headless::cbbo_line(&view.label, view.mixed_quotes, &view.cbbo)
+        )?;
     }
     let arbs = if out.all_spreads {
         engine.all_spreads()
