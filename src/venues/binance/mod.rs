@@ -45,9 +45,10 @@ pub const INFO: VenueInfo = VenueInfo {
     capture_names: &["BINANCE", "BINANCE_FUTURES"],
 };
 
-/// Book streams must tick at least this often (100 ms diffs; quiet symbols
-/// still get occasional updates), else the connection is recycled.
-const BOOK_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// A book connection silent for this long is recycled. Not shorter: an
+/// illiquid pair can go half a minute without a diff (RUNEEUR sent one in
+/// the 31 s spot capture), and a connection carries few symbols.
+const BOOK_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Spot lists everything; USD-M here means USDT- or USDC-margined perpetuals.
 pub fn supports(instrument: &Instrument) -> bool {
