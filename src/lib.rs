@@ -9,4 +9,5 @@ pub mod book;
 pub mod capture;
 pub mod engine;
 pub mod model;
+pub mod sim;
 pub mod venues;
