@@ -156,13 +156,19 @@ async fn handle(mut stream: TcpStream, venue: Venue, shared: Arc<Shared>) {
             let _ = write_response(&mut stream, &Response::error(404, "no such stream path")).await;
             return;
         };
+        // Subscribe to market steps before the handshake completes, so every
+        // step after the client's connect returns reaches it.
+        // Registered before the handshake too, so a fault injected as soon
+        // as the client is connected reaches it.
+        let steps = shared.tx.subscribe();
+        let faults = shared.faults.open_session(venue, &req.target());
         let (r, w) = stream.into_split();
         let replayed = tokio::io::join(Cursor::new(head).chain(r), w);
         let Ok(ws) = tokio_tungstenite::accept_async(replayed).await else {
+            shared.faults.close_session(faults.id);
             return;
         };
-        let faults = shared.faults.open_session(venue, &req.target());
-        session::run(ws, proto, shared, faults).await;
+        session::run(ws, proto, steps, shared, faults).await;
     } else {
         let resp = if refused {
             Response::error(503, "{\"msg\":\"Service Unavailable (simulated)\"}")

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -68,6 +69,7 @@ where
 pub async fn run<S>(
     mut ws: WebSocketStream<S>,
     mut proto: Box<dyn Protocol>,
+    mut steps: broadcast::Receiver<Arc<Step>>,
     shared: Arc<Shared>,
     faults: Arc<SessionFaults>,
 ) where
@@ -77,7 +79,6 @@ pub async fn run<S>(
         shared: &shared,
         id: faults.id,
     };
-    let mut steps = shared.tx.subscribe();
     let mut shutdown = shared.shutdown.clone();
     let mut ping = proto.ping_every().map(|every| {
         let mut i = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
