@@ -1,8 +1,6 @@
 //! The simulator's own books, in integer ticks and lots (exact, cheap), and
 //! the depth-limited feed views that turn book changes into wire deltas.
 
-use std::collections::BTreeMap;
-
 use rust_decimal::Decimal;
 
 use crate::model::BookSide;
@@ -12,18 +10,19 @@ use super::catalog::Spec;
 /// A price level in wire units: (price in ticks, size in lots).
 pub type RawLevel = (i64, i64);
 
-/// One side of a simulated book.
+/// One side of a simulated book: a Vec sorted worst → best (bids ascending,
+/// asks descending), so the busy top of the book is at the cheap end.
 #[derive(Clone, Debug)]
 pub struct Ladder {
     side: BookSide,
-    levels: BTreeMap<i64, i64>,
+    levels: Vec<RawLevel>,
 }
 
 impl Ladder {
     pub fn new(side: BookSide) -> Self {
         Ladder {
             side,
-            levels: BTreeMap::new(),
+            levels: Vec::new(),
         }
     }
 
@@ -31,25 +30,29 @@ impl Ladder {
         self.levels.len()
     }
 
-    /// Levels best first.
-    pub fn iter(&self) -> Box<dyn Iterator<Item = RawLevel> + '_> {
-        let it = self.levels.iter().map(|(&p, &s)| (p, s));
+    /// Storage order: is `a` worse than `b`?
+    fn worse(&self, a: i64, b: i64) -> std::cmp::Ordering {
         match self.side {
-            BookSide::Bid => Box::new(it.rev()),
-            BookSide::Ask => Box::new(it),
+            BookSide::Bid => a.cmp(&b),
+            BookSide::Ask => b.cmp(&a),
         }
     }
 
+    fn search(&self, price: i64) -> Result<usize, usize> {
+        self.levels.binary_search_by(|&(p, _)| self.worse(p, price))
+    }
+
+    /// Levels best first.
+    pub fn iter(&self) -> impl Iterator<Item = RawLevel> + '_ {
+        self.levels.iter().rev().copied()
+    }
+
     pub fn best(&self) -> Option<RawLevel> {
-        self.iter().next()
+        self.levels.last().copied()
     }
 
     pub fn worst(&self) -> Option<RawLevel> {
-        let last = match self.side {
-            BookSide::Bid => self.levels.iter().next(),
-            BookSide::Ask => self.levels.iter().next_back(),
-        };
-        last.map(|(&p, &s)| (p, s))
+        self.levels.first().copied()
     }
 
     pub fn top(&self, n: usize) -> Vec<RawLevel> {
@@ -57,15 +60,23 @@ impl Ladder {
     }
 
     pub fn nth(&self, i: usize) -> Option<RawLevel> {
-        self.iter().nth(i)
+        let idx = self.levels.len().checked_sub(i + 1)?;
+        self.levels.get(idx).copied()
     }
 
     /// Set a level's size; zero or less removes it.
     pub fn set(&mut self, price: i64, lots: i64) {
-        if lots <= 0 {
-            self.levels.remove(&price);
-        } else {
-            self.levels.insert(price, lots);
+        match (self.search(price), lots > 0) {
+            (Ok(i), true) => {
+                if let Some(l) = self.levels.get_mut(i) {
+                    l.1 = lots;
+                }
+            }
+            (Ok(i), false) => {
+                self.levels.remove(i);
+            }
+            (Err(i), true) => self.levels.insert(i, (price, lots)),
+            (Err(_), false) => {}
         }
     }
 
@@ -88,20 +99,20 @@ impl Ladder {
 
     /// Remove every level strictly better than `price`; returns how many.
     pub fn remove_better_than(&mut self, price: i64) -> usize {
-        let doomed: Vec<i64> = match self.side {
-            BookSide::Bid => self.levels.range(price + 1..).map(|(&p, _)| p).collect(),
-            BookSide::Ask => self.levels.range(..price).map(|(&p, _)| p).collect(),
-        };
-        for p in &doomed {
-            self.levels.remove(p);
-        }
-        doomed.len()
+        let keep = self
+            .levels
+            .partition_point(|&(p, _)| self.worse(p, price) != std::cmp::Ordering::Greater);
+        let removed = self.levels.len() - keep;
+        self.levels.truncate(keep);
+        removed
     }
 
     pub fn pop_worst(&mut self) -> Option<RawLevel> {
-        let (p, s) = self.worst()?;
-        self.levels.remove(&p);
-        Some((p, s))
+        if self.levels.is_empty() {
+            None
+        } else {
+            Some(self.levels.remove(0))
+        }
     }
 }
 
@@ -177,15 +188,27 @@ impl FeedView {
         }
     }
 
-    /// Re-read the book; when the visible part changed, advance the ids
+    /// Re-read the book from its top levels (best first, at least `depth`
+    /// of them when the book has that many; several views of one book share
+    /// one walk of it). When the visible part changed, advance the ids
     /// (taking the book's current cross sequence) and return the delta.
-    pub fn refresh(&mut self, book: &SimBook, cross_seq: u64) -> Option<ViewDelta> {
-        let bids = book.bids.top(self.depth);
-        let asks = book.asks.top(self.depth);
-        let bid_changes = diff(&self.bids, &bids, BookSide::Bid);
-        let ask_changes = diff(&self.asks, &asks, BookSide::Ask);
-        self.bids = bids;
-        self.asks = asks;
+    pub fn refresh(
+        &mut self,
+        bids: &[RawLevel],
+        asks: &[RawLevel],
+        cross_seq: u64,
+    ) -> Option<ViewDelta> {
+        let bids = bids.get(..self.depth.min(bids.len())).unwrap_or(bids);
+        let asks = asks.get(..self.depth.min(asks.len())).unwrap_or(asks);
+        let bid_changes = diff(&self.bids, bids, BookSide::Bid);
+        let ask_changes = diff(&self.asks, asks, BookSide::Ask);
+        if bid_changes.is_empty() && ask_changes.is_empty() {
+            return None;
+        }
+        self.bids.clear();
+        self.bids.extend_from_slice(bids);
+        self.asks.clear();
+        self.asks.extend_from_slice(asks);
         let changes = (bid_changes.len() + ask_changes.len()) as u64;
         if changes == 0 {
             return None;
@@ -318,12 +341,12 @@ mod tests {
         };
         let mut b = book(&[(100, 1), (99, 1), (98, 1)], &[(101, 1), (102, 1)]);
         let mut v = FeedView::new(2, &b, ids);
-        assert!(v.refresh(&b, 103).is_none());
+        assert!(v.refresh(&b.bids.top(9), &b.asks.top(9), 103).is_none());
         // A better bid pushes 99 out of the two-level window; 98 was never in.
         b.bids.set(100, 4);
         b.bids.set(100 + 1, 2);
         b.asks.set(101, 0);
-        let d = v.refresh(&b, 105).unwrap();
+        let d = v.refresh(&b.bids.top(9), &b.asks.top(9), 105).unwrap();
         assert_eq!(d.bids, vec![(101, 2), (100, 4), (99, 0)]);
         assert_eq!(d.asks, vec![(101, 0)]);
         assert_eq!(d.prev, ids);

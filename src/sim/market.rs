@@ -222,13 +222,15 @@ impl Market {
                 cross_seq: rng.random_range(1_000_000_000..100_000_000_000),
                 noise_bps: normal(&mut rng),
                 basis_bps: if spec.instrument.is_perp() {
-                    rng.random_range(0.5..3.0)
+                    1.5 + rng.random_range(-0.15..0.15)
                 } else {
                     0.0
                 },
                 dislocation: None,
                 spread_ticks: 1,
-                deep_gap: (fair * 0.008 / tick / levels as f64).max(1.0),
+                // Levels a side span about 0.8 % of the price (at least one
+                // tick apart).
+                deep_gap: (fair * 0.008 / tick / levels as f64 - 1.0).max(0.1),
                 lot_base,
                 tick,
                 next_trade_id: rng.random_range(10_000_000..900_000_000),
@@ -366,7 +368,7 @@ impl Market {
         let cascade = base.cascade.as_ref().map(|c| c.side);
 
         // Venue noise (mean-reverting) and dislocations.
-        sim.noise_bps = sim.noise_bps * 0.98 + 0.3 * normal(rng);
+        sim.noise_bps = sim.noise_bps * 0.98 + 0.06 * normal(rng);
         match &mut sim.dislocation {
             Some(d) => {
                 d.steps_left = d.steps_left.saturating_sub(1);
@@ -467,8 +469,11 @@ impl Market {
             return;
         };
         sim.cross_seq += self.rng.random_range(1..400u64);
+        let deepest = sim.views.iter().map(|v| v.depth).max().unwrap_or(0);
+        let bids = sim.book.bids.top(deepest);
+        let asks = sim.book.asks.top(deepest);
         for (v, view) in sim.views.iter_mut().enumerate() {
-            if let Some(delta) = view.refresh(&sim.book, sim.cross_seq) {
+            if let Some(delta) = view.refresh(&bids, &asks, sim.cross_seq) {
                 let checksum = (spec.venue == Venue::Okx).then(|| okx::view_checksum(spec, view));
                 events.push(SimEvent::Book {
                     book: id,
@@ -625,8 +630,20 @@ impl BookSim {
         }
     }
 
-    /// Random resting-order changes, concentrated near the top.
+    /// Random resting-order changes, concentrated near the top; plus one
+    /// anywhere in the book, so that levels left deep by a price move take
+    /// on deep-book sizes.
     fn churn(&mut self, rng: &mut StdRng, levels: usize, spec: &Spec) {
+        for side in [BookSide::Bid, BookSide::Ask] {
+            let len = self.book.side(side).len();
+            if len > 10 {
+                let i = rng.random_range(10..len);
+                if let Some((price, _)) = self.book.side(side).nth(i) {
+                    let size = self.draw_size(rng, spec, i, levels);
+                    self.book.side_mut(side).set(price, size);
+                }
+            }
+        }
         let n = 2 + exponential(rng, 4.0) as usize;
         for _ in 0..n.min(40) {
             let side = if rng.random_bool(0.5) {
