@@ -60,10 +60,11 @@ async fn next_text(ws: &mut Ws, wait: Duration) -> Option<String> {
     }
 }
 
-/// Every text frame until the connection is quiet for 300 ms.
+/// Every text frame until the connection is quiet for 500 ms (the market is
+/// paused in these tests, so quiet means done).
 async fn drain(ws: &mut Ws) -> Vec<String> {
     let mut out = Vec::new();
-    while let Some(t) = next_text(ws, Duration::from_millis(300)).await {
+    while let Some(t) = next_text(ws, Duration::from_millis(500)).await {
         out.push(t);
     }
     out
@@ -376,6 +377,30 @@ async fn binance_futures_pu_chains_and_market_streams_are_split() {
         trades > 0 && marks >= 10 && forced > 0,
         "{trades} {marks} {forced}"
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn binance_sends_server_ping_frames() {
+    let sim = start(SimConfig {
+        binance_ping: Duration::from_millis(100),
+        ..manual(14)
+    })
+    .await;
+    let url = format!(
+        "{}/stream?streams=btcusdt@depth",
+        endpoint(&sim, Venue::Binance, "spot_ws")
+    );
+    let mut ws = connect(&url).await;
+    let ping = tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            if let Some(Ok(Message::Ping(_))) = ws.next().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(ping.is_ok(), "a ping frame arrives");
     sim.shutdown().await;
 }
 

@@ -264,15 +264,27 @@ impl Simulator {
     }
 
     /// Stop serving: connections get a close frame, listeners stop.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         // Give sessions a moment to send their close frames.
         tokio::time::sleep(Duration::from_millis(20)).await;
-        for t in &self.tasks {
+        let tasks = std::mem::take(&mut self.tasks);
+        for t in &tasks {
             t.abort();
         }
-        for t in self.tasks {
+        for t in tasks {
             let _ = t.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    /// A simulator dropped without [`Simulator::shutdown`] still stops its
+    /// listeners, clock and connections.
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        for t in &self.tasks {
+            t.abort();
         }
     }
 }
