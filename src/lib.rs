@@ -15,4 +15,5 @@ pub mod headless;
 pub mod model;
 pub mod net;
 pub mod replay;
+pub mod sim;
 pub mod venues;
