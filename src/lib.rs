@@ -8,5 +8,7 @@
 pub mod book;
 pub mod capture;
 pub mod engine;
+pub mod logging;
 pub mod model;
+pub mod ui;
 pub mod venues;
