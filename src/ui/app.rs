@@ -1,0 +1,512 @@
+//! View state only: which pane, which instrument, cursors, the filter line,
+//! overlays and display thresholds. Keys go first to the active pane (which
+//! may consume them), then to the global handlers.
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tui_logger::{TuiWidgetEvent, TuiWidgetState};
+
+use super::keymap::{Action, Context, Keymap};
+use super::panes::{PANES, PaneId};
+use super::theme::Theme;
+use super::{ReplayStatus, SpeedChange, UiCommand};
+use crate::engine::Snapshot;
+use crate::model::{Instrument, Venue};
+
+/// What became of a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Consumed,
+    NotConsumed,
+    Quit,
+}
+
+/// Which book the Book pane shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BookMode {
+    Aggregated,
+    Venue(Venue),
+}
+
+/// How wall-clock times are shown (tests pin UTC for stable screens).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeZone {
+    Local,
+    Utc,
+}
+
+/// Threshold ladder for `+`/`-` (USD).
+const THRESHOLDS: [f64; 14] = [
+    0.0,
+    1_000.0,
+    5_000.0,
+    10_000.0,
+    25_000.0,
+    50_000.0,
+    100_000.0,
+    250_000.0,
+    500_000.0,
+    1_000_000.0,
+    2_500_000.0,
+    5_000_000.0,
+    10_000_000.0,
+    25_000_000.0,
+];
+
+pub struct App {
+    pub keymap: Keymap,
+    themes: Vec<Theme>,
+    pub theme_index: usize,
+    /// Index into [`PANES`].
+    pub pane: usize,
+    /// The selected instrument key; `None` until a snapshot names one.
+    pub selected: Option<Instrument>,
+    /// Cursor row per pane (same order as [`PANES`]).
+    pub cursors: Vec<usize>,
+    pub filter: String,
+    pub filter_editing: bool,
+    pub help: bool,
+    pub paused: bool,
+    frozen: Option<Arc<Snapshot>>,
+    pub book_mode: BookMode,
+    /// Display thresholds; `None` until first seen in a snapshot.
+    pub liq_min_notional: Option<f64>,
+    pub large_trade_usd: Option<f64>,
+    pub status: Option<String>,
+    pub demo: bool,
+    pub replay: Option<ReplayStatus>,
+    pub time_zone: TimeZone,
+    pub log_state: TuiWidgetState,
+    /// Instrument keys and labels of the latest snapshot, display order.
+    instruments: Vec<(Instrument, String)>,
+    /// Venues of the selected instrument (for `v`).
+    book_venues: Vec<Venue>,
+    /// Row counts per pane for cursor bounds.
+    rows: Vec<usize>,
+    commands: Vec<UiCommand>,
+}
+
+impl Default for App {
+    fn default() -> Self {
+        let (themes, _) = Theme::load_all(None);
+        App::new(Keymap::default(), themes, "dark")
+    }
+}
+
+impl App {
+    pub fn new(keymap: Keymap, themes: Vec<Theme>, theme_name: &str) -> App {
+        let themes = if themes.is_empty() {
+            vec![Theme::default()]
+        } else {
+            themes
+        };
+        let theme_index = themes.iter().position(|t| t.name == theme_name);
+        let mut app = App {
+            keymap,
+            theme_index: theme_index.unwrap_or(0),
+            themes,
+            pane: 0,
+            selected: None,
+            cursors: vec![0; PANES.len()],
+            filter: String::new(),
+            filter_editing: false,
+            help: false,
+            paused: false,
+            frozen: None,
+            book_mode: BookMode::Aggregated,
+            liq_min_notional: None,
+            large_trade_usd: None,
+            status: None,
+            demo: false,
+            replay: None,
+            time_zone: TimeZone::Local,
+            log_state: TuiWidgetState::new()
+                .set_default_display_level(tui_logger::LevelFilter::Info),
+            instruments: Vec::new(),
+            book_venues: Vec::new(),
+            rows: vec![0; PANES.len()],
+            commands: Vec::new(),
+        };
+        if theme_index.is_none() {
+            app.status = Some(format!(
+                "unknown theme `{theme_name}`, using `{}` (built-in: {})",
+                app.theme().name,
+                super::theme::builtin_names()
+            ));
+        }
+        app
+    }
+
+    pub fn theme(&self) -> &Theme {
+        // `themes` is never empty (see `new`).
+        &self.themes[self.theme_index % self.themes.len()]
+    }
+
+    pub fn pane_id(&self) -> PaneId {
+        PANES.get(self.pane).map_or(PaneId::Overview, |p| p.id)
+    }
+
+    pub fn go_to(&mut self, pane: PaneId) {
+        if let Some(i) = PANES.iter().position(|p| p.id == pane) {
+            self.pane = i;
+        }
+    }
+
+    pub fn cursor(&self, pane: PaneId) -> usize {
+        PANES
+            .iter()
+            .position(|p| p.id == pane)
+            .and_then(|i| self.cursors.get(i).copied())
+            .unwrap_or(0)
+    }
+
+    pub fn set_status(&mut self, message: String) {
+        self.status = Some(message);
+    }
+
+    pub fn take_commands(&mut self) -> Vec<UiCommand> {
+        std::mem::take(&mut self.commands)
+    }
+
+    /// The snapshot to show: the frozen one while paused.
+    pub fn displayed(&self, latest: &Arc<Snapshot>) -> Arc<Snapshot> {
+        match (&self.frozen, self.paused) {
+            (Some(f), true) => f.clone(),
+            _ => latest.clone(),
+        }
+    }
+
+    /// Learns what the latest snapshot holds (instrument list, row counts,
+    /// thresholds). Called for every new snapshot, paused or not; while paused
+    /// the frozen snapshot's shape is kept.
+    pub fn observe(&mut self, latest: &Arc<Snapshot>) {
+        if self.paused {
+            if self.frozen.is_none() {
+                self.frozen = Some(latest.clone());
+            }
+            return;
+        }
+        self.frozen = Some(latest.clone());
+        let snap: &Snapshot = latest;
+        self.instruments = snap
+            .instruments
+            .iter()
+            .map(|v| (v.instrument, v.label.clone()))
+            .collect();
+        if self
+            .selected
+            .is_none_or(|s| !self.instruments.iter().any(|(i, _)| *i == s))
+        {
+            self.selected = self.instruments.first().map(|(i, _)| *i);
+        }
+        self.book_venues = self
+            .selected
+            .and_then(|s| snap.instruments.iter().find(|v| v.instrument == s))
+            .map(|v| v.venues.iter().map(|b| b.venue).collect())
+            .unwrap_or_default();
+        if let BookMode::Venue(v) = self.book_mode
+            && !self.book_venues.contains(&v)
+        {
+            self.book_mode = BookMode::Aggregated;
+        }
+        self.liq_min_notional
+            .get_or_insert(snap.liquidations.min_notional_usd);
+        self.large_trade_usd
+            .get_or_insert(snap.trades.threshold_usd);
+        let counts = PANES
+            .iter()
+            .map(|p| match p.id {
+                PaneId::Overview => self.filtered_instruments().len(),
+                PaneId::Arbitrage => snap.arbs.len(),
+                PaneId::Liquidations => snap.liquidations.tape.len(),
+                PaneId::Trades => snap.trades.large.len(),
+                PaneId::Health => snap.health.len(),
+                PaneId::Book | PaneId::Logs => 0,
+            })
+            .collect();
+        self.rows = counts;
+    }
+
+    /// Instruments passing the `/` filter, as (key, label).
+    pub fn filtered_instruments(&self) -> Vec<(Instrument, String)> {
+        self.instruments
+            .iter()
+            .filter(|(i, label)| self.matches_filter(&i.to_string()) || self.matches_filter(label))
+            .cloned()
+            .collect()
+    }
+
+    /// Case-insensitive substring match against the filter line.
+    pub fn matches_filter(&self, text: &str) -> bool {
+        self.filter.is_empty() || text.to_lowercase().contains(&self.filter.to_lowercase())
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
+        if self.filter_editing && self.filter_input(&key) {
+            self.after_filter_change();
+            return Outcome::Consumed;
+        }
+        if self.help {
+            let action = self.keymap.lookup(&key, Context::Global);
+            if action == Some(Action::Quit) && key.modifiers.contains(KeyModifiers::CONTROL) {
+                return Outcome::Quit;
+            }
+            // The overlay is modal: any key closes it.
+            self.help = false;
+            return Outcome::Consumed;
+        }
+        let pane = self.pane_id();
+        let pane_action = self.keymap.lookup(&key, Context::Pane(pane));
+        if let Some(action) = pane_action
+            && self.pane_handle(pane, action)
+        {
+            return Outcome::Consumed;
+        }
+        match self.keymap.lookup(&key, Context::Global) {
+            Some(Action::Quit) => Outcome::Quit,
+            Some(action) if pane_action.is_none() && self.pane_handle(pane, action) => {
+                Outcome::Consumed
+            }
+            Some(action) => {
+                if self.global_handle(action) {
+                    Outcome::Consumed
+                } else {
+                    Outcome::NotConsumed
+                }
+            }
+            None => Outcome::NotConsumed,
+        }
+    }
+
+    /// Typing into the filter line. Returns false for keys it leaves alone
+    /// (Ctrl-C, Tab, arrows) so they still work while typing.
+    fn filter_input(&mut self, key: &KeyEvent) -> bool {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return false;
+        }
+        match key.code {
+            KeyCode::Esc => {
+                self.filter.clear();
+                self.filter_editing = false;
+            }
+            KeyCode::Enter => self.filter_editing = false,
+            KeyCode::Backspace => {
+                self.filter.pop();
+            }
+            KeyCode::Char(c) => self.filter.push(c),
+            _ => return false,
+        }
+        true
+    }
+
+    fn after_filter_change(&mut self) {
+        let n = self.filtered_instruments().len();
+        if let Some(i) = PANES.iter().position(|p| p.id == PaneId::Overview) {
+            self.rows[i] = n;
+            self.cursors[i] = self.cursors[i].min(n.saturating_sub(1));
+        }
+    }
+
+    /// The active pane's own handling; true when it consumed the action.
+    fn pane_handle(&mut self, pane: PaneId, action: Action) -> bool {
+        match (pane, action) {
+            (PaneId::Overview, Action::Select) => {
+                let rows = self.filtered_instruments();
+                if let Some((key, _)) = rows.get(self.cursor(PaneId::Overview)) {
+                    self.select_instrument(*key);
+                    self.status = Some(format!(
+                        "selected {}",
+                        rows[self.cursor(PaneId::Overview)].1
+                    ));
+                }
+                true
+            }
+            (PaneId::Book, Action::Down) => self.step_instrument(1),
+            (PaneId::Book, Action::Up) => self.step_instrument(-1),
+            (PaneId::Book, Action::CycleBookVenue) => {
+                self.book_mode = match self.book_mode {
+                    BookMode::Aggregated => self
+                        .book_venues
+                        .first()
+                        .map_or(BookMode::Aggregated, |v| BookMode::Venue(*v)),
+                    BookMode::Venue(cur) => {
+                        let next = self
+                            .book_venues
+                            .iter()
+                            .position(|v| *v == cur)
+                            .and_then(|i| self.book_venues.get(i + 1));
+                        next.map_or(BookMode::Aggregated, |v| BookMode::Venue(*v))
+                    }
+                };
+                true
+            }
+            (PaneId::Liquidations, Action::RaiseThreshold | Action::LowerThreshold) => {
+                let now = self.liq_min_notional.unwrap_or(0.0);
+                let next = step_threshold(now, action == Action::RaiseThreshold);
+                self.liq_min_notional = Some(next);
+                self.commands.push(UiCommand::SetLiqMinNotional(next));
+                true
+            }
+            (PaneId::Trades, Action::RaiseThreshold | Action::LowerThreshold) => {
+                let now = self.large_trade_usd.unwrap_or(0.0);
+                let next = step_threshold(now, action == Action::RaiseThreshold);
+                self.large_trade_usd = Some(next);
+                self.commands.push(UiCommand::SetLargeTradeUsd(next));
+                true
+            }
+            (PaneId::Logs, _) => match log_event(action) {
+                Some(ev) => {
+                    self.log_state.transition(ev);
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
+    fn global_handle(&mut self, action: Action) -> bool {
+        let pane = self.pane;
+        let n = PANES.len();
+        match action {
+            Action::Quit => {}
+            Action::Help => self.help = !self.help,
+            Action::Pause => {
+                self.paused = !self.paused;
+                self.status = Some(if self.paused {
+                    "display paused: feeds keep running (p resumes)".to_string()
+                } else {
+                    "display resumed".to_string()
+                });
+            }
+            Action::NextPane => self.pane = (pane + 1) % n,
+            Action::PrevPane => self.pane = (pane + n - 1) % n,
+            Action::GoToPane(i) if i < n => self.pane = i,
+            Action::GoToPane(_) => return false,
+            Action::Up => self.move_cursor(-1),
+            Action::Down => self.move_cursor(1),
+            Action::PageUp => self.move_cursor(-10),
+            Action::PageDown => self.move_cursor(10),
+            Action::Top => self.move_cursor(i64::MIN / 2),
+            Action::Bottom => self.move_cursor(i64::MAX / 2),
+            Action::Filter => self.filter_editing = true,
+            Action::CycleTheme => {
+                self.theme_index = (self.theme_index + 1) % self.themes.len();
+                self.status = Some(format!("theme: {}", self.theme().name));
+            }
+            Action::NextInstrument => return self.step_instrument(1),
+            Action::PrevInstrument => return self.step_instrument(-1),
+            Action::ReplayTogglePause => match &self.replay {
+                Some(r) => self.commands.push(UiCommand::ReplayPause(!r.paused)),
+                None => return false,
+            },
+            Action::ReplayFaster | Action::ReplaySlower => {
+                if self.replay.is_none() {
+                    return false;
+                }
+                self.commands
+                    .push(UiCommand::ReplaySpeed(if action == Action::ReplayFaster {
+                        SpeedChange::Faster
+                    } else {
+                        SpeedChange::Slower
+                    }));
+            }
+            // Pane-only actions reaching here were not for the active pane.
+            _ => return false,
+        }
+        true
+    }
+
+    fn move_cursor(&mut self, delta: i64) {
+        let pane = self.pane;
+        let max = self.rows.get(pane).copied().unwrap_or(0).saturating_sub(1) as i64;
+        if let Some(c) = self.cursors.get_mut(pane) {
+            *c = (*c as i64).saturating_add(delta).clamp(0, max) as usize;
+        }
+    }
+
+    fn select_instrument(&mut self, key: Instrument) {
+        if self.selected != Some(key) {
+            self.selected = Some(key);
+            self.book_mode = BookMode::Aggregated;
+            if let Some(f) = self.frozen.clone() {
+                self.book_venues = f
+                    .instruments
+                    .iter()
+                    .find(|v| v.instrument == key)
+                    .map(|v| v.venues.iter().map(|b| b.venue).collect())
+                    .unwrap_or_default();
+            }
+        }
+    }
+
+    fn step_instrument(&mut self, delta: i64) -> bool {
+        let rows = self.filtered_instruments();
+        if rows.is_empty() {
+            return false;
+        }
+        let cur = self
+            .selected
+            .and_then(|s| rows.iter().position(|(i, _)| *i == s))
+            .unwrap_or(0) as i64;
+        let next = (cur + delta).rem_euclid(rows.len() as i64) as usize;
+        if let Some((key, _)) = rows.get(next) {
+            self.select_instrument(*key);
+        }
+        true
+    }
+}
+
+fn step_threshold(now: f64, up: bool) -> f64 {
+    if up {
+        THRESHOLDS
+            .iter()
+            .copied()
+            .find(|t| *t > now + 0.5)
+            .unwrap_or(now)
+    } else {
+        THRESHOLDS
+            .iter()
+            .rev()
+            .copied()
+            .find(|t| *t < now - 0.5)
+            .unwrap_or(0.0)
+    }
+}
+
+fn log_event(action: Action) -> Option<TuiWidgetEvent> {
+    Some(match action {
+        Action::LogToggleTargets => TuiWidgetEvent::HideKey,
+        Action::LogFocusTarget => TuiWidgetEvent::FocusKey,
+        Action::Up => TuiWidgetEvent::UpKey,
+        Action::Down => TuiWidgetEvent::DownKey,
+        Action::LogShowLess => TuiWidgetEvent::LeftKey,
+        Action::LogShowMore => TuiWidgetEvent::RightKey,
+        Action::LogCaptureLess => TuiWidgetEvent::MinusKey,
+        Action::LogCaptureMore => TuiWidgetEvent::PlusKey,
+        Action::LogPageUp => TuiWidgetEvent::PrevPageKey,
+        Action::LogPageDown => TuiWidgetEvent::NextPageKey,
+        Action::LogFollow => TuiWidgetEvent::EscapeKey,
+        Action::LogHideOff => TuiWidgetEvent::SpaceKey,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_step_along_the_ladder() {
+        assert_eq!(step_threshold(0.0, true), 1_000.0);
+        assert_eq!(step_threshold(100_000.0, true), 250_000.0);
+        assert_eq!(step_threshold(100_000.0, false), 50_000.0);
+        assert_eq!(step_threshold(0.0, false), 0.0);
+        assert_eq!(step_threshold(30_000.0, false), 25_000.0);
+        assert_eq!(step_threshold(1e12, true), 1e12);
+    }
+}

@@ -1,0 +1,262 @@
+//! Everything around the panes: the tab line, the status bar, the key-hint
+//! (or filter input / status message) line and the `?` help overlay.
+
+use std::collections::BTreeSet;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+use super::app::{App, BookMode};
+use super::format;
+use super::keymap::{Context, HelpLine};
+use super::panes::{self, PANES};
+use super::theme::Theme;
+use crate::engine::Snapshot;
+use crate::engine::snapshot::ConnState;
+
+pub fn draw(frame: &mut Frame, snap: &Snapshot, app: &App, theme: &Theme) {
+    let area = frame.area();
+    frame.render_widget(Paragraph::new("").style(theme.base()), area);
+    if area.height < 4 {
+        // Too small for chrome: the pane alone.
+        render_pane(frame, area, snap, app, theme);
+        return;
+    }
+    let rows = panes::stack(area, &[1, area.height - 3, 1]);
+    tabs(frame, rows[0], app, theme);
+    render_pane(frame, rows[1], snap, app, theme);
+    status_bar(frame, rows[2], snap, app, theme);
+    hint_line(frame, rows[3], app, theme);
+    if app.help {
+        help_overlay(frame, area, app, theme);
+    }
+}
+
+fn render_pane(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: &Theme) {
+    if let Some(p) = PANES.get(app.pane) {
+        (p.render)(frame, area, snap, app, theme);
+    }
+}
+
+fn tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let brand = " depthwatch ";
+    let titles: usize = PANES.iter().map(|p| p.title.chars().count() + 4).sum();
+    // Wide: brand and spaced tabs; medium: tabs only; narrow: short titles.
+    let width = area.width as usize;
+    let (with_brand, gap, short) = if brand.len() + titles + PANES.len() <= width {
+        (true, " ", false)
+    } else if titles <= width {
+        (false, "", false)
+    } else {
+        (false, "", true)
+    };
+    let mut spans = Vec::new();
+    if with_brand {
+        spans.push(Span::styled(
+            brand,
+            theme.title().add_modifier(Modifier::REVERSED),
+        ));
+    }
+    for (i, p) in PANES.iter().enumerate() {
+        let title: String = if short {
+            p.title.chars().take(4).collect()
+        } else {
+            p.title.to_string()
+        };
+        let style = if i == app.pane {
+            theme.title().bg(theme.selection_bg)
+        } else {
+            theme.muted()
+        };
+        spans.push(Span::raw(gap));
+        spans.push(Span::styled(format!(" {} {} ", i + 1, title), style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base()), area);
+}
+
+fn status_bar(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: &Theme) {
+    let sep = || Span::styled(" │ ", theme.muted());
+    let mut left: Vec<Span> = Vec::new();
+    let (live, total) = venues_live(snap);
+    let venue_style = if total > 0 && live == total {
+        theme.fg(theme.ok)
+    } else if live == 0 {
+        theme.fg(theme.error)
+    } else {
+        theme.fg(theme.warning)
+    };
+    left.push(Span::styled(
+        format!(" venues {live}/{total} live"),
+        venue_style,
+    ));
+    left.push(sep());
+    let label = panes::selected_view(snap, app).map_or("—".to_string(), |v| v.label.clone());
+    left.push(Span::styled(
+        label,
+        theme.fg(theme.text).add_modifier(Modifier::BOLD),
+    ));
+    if let BookMode::Venue(v) = app.book_mode {
+        left.push(Span::styled(format!(" @{v}"), theme.fg(theme.venue(v))));
+    }
+    if !app.filter.is_empty() {
+        left.push(sep());
+        left.push(Span::styled(
+            format!("filter: {}", app.filter),
+            theme.fg(theme.highlight),
+        ));
+    }
+    if app.demo {
+        left.push(sep());
+        left.push(Span::styled(
+            " DEMO ",
+            bold(theme.fg(theme.background).bg(theme.warning)),
+        ));
+    }
+    if let Some(r) = &app.replay {
+        left.push(sep());
+        let pos = format::clock(r.position, app.time_zone);
+        let elapsed = format::age(r.position - r.start);
+        let end = r
+            .end
+            .map(|e| format!(" / {}", format::age(e - r.start)))
+            .unwrap_or_default();
+        let state = if r.paused { "⏸" } else { "▶" };
+        left.push(Span::styled(
+            format!("replay {state} {pos} ({elapsed}{end}) {}", r.speed),
+            theme.fg(theme.highlight),
+        ));
+    }
+    if app.paused {
+        left.push(sep());
+        left.push(Span::styled(
+            " PAUSED ",
+            bold(theme.fg(theme.background).bg(theme.highlight)),
+        ));
+    }
+    let right = format!("{} ", format::clock(snap.now, app.time_zone));
+    let used: usize = left.iter().map(|s| s.content.chars().count()).sum();
+    let pad = (area.width as usize).saturating_sub(used + right.len());
+    left.push(Span::raw(" ".repeat(pad)));
+    left.push(Span::styled(right, theme.muted()));
+    frame.render_widget(
+        Paragraph::new(Line::from(left)).style(theme.base().bg(theme.selection_bg)),
+        area,
+    );
+}
+
+/// Venues with at least one live connection / all venues seen in health.
+fn venues_live(snap: &Snapshot) -> (usize, usize) {
+    let all: BTreeSet<_> = snap.health.iter().map(|h| h.venue).collect();
+    let live: BTreeSet<_> = snap
+        .health
+        .iter()
+        .filter(|h| matches!(h.state, ConnState::Connected | ConnState::Replay))
+        .map(|h| h.venue)
+        .collect();
+    (live.len(), all.len())
+}
+
+fn hint_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let line = if app.filter_editing {
+        Line::from(vec![
+            Span::styled(" / ", bold(theme.fg(theme.highlight))),
+            Span::styled(app.filter.clone(), theme.fg(theme.text)),
+            Span::styled("█", theme.fg(theme.highlight)),
+            Span::styled("   Enter keep · Esc clear", theme.muted()),
+        ])
+    } else if let Some(msg) = &app.status {
+        Line::from(vec![
+            Span::styled(" ", theme.muted()),
+            Span::styled(msg.clone(), theme.fg(theme.warning)),
+        ])
+    } else {
+        let mut spans = vec![Span::raw(" ")];
+        for (keys, label) in app.keymap.hints(app.pane_id()) {
+            // The first key is enough here; `?` lists them all.
+            let keys = if keys.contains('/') && keys.len() > 1 {
+                keys.split('/').next().unwrap_or_default().to_string()
+            } else {
+                keys
+            };
+            spans.push(Span::styled(keys, bold(theme.fg(theme.highlight))));
+            spans.push(Span::styled(format!(" {label}  "), theme.muted()));
+        }
+        Line::from(spans)
+    };
+    frame.render_widget(Paragraph::new(line).style(theme.base()), area);
+}
+
+fn bold(style: Style) -> Style {
+    style.add_modifier(Modifier::BOLD)
+}
+
+fn help_overlay(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let pane = app.pane_id();
+    let pane_title = PANES.get(app.pane).map_or("", |p| p.title);
+    // Replay keys only matter while replaying.
+    let keep = |l: &HelpLine| app.replay.is_some() || !l.description.starts_with("replay:");
+    let global: Vec<HelpLine> = app
+        .keymap
+        .help(Context::Global)
+        .into_iter()
+        .filter(keep)
+        .collect();
+    let local = app.keymap.help(Context::Pane(pane));
+    let key_w = global
+        .iter()
+        .chain(&local)
+        .map(|l| l.keys.chars().count())
+        .max()
+        .unwrap_or(0);
+    let section = |title: String, rows: &[HelpLine], out: &mut Vec<Line<'static>>| {
+        out.push(Line::from(Span::styled(title, theme.title())));
+        for l in rows {
+            out.push(Line::from(vec![
+                Span::styled(
+                    format!(" {:>key_w$}  ", l.keys),
+                    bold(theme.fg(theme.highlight)),
+                ),
+                Span::styled(l.description.clone(), theme.fg(theme.text)),
+            ]));
+        }
+    };
+    // The active pane's keys first: they are what the user is looking for.
+    let mut all: Vec<Line<'static>> = Vec::new();
+    if !local.is_empty() {
+        section(format!("{pane_title} pane"), &local, &mut all);
+        all.push(Line::from(""));
+    }
+    section("Everywhere".into(), &global, &mut all);
+
+    // Flow into as many columns as the height needs.
+    let avail_h = area.height.saturating_sub(2).max(1) as usize;
+    let columns: Vec<&[Line<'static>]> = all.chunks(avail_h).collect();
+    let col_w = all.iter().map(|l| l.width()).max().unwrap_or(0) as u16 + 3;
+    let w = (col_w * columns.len() as u16 + 2).min(area.width);
+    let h = (all.len().min(avail_h) as u16 + 2).min(area.height);
+    let rect = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    frame.render_widget(Clear, rect);
+    let inner = panes::framed(frame, rect, "Keys (any key closes)", theme);
+    let mut x = inner.x;
+    for column in columns {
+        let width = col_w.min((inner.x + inner.width).saturating_sub(x));
+        if width == 0 {
+            break;
+        }
+        panes::lines(
+            frame,
+            Rect::new(x, inner.y, width, inner.height),
+            column.to_vec(),
+            theme,
+        );
+        x += width;
+    }
+}

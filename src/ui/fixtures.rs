@@ -1,0 +1,838 @@
+//! A fixed, rich [`Snapshot`] for screen tests, benchmarks and layout work:
+//! BTC-USDT on four venues (kraken out of sync), ETH-USD, a BTC-USD quote
+//! group, SOL-USDT with no usable venue, two open arbitrages, history,
+//! liquidations, large trades and health rows including a rate-limited
+//! backoff and a clock-skewed venue. Deterministic: same value every call.
+
+use rust_decimal::Decimal;
+
+use crate::engine::snapshot::*;
+use crate::model::{
+    BookState, FundingUpdate, Instrument, Level, LiquidatedSide, Micros, OutOfSyncReason,
+    TakerSide, Venue,
+};
+
+/// 2026-03-14 12:00:00 UTC.
+pub const NOW: Micros = 1_773_489_600_000_000;
+const SEC: Micros = 1_000_000;
+
+fn inst(s: &str) -> Instrument {
+    // Constant, well-formed names only.
+    s.parse().expect("fixture instrument names are valid")
+}
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap_or_default()
+}
+
+/// Small deterministic generator for "random-looking" sizes.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    /// A size in [lo, hi) with `scale` decimals.
+    fn size(&mut self, lo: i64, hi: i64, scale: u32) -> Decimal {
+        let span = (hi - lo).max(1) as u64;
+        Decimal::new(lo + (self.next() % span) as i64, scale)
+    }
+}
+
+/// One venue's book: `levels` levels from `best_bid`/`best_ask` outwards by `tick`.
+#[allow(clippy::too_many_arguments)]
+fn venue_book(
+    venue: Venue,
+    instrument: Instrument,
+    state: BookState,
+    best_bid: Decimal,
+    best_ask: Decimal,
+    tick: Decimal,
+    size_range: (i64, i64, u32),
+    seed: u64,
+    age: Micros,
+) -> VenueBook {
+    let mut rng = Lcg(seed);
+    let levels = 15;
+    // Prices step out by one or two ticks, so some levels are empty.
+    let mut side = |base: Decimal, dir: Decimal| {
+        let mut offset = 0i64;
+        (0..levels)
+            .map(|_| {
+                let level = Level {
+                    price: base + dir * tick * Decimal::from(offset),
+                    size: rng.size(size_range.0, size_range.1, size_range.2),
+                };
+                offset += 1 + (rng.next() % 3 == 0) as i64;
+                level
+            })
+            .collect::<Vec<Level>>()
+    };
+    let bids = side(best_bid, -Decimal::ONE);
+    let asks = side(best_ask, Decimal::ONE);
+    VenueBook {
+        venue,
+        instrument,
+        state,
+        bid_levels: bids.len() * 40,
+        ask_levels: asks.len() * 40,
+        bids,
+        asks,
+        last_update: Some(NOW - age),
+    }
+}
+
+/// Merges live venues' levels by price, best first (what the engine does).
+fn aggregate(venues: &[VenueBook]) -> AggregatedBook {
+    fn side(
+        venues: &[VenueBook],
+        pick: fn(&VenueBook) -> &Vec<Level>,
+        bids: bool,
+    ) -> Vec<AggLevel> {
+        let mut out: Vec<AggLevel> = Vec::new();
+        for vb in venues.iter().filter(|v| v.state.is_live()) {
+            for l in pick(vb) {
+                match out.iter_mut().find(|a| a.price == l.price) {
+                    Some(a) => {
+                        a.total += l.size;
+                        a.per_venue.push((vb.venue, l.size));
+                    }
+                    None => out.push(AggLevel {
+                        price: l.price,
+                        total: l.size,
+                        per_venue: vec![(vb.venue, l.size)],
+                    }),
+                }
+            }
+        }
+        for a in &mut out {
+            a.per_venue.sort_by_key(|x| std::cmp::Reverse(x.1));
+        }
+        if bids {
+            out.sort_by_key(|a| std::cmp::Reverse(a.price));
+        } else {
+            out.sort_by_key(|a| a.price);
+        }
+        out
+    }
+    AggregatedBook {
+        bids: side(venues, |v| &v.bids, true),
+        asks: side(venues, |v| &v.asks, false),
+    }
+}
+
+/// CBBO over live venues; others listed as excluded with their reason.
+fn cbbo(venues: &[VenueBook]) -> Cbbo {
+    let live = venues.iter().filter(|v| v.state.is_live());
+    let side = |v: &VenueBook, l: &Level| CbboSide {
+        price: l.price,
+        size: l.size,
+        venue: v.venue,
+        instrument: v.instrument,
+        age: NOW - v.last_update.unwrap_or(NOW),
+    };
+    let bid = live
+        .clone()
+        .filter_map(|v| v.bids.first().map(|l| side(v, l)))
+        .max_by(|a, b| a.price.cmp(&b.price));
+    let ask = live
+        .filter_map(|v| v.asks.first().map(|l| side(v, l)))
+        .min_by(|a, b| a.price.cmp(&b.price));
+    let excluded = venues
+        .iter()
+        .filter(|v| !v.state.is_live())
+        .map(|v| {
+            let why = match &v.state {
+                BookState::Syncing => "syncing: waiting for a snapshot".to_string(),
+                BookState::OutOfSync(r) => r.to_string(),
+                BookState::Live => String::new(),
+            };
+            (v.venue, why)
+        })
+        .collect();
+    Cbbo { bid, ask, excluded }
+}
+
+fn mids(center: f64, amplitude: f64, n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = Lcg(seed);
+    let mut x = center;
+    (0..n)
+        .map(|i| {
+            x += ((rng.next() % 1000) as f64 / 1000.0 - 0.5) * amplitude;
+            x + (i as f64 / 7.0).sin() * amplitude
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn view(
+    label: &str,
+    instrument: Instrument,
+    mixed_quotes: bool,
+    venues: Vec<VenueBook>,
+    mid_center: f64,
+    best_net_bps: Option<&str>,
+    liq_5m: f64,
+    funding: Vec<(Venue, FundingUpdate)>,
+) -> InstrumentView {
+    InstrumentView {
+        instrument,
+        label: label.to_string(),
+        mixed_quotes,
+        cbbo: cbbo(&venues),
+        aggregated: aggregate(&venues),
+        mid_history: mids(mid_center, mid_center * 0.0004, 120, mid_center as u64),
+        venues,
+        best_net_bps: best_net_bps.map(d),
+        liquidations_5m_usd: liq_5m,
+        funding,
+    }
+}
+
+fn instruments() -> Vec<InstrumentView> {
+    use Venue::*;
+    let btc_usdt = inst("BTC-USDT");
+    let tick = d("0.1");
+    let btc_range = (1_000, 250_000, 5);
+    let btc = vec![
+        venue_book(
+            Binance,
+            btc_usdt,
+            BookState::Live,
+            d("65140.3"),
+            d("65140.6"),
+            tick,
+            btc_range,
+            1,
+            40_000,
+        ),
+        venue_book(
+            Bybit,
+            btc_usdt,
+            BookState::Live,
+            d("65140.4"),
+            d("65140.5"),
+            tick,
+            btc_range,
+            2,
+            120_000,
+        ),
+        venue_book(
+            Okx,
+            btc_usdt,
+            BookState::Live,
+            d("65140.2"),
+            d("65140.7"),
+            tick,
+            btc_range,
+            3,
+            310_000,
+        ),
+        venue_book(
+            Kraken,
+            btc_usdt,
+            BookState::OutOfSync(OutOfSyncReason::Gap {
+                expected: 1_042,
+                got: 1_045,
+            }),
+            d("65138.0"),
+            d("65139.9"),
+            tick,
+            btc_range,
+            4,
+            9 * SEC,
+        ),
+    ];
+    let eth_usd = inst("ETH-USD");
+    let eth_tick = d("0.01");
+    let eth_range = (10_000, 4_000_000, 4);
+    let eth = vec![
+        venue_book(
+            Coinbase,
+            eth_usd,
+            BookState::Live,
+            d("3421.08"),
+            d("3421.12"),
+            eth_tick,
+            eth_range,
+            5,
+            60_000,
+        ),
+        venue_book(
+            Kraken,
+            eth_usd,
+            BookState::Live,
+            d("3420.95"),
+            d("3421.05"),
+            eth_tick,
+            eth_range,
+            6,
+            210_000,
+        ),
+        venue_book(
+            Bitstamp,
+            eth_usd,
+            BookState::Live,
+            d("3422.21"),
+            d("3422.40"),
+            eth_tick,
+            eth_range,
+            7,
+            480_000,
+        ),
+        venue_book(
+            Gemini,
+            eth_usd,
+            BookState::Live,
+            d("3421.00"),
+            d("3421.30"),
+            eth_tick,
+            eth_range,
+            8,
+            150_000,
+        ),
+    ];
+    let btc_usd = inst("BTC-USD");
+    let group = vec![
+        venue_book(
+            Coinbase,
+            btc_usd,
+            BookState::Live,
+            d("65080.12"),
+            d("65083.67"),
+            d("0.01"),
+            btc_range,
+            9,
+            30_000,
+        ),
+        venue_book(
+            Gemini,
+            btc_usd,
+            BookState::Live,
+            d("65206.28"),
+            d("65210.00"),
+            d("0.01"),
+            btc_range,
+            10,
+            250_000,
+        ),
+        venue_book(
+            Bitstamp,
+            btc_usd,
+            BookState::Live,
+            d("65150.00"),
+            d("65152.00"),
+            d("1"),
+            btc_range,
+            11,
+            700_000,
+        ),
+        venue_book(
+            Hyperliquid,
+            inst("BTC-USDC"),
+            BookState::Syncing,
+            d("65140"),
+            d("65141"),
+            d("1"),
+            btc_range,
+            12,
+            2 * SEC,
+        ),
+    ];
+    let sol = inst("SOL-USDT");
+    let sol_range = (100, 50_000, 2);
+    let sol_books = vec![
+        venue_book(
+            Okx,
+            sol,
+            BookState::Syncing,
+            d("142.31"),
+            d("142.33"),
+            d("0.01"),
+            sol_range,
+            13,
+            4 * SEC,
+        ),
+        venue_book(
+            Bybit,
+            sol,
+            BookState::OutOfSync(OutOfSyncReason::Stale),
+            d("142.30"),
+            d("142.34"),
+            d("0.01"),
+            sol_range,
+            14,
+            45 * SEC,
+        ),
+    ];
+    let funding = vec![(
+        Binance,
+        FundingUpdate {
+            funding_rate: Some(d("0.0001")),
+            next_funding: Some(NOW + 3_600 * SEC),
+            open_interest: Some(d("81234.5")),
+            mark_price: Some(d("65141.2")),
+            index_price: Some(d("65139.8")),
+        },
+    )];
+    vec![
+        view(
+            "BTC-USDT",
+            btc_usdt,
+            false,
+            btc,
+            65_140.0,
+            Some("-1.8"),
+            1_873_400.0,
+            funding,
+        ),
+        view(
+            "ETH-USD",
+            eth_usd,
+            false,
+            eth,
+            3_421.0,
+            Some("3.1"),
+            412_800.0,
+            Vec::new(),
+        ),
+        view(
+            "BTC-USD≈USDT≈USDC",
+            btc_usd,
+            true,
+            group,
+            65_140.0,
+            Some("8.84"),
+            0.0,
+            Vec::new(),
+        ),
+        view(
+            "SOL-USDT",
+            sol,
+            false,
+            sol_books,
+            142.3,
+            None,
+            18_250.0,
+            Vec::new(),
+        ),
+    ]
+}
+
+fn arbs() -> (Vec<ArbOpportunity>, Vec<ClosedArb>, Vec<ArbPairStats>) {
+    use Venue::*;
+    let btc_usd = inst("BTC-USD");
+    let eth_usd = inst("ETH-USD");
+    let open = vec![
+        ArbOpportunity {
+            key: btc_usd,
+            buy_venue: Coinbase,
+            buy_instrument: btc_usd,
+            sell_venue: Gemini,
+            sell_instrument: btc_usd,
+            buy_fee_bps: d("5"),
+            sell_fee_bps: d("5"),
+            size: d("0.05"),
+            buy_vwap: d("65083.67"),
+            sell_vwap: d("65206.28"),
+            gross_bps: d("18.84"),
+            net_bps: d("8.84"),
+            profit: d("2.88"),
+            opened: NOW - 14 * SEC,
+            peak_net_bps: d("11.02"),
+            peak_profit: d("3.59"),
+        },
+        ArbOpportunity {
+            key: eth_usd,
+            buy_venue: Kraken,
+            buy_instrument: eth_usd,
+            sell_venue: Bitstamp,
+            sell_instrument: eth_usd,
+            buy_fee_bps: d("4"),
+            sell_fee_bps: d("4"),
+            size: d("1.2500"),
+            buy_vwap: d("3421.05"),
+            sell_vwap: d("3422.21"),
+            gross_bps: d("11.1"),
+            net_bps: d("3.1"),
+            profit: d("1.33"),
+            opened: NOW - 2_300_000,
+            peak_net_bps: d("3.4"),
+            peak_profit: d("1.45"),
+        },
+    ];
+    let closed = vec![
+        ClosedArb {
+            key: btc_usd,
+            buy_venue: Bitstamp,
+            sell_venue: Gemini,
+            opened: NOW - 95 * SEC,
+            closed: NOW - 61 * SEC,
+            peak_net_bps: d("6.2"),
+            peak_profit: d("4.10"),
+            reason: "spread closed".into(),
+        },
+        ClosedArb {
+            key: eth_usd,
+            buy_venue: Gemini,
+            sell_venue: Bitstamp,
+            opened: NOW - 300 * SEC,
+            closed: NOW - 290 * SEC,
+            peak_net_bps: d("2.7"),
+            peak_profit: d("0.92"),
+            reason: "bitstamp out of sync".into(),
+        },
+        ClosedArb {
+            key: btc_usd,
+            buy_venue: Coinbase,
+            sell_venue: Bitstamp,
+            opened: NOW - 1_900 * SEC,
+            closed: NOW - 1_897 * SEC,
+            peak_net_bps: d("1.4"),
+            peak_profit: d("0.35"),
+            reason: "spread closed".into(),
+        },
+    ];
+    let pair = |key, buy, sell, count, net: Option<&str>, best: &str| ArbPairStats {
+        key,
+        buy_venue: buy,
+        sell_venue: sell,
+        count,
+        total_open: count as Micros * 7 * SEC,
+        longest: 31 * SEC,
+        best_net_bps: d(best),
+        current_net_bps: net.map(d),
+    };
+    let stats = vec![
+        pair(btc_usd, Coinbase, Gemini, 12, Some("8.84"), "11.02"),
+        pair(btc_usd, Gemini, Coinbase, 0, Some("-29.2"), "-12.0"),
+        pair(btc_usd, Coinbase, Bitstamp, 3, Some("0.9"), "1.4"),
+        pair(btc_usd, Bitstamp, Coinbase, 0, Some("-20.8"), "-15.5"),
+        pair(btc_usd, Bitstamp, Gemini, 5, Some("-1.2"), "6.2"),
+        pair(btc_usd, Gemini, Bitstamp, 0, Some("-18.4"), "-9.9"),
+        pair(eth_usd, Kraken, Bitstamp, 7, Some("3.1"), "3.4"),
+        pair(eth_usd, Gemini, Bitstamp, 2, Some("1.8"), "2.7"),
+        pair(eth_usd, Coinbase, Bitstamp, 1, Some("-2.0"), "0.5"),
+    ];
+    (open, closed, stats)
+}
+
+fn liquidations() -> LiquidationView {
+    use Venue::*;
+    let btc = inst("BTC-USDT-PERP");
+    let eth = inst("ETH-USDT-PERP");
+    let row = |venue, instrument, side, price: &str, size: &str, secs_ago: i64| {
+        let (p, s) = (d(price), d(size));
+        let notional = (p * s).to_string().parse::<f64>().unwrap_or(0.0);
+        LiquidationRow {
+            venue,
+            instrument,
+            side,
+            price: p,
+            size: s,
+            notional_usd: notional,
+            time: NOW - secs_ago * SEC,
+        }
+    };
+    use LiquidatedSide::{Long, Short};
+    let tape = vec![
+        row(Binance, btc, Long, "65120.5", "0.412", 3),
+        row(Bybit, btc, Long, "65118.0", "1.250", 8),
+        row(Okx, eth, Short, "3423.1", "12.00", 21),
+        row(Binance, btc, Long, "65101.2", "21.774", 44),
+        row(Hyperliquid, eth, Short, "3424.0", "2.35", 67),
+        row(Bybit, eth, Long, "3419.8", "40.10", 95),
+        row(Okx, btc, Short, "65188.7", "0.080", 140),
+        row(Binance, eth, Long, "3418.2", "6.50", 210),
+        row(Bybit, btc, Short, "65210.0", "3.005", 260),
+        row(Hyperliquid, btc, Long, "65090.0", "0.150", 400),
+        row(Binance, btc, Short, "65230.4", "0.900", 820),
+        row(Okx, eth, Long, "3410.5", "18.20", 1_500),
+    ];
+    let largest = tape.get(3).cloned();
+    let mut rng = Lcg(42);
+    let per_minute = (0..60)
+        .map(|i| {
+            let burst = if (40..44).contains(&i) { 8.0 } else { 1.0 };
+            LongShort {
+                long_usd: (rng.next() % 200_000) as f64 * burst,
+                short_usd: (rng.next() % 120_000) as f64 * burst,
+                count: 1 + rng.next() % 9,
+            }
+        })
+        .collect();
+    LiquidationView {
+        tape,
+        min_notional_usd: 10_000.0,
+        last_1m: LongShort {
+            long_usd: 1_476_830.0,
+            short_usd: 41_077.0,
+            count: 4,
+        },
+        last_5m: LongShort {
+            long_usd: 1_636_550.0,
+            short_usd: 244_890.0,
+            count: 9,
+        },
+        last_1h: LongShort {
+            long_usd: 6_912_400.0,
+            short_usd: 3_188_250.0,
+            count: 131,
+        },
+        largest_1h: largest,
+        per_minute,
+    }
+}
+
+fn trades() -> TradeView {
+    use Venue::*;
+    let row = |venue, instrument: &str, side, price: &str, size: &str, secs_ago: i64| {
+        let (p, s) = (d(price), d(size));
+        TradeRow {
+            venue,
+            instrument: inst(instrument),
+            side,
+            price: p,
+            size: s,
+            notional_usd: (p * s).to_string().parse::<f64>().unwrap_or(0.0),
+            time: NOW - secs_ago * SEC,
+        }
+    };
+    use TakerSide::{Buy, Sell};
+    let large = vec![
+        row(Binance, "BTC-USDT", Buy, "65140.6", "4.210", 2),
+        row(Coinbase, "BTC-USD", Sell, "65080.12", "2.000", 5),
+        row(Bybit, "BTC-USDT", Sell, "65140.4", "1.733", 11),
+        row(Kraken, "ETH-USD", Buy, "3421.05", "85.0", 19),
+        row(Okx, "BTC-USDT", Buy, "65140.7", "12.500", 33),
+        row(Gemini, "BTC-USD", Buy, "65210.00", "1.620", 58),
+        row(Coinbase, "ETH-USD", Sell, "3421.08", "40.25", 75),
+        row(Binance, "ETH-USDT", Sell, "3421.50", "150.0", 130),
+        row(Bitstamp, "BTC-USD", Buy, "65152", "3.000", 240),
+        row(Binance, "BTC-USDT", Sell, "65139.0", "2.250", 610),
+    ];
+    let flow = |key: &str, m1: (f64, f64, u64), m5: (f64, f64, u64), h1: (f64, f64, u64)| {
+        let fs = |(b, s, n): (f64, f64, u64)| FlowStats {
+            buy_usd: b,
+            sell_usd: s,
+            trades: n,
+        };
+        InstrumentFlow {
+            key: inst(key),
+            last_1m: fs(m1),
+            last_5m: fs(m5),
+            last_1h: fs(h1),
+        }
+    };
+    TradeView {
+        large,
+        threshold_usd: 100_000.0,
+        flow: vec![
+            flow(
+                "BTC-USDT",
+                (4_120_000.0, 2_310_000.0, 1_812),
+                (18_400_000.0, 16_950_000.0, 9_140),
+                (212_000_000.0, 227_500_000.0, 101_220),
+            ),
+            flow(
+                "ETH-USD",
+                (820_000.0, 1_140_000.0, 402),
+                (3_900_000.0, 4_410_000.0, 2_215),
+                (51_200_000.0, 49_800_000.0, 27_004),
+            ),
+            flow(
+                "BTC-USD",
+                (610_000.0, 130_000.0, 96),
+                (2_840_000.0, 1_990_000.0, 610),
+                (30_100_000.0, 30_050_000.0, 7_731),
+            ),
+            flow("SOL-USDT", (0.0, 0.0, 0), (0.0, 0.0, 0), (0.0, 0.0, 0)),
+        ],
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn conn(
+    venue: Venue,
+    url: &str,
+    state: ConnState,
+    msgs_per_s: f64,
+    last_ms: Option<i64>,
+    latency: Option<(f64, f64)>,
+    counters: [u64; 6],
+    books_not_live: usize,
+) -> ConnHealth {
+    let [
+        reconnects,
+        gaps,
+        resyncs,
+        checksum_ok,
+        checksum_failed,
+        parse_errors,
+    ] = counters;
+    ConnHealth {
+        venue,
+        conn: url.to_string(),
+        state,
+        msgs_per_s,
+        bytes_per_s: msgs_per_s * 310.0,
+        last_msg_age: last_ms.map(|ms| ms * 1_000),
+        latency_p50_ms: latency.map(|l| l.0),
+        latency_p99_ms: latency.map(|l| l.1),
+        clock_skew: None,
+        messages: (msgs_per_s * 3_600.0) as u64,
+        reconnects,
+        gaps,
+        resyncs,
+        checksum_ok,
+        checksum_failed,
+        parse_errors,
+        unknown_messages: 0,
+        queue_depth: (msgs_per_s / 100.0) as usize,
+        books_not_live,
+    }
+}
+
+fn health() -> Vec<ConnHealth> {
+    use Venue::*;
+    let mut gemini = conn(
+        Gemini,
+        "wss://api.gemini.com/v2/marketdata",
+        ConnState::Connected,
+        35.2,
+        Some(180),
+        None,
+        [0, 0, 0, 0, 0, 0],
+        0,
+    );
+    gemini.clock_skew = Some("exchange clock 2.4 s behind ours".into());
+    vec![
+        conn(
+            Binance,
+            "wss://stream.binance.com:9443/stream",
+            ConnState::Connected,
+            412.6,
+            Some(12),
+            Some((38.0, 121.0)),
+            [0, 0, 0, 0, 0, 0],
+            0,
+        ),
+        conn(
+            Binance,
+            "wss://fstream.binance.com/stream",
+            ConnState::Connected,
+            96.4,
+            Some(40),
+            Some((41.5, 140.0)),
+            [1, 0, 0, 0, 0, 0],
+            0,
+        ),
+        conn(
+            Bybit,
+            "wss://stream.bybit.com/v5/public/linear",
+            ConnState::Connected,
+            288.1,
+            Some(3),
+            Some((22.0, 64.0)),
+            [0, 0, 0, 0, 0, 0],
+            1,
+        ),
+        conn(
+            Okx,
+            "wss://ws.okx.com:8443/ws/v5/public",
+            ConnState::Connected,
+            190.7,
+            Some(9),
+            Some((55.0, 180.0)),
+            [0, 0, 0, 48_211, 0, 0],
+            1,
+        ),
+        conn(
+            Coinbase,
+            "wss://advanced-trade-ws.coinbase.com",
+            ConnState::Connected,
+            240.3,
+            Some(5),
+            Some((71.0, 260.0)),
+            [2, 0, 0, 0, 0, 0],
+            0,
+        ),
+        conn(
+            Kraken,
+            "wss://ws.kraken.com/v2",
+            ConnState::Connected,
+            120.0,
+            Some(30),
+            Some((90.0, 410.0)),
+            [0, 1, 1, 10_233, 1, 0],
+            1,
+        ),
+        conn(
+            Bitstamp,
+            "wss://ws.bitstamp.net",
+            ConnState::Backoff {
+                retry_in_ms: 30_000,
+                reason: "HTTP 429: rate limited, retrying in 30 s".into(),
+            },
+            0.0,
+            Some(95_000),
+            None,
+            [4, 0, 0, 0, 0, 0],
+            0,
+        ),
+        gemini,
+        conn(
+            Hyperliquid,
+            "wss://api.hyperliquid.xyz/ws",
+            ConnState::Connecting,
+            0.0,
+            None,
+            None,
+            [0, 0, 0, 0, 0, 2],
+            1,
+        ),
+    ]
+}
+
+/// The rich fixed snapshot described in the module docs.
+pub fn sample_snapshot() -> Snapshot {
+    let (arbs, arb_history, arb_stats) = arbs();
+    Snapshot {
+        version: 42,
+        now: NOW,
+        instruments: instruments(),
+        arbs,
+        arb_history,
+        arb_stats,
+        liquidations: liquidations(),
+        trades: trades(),
+        health: health(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_has_what_the_screens_need() {
+        let s = sample_snapshot();
+        assert_eq!(s.instruments.len(), 4);
+        let btc = &s.instruments[0];
+        assert_eq!(btc.venues.len(), 4);
+        assert_eq!(btc.cbbo.excluded.len(), 1);
+        assert_eq!(btc.cbbo.bid.as_ref().map(|b| b.venue), Some(Venue::Bybit));
+        assert!(btc.aggregated.bids.len() > 10);
+        assert!(s.instruments[3].cbbo.bid.is_none());
+        assert_eq!(s.arbs.len(), 2);
+        assert!(s.health.iter().any(|h| h.clock_skew.is_some()));
+        assert!(
+            s.health
+                .iter()
+                .any(|h| matches!(h.state, ConnState::Backoff { .. }))
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! The terminal UI: renders the engine's [`Snapshot`] and turns keys into
+//! view changes or [`UiCommand`]s. It never touches the network.
+//!
+//! Pieces: [`app::App`] (view state and key handling), [`keymap`] (the one key
+//! table, also the help text), [`theme`] (semantic colours), [`panes`] (one
+//! render function per pane), [`chrome`] (tabs, status bar, help overlay) and
+//! [`run`] (the terminal loop).
+
+pub mod app;
+pub mod chrome;
+pub mod fixtures;
+pub mod format;
+pub mod keymap;
+pub mod panes;
+pub mod table;
+pub mod terminal;
+pub mod theme;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures_util::{FutureExt, StreamExt};
+use ratatui::Frame;
+use tokio::sync::{mpsc, watch};
+
+use crate::engine::Snapshot;
+use crate::model::Micros;
+
+pub use app::{App, Outcome};
+pub use keymap::Keymap;
+pub use theme::Theme;
+
+/// Where a replay stands, published by the replay driver.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplayStatus {
+    pub position: Micros,
+    pub start: Micros,
+    pub end: Option<Micros>,
+    /// As the user gave it: `"1x"`, `"10x"`, `"max"`.
+    pub speed: String,
+    pub paused: bool,
+}
+
+/// Speed steps for [`UiCommand::ReplaySpeed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpeedChange {
+    Faster,
+    Slower,
+}
+
+/// What the UI asks the rest of the program to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UiCommand {
+    Quit,
+    /// Liquidations below this USD notional leave the tape.
+    SetLiqMinNotional(f64),
+    /// Trades at or above this USD notional count as large.
+    SetLargeTradeUsd(f64),
+    /// Replay only: pause (true) or resume (false).
+    ReplayPause(bool),
+    /// Replay only: step the playback speed.
+    ReplaySpeed(SpeedChange),
+}
+
+/// Everything [`run`] needs besides the channels.
+#[derive(Debug)]
+pub struct UiContext {
+    /// Show the DEMO marker (simulated venues).
+    pub demo: bool,
+    /// Present when replaying captures.
+    pub replay: Option<watch::Receiver<ReplayStatus>>,
+    /// Upper bound on redraws per second.
+    pub fps: u32,
+    /// Initial theme name (`dark`, `light`, `high-contrast`, `colorblind`).
+    pub theme_name: String,
+    /// Action name → key(s), see [`Keymap::with_overrides`].
+    pub keymap_overrides: BTreeMap<String, String>,
+    /// The config file in use; user theme patches live in `themes/` beside it.
+    pub config_path: Option<PathBuf>,
+}
+
+impl Default for UiContext {
+    fn default() -> Self {
+        UiContext {
+            demo: false,
+            replay: None,
+            fps: 30,
+            theme_name: "dark".to_string(),
+            keymap_overrides: BTreeMap::new(),
+            config_path: None,
+        }
+    }
+}
+
+/// Draws one whole screen: tabs, the active pane, status and hint lines, and
+/// the help overlay when open.
+pub fn draw(frame: &mut Frame, snap: &Snapshot, app: &App) {
+    let theme = app.theme();
+    chrome::draw(frame, snap, app, theme);
+}
+
+/// Runs the terminal UI until the user quits. Keys are drained in batches and
+/// the screen is drawn at most once per wake, at most `ctx.fps` times a second,
+/// and only when the snapshot, the view state or the clock second changed.
+pub async fn run(
+    ctx: UiContext,
+    mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    commands: mpsc::Sender<UiCommand>,
+) -> anyhow::Result<()> {
+    let keymap = Keymap::with_overrides(&ctx.keymap_overrides).map_err(anyhow::Error::msg)?;
+    let user_dir = ctx
+        .config_path
+        .as_ref()
+        .and_then(|p| p.parent().map(|d| d.join("themes")))
+        .or_else(Theme::user_dir);
+    let (themes, theme_errors) = Theme::load_all(user_dir.as_deref());
+    let mut app = App::new(keymap, themes, &ctx.theme_name);
+    app.demo = ctx.demo;
+    if let Some(err) = theme_errors.first() {
+        tracing::warn!("{err}");
+        app.set_status(err.clone());
+    }
+    let mut replay = ctx.replay;
+    app.replay = replay.as_ref().map(|r| r.borrow().clone());
+
+    let mut term = terminal::TerminalGuard::enter()?;
+    let mut events = EventStream::new();
+    let frame_gap = Duration::from_secs_f64(1.0 / f64::from(ctx.fps.clamp(1, 240)));
+    let mut latest: Arc<Snapshot> = snapshots.borrow_and_update().clone();
+    app.observe(&latest);
+    let mut engine_alive = true;
+    let mut dirty = true;
+    let mut last_draw = tokio::time::Instant::now() - frame_gap;
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+    loop {
+        if dirty {
+            let now = tokio::time::Instant::now();
+            if now >= last_draw + frame_gap {
+                let shown = app.displayed(&latest);
+                term.terminal().draw(|f| draw(f, &shown, &app))?;
+                last_draw = now;
+                dirty = false;
+            }
+        }
+        tokio::select! {
+            ev = events.next() => {
+                let Some(ev) = ev else { break };
+                let mut batch = vec![ev?];
+                // Drain everything already queued, then draw once.
+                while let Some(Some(more)) = events.next().now_or_never() {
+                    batch.push(more?);
+                }
+                let mut quit = false;
+                for ev in batch {
+                    match ev {
+                        Event::Key(key) if key.kind != KeyEventKind::Release => {
+                            match app.handle_key(key) {
+                                Outcome::Quit => quit = true,
+                                Outcome::Consumed => dirty = true,
+                                Outcome::NotConsumed => {}
+                            }
+                        }
+                        Event::Resize(..) => dirty = true,
+                        _ => {}
+                    }
+                }
+                for cmd in app.take_commands() {
+                    if let Err(e) = commands.try_send(cmd) {
+                        tracing::warn!("UI command not delivered: {e}");
+                    }
+                }
+                if quit {
+                    let _ = commands.send(UiCommand::Quit).await;
+                    break;
+                }
+            }
+            changed = snapshots.changed(), if engine_alive => {
+                if changed.is_err() {
+                    engine_alive = false;
+                    app.set_status("engine stopped: the display is frozen (see the Logs pane)".into());
+                    dirty = true;
+                } else {
+                    let snap = snapshots.borrow_and_update().clone();
+                    if snap.version != latest.version {
+                        latest = snap;
+                        app.observe(&latest);
+                        dirty |= !app.paused;
+                    }
+                }
+            }
+            changed = async {
+                match replay.as_mut() {
+                    Some(r) => r.changed().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                match (changed, replay.as_mut()) {
+                    (Ok(()), Some(r)) => app.replay = Some(r.borrow_and_update().clone()),
+                    _ => replay = None,
+                }
+                dirty = true;
+            }
+            _ = clock.tick() => dirty = true,
+            _ = tokio::time::sleep_until(last_draw + frame_gap), if dirty => {}
+        }
+    }
+    term.restore()?;
+    Ok(())
+}

@@ -1,0 +1,452 @@
+//! Book: the selected instrument's aggregated ladder (size per venue in the
+//! venue's colour, cumulative depth bars) or one venue's own book (`v`), and a
+//! depth chart when the terminal is wide enough.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use super::{ask_span, bid_span, framed, lines, note, selected_view, split_h, stack};
+use crate::engine::Snapshot;
+use crate::engine::snapshot::{AggLevel, InstrumentView, VenueBook};
+use crate::model::{BookState, Venue};
+use crate::ui::app::{App, BookMode};
+use crate::ui::format;
+use crate::ui::table::{Col, Fitted, fit};
+use crate::ui::theme::Theme;
+
+/// Width from which the depth chart is shown beside the ladder.
+pub const CHART_MIN_WIDTH: u16 = 120;
+
+const COLS: [Col; 5] = [
+    Col::right("Price", 12, 0),
+    Col::right("Size", 10, 0),
+    Col::right("Cumulative", 11, 1),
+    Col::left("By venue", 12, 2).flex(),
+    Col::left("Depth", 10, 3).flex(),
+];
+
+pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: &Theme) {
+    let Some(view) = selected_view(snap, app) else {
+        let inner = framed(frame, area, "Book", theme);
+        note(
+            frame,
+            inner,
+            "no instrument selected (choose one in Overview with Enter)",
+            theme,
+        );
+        return;
+    };
+    let venue_book = match app.book_mode {
+        BookMode::Venue(v) => view.venues.iter().find(|b| b.venue == v),
+        BookMode::Aggregated => None,
+    };
+    let live = view.venues.iter().filter(|b| b.state.is_live()).count();
+    let title = match venue_book {
+        Some(b) => format!(
+            "Book · {} · {} only ({})",
+            view.label,
+            b.venue,
+            b.state.label().replace('_', " ")
+        ),
+        None => format!(
+            "Book · {} · aggregated ({live} of {} venues live)",
+            view.label,
+            view.venues.len()
+        ),
+    };
+    let inner = framed(frame, area, title, theme);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let header = header_lines(view, venue_book, theme);
+    let parts = stack(inner, &[(header.len() as u16).min(inner.height / 2)]);
+    lines(frame, parts[0], header, theme);
+
+    let (bids, asks, stale) = match venue_book {
+        Some(b) => (
+            own_levels(&b.bids, b.venue),
+            own_levels(&b.asks, b.venue),
+            !b.state.is_live(),
+        ),
+        None => (
+            view.aggregated.bids.clone(),
+            view.aggregated.asks.clone(),
+            false,
+        ),
+    };
+    let (ladder_area, chart_area) = if parts[1].width >= CHART_MIN_WIDTH {
+        let (l, r) = split_h(parts[1], parts[1].width * 11 / 20);
+        (l, Some(r))
+    } else {
+        (parts[1], None)
+    };
+    if bids.is_empty() && asks.is_empty() {
+        note(
+            frame,
+            ladder_area,
+            "no levels: no live venue has a book for this instrument yet",
+            theme,
+        );
+    } else {
+        ladder(frame, ladder_area, view, &bids, &asks, stale, theme);
+    }
+    if let Some(chart) = chart_area {
+        depth_chart(frame, chart, &bids, &asks, stale, theme);
+    }
+}
+
+/// Legend (venue colours) and the venues left out, with their reasons.
+fn header_lines(
+    view: &InstrumentView,
+    only: Option<&VenueBook>,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let mut legend = vec![Span::styled("venues ", theme.muted())];
+    for b in &view.venues {
+        let live = b.state.is_live();
+        let style = if live {
+            theme.fg(theme.venue(b.venue))
+        } else {
+            theme.fg(theme.stale)
+        };
+        let mark = if only.is_some_and(|o| o.venue == b.venue) {
+            "◆"
+        } else if live {
+            "■"
+        } else {
+            "□"
+        };
+        legend.push(Span::styled(format!("{mark} {}  ", b.venue), style));
+    }
+    if view.mixed_quotes {
+        legend.push(Span::styled(
+            "· mixed quote currencies",
+            theme.fg(theme.warning),
+        ));
+    }
+    out.push(Line::from(legend));
+    match only {
+        Some(b) if !b.state.is_live() => out.push(Line::from(Span::styled(
+            format!(
+                "{} {}; this book is not used for CBBO or arbitrage",
+                b.venue,
+                state_reason(&b.state)
+            ),
+            theme.fg(theme.error),
+        ))),
+        Some(_) => {}
+        None => {
+            for b in view.venues.iter().filter(|b| !b.state.is_live()) {
+                out.push(Line::from(Span::styled(
+                    format!("✗ {} left out: {}", b.venue, state_reason(&b.state)),
+                    theme.fg(theme.stale),
+                )));
+            }
+        }
+    }
+    out
+}
+
+fn state_reason(state: &BookState) -> String {
+    match state {
+        BookState::Live => "live".to_string(),
+        BookState::Syncing => "syncing, waiting for a snapshot".to_string(),
+        BookState::OutOfSync(r) => format!("out of sync: {r}"),
+    }
+}
+
+fn own_levels(levels: &[crate::model::Level], venue: Venue) -> Vec<AggLevel> {
+    levels
+        .iter()
+        .map(|l| AggLevel {
+            price: l.price,
+            total: l.size,
+            per_venue: vec![(venue, l.size)],
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ladder(
+    frame: &mut Frame,
+    area: Rect,
+    view: &InstrumentView,
+    bids: &[AggLevel],
+    asks: &[AggLevel],
+    stale: bool,
+    theme: &Theme,
+) {
+    if area.height < 2 {
+        return;
+    }
+    let fitted = fit(&COLS, area.width);
+    let per_side = (area.height as usize - 2) / 2;
+    let bids = &bids[..bids.len().min(per_side)];
+    let asks = &asks[..asks.len().min(per_side)];
+    let dp = format::dp_for(bids.iter().chain(asks).map(|l| l.price), 8);
+    let size_dp = format::dp_for(bids.iter().chain(asks).map(|l| l.total), 4);
+    let max_level = bids
+        .iter()
+        .chain(asks)
+        .map(|l| l.total)
+        .max()
+        .unwrap_or(Decimal::ONE);
+    let cum = |ls: &[AggLevel]| {
+        ls.iter()
+            .scan(Decimal::ZERO, |acc, l| {
+                *acc += l.total;
+                Some(*acc)
+            })
+            .collect::<Vec<_>>()
+    };
+    let (bid_cum, ask_cum) = (cum(bids), cum(asks));
+    let max_cum = bid_cum
+        .last()
+        .copied()
+        .max(ask_cum.last().copied())
+        .unwrap_or(Decimal::ONE);
+    let ctx = Ctx {
+        fitted: &fitted,
+        dp,
+        size_dp,
+        max_level,
+        max_cum,
+        stale,
+        theme,
+    };
+
+    let mut out = vec![fitted.header(theme.header())];
+    // Asks above, best ask next to the spread line.
+    for _ in asks.len()..per_side {
+        out.push(Line::from(""));
+    }
+    for (l, c) in asks.iter().zip(&ask_cum).rev() {
+        out.push(ctx.row(l, *c, false));
+    }
+    out.push(spread_line(
+        view,
+        bids.first(),
+        asks.first(),
+        dp,
+        area.width,
+        theme,
+    ));
+    for (l, c) in bids.iter().zip(&bid_cum) {
+        out.push(ctx.row(l, *c, true));
+    }
+    lines(frame, area, out, theme);
+}
+
+struct Ctx<'a> {
+    fitted: &'a Fitted,
+    dp: u32,
+    size_dp: u32,
+    max_level: Decimal,
+    max_cum: Decimal,
+    stale: bool,
+    theme: &'a Theme,
+}
+
+impl Ctx<'_> {
+    fn row(&self, l: &AggLevel, cum: Decimal, bid: bool) -> Line<'static> {
+        let t = self.theme;
+        let grey = Style::default().fg(t.stale);
+        let price = match (self.stale, bid) {
+            (true, _) => Span::styled(format::dec(l.price, self.dp), grey),
+            (false, true) => bid_span(format::dec(l.price, self.dp), t),
+            (false, false) => ask_span(format::dec(l.price, self.dp), t),
+        };
+        let plain = if self.stale { grey } else { t.fg(t.text) };
+        let venue_w = self.fitted.width(3) as usize;
+        let depth_w = self.fitted.width(4) as usize;
+        let mut line = self.fitted.row(vec![
+            price,
+            Span::styled(format::dec(l.total, self.size_dp), plain),
+            Span::styled(
+                format::dec(cum, self.size_dp),
+                if self.stale { grey } else { t.muted() },
+            ),
+            Span::raw(""),
+            Span::raw(""),
+        ]);
+        // Replace the two bar placeholders with coloured segments.
+        if venue_w > 0 || depth_w > 0 {
+            let keep = line
+                .spans
+                .len()
+                .saturating_sub(if depth_w > 0 && venue_w > 0 { 4 } else { 2 });
+            line.spans.truncate(keep);
+            if venue_w > 0 {
+                line.spans.push(Span::raw(" "));
+                line.spans.extend(self.venue_bar(l, venue_w));
+            }
+            if depth_w > 0 {
+                line.spans.push(Span::raw(" "));
+                let colour = match (self.stale, bid) {
+                    (true, _) => t.stale,
+                    (false, true) => t.bid_dim,
+                    (false, false) => t.ask_dim,
+                };
+                let n = scaled(cum, self.max_cum, depth_w);
+                line.spans
+                    .push(Span::styled("█".repeat(n), Style::default().fg(colour)));
+                line.spans.push(Span::raw(" ".repeat(depth_w - n)));
+            }
+        }
+        line
+    }
+
+    /// A bar as long as the level's share of the largest level, split into
+    /// one coloured segment per venue.
+    fn venue_bar(&self, l: &AggLevel, width: usize) -> Vec<Span<'static>> {
+        let total_len = scaled(l.total, self.max_level, width);
+        let mut spans = Vec::new();
+        let mut used = 0;
+        for (i, (venue, size)) in l.per_venue.iter().enumerate() {
+            let n = if i + 1 == l.per_venue.len() {
+                total_len - used
+            } else {
+                scaled(*size, l.total, total_len).min(total_len - used)
+            };
+            used += n;
+            let colour = if self.stale {
+                self.theme.stale
+            } else {
+                self.theme.venue(*venue)
+            };
+            spans.push(Span::styled("█".repeat(n), Style::default().fg(colour)));
+        }
+        spans.push(Span::raw(" ".repeat(width - used)));
+        spans
+    }
+}
+
+/// `value / max` of `width` cells, at least one cell for a non-zero value.
+fn scaled(value: Decimal, max: Decimal, width: usize) -> usize {
+    if max.is_zero() || value.is_zero() || width == 0 {
+        return 0;
+    }
+    let f = (value / max).to_f64().unwrap_or(0.0).clamp(0.0, 1.0);
+    ((f * width as f64).round() as usize).clamp(1, width)
+}
+
+fn spread_line(
+    view: &InstrumentView,
+    bid: Option<&AggLevel>,
+    ask: Option<&AggLevel>,
+    dp: u32,
+    width: u16,
+    theme: &Theme,
+) -> Line<'static> {
+    let text = match (bid, ask) {
+        (Some(b), Some(a)) => {
+            let spread = a.price - b.price;
+            let mid = (a.price + b.price) / Decimal::TWO;
+            let bps = if mid.is_zero() {
+                Decimal::ZERO
+            } else {
+                spread / mid * Decimal::from(10_000)
+            };
+            format!(
+                " spread {} ({:.2} bps) · mid {} {} ",
+                format::dec(spread, dp),
+                bps.round_dp(2),
+                format::dec(mid, dp + 1),
+                view.instrument.quote
+            )
+        }
+        _ => " one side empty ".to_string(),
+    };
+    let w = width as usize;
+    let len = text.chars().count();
+    let left = w.saturating_sub(len) / 2;
+    let right = w.saturating_sub(len + left);
+    Line::from(vec![
+        Span::styled("─".repeat(left), theme.border()),
+        Span::styled(text, theme.fg(theme.highlight)),
+        Span::styled("─".repeat(right), theme.border()),
+    ])
+}
+
+fn depth_chart(
+    frame: &mut Frame,
+    area: Rect,
+    bids: &[AggLevel],
+    asks: &[AggLevel],
+    stale: bool,
+    theme: &Theme,
+) {
+    let to_f = |d: Decimal| d.to_f64().unwrap_or(0.0);
+    let curve = |ls: &[AggLevel]| {
+        let mut acc = 0.0;
+        ls.iter()
+            .map(|l| {
+                acc += to_f(l.total);
+                (to_f(l.price), acc)
+            })
+            .collect::<Vec<(f64, f64)>>()
+    };
+    let mut bid_pts = curve(bids);
+    bid_pts.reverse();
+    let ask_pts = curve(asks);
+    let (Some(lo), Some(hi)) = (
+        bid_pts.first().or(ask_pts.first()).map(|p| p.0),
+        ask_pts.last().or(bid_pts.last()).map(|p| p.0),
+    ) else {
+        return;
+    };
+    let top = bid_pts
+        .iter()
+        .chain(&ask_pts)
+        .map(|p| p.1)
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let (bc, ac) = if stale {
+        (theme.stale, theme.stale)
+    } else {
+        (theme.bid, theme.ask)
+    };
+    let datasets = vec![
+        Dataset::default()
+            .name("bids")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(bc))
+            .data(&bid_pts),
+        Dataset::default()
+            .name("asks")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(ac))
+            .data(&ask_pts),
+    ];
+    let label = |x: f64| Span::styled(format::thousands(&format!("{x:.1}")), theme.muted());
+    let chart = Chart::new(datasets)
+        .block(super::block("Depth (cumulative size)", theme))
+        .style(theme.base())
+        .legend_position(Some(LegendPosition::Top))
+        .x_axis(
+            Axis::default()
+                .style(theme.border())
+                .bounds([lo, hi])
+                .labels(vec![label(lo), label((lo + hi) / 2.0), label(hi)]),
+        )
+        .y_axis(
+            Axis::default()
+                .style(theme.border())
+                .bounds([0.0, top * 1.05])
+                .labels(vec![
+                    Span::styled("0", theme.muted()),
+                    Span::styled(format!("{:.2}", top / 2.0), theme.muted()),
+                    Span::styled(format!("{top:.2}"), theme.muted()),
+                ]),
+        );
+    frame.render_widget(chart, area);
+}

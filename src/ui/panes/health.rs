@@ -1,0 +1,242 @@
+//! Health: one row per connection — state in plain words, rates, latency (or
+//! a clock-skew note instead of nonsense numbers) and protocol counters, with
+//! problems coloured. Narrow terminals fold the counters into the note.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::{PaneId, framed, highlight, lines};
+use crate::engine::Snapshot;
+use crate::engine::snapshot::{ConnHealth, ConnState};
+use crate::ui::app::App;
+use crate::ui::format;
+use crate::ui::table::{Col, fit, window};
+use crate::ui::theme::Theme;
+
+const COLS: [Col; 14] = [
+    Col::left("Venue", 11, 0),
+    Col::left("State", 12, 0),
+    Col::right("Msgs", 8, 1),
+    Col::right("Last", 7, 1),
+    Col::right("p50", 7, 2),
+    Col::right("p99", 7, 2),
+    Col::right("Reconn", 6, 4),
+    Col::right("Gaps", 5, 4),
+    Col::right("Resync", 6, 4),
+    Col::right("Checksum", 12, 4),
+    Col::right("Parse", 5, 4),
+    Col::right("Queue", 5, 5),
+    Col::right("Books", 5, 5),
+    Col::left("Notes", 24, 1).flex(),
+];
+
+/// A feed silent for longer than this is shown as a warning.
+const QUIET_US: i64 = 10_000_000;
+
+pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: &Theme) {
+    let ok = snap
+        .health
+        .iter()
+        .filter(|h| h.state == ConnState::Connected)
+        .count();
+    let inner = framed(
+        frame,
+        area,
+        format!("Health · {ok} of {} connections up", snap.health.len()),
+        theme,
+    );
+    if inner.height == 0 {
+        return;
+    }
+    let fitted = fit(&COLS, inner.width);
+    let counters_shown = fitted.shown(7);
+    let mut out = vec![fitted.header(theme.header())];
+    if snap.health.is_empty() {
+        out.push(Line::from(Span::styled(
+            "no connections yet",
+            theme.muted(),
+        )));
+    }
+    let cursor = app.cursor(PaneId::Health);
+    let (start, end) = window(snap.health.len(), cursor, inner.height as usize - 1);
+    for (i, h) in snap.health.iter().enumerate().take(end).skip(start) {
+        let line = row(&fitted, h, counters_shown, theme);
+        out.push(if i == cursor {
+            highlight(line, theme)
+        } else {
+            line
+        });
+    }
+    if let Some(h) = snap
+        .health
+        .get(cursor.min(snap.health.len().saturating_sub(1)))
+        && out.len() + 2 <= inner.height as usize
+    {
+        out.push(Line::from(""));
+        out.push(Line::from(vec![
+            Span::styled(format!("{} ", h.venue), theme.fg(theme.venue(h.venue))),
+            Span::styled(
+                format!(
+                    "{} · {} msgs · {}/s · {} unknown messages",
+                    h.conn,
+                    format::thousands(&h.messages.to_string()),
+                    bytes(h.bytes_per_s),
+                    h.unknown_messages
+                ),
+                theme.muted(),
+            ),
+        ]));
+        let reason = match &h.state {
+            ConnState::Backoff { reason, .. } | ConnState::Disconnected { reason } => {
+                Some(reason.clone())
+            }
+            _ => None,
+        };
+        let all = notes(h, reason, false);
+        if !all.is_empty() {
+            out.push(Line::from(Span::styled(
+                all.join("; "),
+                theme.fg(theme.warning),
+            )));
+        }
+    }
+    lines(frame, inner, out, theme);
+}
+
+fn bytes(b: f64) -> String {
+    if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.1} kB", b / 1e3)
+    } else {
+        format!("{b:.0} B")
+    }
+}
+
+fn row(
+    fitted: &crate::ui::table::Fitted,
+    h: &ConnHealth,
+    counters_shown: bool,
+    theme: &Theme,
+) -> Line<'static> {
+    let (state, state_style, reason) = match &h.state {
+        ConnState::Connected => ("live".to_string(), theme.fg(theme.ok), None),
+        ConnState::Connecting => ("connecting".to_string(), theme.fg(theme.warning), None),
+        ConnState::Backoff {
+            retry_in_ms,
+            reason,
+        } => (
+            format!("backoff {}s", retry_in_ms.div_ceil(1_000)),
+            theme.fg(theme.warning),
+            Some(reason.clone()),
+        ),
+        ConnState::Disconnected { reason } => (
+            "down".to_string(),
+            theme.fg(theme.error),
+            Some(reason.clone()),
+        ),
+        ConnState::Replay => ("replay".to_string(), theme.fg(theme.ok), None),
+    };
+    let active = matches!(h.state, ConnState::Connected | ConnState::Replay);
+    let last = match h.last_msg_age {
+        Some(a) if active && a > QUIET_US => Span::styled(format::age(a), theme.fg(theme.warning)),
+        Some(a) => Span::styled(format::age(a), theme.fg(theme.text)),
+        None => Span::styled("—", theme.muted()),
+    };
+    let latency = |v: Option<f64>| match (&h.clock_skew, v) {
+        (Some(_), _) => Span::styled("skew", theme.fg(theme.warning)),
+        (None, Some(ms)) => Span::styled(format::ms(ms), theme.fg(theme.text)),
+        (None, None) => Span::styled("—", theme.muted()),
+    };
+    let count = |n: u64, bad: bool| {
+        let style = if n > 0 && bad {
+            theme.fg(theme.error)
+        } else if n > 0 {
+            theme.fg(theme.warning)
+        } else {
+            theme.muted()
+        };
+        Span::styled(format::thousands(&n.to_string()), style)
+    };
+    let checksum = if h.checksum_ok + h.checksum_failed == 0 {
+        Span::styled("—", theme.muted())
+    } else {
+        let style = if h.checksum_failed > 0 {
+            theme.fg(theme.error)
+        } else {
+            theme.fg(theme.ok)
+        };
+        Span::styled(
+            format!(
+                "{} ✓ {} ✗",
+                format::thousands(&h.checksum_ok.to_string()),
+                h.checksum_failed
+            ),
+            style,
+        )
+    };
+    let notes = notes(h, reason, counters_shown);
+    let note_style = if matches!(h.state, ConnState::Disconnected { .. })
+        || h.checksum_failed > 0
+        || h.parse_errors > 0
+    {
+        theme.fg(theme.error)
+    } else if notes.is_empty() {
+        theme.muted()
+    } else {
+        theme.fg(theme.warning)
+    };
+    fitted.row(vec![
+        Span::styled(h.venue.to_string(), theme.fg(theme.venue(h.venue))),
+        Span::styled(state, state_style),
+        Span::styled(
+            format::rate(h.msgs_per_s),
+            if active && h.msgs_per_s == 0.0 {
+                theme.fg(theme.warning)
+            } else {
+                theme.fg(theme.text)
+            },
+        ),
+        last,
+        latency(h.latency_p50_ms),
+        latency(h.latency_p99_ms),
+        count(h.reconnects, false),
+        count(h.gaps, false),
+        count(h.resyncs, false),
+        checksum,
+        count(h.parse_errors, true),
+        Span::styled(h.queue_depth.to_string(), theme.muted()),
+        count(h.books_not_live as u64, false),
+        Span::styled(notes.join("; "), note_style),
+    ])
+}
+
+/// The state's reason, clock skew, books not live and (when the counter
+/// columns are hidden) the non-zero problem counters, in plain words.
+fn notes(h: &ConnHealth, reason: Option<String>, counters_shown: bool) -> Vec<String> {
+    let mut notes: Vec<String> = Vec::new();
+    if let Some(r) = reason {
+        notes.push(r);
+    }
+    if let Some(skew) = &h.clock_skew {
+        notes.push(format!("clock skew: {skew}; latency not shown"));
+    }
+    if h.books_not_live > 0 {
+        notes.push(format!("{} book(s) not live", h.books_not_live));
+    }
+    if !counters_shown {
+        for (n, what) in [
+            (h.gaps, "gap"),
+            (h.resyncs, "resync"),
+            (h.checksum_failed, "checksum failure"),
+            (h.parse_errors, "parse error"),
+            (h.reconnects, "reconnect"),
+        ] {
+            if n > 0 {
+                notes.push(format!("{n} {what}{}", if n == 1 { "" } else { "s" }));
+            }
+        }
+    }
+    notes
+}

@@ -1,0 +1,32 @@
+//! Logs: the tui-logger smart widget (targets on the left, messages on the
+//! right), fed by `tracing` through [`crate::logging`].
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use tui_logger::{TuiLoggerLevelOutput, TuiLoggerSmartWidget};
+
+use crate::engine::Snapshot;
+use crate::ui::app::App;
+use crate::ui::theme::Theme;
+
+pub fn render(frame: &mut Frame, area: Rect, _snap: &Snapshot, app: &App, theme: &Theme) {
+    let widget = TuiLoggerSmartWidget::default()
+        .title_log("Logs")
+        .title_target("Targets")
+        .border_style(theme.border())
+        .style(theme.base())
+        .style_error(theme.fg(theme.error))
+        .style_warn(theme.fg(theme.warning))
+        .style_info(theme.fg(theme.text))
+        .style_debug(theme.muted())
+        .style_trace(theme.fg(theme.stale))
+        .highlight_style(theme.selected())
+        .output_separator(' ')
+        .output_timestamp(Some("%H:%M:%S%.3f".to_string()))
+        .output_level(Some(TuiLoggerLevelOutput::Abbreviated))
+        .output_target(true)
+        .output_file(false)
+        .output_line(false)
+        .state(&app.log_state);
+    frame.render_widget(widget, area);
+}

@@ -1,0 +1,183 @@
+//! One module per pane, each a `render` function over the snapshot. The
+//! [`PANES`] table is the single list of panes: tab order, number keys and
+//! titles all come from it, so adding a pane is one line here.
+
+pub mod arbitrage;
+pub mod book;
+pub mod health;
+pub mod liquidations;
+pub mod logs;
+pub mod overview;
+pub mod trades;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::app::App;
+use super::theme::Theme;
+use crate::engine::Snapshot;
+use crate::engine::snapshot::InstrumentView;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
+pub enum PaneId {
+    Overview,
+    Book,
+    Arbitrage,
+    Liquidations,
+    Trades,
+    Health,
+    Logs,
+}
+
+pub type RenderFn = fn(&mut Frame, Rect, &Snapshot, &App, &Theme);
+
+pub struct PaneSpec {
+    pub id: PaneId,
+    pub title: &'static str,
+    pub render: RenderFn,
+}
+
+/// Tab order; the number key of a pane is its position + 1.
+pub const PANES: &[PaneSpec] = &[
+    PaneSpec {
+        id: PaneId::Overview,
+        title: "Overview",
+        render: overview::render,
+    },
+    PaneSpec {
+        id: PaneId::Book,
+        title: "Book",
+        render: book::render,
+    },
+    PaneSpec {
+        id: PaneId::Arbitrage,
+        title: "Arbitrage",
+        render: arbitrage::render,
+    },
+    PaneSpec {
+        id: PaneId::Liquidations,
+        title: "Liquidations",
+        render: liquidations::render,
+    },
+    PaneSpec {
+        id: PaneId::Trades,
+        title: "Trades",
+        render: trades::render,
+    },
+    PaneSpec {
+        id: PaneId::Health,
+        title: "Health",
+        render: health::render,
+    },
+    PaneSpec {
+        id: PaneId::Logs,
+        title: "Logs",
+        render: logs::render,
+    },
+];
+
+/// A bordered block with a styled title.
+pub fn block<'a>(title: impl Into<String>, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Span::styled(format!(" {} ", title.into()), theme.title()))
+        .style(theme.base())
+}
+
+/// Renders a bordered block and returns its inner area.
+pub fn framed(frame: &mut Frame, area: Rect, title: impl Into<String>, theme: &Theme) -> Rect {
+    let b = block(title, theme);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    inner
+}
+
+/// Renders lines into an area (clipped, no wrapping).
+pub fn lines(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, theme: &Theme) {
+    frame.render_widget(Paragraph::new(lines).style(theme.base()), area);
+}
+
+/// A one-line muted note, e.g. "no data yet".
+pub fn note(frame: &mut Frame, area: Rect, text: &str, theme: &Theme) {
+    lines(
+        frame,
+        area,
+        vec![Line::from(Span::styled(text.to_string(), theme.muted()))],
+        theme,
+    );
+}
+
+/// The selected instrument's view (first instrument when none selected).
+pub fn selected_view<'a>(snap: &'a Snapshot, app: &App) -> Option<&'a InstrumentView> {
+    app.selected
+        .and_then(|s| snap.instruments.iter().find(|v| v.instrument == s))
+        .or_else(|| snap.instruments.first())
+}
+
+/// Bid-side text: bid colour plus the theme's glyph (for colour-blind users).
+pub fn bid_span(text: String, theme: &Theme) -> Span<'static> {
+    side_span(text, &theme.bid_glyph, theme.bid)
+}
+
+pub fn ask_span(text: String, theme: &Theme) -> Span<'static> {
+    side_span(text, &theme.ask_glyph, theme.ask)
+}
+
+fn side_span(text: String, glyph: &str, colour: Color) -> Span<'static> {
+    let content = if glyph.is_empty() {
+        text
+    } else {
+        format!("{glyph}{text}")
+    };
+    Span::styled(content, Style::default().fg(colour))
+}
+
+/// Highlights a row (cursor) by giving every span the selection background.
+pub fn highlight(line: Line<'static>, theme: &Theme) -> Line<'static> {
+    let spans = line
+        .spans
+        .into_iter()
+        .map(|s| {
+            let style = s.style.bg(theme.selection_bg);
+            Span::styled(s.content, style)
+        })
+        .collect::<Vec<_>>();
+    Line::from(spans).style(Style::default().bg(theme.selection_bg))
+}
+
+pub fn bold(style: Style) -> Style {
+    style.add_modifier(Modifier::BOLD)
+}
+
+/// Whether an instrument key passes the app's `/` filter.
+pub fn visible(app: &App, label: &str) -> bool {
+    app.matches_filter(label)
+}
+
+/// Splits `area` into rows of the given heights from the top; the last gets
+/// the rest. Heights beyond the area are clipped, never negative.
+pub fn stack(area: Rect, heights: &[u16]) -> Vec<Rect> {
+    let mut out = Vec::with_capacity(heights.len() + 1);
+    let mut y = area.y;
+    let bottom = area.y.saturating_add(area.height);
+    for h in heights {
+        let h = (*h).min(bottom.saturating_sub(y));
+        out.push(Rect::new(area.x, y, area.width, h));
+        y += h;
+    }
+    out.push(Rect::new(area.x, y, area.width, bottom.saturating_sub(y)));
+    out
+}
+
+/// Splits `area` into a left part of `left` columns and the rest.
+pub fn split_h(area: Rect, left: u16) -> (Rect, Rect) {
+    let left = left.min(area.width);
+    (
+        Rect::new(area.x, area.y, left, area.height),
+        Rect::new(area.x + left, area.y, area.width - left, area.height),
+    )
+}
