@@ -1,31 +1,58 @@
 //! What each command does, wired from the library's parts.
 
+pub mod feeds;
+pub mod live;
 pub mod replay;
+pub mod tui;
 pub mod venues;
 
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
+use crate::logging::{self, LogOptions};
 
 /// Run the parsed command line; returns the process exit code.
 pub fn main(cli: Cli) -> Result<i32> {
     match &cli.command {
         Some(Command::Venues) => {
             print!("{}", venues::table());
-            Ok(0)
+            return Ok(0);
         }
-        Some(Command::CheckConfig { path }) => Ok(crate::config::check_config_cmd(
-            path.clone().or(cli.config.clone()),
-        )),
-        Some(Command::Replay(args)) => {
-            let (config, _) = crate::config::paths::load_for_run(cli.config.as_deref())?;
-            if args.output.headless {
-                replay::run_headless(args, config.engine_config())?;
-                Ok(0)
-            } else {
-                anyhow::bail!("the replay TUI is not wired yet")
-            }
+        Some(Command::CheckConfig { path }) => {
+            return Ok(crate::config::check_config_cmd(
+                path.clone().or(cli.config.clone()),
+            ));
         }
-        Some(Command::Record(_)) | None => anyhow::bail!("live mode is not wired yet"),
+        _ => {}
     }
+    let tui = match &cli.command {
+        Some(Command::Replay(a)) => !a.output.headless,
+        Some(Command::Record(_)) => false,
+        _ => !cli.live.output.headless,
+    };
+    let _log = logging::init(&LogOptions {
+        level: Some(cli.log_level.clone()),
+        tui,
+        stderr: !tui,
+        dir: None,
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match &cli.command {
+            Some(Command::Replay(args)) => {
+                let (config, _) = crate::config::paths::load_for_run(cli.config.as_deref())?;
+                if args.output.headless {
+                    replay::run_headless(args, config.engine_config())?;
+                    Ok(0)
+                } else {
+                    tui::run_replay(&cli, args, config.engine_config()).await
+                }
+            }
+            Some(Command::Record(args)) => live::run_record(&cli, args).await,
+            _ if cli.live.output.headless => live::run_headless(&cli).await,
+            _ => tui::run_live(&cli).await,
+        }
+    })
 }

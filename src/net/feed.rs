@@ -37,13 +37,15 @@ enum Inbound {
 /// The health row name for a venue's REST traffic.
 pub const REST_CONN: &str = "rest";
 
-/// Run one venue until `engine` closes. Never returns early on feed errors:
-/// connections retry on their own.
+/// Run one venue until `engine` closes or `stop` turns true. Never returns
+/// early on feed errors: connections retry on their own. A recording is
+/// finished (flushed) on the way out.
 pub async fn run_venue(
     mut adapter: Box<dyn Adapter>,
     engine: mpsc::Sender<EngineInput>,
     http: HttpClient,
     mut recording: Option<Recording>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let venue = adapter.venue();
     let specs = adapter.connections();
@@ -94,7 +96,19 @@ pub async fn run_venue(
         return;
     }
 
-    while let Some(inbound) = in_rx.recv().await {
+    loop {
+        let inbound = tokio::select! {
+            inbound = in_rx.recv() => match inbound {
+                Some(i) => i,
+                None => break,
+            },
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    break;
+                }
+                continue;
+            }
+        };
         let now = now_micros();
         let alive = match inbound {
             Inbound::Conn(i, report) => {

@@ -534,6 +534,7 @@ fn liquidations() -> LiquidationView {
             price: p,
             size: s,
             notional_usd: notional,
+            notional_known: true,
             time: NOW - secs_ago * SEC,
         }
     };

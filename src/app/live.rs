@@ -1,0 +1,288 @@
+//! Live mode (`depthwatch`, `--demo`, `--headless`) and `record`: engine task,
+//! venue feeds, the UI or the JSON stream, config reloads and watchlist edits.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tokio::sync::{mpsc, watch};
+
+use super::feeds::Feeds;
+use crate::cli::{Cli, OutputArgs, RecordArgs};
+use crate::config::{self, Config, ConfigWatcher};
+use crate::engine::runner::{self, EngineControl, INPUT_CAPACITY};
+use crate::engine::{Engine, EngineInput, Snapshot};
+use crate::headless;
+use crate::model::{Micros, now_micros};
+use crate::net::{HttpClient, Recording};
+use crate::sim::{SimConfig, Simulator};
+
+/// What a running live session is made of.
+pub struct Session {
+    pub config: Config,
+    pub config_path: Option<PathBuf>,
+    pub feeds: Feeds,
+    pub control: mpsc::Sender<EngineControl>,
+    pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// Keeps the simulator running in demo mode.
+    pub sim: Option<Simulator>,
+}
+
+/// Point a config at the simulator: its venues and endpoints, and its
+/// instruments unless the user's file names a watchlist.
+pub fn demo_config(mut config: Config, sim: &Simulator, from_file: bool) -> Config {
+    let sim_venues: Vec<_> = crate::sim::VENUES.to_vec();
+    config.endpoints = sim.endpoints();
+    config.watchlist.venues = sim_venues.clone();
+    if !from_file {
+        let mut seen = HashSet::new();
+        config.watchlist.entries = sim
+            .instruments()
+            .into_iter()
+            .filter(|(_, i)| seen.insert(*i))
+            .map(|(_, instrument)| config::WatchEntry {
+                instrument,
+                venues: None,
+            })
+            .collect();
+    }
+    for e in &mut config.watchlist.entries {
+        if let Some(vs) = &mut e.venues {
+            vs.retain(|v| sim_venues.contains(v));
+        }
+    }
+    config
+}
+
+/// Only the simulated venues run in demo mode.
+fn wanted_feeds(
+    config: &Config,
+    demo: bool,
+) -> BTreeMap<crate::model::Venue, crate::venues::AdapterConfig> {
+    let mut wanted = config.adapter_configs();
+    if demo {
+        wanted.retain(|v, _| crate::sim::VENUES.contains(v));
+    }
+    wanted
+}
+
+/// Start the engine, the simulator (demo) and the feeds.
+pub async fn start(cli: &Cli) -> Result<Session> {
+    let (config, source) = config::paths::load_for_run(cli.config.as_deref())?;
+    let (config_path, from_file) = match source {
+        config::paths::Source::File(p) => (Some(p), true),
+        config::paths::Source::Defaults(p) => (p, false),
+    };
+    let (config, sim) = if cli.live.demo {
+        let sim = Simulator::start(SimConfig::default())
+            .await
+            .context("starting the simulator")?;
+        (demo_config(config, &sim, from_file), Some(sim))
+    } else {
+        (config, None)
+    };
+    let engine = Engine::new(config.engine_config());
+    let (in_tx, in_rx) = mpsc::channel::<EngineInput>(INPUT_CAPACITY);
+    let (snap_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
+    let (control, control_rx) = mpsc::channel(16);
+    tokio::spawn(runner::run(
+        engine,
+        in_rx,
+        snap_tx,
+        u32::from(config.ui.fps),
+        control_rx,
+    ));
+    let http = HttpClient::new().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut feeds = Feeds::new(in_tx, http);
+    feeds.apply(&wanted_feeds(&config, cli.live.demo));
+    Ok(Session {
+        config,
+        config_path,
+        feeds,
+        control,
+        snapshots,
+        sim,
+    })
+}
+
+impl Session {
+    /// Adopt a new config: engine settings now, feeds restarted where their
+    /// subscriptions changed.
+    pub async fn apply(&mut self, mut config: Config) {
+        if let Some(sim) = &self.sim {
+            config = demo_config(config, sim, true);
+        }
+        let _ = self
+            .control
+            .send(EngineControl::SetConfig(config.engine_config()))
+            .await;
+        self.feeds.apply(&wanted_feeds(&config, self.sim.is_some()));
+        self.config = config;
+    }
+}
+
+/// `depthwatch --headless [--json]`: stream changes as JSON lines until Ctrl-C.
+pub async fn run_headless(cli: &Cli) -> Result<i32> {
+    let mut session = start(cli).await?;
+    let mut printer = StreamPrinter::new(cli.live.output.clone());
+    let mut watcher = session.config_path.clone().map(ConfigWatcher::new);
+    let mut poll = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            changed = session.snapshots.changed() => {
+                if changed.is_err() { break; }
+                let snap = session.snapshots.borrow_and_update().clone();
+                printer.print(&snap)?;
+            }
+            _ = poll.tick() => {
+                if let Some(result) = watcher.as_mut().and_then(ConfigWatcher::poll) {
+                    match result {
+                        Ok(cfg) => { tracing::info!("config reloaded"); session.apply(cfg).await; }
+                        Err(diags) => for d in diags { tracing::error!("config not reloaded: {d}") },
+                    }
+                }
+            }
+        }
+    }
+    let _ = session.control.send(EngineControl::Shutdown).await;
+    session.feeds.shutdown().await;
+    Ok(0)
+}
+
+/// Prints what changed between snapshots: CBBO and arbitrage lines when they
+/// change, trades and liquidations once each, health at most every 5 s.
+struct StreamPrinter {
+    args: OutputArgs,
+    last_cbbo: BTreeMap<String, String>,
+    last_arbs: BTreeMap<String, String>,
+    seen_trade: Micros,
+    seen_liq: Micros,
+    last_health: Micros,
+}
+
+impl StreamPrinter {
+    fn new(args: OutputArgs) -> Self {
+        let now = now_micros();
+        StreamPrinter {
+            args,
+            last_cbbo: BTreeMap::new(),
+            last_arbs: BTreeMap::new(),
+            seen_trade: now,
+            seen_liq: now,
+            last_health: 0,
+        }
+    }
+
+    fn print(&mut self, snap: &Snapshot) -> Result<()> {
+        let stdout = std::io::stdout();
+        let mut w = stdout.lock();
+        for view in &snap.instruments {
+            let line = headless::cbbo_line(&view.label, view.mixed_quotes, &view.cbbo).to_string();
+            if self.last_cbbo.get(&view.label) != Some(&line) {
+                writeln!(w, "{line}")?;
+                self.last_cbbo.insert(view.label.clone(), line);
+            }
+        }
+        let mut open = BTreeMap::new();
+        for a in &snap.arbs {
+            let key = format!("{}|{}|{}", a.key, a.buy_venue, a.sell_venue);
+            let line = headless::arb_line(a).to_string();
+            if self.last_arbs.get(&key) != Some(&line) {
+                writeln!(w, "{line}")?;
+            }
+            open.insert(key, line);
+        }
+        self.last_arbs = open;
+        let mut newest = self.seen_trade;
+        for t in snap
+            .trades
+            .large
+            .iter()
+            .filter(|t| t.time > self.seen_trade)
+            .rev()
+        {
+            writeln!(w, "{}", headless::trade_line(t))?;
+            newest = newest.max(t.time);
+        }
+        self.seen_trade = newest;
+        let mut newest = self.seen_liq;
+        for l in snap
+            .liquidations
+            .tape
+            .iter()
+            .filter(|l| l.time > self.seen_liq)
+            .rev()
+        {
+            writeln!(w, "{}", headless::liquidation_line(l))?;
+            newest = newest.max(l.time);
+        }
+        self.seen_liq = newest;
+        if snap.now - self.last_health >= 5_000_000 {
+            for h in &snap.health {
+                writeln!(w, "{}", headless::health_line(h))?;
+            }
+            self.last_health = snap.now;
+        }
+        if !self.args.json {
+            // Plain --headless prints the same lines; JSON is the only format.
+        }
+        w.flush()?;
+        Ok(())
+    }
+}
+
+/// `depthwatch record --out DIR [--duration S]`.
+pub async fn run_record(cli: &Cli, args: &RecordArgs) -> Result<i32> {
+    let (config, _) = config::paths::load_for_run(cli.config.as_deref())?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    // Recording needs no engine, but the feeds report to one: drain it.
+    let (in_tx, mut in_rx) = mpsc::channel::<EngineInput>(INPUT_CAPACITY);
+    let drain = tokio::spawn(async move {
+        let mut frames = 0u64;
+        while let Some(input) = in_rx.recv().await {
+            if matches!(input, EngineInput::Feed { bytes, .. } if bytes > 0) {
+                frames += 1;
+            }
+        }
+        frames
+    });
+    let http = HttpClient::new().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut feeds = Feeds::new(in_tx, http);
+    let now = now_micros();
+    for (venue, cfg) in config.adapter_configs() {
+        if cfg.instruments.is_empty() {
+            continue;
+        }
+        let exchange = venue.as_str().to_ascii_uppercase();
+        let path = args.out.join(format!("{exchange}.jsonl.zst"));
+        let mut feeds_cfg = BTreeMap::new();
+        let names: Vec<String> = cfg.instruments.iter().map(|i| i.to_string()).collect();
+        feeds_cfg.insert("l2_book".to_string(), names.clone());
+        feeds_cfg.insert("trades".to_string(), names);
+        let writer = crate::capture::CaptureWriter::create(&path, &exchange, &feeds_cfg, now)
+            .with_context(|| format!("creating {}", path.display()))?;
+        eprintln!("recording {venue} to {}", path.display());
+        feeds.start(venue, cfg, Some(Recording { writer, exchange }));
+    }
+    match args.duration {
+        Some(s) => {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(s)) => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    feeds.shutdown().await;
+    drop(feeds);
+    let frames = drain.await.unwrap_or(0);
+    eprintln!("recorded {frames} frames to {}", args.out.display());
+    Ok(0)
+}

@@ -1,0 +1,232 @@
+//! The TUI over a live session or a replay: UI commands applied to the engine,
+//! the feeds, the config file and the replay clock.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use tokio::sync::{mpsc, watch};
+
+use super::live::{self, Session};
+use crate::cli::{Cli, ReplayArgs};
+use crate::config::{ConfigWatcher, paths};
+use crate::engine::runner::{self, EngineControl, INPUT_CAPACITY};
+use crate::engine::{Engine, EngineConfig, EngineInput, Snapshot};
+use crate::replay::{Replayer, Speed};
+use crate::ui::{self, ReplayStatus, SpeedChange, UiCommand, UiContext};
+
+fn ui_context(
+    cli: &Cli,
+    config: &crate::config::Config,
+    config_path: Option<PathBuf>,
+) -> UiContext {
+    UiContext {
+        demo: cli.live.demo,
+        replay: None,
+        fps: u32::from(config.ui.fps),
+        theme_name: config.ui.theme.as_str().to_string(),
+        keymap_overrides: config.ui.keymap.clone(),
+        config_path,
+    }
+}
+
+/// `depthwatch` and `depthwatch --demo` with the TUI.
+pub async fn run_live(cli: &Cli) -> Result<i32> {
+    let mut session = live::start(cli).await?;
+    let ctx = ui_context(cli, &session.config, session.config_path.clone());
+    let (cmd_tx, mut cmd_rx) = mpsc::channel::<UiCommand>(64);
+    let ui_task = tokio::spawn(ui::run(ctx, session.snapshots.clone(), cmd_tx));
+    let mut watcher = session.config_path.clone().map(ConfigWatcher::new);
+    let mut poll = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            cmd = cmd_rx.recv() => match cmd {
+                None | Some(UiCommand::Quit) => break,
+                Some(cmd) => apply_command(&mut session, cmd).await,
+            },
+            _ = poll.tick() => {
+                if let Some(result) = watcher.as_mut().and_then(ConfigWatcher::poll) {
+                    match result {
+                        Ok(cfg) => {
+                            tracing::info!("config file changed: reloaded");
+                            session.apply(cfg).await;
+                        }
+                        Err(diags) => {
+                            for d in diags {
+                                tracing::error!("config not reloaded, keeping the running one: {d}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let result = ui_task.await;
+    let _ = session.control.send(EngineControl::Shutdown).await;
+    session.feeds.shutdown().await;
+    match result {
+        Ok(r) => r.map(|()| 0),
+        Err(e) => Err(anyhow::anyhow!("UI task failed: {e}")),
+    }
+}
+
+async fn apply_command(session: &mut Session, cmd: UiCommand) {
+    let mut config = session.config.clone();
+    match cmd {
+        UiCommand::SetLiqMinNotional(x) => config.liquidations.min_notional_usd = x,
+        UiCommand::SetLargeTradeUsd(x) => config.trades.large_trade_usd = x,
+        UiCommand::Quit | UiCommand::ReplayPause(_) | UiCommand::ReplaySpeed(_) => return,
+    }
+    session.apply(config).await;
+}
+
+/// The replay clock shared with the UI.
+struct Clock {
+    speed: Speed,
+    paused: bool,
+    /// Capture time shown at `anchor_wall`.
+    anchor_ts: i64,
+    anchor_wall: Instant,
+}
+
+impl Clock {
+    fn position(&self) -> i64 {
+        match (self.paused, self.speed) {
+            (true, _) | (_, Speed::Max) => self.anchor_ts,
+            (false, Speed::Factor(f)) => {
+                self.anchor_ts + (self.anchor_wall.elapsed().as_secs_f64() * 1e6 * f) as i64
+            }
+        }
+    }
+
+    fn rebase(&mut self) {
+        self.anchor_ts = self.position();
+        self.anchor_wall = Instant::now();
+    }
+}
+
+const SPEEDS: [f64; 9] = [0.25, 0.5, 1.0, 2.0, 4.0, 10.0, 30.0, 100.0, 1000.0];
+
+fn step_speed(speed: Speed, change: SpeedChange) -> Speed {
+    let current = match speed {
+        Speed::Max => f64::INFINITY,
+        Speed::Factor(f) => f,
+    };
+    match change {
+        SpeedChange::Faster => SPEEDS
+            .iter()
+            .copied()
+            .find(|s| *s > current)
+            .map_or(Speed::Max, Speed::Factor),
+        SpeedChange::Slower => Speed::Factor(
+            SPEEDS
+                .iter()
+                .rev()
+                .copied()
+                .find(|s| *s < current)
+                .unwrap_or(SPEEDS[0]),
+        ),
+    }
+}
+
+/// `depthwatch replay FILE...` in the TUI: a paced feeder, the engine task
+/// and the UI; `space` pauses, `[`/`]` change speed (see the help overlay).
+pub async fn run_replay(cli: &Cli, args: &ReplayArgs, cfg: EngineConfig) -> Result<i32> {
+    let (config, source) = paths::load_for_run(cli.config.as_deref())?;
+    let config_path = match source {
+        paths::Source::File(p) => Some(p),
+        paths::Source::Defaults(p) => p,
+    };
+    let mut replayer = Replayer::open(&args.files, args.align_start)?;
+    let start_ts = replayer.start();
+    let (in_tx, in_rx) = mpsc::channel::<EngineInput>(INPUT_CAPACITY);
+    let (snap_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
+    let (control, control_rx) = mpsc::channel(16);
+    tokio::spawn(runner::run(
+        Engine::new(cfg),
+        in_rx,
+        snap_tx,
+        u32::from(config.ui.fps),
+        control_rx,
+    ));
+
+    let status0 = ReplayStatus {
+        position: start_ts,
+        start: start_ts,
+        end: None,
+        speed: args.speed.to_string(),
+        paused: false,
+    };
+    let (status_tx, status_rx) = watch::channel(status0);
+    let (cmd_tx, mut cmd_rx) = mpsc::channel::<UiCommand>(64);
+    let mut ctx = ui_context(cli, &config, config_path);
+    ctx.replay = Some(status_rx);
+    let mut ui_task = tokio::spawn(ui::run(ctx, snapshots, cmd_tx));
+
+    let mut clock = Clock {
+        speed: args.speed,
+        paused: false,
+        anchor_ts: start_ts,
+        anchor_wall: Instant::now(),
+    };
+    let mut done = false;
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    loop {
+        tokio::select! {
+            r = &mut ui_task => {
+                let _ = control.send(EngineControl::Shutdown).await;
+                return match r {
+                    Ok(r) => r.map(|()| 0),
+                    Err(e) => Err(anyhow::anyhow!("UI task failed: {e}")),
+                };
+            }
+            cmd = cmd_rx.recv() => match cmd {
+                None | Some(UiCommand::Quit) => {}
+                Some(UiCommand::ReplayPause(p)) => { clock.rebase(); clock.paused = p; }
+                Some(UiCommand::ReplaySpeed(change)) => { clock.rebase(); clock.speed = step_speed(clock.speed, change); }
+                Some(UiCommand::SetLiqMinNotional(x)) => {
+                    let mut c = config.clone();
+                    c.liquidations.min_notional_usd = x;
+                    let _ = control.send(EngineControl::SetConfig(c.engine_config())).await;
+                }
+                Some(UiCommand::SetLargeTradeUsd(x)) => {
+                    let mut c = config.clone();
+                    c.trades.large_trade_usd = x;
+                    let _ = control.send(EngineControl::SetConfig(c.engine_config())).await;
+                }
+            },
+            _ = tick.tick(), if !done => {
+                // Feed everything due by now (a bounded batch per tick keeps the
+                // UI responsive at `max`).
+                let due = clock.position();
+                let mut fed = 0;
+                while !clock.paused && fed < 5_000 {
+                    match replayer.peek_ts() {
+                        Some(ts) if clock.speed == Speed::Max || ts <= due => {}
+                        Some(_) => break,
+                        None => { done = true; break; }
+                    }
+                    let Some((ts, inputs)) = replayer.next_inputs()? else { done = true; break };
+                    for input in inputs {
+                        if in_tx.send(input).await.is_err() {
+                            done = true;
+                        }
+                    }
+                    if clock.speed == Speed::Max {
+                        clock.anchor_ts = ts;
+                    }
+                    fed += 1;
+                }
+                let position = if done { replayer.peek_ts().unwrap_or(clock.position()) } else { clock.position() };
+                status_tx.send_replace(ReplayStatus {
+                    position,
+                    start: start_ts,
+                    end: if done { Some(position) } else { None },
+                    speed: clock.speed.to_string(),
+                    paused: clock.paused,
+                });
+            }
+        }
+    }
+}
