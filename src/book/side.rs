@@ -4,10 +4,13 @@
 //! end**. Venue updates cluster at the top of the book, so inserts and removes
 //! there move few elements, the best level is one index away, and iterating
 //! best-first is a reverse slice walk (cache-friendly, no pointer chasing).
-//! Measured in `benches/book.rs` against a `BTreeMap<Decimal, Decimal>`: the
-//! sorted Vec applies top-of-book deltas about 2–3× faster and walks depth
-//! several times faster; it only loses on uniformly random updates deep in
-//! books of tens of thousands of levels, which venues do not send.
+//! Measured in `benches/book.rs` against a `BTreeMap<Decimal, Decimal>`
+//! (release build, 2-core machine shared with other jobs): 10 000 updates
+//! within 20 ticks of the top of a 1 000-level side run at about 9.6 M
+//! updates/s against 5.7 M/s (1.7×), and walking the top 50 levels takes
+//! about 320 ns against 450 ns (1.4×; decimal arithmetic dominates both). The
+//! Vec loses on uniformly random updates across a 20 000-level side (0.5 M/s
+//! against 2.3 M/s), which venues do not send.
 
 use std::cmp::Ordering;
 

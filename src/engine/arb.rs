@@ -125,6 +125,12 @@ impl PairQuote {
     }
 }
 
+/// `x > 0` without a full decimal comparison (the walk's hot path).
+#[inline]
+fn positive(x: Decimal) -> bool {
+    x.is_sign_positive() && !x.is_zero()
+}
+
 /// Walk the buy venue's asks against the sell venue's bids. `None` when a side
 /// is empty or the numbers overflow.
 pub fn walk_pair(
@@ -158,7 +164,7 @@ pub fn walk_pair(
                 cap_reached = true;
             }
         }
-        if take > Decimal::ZERO {
+        if positive(take) {
             quote.size = quote.size.checked_add(take)?;
             quote.cost = quote.cost.checked_add(take.checked_mul(ask.price)?)?;
             quote.proceeds = quote.proceeds.checked_add(take.checked_mul(bid.price)?)?;
@@ -168,7 +174,7 @@ pub fn walk_pair(
         }
         ask.size -= take;
         bid.size -= take;
-        if ask.size <= Decimal::ZERO {
+        if !positive(ask.size) {
             match ask_iter.next() {
                 Some(next) => {
                     ask = *next;
@@ -177,7 +183,7 @@ pub fn walk_pair(
                 None => break,
             }
         }
-        if bid.size <= Decimal::ZERO {
+        if !positive(bid.size) {
             match bid_iter.next() {
                 Some(next) => {
                     bid = *next;
@@ -249,11 +255,13 @@ impl Thresholds {
     }
 }
 
-/// The lifetime of one ordered pair: its current quote, the open opportunity
-/// if any, and statistics over past ones.
+/// The lifetime of one ordered pair: its current walk when the fee-adjusted
+/// tops cross, the open opportunity if any, and statistics over past ones.
+/// (A pair whose tops do not cross stores nothing: its spread is derived from
+/// the books' cached tops when shown, so the common update touches no track.)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PairTrack {
-    pub quote: Option<PairQuote>,
+    pub walk: Option<PairQuote>,
     pub open: Option<ArbOpportunity>,
     pub count: u64,
     pub total_open: Micros,
@@ -262,20 +270,20 @@ pub struct PairTrack {
 }
 
 impl PairTrack {
-    /// Take a new quote. Returns the opportunity that closed, if one did;
-    /// `unusable` names the venue whose book stopped being usable, when that
-    /// is why the quote is gone.
+    /// Take a new walk (`None`: the tops do not cross or a book is not
+    /// usable). Returns the opportunity that closed, if one did; `unusable`
+    /// names the venue whose book stopped being usable, when that is why.
     pub fn update(
         &mut self,
-        quote: Option<PairQuote>,
+        walk: Option<PairQuote>,
         ctx: &PairCtx,
         thresholds: &Thresholds,
         now: Micros,
         unusable: Option<String>,
     ) -> Option<ClosedArb> {
-        self.quote = quote;
-        // Division only for executable quotes, which are rare.
-        let passing = quote
+        self.walk = walk;
+        // Division only for executable walks, which are rare.
+        let passing = walk
             .filter(|q| q.size > Decimal::ZERO)
             .and_then(|q| ctx.report(&q, now))
             .filter(|o| thresholds.passes(o));

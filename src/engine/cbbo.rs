@@ -80,9 +80,9 @@ fn better(a: (&Level, Venue, &Instrument), b: (&Level, Venue, &Instrument), bid:
         b.0.price.cmp(&a.0.price)
     };
     let order = by_price
-        .then(a.0.size.cmp(&b.0.size))
-        .then(b.1.index().cmp(&a.1.index()))
-        .then(b.2.cmp(a.2));
+        .then_with(|| a.0.size.cmp(&b.0.size))
+        .then_with(|| b.1.index().cmp(&a.1.index()))
+        .then_with(|| b.2.cmp(a.2));
     order == Ordering::Greater
 }
 

@@ -464,54 +464,78 @@ impl Engine {
         ks.sample_mid(now);
 
         let n = ks.slots.len();
-        for buy in 0..n {
-            for sell in 0..n {
-                let (b, s) = (ks.slots[buy], ks.slots[sell]);
-                if buy == sell || !(touched.contains(&b) || touched.contains(&s)) {
+        let positions: Vec<usize> = touched.iter().map(|&s| books.slot(s).pos).collect();
+        for (t, &p) in positions.iter().enumerate() {
+            for o in 0..n {
+                // Pairs with an earlier touched book were done with it.
+                if o == p || positions[..t].contains(&o) {
                     continue;
                 }
-                let (bs, ss) = (books.slot(b), books.slot(s));
-                if bs.venue == ss.venue {
-                    continue;
-                }
-                let (buy_fee, sell_fee) = (fees.of(bs.venue), fees.of(ss.venue));
-                let quote = pair_quote(
-                    &bs.top,
-                    &bs.book,
-                    buy_fee,
-                    &ss.top,
-                    &ss.book,
-                    sell_fee,
-                    thresholds.max_notional,
-                );
-                let track = &mut ks.pairs[buy * n + sell];
-                if quote.is_none() && track.open.is_none() && track.quote.is_none() {
-                    continue;
-                }
-                let unusable = if track.open.is_none() {
-                    None
-                } else if !bs.top.usable {
-                    Some(cbbo::unusable_phrase(bs.venue, &books.effective_state(b)))
-                } else if !ss.top.usable {
-                    Some(cbbo::unusable_phrase(ss.venue, &books.effective_state(s)))
-                } else {
-                    None
-                };
-                let ctx = PairCtx {
-                    key: ks.key,
-                    buy_venue: bs.venue,
-                    buy_instrument: bs.instrument,
-                    sell_venue: ss.venue,
-                    sell_instrument: ss.instrument,
-                    buy_fee_bps: buy_fee.bps,
-                    sell_fee_bps: sell_fee.bps,
-                };
-                if let Some(closed) = track.update(quote, &ctx, thresholds, now, unusable) {
-                    history.push_front(closed);
-                    history.truncate(cfg.arb_history);
+                for (buy, sell) in [(p, o), (o, p)] {
+                    let (b, s) = (ks.slots[buy], ks.slots[sell]);
+                    let (bs, ss) = (books.slot(b), books.slot(s));
+                    if bs.venue == ss.venue {
+                        continue;
+                    }
+                    let track = &mut ks.pairs[buy * n + sell];
+                    let crosses = tops_cross(&bs.top, &ss.top);
+                    if !crosses && track.walk.is_none() && track.open.is_none() {
+                        // The common case: nothing to walk, nothing stored.
+                        continue;
+                    }
+                    let (buy_fee, sell_fee) = (fees.of(bs.venue), fees.of(ss.venue));
+                    let walk = if crosses {
+                        walk_pair(
+                            &bs.book.asks,
+                            buy_fee,
+                            &ss.book.bids,
+                            sell_fee,
+                            thresholds.max_notional,
+                        )
+                    } else {
+                        None
+                    };
+                    let unusable = if track.open.is_none() {
+                        None
+                    } else if !bs.top.usable {
+                        Some(cbbo::unusable_phrase(bs.venue, &books.effective_state(b)))
+                    } else if !ss.top.usable {
+                        Some(cbbo::unusable_phrase(ss.venue, &books.effective_state(s)))
+                    } else {
+                        None
+                    };
+                    let ctx = pair_ctx(ks.key, bs, ss, fees);
+                    if let Some(closed) = track.update(walk, &ctx, thresholds, now, unusable) {
+                        history.push_front(closed);
+                        history.truncate(cfg.arb_history);
+                    }
                 }
             }
         }
+    }
+
+    /// The current quote of an ordered pair: its walk when the tops cross,
+    /// else the tops themselves with size 0; `None` when a book is not usable
+    /// or lacks the side.
+    fn pair_quote(&self, ks: &KeyState, buy: usize, sell: usize) -> Option<PairQuote> {
+        let n = ks.slots.len();
+        if let Some(walk) = ks.pairs.get(buy * n + sell).and_then(|t| t.walk) {
+            return Some(walk);
+        }
+        let (bs, ss) = (
+            self.books.slot(ks.slots[buy]),
+            self.books.slot(ks.slots[sell]),
+        );
+        if bs.venue == ss.venue || !(bs.top.usable && ss.top.usable) {
+            return None;
+        }
+        Some(PairQuote {
+            size: Decimal::ZERO,
+            cost: Decimal::ZERO,
+            proceeds: Decimal::ZERO,
+            top_ask: bs.top.ask?.price,
+            top_bid: ss.top.bid?.price,
+        })
     }
 
     // ----- queries -----
@@ -650,21 +674,15 @@ impl Engine {
         for ks in &self.keys {
             let n = ks.slots.len();
             for (i, track) in ks.pairs.iter().enumerate() {
-                let Some(quote) = &track.quote else { continue };
+                let Some(quote) = self.pair_quote(ks, i / n, i % n) else {
+                    continue;
+                };
                 let (bs, ss) = (
                     self.books.slot(ks.slots[i / n]),
                     self.books.slot(ks.slots[i % n]),
                 );
-                let ctx = PairCtx {
-                    key: ks.key,
-                    buy_venue: bs.venue,
-                    buy_instrument: bs.instrument,
-                    sell_venue: ss.venue,
-                    sell_instrument: ss.instrument,
-                    buy_fee_bps: self.fees.of(bs.venue).bps,
-                    sell_fee_bps: self.fees.of(ss.venue).bps,
-                };
-                let Some(mut row) = ctx.report(quote, self.now) else {
+                let ctx = pair_ctx(ks.key, bs, ss, &self.fees);
+                let Some(mut row) = ctx.report(&quote, self.now) else {
                     continue;
                 };
                 if let Some(open) = &track.open {
@@ -694,14 +712,15 @@ impl Engine {
         for ks in &self.keys {
             let n = ks.slots.len();
             for (i, track) in ks.pairs.iter().enumerate() {
-                if track.count == 0 && track.quote.is_none() {
+                let quote = self.pair_quote(ks, i / n, i % n);
+                if track.count == 0 && quote.is_none() {
                     continue;
                 }
                 let (bs, ss) = (
                     self.books.slot(ks.slots[i / n]),
                     self.books.slot(ks.slots[i % n]),
                 );
-                let current = track.quote.as_ref().and_then(|q| {
+                let current = quote.as_ref().and_then(|q| {
                     q.figures(self.fees.of(bs.venue).bps, self.fees.of(ss.venue).bps)
                         .map(|f| f.net_bps)
                 });
@@ -825,8 +844,8 @@ impl Engine {
             .pairs
             .iter()
             .enumerate()
-            .filter_map(|(i, t)| {
-                let q = t.quote.as_ref()?;
+            .filter_map(|(i, _)| {
+                let q = self.pair_quote(ks, i / n, i % n)?;
                 let (bv, sv) = (
                     self.books.slot(ks.slots[i / n]).venue,
                     self.books.slot(ks.slots[i % n]).venue,
@@ -895,38 +914,29 @@ impl Engine {
     }
 }
 
-/// The quote of one ordered pair from the cached tops; the full walk runs
-/// only when the fee-adjusted tops cross (rare), so the common case is one
-/// comparison.
-fn pair_quote(
-    buy: &Top,
-    buy_book: &OrderBook,
-    buy_fee: &arb::FeeInfo,
-    sell: &Top,
-    sell_book: &OrderBook,
-    sell_fee: &arb::FeeInfo,
-    max_notional: Decimal,
-) -> Option<PairQuote> {
-    if !(buy.usable && sell.usable) {
-        return None;
+/// Buying at the buy book's ask and selling at the sell book's bid pays
+/// after both taker fees (both books usable).
+fn tops_cross(buy: &Top, sell: &Top) -> bool {
+    match (buy.eff_ask, sell.eff_bid) {
+        (Some(ask), Some(bid)) => buy.usable && sell.usable && ask < bid,
+        _ => false,
     }
-    let (ask, bid) = (buy.ask?, sell.bid?);
-    if buy.eff_ask? < sell.eff_bid? {
-        walk_pair(
-            &buy_book.asks,
-            buy_fee,
-            &sell_book.bids,
-            sell_fee,
-            max_notional,
-        )
-    } else {
-        Some(PairQuote {
-            size: Decimal::ZERO,
-            cost: Decimal::ZERO,
-            proceeds: Decimal::ZERO,
-            top_ask: ask.price,
-            top_bid: bid.price,
-        })
+}
+
+fn pair_ctx(
+    key: Instrument,
+    buy: &books::BookSlot,
+    sell: &books::BookSlot,
+    fees: &Fees,
+) -> PairCtx {
+    PairCtx {
+        key,
+        buy_venue: buy.venue,
+        buy_instrument: buy.instrument,
+        sell_venue: sell.venue,
+        sell_instrument: sell.instrument,
+        buy_fee_bps: fees.of(buy.venue).bps,
+        sell_fee_bps: fees.of(sell.venue).bps,
     }
 }
 
