@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use crate::capture::{CaptureReader, Frame, Record};
 use crate::engine::EngineInput;
 use crate::engine::snapshot::ConnState;
-use crate::model::{Instrument, Micros, Venue};
+use crate::model::{Instrument, MarketEvent, Micros, Venue};
 use crate::venues::{self, Adapter, AdapterConfig, Output};
 
 /// How fast to replay.
@@ -221,10 +221,34 @@ impl Replayer {
                 });
             }
         }
+        if src.offset != 0 {
+            for input in &mut inputs {
+                if let EngineInput::Feed { events, .. } = input {
+                    shift_exchange_times(events, src.offset);
+                }
+            }
+        }
         // Replay cannot send, fetch or reconnect: the capture already holds
         // what happened. Actions are dropped.
         out.actions.clear();
         Ok(Some((ts, inputs)))
+    }
+}
+
+/// Move exchange timestamps with `--align-start`, so latency stays the
+/// recorded latency instead of the distance between recording dates.
+fn shift_exchange_times(events: &mut [MarketEvent], offset: Micros) {
+    for e in events {
+        let ts = match e {
+            MarketEvent::Book(u) => &mut u.exchange_ts,
+            MarketEvent::Trade(t) => &mut t.exchange_ts,
+            MarketEvent::Liquidation(l) => &mut l.exchange_ts,
+            MarketEvent::Funding(f) => &mut f.exchange_ts,
+            _ => continue,
+        };
+        if let Some(t) = ts {
+            *t += offset;
+        }
     }
 }
 

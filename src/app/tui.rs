@@ -218,7 +218,12 @@ pub async fn run_replay(cli: &Cli, args: &ReplayArgs, cfg: EngineConfig) -> Resu
                     }
                     fed += 1;
                 }
-                let position = if done { replayer.peek_ts().unwrap_or(clock.position()) } else { clock.position() };
+                let position = clock.position();
+                if !done && clock.speed != Speed::Max {
+                    // Time passes between frames too: staleness follows the
+                    // replay clock, and stops while paused.
+                    let _ = in_tx.send(EngineInput::Tick { now: position }).await;
+                }
                 status_tx.send_replace(ReplayStatus {
                     position,
                     start: start_ts,

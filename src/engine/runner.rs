@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio::time::MissedTickBehavior;
 
-use crate::model::{Micros, now_micros};
+use crate::model::Micros;
 
 use super::{Engine, EngineConfig, EngineInput, Snapshot};
 
@@ -32,11 +32,24 @@ pub enum EngineControl {
 /// Run the engine until `Shutdown`, or until every input sender is gone.
 /// A last snapshot is published on the way out if anything changed.
 pub async fn run(
+    engine: Engine,
+    rx: mpsc::Receiver<EngineInput>,
+    tx: watch::Sender<Arc<Snapshot>>,
+    fps: u32,
+    control: mpsc::Receiver<EngineControl>,
+) {
+    run_clocked(engine, rx, tx, fps, control, true).await
+}
+
+/// Like [`run`]; with `self_tick` false the engine's clock moves only with
+/// its inputs (a replay sends its own `Tick`s, so pausing it pauses time).
+pub async fn run_clocked(
     mut engine: Engine,
     mut rx: mpsc::Receiver<EngineInput>,
     tx: watch::Sender<Arc<Snapshot>>,
     fps: u32,
     mut control: mpsc::Receiver<EngineControl>,
+    self_tick: bool,
 ) {
     let period = Duration::from_secs_f64(1.0 / f64::from(fps.max(1)));
     let mut frame = tokio::time::interval(period);
@@ -54,8 +67,9 @@ pub async fn run(
             },
             _ = frame.tick() => {
                 engine.set_queue_depth(rx.len());
-                let now = clock.now(engine.now());
-                engine.handle(EngineInput::Tick { now });
+                if let Some(now) = clock.now(engine.now()).filter(|_| self_tick) {
+                    engine.handle(EngineInput::Tick { now });
+                }
                 if engine.has_changes() {
                     tx.send_replace(Arc::new(engine.snapshot()));
                 }
@@ -99,16 +113,20 @@ impl Default for TickClock {
 }
 
 impl TickClock {
-    fn now(&mut self, engine_now: Micros) -> Micros {
+    /// The time to tick the engine to; `None` until the engine has seen its
+    /// first input, whose time (wall clock live, capture time in a replay)
+    /// anchors the clock. Ticking before that would put a replay's engine at
+    /// today's date and make every captured book look hours stale.
+    fn now(&mut self, engine_now: Micros) -> Option<Micros> {
         if engine_now == 0 {
-            return now_micros();
+            return None;
         }
         if engine_now != self.seen {
             self.seen = engine_now;
             self.at = Instant::now();
         }
         let elapsed = Micros::try_from(self.at.elapsed().as_micros()).unwrap_or(Micros::MAX);
-        engine_now.saturating_add(elapsed)
+        Some(engine_now.saturating_add(elapsed))
     }
 }
 

@@ -248,7 +248,14 @@ impl Coinbase {
             Ok(e) => e,
             Err(e) => return self.parse_error(out, format!("market_trades events: {e}")),
         };
-        for t in events.into_iter().flat_map(|e| e.trades) {
+        // The `snapshot` event replays recent history on subscribe: those
+        // trades are not live flow (they would skew flow windows, which run on
+        // receive time, and latency), so only `update` trades are emitted.
+        for t in events
+            .into_iter()
+            .filter(|e| e.kind != "snapshot")
+            .flat_map(|e| e.trades)
+        {
             let Some(instrument) = self.resolve(&t.product_id) else {
                 self.unknown(out, format!("trade for product {}", t.product_id));
                 continue;

@@ -52,6 +52,9 @@ pub enum Side {
 /// One `market_trades` event (snapshot of recent trades, or new ones).
 #[derive(Deserialize)]
 pub struct TradesEvent {
+    /// `snapshot` (recent history sent on subscribe) or `update`.
+    #[serde(default, rename = "type")]
+    pub kind: String,
     #[serde(default)]
     pub trades: Vec<TradeData>,
 }

@@ -164,8 +164,12 @@ impl Gemini {
             exchange_ts: None,
             received,
         }));
-        for t in msg.trades {
-            self.trade(t, received, out);
+        // The first message of a subscription carries recent history, not
+        // live flow: emitting it would count old trades as happening now.
+        if kind == BookUpdateKind::Delta {
+            for t in msg.trades {
+                self.trade(t, received, out);
+            }
         }
     }
 
