@@ -39,7 +39,8 @@ pub struct OutputArgs {
     #[arg(long)]
     pub headless: bool,
 
-    /// With --headless: print one JSON object per line on stdout.
+    /// With --headless: one JSON object per line on stdout (without it, the
+    /// same lines as readable `key=value` text).
     #[arg(long, requires = "headless")]
     pub json: bool,
 

@@ -136,10 +136,66 @@ pub fn health_line(h: &ConnHealth) -> Value {
     })
 }
 
+/// A line as text for `--headless` without `--json`: the type, then
+/// `key=value` pairs; level arrays show their best three levels as
+/// `price×size`.
+pub fn text_line(v: &Value) -> String {
+    let Some(obj) = v.as_object() else {
+        return v.to_string();
+    };
+    let mut out = String::new();
+    for (k, val) in obj {
+        if k == "type" {
+            out.push_str(val.as_str().unwrap_or("?"));
+            continue;
+        }
+        let shown = match val {
+            Value::Null => continue,
+            Value::String(s) => s.clone(),
+            Value::Array(items) if items.iter().all(|i| i.is_array()) => {
+                let mut levels: Vec<String> = items
+                    .iter()
+                    .take(3)
+                    .map(|l| {
+                        format!(
+                            "{}×{}",
+                            l[0].as_str().unwrap_or("?"),
+                            l[1].as_str().unwrap_or("?")
+                        )
+                    })
+                    .collect();
+                if items.len() > 3 {
+                    levels.push("…".into());
+                }
+                levels.join(" ")
+            }
+            Value::Array(items) if items.is_empty() => continue,
+            other => other.to_string(),
+        };
+        out.push_str(&format!("  {k}={shown}"));
+    }
+    out
+}
+
+/// Print one line in the chosen format.
+pub fn emit(w: &mut impl std::io::Write, v: &Value, json: bool) -> std::io::Result<()> {
+    if json {
+        writeln!(w, "{v}")
+    } else {
+        writeln!(w, "{}", text_line(v))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn text_lines_are_readable() {
+        let v = json!({"type":"book","venue":"binance","bids":[["1","2"],["0.9","3"],["0.8","1"],["0.7","1"]],"excluded":[],"x":null});
+        assert_eq!(text_line(&v), "book  venue=binance  bids=1×2 0.9×3 0.8×1 …");
+    }
 
     #[test]
     fn decimals_print_without_trailing_zeros() {

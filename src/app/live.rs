@@ -181,18 +181,20 @@ impl StreamPrinter {
         let stdout = std::io::stdout();
         let mut w = stdout.lock();
         for view in &snap.instruments {
-            let line = headless::cbbo_line(&view.label, view.mixed_quotes, &view.cbbo).to_string();
+            let value = headless::cbbo_line(&view.label, view.mixed_quotes, &view.cbbo);
+            let line = value.to_string();
             if self.last_cbbo.get(&view.label) != Some(&line) {
-                writeln!(w, "{line}")?;
+                headless::emit(&mut w, &value, self.args.json)?;
                 self.last_cbbo.insert(view.label.clone(), line);
             }
         }
         let mut open = BTreeMap::new();
         for a in &snap.arbs {
             let key = format!("{}|{}|{}", a.key, a.buy_venue, a.sell_venue);
-            let line = headless::arb_line(a).to_string();
+            let value = headless::arb_line(a);
+            let line = value.to_string();
             if self.last_arbs.get(&key) != Some(&line) {
-                writeln!(w, "{line}")?;
+                headless::emit(&mut w, &value, self.args.json)?;
             }
             open.insert(key, line);
         }
@@ -205,7 +207,7 @@ impl StreamPrinter {
             .filter(|t| t.time > self.seen_trade)
             .rev()
         {
-            writeln!(w, "{}", headless::trade_line(t))?;
+            headless::emit(&mut w, &headless::trade_line(t), self.args.json)?;
             newest = newest.max(t.time);
         }
         self.seen_trade = newest;
@@ -217,18 +219,15 @@ impl StreamPrinter {
             .filter(|l| l.time > self.seen_liq)
             .rev()
         {
-            writeln!(w, "{}", headless::liquidation_line(l))?;
+            headless::emit(&mut w, &headless::liquidation_line(l), self.args.json)?;
             newest = newest.max(l.time);
         }
         self.seen_liq = newest;
         if snap.now - self.last_health >= 5_000_000 {
             for h in &snap.health {
-                writeln!(w, "{}", headless::health_line(h))?;
+                headless::emit(&mut w, &headless::health_line(h), self.args.json)?;
             }
             self.last_health = snap.now;
-        }
-        if !self.args.json {
-            // Plain --headless prints the same lines; JSON is the only format.
         }
         w.flush()?;
         Ok(())

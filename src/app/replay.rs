@@ -46,11 +46,11 @@ pub fn print_final(
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     let mut books: Vec<_> = engine.books().collect();
-    books.sort_by(|a, b| (a.venue, a.instrument).cmp(&(b.venue, b.instrument)));
+    books.sort_by_key(|b| (b.venue, b.instrument));
     for b in &books {
         let mut line = headless::book_line(b.venue, &b.instrument, b.book, out.depth);
         line["state"] = json!(b.state.label());
-        writeln!(w, "{line}")?;
+        headless::emit(&mut w, &line, out.json)?;
     }
     drop(books);
     let snap = engine.snapshot();
@@ -67,7 +67,7 @@ pub fn print_final(
         snap.arbs.clone()
     };
     for a in &arbs {
-        writeln!(w, "{}", headless::arb_line(a))?;
+        headless::emit(&mut w, &headless::arb_line(a), out.json)?;
     }
     let t = engine.totals();
     let summary = json!({
@@ -84,7 +84,7 @@ pub fn print_final(
         "elapsed_s": (elapsed_s * 1e4).round() / 1e4,
         "frames_per_s": if elapsed_s > 0.0 { (frames as f64 / elapsed_s).round() } else { 0.0 },
     });
-    writeln!(w, "{summary}")?;
+    headless::emit(&mut w, &summary, out.json)?;
     w.flush()?;
     Ok(())
 }
