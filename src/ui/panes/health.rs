@@ -15,8 +15,8 @@ use crate::ui::table::{Col, fit, window};
 use crate::ui::theme::Theme;
 
 const COLS: [Col; 14] = [
-    Col::left("Venue", 11, 0),
-    Col::left("State", 12, 0),
+    Col::left("Connection", 14, 0),
+    Col::left("State", 11, 0),
     Col::right("Msgs", 8, 1),
     Col::right("Last", 7, 1),
     Col::right("p50", 7, 2),
@@ -188,7 +188,10 @@ fn row(
         theme.fg(theme.warning)
     };
     fitted.row(vec![
-        Span::styled(h.venue.to_string(), theme.fg(theme.venue(h.venue))),
+        Span::styled(
+            format!("{} {}", h.venue, conn_label(&h.conn)),
+            theme.fg(theme.venue(h.venue)),
+        ),
         Span::styled(state, state_style),
         Span::styled(
             format::rate(h.msgs_per_s),
@@ -239,4 +242,67 @@ fn notes(h: &ConnHealth, reason: Option<String>, counters_shown: bool) -> Vec<St
         }
     }
     notes
+}
+
+/// A short name for a connection: the meaningful part of its URL path
+/// (`spot`, `linear`, `public`, `market`), `rest` for REST traffic, or a
+/// capture's connection name (`ws.2`) in replay.
+pub fn conn_label(conn: &str) -> String {
+    let Some((_, rest)) = conn.split_once("://") else {
+        // Capture names look like `BYBIT.ws.2`: drop the exchange.
+        return conn
+            .split_once('.')
+            .map_or(conn, |(_, tail)| tail)
+            .to_ascii_lowercase();
+    };
+    let (host_path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let path = host_path.split_once('/').map_or("", |(_, p)| p);
+    const NOISE: [&str; 5] = ["stream", "ws", "v2", "v5", "marketdata"];
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let meaningful = segments
+        .iter()
+        .rev()
+        .find(|s| !NOISE.contains(s))
+        .copied()
+        .unwrap_or("ws");
+    let nth = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("conn="))
+        .map(|n| format!("#{n}"))
+        .unwrap_or_default();
+    format!("{meaningful}{nth}")
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::conn_label;
+
+    #[test]
+    fn connection_labels_are_short() {
+        assert_eq!(
+            conn_label("wss://stream.bybit.com/v5/public/linear"),
+            "linear"
+        );
+        assert_eq!(
+            conn_label("wss://fstream.binance.com/market/stream?streams=a/b"),
+            "market"
+        );
+        assert_eq!(
+            conn_label("wss://fstream.binance.com/public/stream?streams=a"),
+            "public"
+        );
+        assert_eq!(
+            conn_label("wss://stream.binance.com:9443/stream?streams=a"),
+            "ws"
+        );
+        assert_eq!(conn_label("wss://api.gemini.com/v2/marketdata"), "ws");
+        assert_eq!(conn_label("wss://advanced-trade-ws.coinbase.com"), "ws");
+        assert_eq!(conn_label("wss://ws.okx.com:8443/ws/v5/public"), "public");
+        assert_eq!(
+            conn_label("wss://stream.bybit.com/v5/public/spot?conn=2"),
+            "spot#2"
+        );
+        assert_eq!(conn_label("rest"), "rest");
+        assert_eq!(conn_label("BYBIT.ws.2"), "ws.2");
+    }
 }
