@@ -5,6 +5,10 @@ use crate::model::{MarketEvent, Micros, Venue};
 
 use super::snapshot::ConnState;
 
+/// The connection name under which REST bodies are fed (live and replay).
+/// Books are never attached to it: their stream decides their staleness.
+pub const REST_CONN: &str = "rest";
+
 #[derive(Clone, Debug)]
 pub enum EngineInput {
     /// The events parsed from one received frame or REST body.

@@ -25,7 +25,7 @@ pub mod usd;
 pub mod window;
 
 pub use config::EngineConfig;
-pub use input::EngineInput;
+pub use input::{EngineInput, REST_CONN};
 pub use runner::{EngineControl, INPUT_CAPACITY};
 pub use snapshot::Snapshot;
 
@@ -254,8 +254,11 @@ impl Engine {
                 if let Some(revived) = self.books.heard(cid, received) {
                     self.dirty.extend_from_slice(revived);
                 }
+                // Books belong to the stream that keeps them current; a REST
+                // snapshot says nothing about whether that stream is alive.
+                let carrier = (conn != REST_CONN).then_some(cid);
                 for event in events {
-                    self.apply_event(cid, event);
+                    self.apply_event(carrier, event);
                 }
                 self.changed = true;
             }
@@ -294,11 +297,13 @@ impl Engine {
         self.now = self.now.max(t);
     }
 
-    fn apply_event(&mut self, conn: ConnId, event: MarketEvent) {
+    fn apply_event(&mut self, conn: Option<ConnId>, event: MarketEvent) {
         match event {
             MarketEvent::Book(update) => {
                 let slot = self.slot_for(update.venue, update.instrument);
-                self.books.attach(slot, conn);
+                if let Some(conn) = conn {
+                    self.books.attach(slot, conn);
+                }
                 self.book_updates += 1;
                 match self.books.slot_mut(slot).book.apply(&update) {
                     Applied::Ok => self.dirty.push(slot),
@@ -320,7 +325,9 @@ impl Engine {
                 state,
             } => {
                 let slot = self.slot_for(venue, instrument);
-                self.books.attach(slot, conn);
+                if let Some(conn) = conn {
+                    self.books.attach(slot, conn);
+                }
                 self.books.slot_mut(slot).book.set_state(state);
                 self.dirty.push(slot);
             }

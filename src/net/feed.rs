@@ -34,8 +34,7 @@ enum Inbound {
     },
 }
 
-/// The health row name for a venue's REST traffic.
-pub const REST_CONN: &str = "rest";
+pub use crate::engine::REST_CONN;
 
 /// Run one venue until `engine` closes or `stop` turns true. Never returns
 /// early on feed errors: connections retry on their own. A recording is
