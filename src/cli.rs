@@ -59,6 +59,11 @@ pub struct LiveArgs {
     #[arg(long)]
     pub demo: bool,
 
+    /// With --demo: break a simulated feed every N seconds (gap, bad
+    /// checksum, stall, drop, ...) to show how depthwatch copes.
+    #[arg(long, value_name = "N", requires = "demo", hide = true)]
+    pub demo_faults: Option<u64>,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -57,6 +57,22 @@ pub fn demo_config(mut config: Config, sim: &Simulator, from_file: bool) -> Conf
     config
 }
 
+/// `--demo-faults N`: every N seconds, the next fault of the demo cycle on
+/// the next simulated venue, announced in the log.
+fn spawn_fault_show(sim: &Simulator, every: Duration) {
+    let faults = sim.faults();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        for n in 0usize.. {
+            tick.tick().await;
+            let fault = crate::sim::Fault::DEMO_CYCLE[n % crate::sim::Fault::DEMO_CYCLE.len()];
+            let venue = crate::sim::VENUES[n % crate::sim::VENUES.len()];
+            tracing::warn!(%venue, "demo: injecting a fault: {}", fault.label());
+            faults.venue(venue).inject(fault);
+        }
+    });
+}
+
 /// Only the simulated venues run in demo mode.
 fn wanted_feeds(
     config: &Config,
@@ -80,6 +96,9 @@ pub async fn start(cli: &Cli) -> Result<Session> {
         let sim = Simulator::start(SimConfig::default())
             .await
             .context("starting the simulator")?;
+        if let Some(every) = cli.live.demo_faults {
+            spawn_fault_show(&sim, Duration::from_secs(every.max(1)));
+        }
         (demo_config(config, &sim, from_file), Some(sim))
     } else {
         (config, None)
