@@ -243,6 +243,8 @@ impl App {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
+        // A status message stays until the user does something.
+        self.status = None;
         if self.filter_editing && self.filter_input(&key) {
             self.after_filter_change();
             return Outcome::Consumed;

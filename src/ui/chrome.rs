@@ -19,7 +19,7 @@ use crate::engine::snapshot::ConnState;
 
 pub fn draw(frame: &mut Frame, snap: &Snapshot, app: &App, theme: &Theme) {
     let area = frame.area();
-    frame.render_widget(Paragraph::new("").style(theme.base()), area);
+    frame.buffer_mut().set_style(area, theme.base());
     if area.height < 4 {
         // Too small for chrome: the pane alone.
         render_pane(frame, area, snap, app, theme);

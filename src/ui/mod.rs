@@ -133,7 +133,8 @@ pub async fn run(
     app.observe(&latest);
     let mut engine_alive = true;
     let mut dirty = true;
-    let mut last_draw = tokio::time::Instant::now() - frame_gap;
+    let started = tokio::time::Instant::now();
+    let mut last_draw = started.checked_sub(frame_gap).unwrap_or(started);
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 

@@ -261,7 +261,7 @@ fn matrix(frame: &mut Frame, area: Rect, venues: &[Venue], stats: &[&ArbPairStat
         out.push(Line::from(row));
     }
     out.push(Line::from(Span::styled(
-        "after both taker fees, at executable size",
+        "net of both taker fees, at executable size",
         theme.muted(),
     )));
     lines(frame, area, out, theme);
