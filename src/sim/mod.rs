@@ -29,6 +29,7 @@ mod session;
 mod wire;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -57,7 +58,9 @@ pub struct SimConfig {
     pub dislocation_every_s: f64,
     /// Mean seconds between liquidation cascades of one base asset (0 = never).
     pub cascade_every_s: f64,
-    /// The market only moves when [`Simulator::advance`] is called (tests).
+    /// Start paused: the market only moves when [`Simulator::advance`] is
+    /// called (tests), until [`Simulator::set_paused`]`(false)`. While
+    /// paused, REST snapshots answer at once instead of after the next step.
     pub manual_clock: bool,
     /// Exchange time of the first step, Unix ms; `None` = wall clock.
     pub epoch_ms: Option<i64>,
@@ -94,6 +97,8 @@ pub struct Shared {
     cfg: SimConfig,
     /// Per-connection ids for venues that print one (`conn_id`, `connId`).
     next_conn: std::sync::atomic::AtomicU64,
+    /// The clock is stopped (manual mode or paused); only `advance` moves it.
+    paused: AtomicBool,
 }
 
 impl Shared {
@@ -113,6 +118,20 @@ impl Shared {
 
     fn now_ms(&self) -> i64 {
         self.market.lock().map(|m| m.time_ms()).unwrap_or(0)
+    }
+
+    fn is_running(&self) -> bool {
+        !self.paused.load(Ordering::Relaxed)
+    }
+
+    /// With the clock running, wait (up to a second) for the next step, as a
+    /// REST answer lags the stream on a real venue. A snapshot taken then is
+    /// newer than the first stream event a client connected earlier holds.
+    async fn after_next_step(&self) {
+        if self.is_running() {
+            let mut rx = self.tx.subscribe();
+            let _ = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await;
+        }
     }
 
     fn conn_no(&self) -> u64 {
@@ -155,6 +174,7 @@ impl Simulator {
             shutdown: shutdown_rx,
             cfg: cfg.clone(),
             next_conn: std::sync::atomic::AtomicU64::new(1),
+            paused: AtomicBool::new(cfg.manual_clock),
         });
         let mut ports = BTreeMap::new();
         let mut tasks = Vec::new();
@@ -163,7 +183,7 @@ impl Simulator {
             ports.insert(venue, listener.local_addr()?.port());
             tasks.push(tokio::spawn(server::serve(listener, venue, shared.clone())));
         }
-        if !cfg.manual_clock {
+        {
             let shared = shared.clone();
             tasks.push(tokio::spawn(async move {
                 let start = Instant::now();
@@ -173,8 +193,10 @@ impl Simulator {
                 every.tick().await;
                 loop {
                     every.tick().await;
-                    let elapsed = start.elapsed().as_millis() as i64;
-                    advance_market(&shared, |_| epoch_ms + elapsed);
+                    if shared.is_running() {
+                        let elapsed = start.elapsed().as_millis() as i64;
+                        advance_market(&shared, |_| epoch_ms + elapsed);
+                    }
                 }
             }));
         }
@@ -254,8 +276,14 @@ impl Simulator {
         self.shared.market.lock().map(|m| m.step_no()).unwrap_or(0)
     }
 
+    /// Stop or restart the clock (e.g. to compare books at rest); a
+    /// `manual_clock` simulator starts paused.
+    pub fn set_paused(&self, paused: bool) {
+        self.shared.paused.store(paused, Ordering::Relaxed);
+    }
+
     /// Move the market `n` steps now (each `tick` later in exchange time).
-    /// Meant for `manual_clock`; with the running clock it adds steps.
+    /// Meant for a paused clock; with the running clock it adds steps.
     pub fn advance(&self, n: usize) {
         let tick_ms = self.shared.cfg.tick.as_millis().max(1) as i64;
         for _ in 0..n {

@@ -173,6 +173,9 @@ async fn handle(mut stream: TcpStream, venue: Venue, shared: Arc<Shared>) {
         let resp = if refused {
             Response::error(503, "{\"msg\":\"Service Unavailable (simulated)\"}")
         } else {
+            if req.path.ends_with("/depth") || req.path.ends_with("/orderbook") {
+                shared.after_next_step().await;
+            }
             http_get(venue, &req, &shared)
         };
         let _ = write_response(&mut stream, &resp).await;
