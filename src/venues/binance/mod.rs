@@ -280,15 +280,16 @@ impl Binance {
                         "new depth snapshot after a gap".to_string(),
                     );
                 }
+                Effect::SnapshotTooOld => out.event(MarketEvent::BookState {
+                    venue: Venue::Binance,
+                    instrument,
+                    state: BookState::Syncing,
+                }),
                 Effect::RequestSnapshot { stale } => {
+                    // A snapshot older than the stream is part of the
+                    // documented procedure, not a fault: no incident.
                     if stale {
-                        tracing::debug!(venue = "binance", %instrument, "snapshot older than buffered diffs: fetching again");
-                        out.incident(
-                            Venue::Binance,
-                            Some(instrument),
-                            Incident::Resync,
-                            "depth snapshot older than the buffered diffs".to_string(),
-                        );
+                        tracing::debug!(venue = "binance", %instrument, "snapshot older than the diffs: fetching again");
                     }
                     out.http_get(self.endpoints.depth_url(market, native));
                 }
