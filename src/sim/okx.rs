@@ -3,7 +3,8 @@
 //! `/ws/v5/public`: `subscribe` / `unsubscribe` with one ack per argument,
 //! text `ping` → `pong`; channels `books` (400-level snapshot, then updates
 //! with `prevSeqId`/`seqId` and the CRC32 `checksum` of the top 25), `books5`,
-//! `trades`, `liquidation-orders` (by `instType` SWAP) and `funding-rate`.
+//! `trades`, `liquidation-orders` (by `instType` SWAP), `funding-rate` and
+//! `open-interest` (every 3 s).
 //! Swap sizes are contracts (`ctVal` 0.01 BTC, 0.1 ETH, 1 SOL).
 //! REST: `/api/v5/public/instruments?instType=SPOT|SWAP`.
 
@@ -73,6 +74,7 @@ enum Channel {
     Trades,
     Liquidations,
     Funding,
+    OpenInterest,
 }
 
 #[derive(Clone, Debug)]
@@ -83,7 +85,7 @@ struct Sub {
     book: Option<BookId>,
     from_step: u64,
     last_top5: Option<(Vec<RawLevel>, Vec<RawLevel>)>,
-    fundings_sent: u64,
+    tickers_seen: u64,
 }
 
 pub(super) fn protocol(req: &Request, shared: &Shared) -> Option<Box<dyn Protocol>> {
@@ -153,14 +155,16 @@ impl Session {
             })
         };
         match channel {
-            "books" | "books5" | "trades" | "funding-rate" => {
+            "books" | "books5" | "trades" | "funding-rate" | "open-interest" => {
                 let id = inst_id.ok_or_else(wrong)?;
-                let book = book_of(id, channel == "funding-rate").ok_or_else(wrong)?;
+                let perp_only = matches!(channel, "funding-rate" | "open-interest");
+                let book = book_of(id, perp_only).ok_or_else(wrong)?;
                 let ch = match channel {
                     "books" => Channel::Books,
                     "books5" => Channel::Books5,
                     "trades" => Channel::Trades,
-                    _ => Channel::Funding,
+                    "funding-rate" => Channel::Funding,
+                    _ => Channel::OpenInterest,
                 };
                 Ok((ch, Some(book), arg_json(channel, "instId", id)))
             }
@@ -214,7 +218,7 @@ impl Session {
                 book,
                 from_step: 0,
                 last_top5: None,
-                fundings_sent: 0,
+                tickers_seen: 0,
             };
             if channel == Channel::Books
                 && let Some(book) = book
@@ -291,6 +295,19 @@ fn liquidation_message(arg: &str, spec: &Spec, l: &SimLiquidation) -> String {
         spec.size_str(l.lots),
         l.time_ms,
         spec.native
+    )
+}
+
+/// `open-interest`: `oi` in contracts, `oiCcy` in the coin.
+fn open_interest_message(arg: &str, spec: &Spec, t: &SimTicker) -> String {
+    let contracts = spec.size(t.open_interest);
+    let coin = (contracts * spec.contract_size.unwrap_or(rust_decimal::Decimal::ONE)).normalize();
+    let usd = (coin * spec.price(t.mark)).round_dp(2).normalize();
+    format!(
+        "{{\"arg\":{arg},\"data\":[{{\"instId\":\"{}\",\"instType\":\"SWAP\",\"oi\":\"{}\",\"oiCcy\":\"{coin}\",\"oiUsd\":\"{usd}\",\"ts\":\"{}\"}}]}}",
+        spec.native,
+        contracts.normalize(),
+        t.time_ms
     )
 }
 
@@ -433,11 +450,26 @@ impl Protocol for Session {
                             && Some(t.book) == sub.book
                         {
                             // OKX pushes funding about every 30–90 s; here every 10 s.
-                            if sub.fundings_sent % 10 == 0 {
+                            if sub.tickers_seen % 10 == 0 {
                                 out.push(funding_message(&sub.arg, spec, t));
                             }
                             if let Some(s) = self.subs.get_mut(i) {
-                                s.fundings_sent += 1;
+                                s.tickers_seen += 1;
+                            }
+                        }
+                    }
+                }
+                (Channel::OpenInterest, Some(spec)) => {
+                    for e in &step.events {
+                        if let SimEvent::Ticker(t) = e
+                            && Some(t.book) == sub.book
+                        {
+                            // Tickers come every second; OKX pushes OI every 3 s.
+                            if sub.tickers_seen % 3 == 0 {
+                                out.push(open_interest_message(&sub.arg, spec, t));
+                            }
+                            if let Some(s) = self.subs.get_mut(i) {
+                                s.tickers_seen += 1;
                             }
                         }
                     }
