@@ -305,9 +305,16 @@ impl Protocol for Session {
                     }
                 }
                 SimEvent::Liquidation(l) => {
-                    let subscribed = self
-                        .live(Kind::ForceOrder)
-                        .any(|s| s.book.is_none() || s.book == Some(l.book));
+                    // `!forceOrder@arr` is every USD-M symbol of Binance's,
+                    // not the other venues' books.
+                    let ours = ctx
+                        .shared
+                        .spec(l.book)
+                        .is_some_and(|s| s.venue == Venue::Binance && s.instrument.is_perp());
+                    let subscribed = ours
+                        && self
+                            .live(Kind::ForceOrder)
+                            .any(|s| s.book.is_none() || s.book == Some(l.book));
                     if subscribed {
                         self.pending_force.insert(l.book, l.clone());
                     }
