@@ -657,3 +657,26 @@ fn snapshot_answered_before_the_first_diff_is_no_gap() {
     );
     assert_eq!((d.count(Incident::Gap), d.count(Incident::Resync)), (0, 0));
 }
+
+#[test]
+fn an_event_of_another_type_on_a_stream_is_unknown_not_unparsable() {
+    let mut a = adapter();
+    let mut c = Collector::default();
+    c.open(&mut a, SPOT_WS, 0);
+    c.text(
+        &mut a,
+        SPOT_WS,
+        r#"{"stream":"bnbbtc@depth@100ms","data":{"e":"newEventType","E":1672515782136}}"#,
+        1,
+    );
+    assert_eq!(c.count(Incident::UnknownMessage), 1);
+    assert_eq!(c.count(Incident::ParseError), 0);
+    // A depth event that is broken stays a parse error.
+    c.text(
+        &mut a,
+        SPOT_WS,
+        r#"{"stream":"bnbbtc@depth@100ms","data":{"e":"depthUpdate","E":1}}"#,
+        2,
+    );
+    assert_eq!(c.count(Incident::ParseError), 1);
+}
