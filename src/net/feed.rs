@@ -36,15 +36,56 @@ enum Inbound {
 
 pub use crate::engine::REST_CONN;
 
+/// Retry and timeout settings of one venue's feed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedOptions {
+    /// Every WebSocket connection's backoff and idle bound.
+    pub conn: ConnOptions,
+    /// Backoff of failed REST requests.
+    pub rest_backoff_base: Duration,
+    pub rest_backoff_cap: Duration,
+}
+
+impl Default for FeedOptions {
+    fn default() -> Self {
+        FeedOptions {
+            conn: ConnOptions::default(),
+            rest_backoff_base: Duration::from_secs(1),
+            rest_backoff_cap: Duration::from_secs(120),
+        }
+    }
+}
+
 /// Run one venue until `engine` closes or `stop` turns true. Never returns
 /// early on feed errors: connections retry on their own. A recording is
 /// finished (flushed) on the way out.
 pub async fn run_venue(
+    adapter: Box<dyn Adapter>,
+    engine: mpsc::Sender<EngineInput>,
+    http: HttpClient,
+    recording: Option<Recording>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    run_venue_with(
+        adapter,
+        engine,
+        http,
+        recording,
+        stop,
+        FeedOptions::default(),
+    )
+    .await
+}
+
+/// [`run_venue`] with explicit retry and timeout settings (tests use short
+/// ones on loopback).
+pub async fn run_venue_with(
     mut adapter: Box<dyn Adapter>,
     engine: mpsc::Sender<EngineInput>,
     http: HttpClient,
     mut recording: Option<Recording>,
     mut stop: tokio::sync::watch::Receiver<bool>,
+    opts: FeedOptions,
 ) {
     let venue = adapter.venue();
     let specs = adapter.connections();
@@ -59,7 +100,7 @@ pub async fn run_venue(
         url_index.insert(spec.url.clone(), i);
         tasks.spawn(run_connection(
             spec.clone(),
-            ConnOptions::default(),
+            opts.conn.clone(),
             rep_tx,
             cmd_rx,
         ));
@@ -86,7 +127,8 @@ pub async fn run_venue(
         in_tx,
         url_index,
         commands,
-        rest_backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(120)),
+        rest_backoff: Backoff::new(opts.rest_backoff_base, opts.rest_backoff_cap),
+        rest_connected: false,
         tasks: JoinSet::new(),
     };
     let mut out = Output::default();
@@ -160,7 +202,14 @@ pub async fn run_venue(
                     }
                     adapter.on_http(&url, &body, at, &mut out);
                     let ok = ctx.dispatch(&mut out, REST_CONN, at, body.len()).await;
-                    ok && ctx.conn_state(REST_CONN, ConnState::Connected, at).await
+                    // Only a change of state is news: every later success
+                    // would otherwise count as a reconnect.
+                    if ok && !ctx.rest_connected {
+                        ctx.rest_connected = true;
+                        ctx.conn_state(REST_CONN, ConnState::Connected, at).await
+                    } else {
+                        ok
+                    }
                 }
                 Err(e) => {
                     let mut delay = ctx.rest_backoff.next_delay();
@@ -175,6 +224,7 @@ pub async fn run_venue(
                         reason: e.to_string(),
                     };
                     ctx.fetch_later(url, delay);
+                    ctx.rest_connected = false;
                     ok && ctx.conn_state(REST_CONN, state, at).await
                 }
             },
@@ -203,6 +253,8 @@ struct FeedCtx {
     url_index: HashMap<String, usize>,
     commands: Vec<mpsc::Sender<ConnCommand>>,
     rest_backoff: Backoff,
+    /// The last state reported for the REST pseudo-connection was `Connected`.
+    rest_connected: bool,
     tasks: JoinSet<()>,
 }
 

@@ -10,5 +10,5 @@ pub mod tls;
 pub mod ws;
 
 pub use error::NetError;
-pub use feed::{Recording, run_venue};
+pub use feed::{FeedOptions, Recording, run_venue, run_venue_with};
 pub use http::HttpClient;

@@ -42,9 +42,16 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection that stayed up this long resets the backoff.
 const HEALTHY_AFTER: Duration = Duration::from_secs(20);
 
+/// How connections retry and time out; the defaults suit real venues, tests
+/// on loopback shorten them.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnOptions {
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
+    /// Upper bound on the adapter's idle timeouts: a connection whose
+    /// [`ConnSpec::idle_timeout`] is longer uses this one (connections with
+    /// no idle timeout keep none).
+    pub max_idle: Option<Duration>,
 }
 
 impl Default for ConnOptions {
@@ -52,6 +59,7 @@ impl Default for ConnOptions {
         ConnOptions {
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(60),
+            max_idle: None,
         }
     }
 }
@@ -75,7 +83,11 @@ pub async fn run_connection(
         let failure = match connect(&spec.url).await {
             Ok(ws) => {
                 let started = Instant::now();
-                let reason = session(&spec, ws, &reports, &mut commands).await;
+                let idle = match (spec.idle_timeout, opts.max_idle) {
+                    (Some(t), Some(max)) => Some(t.min(max)),
+                    (t, _) => t,
+                };
+                let reason = session(&spec, idle, ws, &reports, &mut commands).await;
                 if started.elapsed() >= HEALTHY_AFTER {
                     backoff.reset();
                 }
@@ -162,6 +174,7 @@ enum SessionEnd {
 
 async fn session(
     spec: &ConnSpec,
+    idle: Option<Duration>,
     ws: Ws,
     reports: &mpsc::Sender<ConnReport>,
     commands: &mut mpsc::Receiver<ConnCommand>,
@@ -175,7 +188,7 @@ async fn session(
     {
         return SessionEnd::ChannelClosed;
     }
-    let idle = spec.idle_timeout.unwrap_or(Duration::from_secs(24 * 3600));
+    let idle = idle.unwrap_or(Duration::from_secs(24 * 3600));
     let mut ping = spec.ping.as_ref().map(|p| {
         let mut i = tokio::time::interval_at(tokio::time::Instant::now() + p.every, p.every);
         i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -208,7 +221,7 @@ async fn session(
             }
             _ = &mut idle_sleep => {
                 let _ = sink.close().await;
-                return SessionEnd::Closed(format!("no data for {} s (stale feed)", idle.as_secs()));
+                return SessionEnd::Closed(format!("no data for {:.1} s (stale feed)", idle.as_secs_f64()));
             }
             cmd = commands.recv() => match cmd {
                 None => { let _ = sink.close().await; return SessionEnd::ChannelClosed }

@@ -305,6 +305,8 @@ impl Protocol for Session {
                     }
                 }
                 SimEvent::Liquidation(l) => {
+                    // `!forceOrder@arr` is every USD-M symbol of Binance's,
+                    // not the other venues' books.
                     let ours = ctx
                         .shared
                         .spec(l.book)

@@ -298,6 +298,19 @@ fn liquidation_message(arg: &str, spec: &Spec, l: &SimLiquidation) -> String {
     )
 }
 
+/// `open-interest`: `oi` in contracts, `oiCcy` in the coin.
+fn open_interest_message(arg: &str, spec: &Spec, t: &SimTicker) -> String {
+    let contracts = spec.size(t.open_interest);
+    let coin = (contracts * spec.contract_size.unwrap_or(rust_decimal::Decimal::ONE)).normalize();
+    let usd = (coin * spec.price(t.mark)).round_dp(2).normalize();
+    format!(
+        "{{\"arg\":{arg},\"data\":[{{\"instId\":\"{}\",\"instType\":\"SWAP\",\"oi\":\"{}\",\"oiCcy\":\"{coin}\",\"oiUsd\":\"{usd}\",\"ts\":\"{}\"}}]}}",
+        spec.native,
+        contracts.normalize(),
+        t.time_ms
+    )
+}
+
 fn funding_message(arg: &str, spec: &Spec, t: &SimTicker) -> String {
     let premium = if t.index != 0 {
         (rust_decimal::Decimal::from(t.mark - t.index) / rust_decimal::Decimal::from(t.index))
@@ -312,18 +325,6 @@ fn funding_message(arg: &str, spec: &Spec, t: &SimTicker) -> String {
         t.next_funding_ms,
         spec.native,
         t.next_funding_ms + 8 * 3600 * 1000,
-        t.time_ms
-    )
-}
-
-fn open_interest_message(arg: &str, spec: &Spec, t: &SimTicker) -> String {
-    let contracts = spec.size(t.open_interest);
-    let coins = (contracts * spec.contract_size.unwrap_or(rust_decimal::Decimal::ONE)).normalize();
-    let usd = (coins * spec.price(t.mark)).round_dp(2).normalize();
-    format!(
-        "{{\"arg\":{arg},\"data\":[{{\"instId\":\"{}\",\"instType\":\"SWAP\",\"oi\":\"{}\",\"oiCcy\":\"{coins}\",\"oiUsd\":\"{usd}\",\"ts\":\"{}\"}}]}}",
-        spec.native,
-        contracts.normalize(),
         t.time_ms
     )
 }

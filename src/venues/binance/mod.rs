@@ -154,11 +154,37 @@ impl Binance {
         }
     }
 
+    /// Parse an event payload of the kind its stream carries. A well-formed
+    /// event of another type (`e`) is an unknown message, not a parse error.
+    fn parse_event<'a, T: serde::Deserialize<'a>>(
+        &self,
+        out: &mut Output,
+        url: &str,
+        kind: EventKind,
+        what: &str,
+        text: &'a str,
+    ) -> Option<T> {
+        match serde_json::from_str(text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                // Only on failure: the normal path parses once.
+                match serde_json::from_str::<EventHead>(text) {
+                    Ok(EventHead { e: Some(event) }) if EventKind::of_event(event) != kind => {
+                        self.unknown(out, None, format!("`{event}` event on a {what} stream"));
+                    }
+                    _ => self.parse_error(out, url, what, e),
+                }
+                None
+            }
+        }
+    }
+
     /// A payload that may be a single event or an array of them (`!…@arr`).
     fn parse_many<'a, T: serde::Deserialize<'a>>(
         &self,
         out: &mut Output,
         url: &str,
+        kind: EventKind,
         what: &str,
         text: &'a str,
     ) -> Vec<T> {
@@ -166,7 +192,9 @@ impl Binance {
             self.parse::<Vec<T>>(out, url, what, text)
                 .unwrap_or_default()
         } else {
-            self.parse::<T>(out, url, what, text).into_iter().collect()
+            self.parse_event::<T>(out, url, kind, what, text)
+                .into_iter()
+                .collect()
         }
     }
 
@@ -178,7 +206,9 @@ impl Binance {
         received: Micros,
         out: &mut Output,
     ) {
-        let Some(msg) = self.parse::<DepthUpdate>(out, url, "depthUpdate", payload) else {
+        let Some(msg) =
+            self.parse_event::<DepthUpdate>(out, url, EventKind::Depth, "depthUpdate", payload)
+        else {
             return;
         };
         if market == Market::Futures && msg.prev_last_id.is_none() {
@@ -280,15 +310,16 @@ impl Binance {
                         "new depth snapshot after a gap".to_string(),
                     );
                 }
+                Effect::SnapshotTooOld => out.event(MarketEvent::BookState {
+                    venue: Venue::Binance,
+                    instrument,
+                    state: BookState::Syncing,
+                }),
                 Effect::RequestSnapshot { stale } => {
+                    // A snapshot older than the stream is part of the
+                    // documented procedure, not a fault: no incident.
                     if stale {
-                        tracing::debug!(venue = "binance", %instrument, "snapshot older than buffered diffs: fetching again");
-                        out.incident(
-                            Venue::Binance,
-                            Some(instrument),
-                            Incident::Resync,
-                            "depth snapshot older than the buffered diffs".to_string(),
-                        );
+                        tracing::debug!(venue = "binance", %instrument, "snapshot older than the diffs: fetching again");
                     }
                     out.http_get(self.endpoints.depth_url(market, native));
                 }
@@ -304,7 +335,9 @@ impl Binance {
         received: Micros,
         out: &mut Output,
     ) {
-        let Some(msg) = self.parse::<TradeEvent>(out, url, "trade", payload) else {
+        let Some(msg) =
+            self.parse_event::<TradeEvent>(out, url, EventKind::Trade, "trade", payload)
+        else {
             return;
         };
         let (Some(price), Some(size)) = (decimal(msg.price), decimal(msg.qty)) else {
@@ -333,7 +366,13 @@ impl Binance {
     }
 
     fn on_force_order(&mut self, url: &str, payload: &str, received: Micros, out: &mut Output) {
-        for msg in self.parse_many::<ForceOrderEvent>(out, url, "forceOrder", payload) {
+        for msg in self.parse_many::<ForceOrderEvent>(
+            out,
+            url,
+            EventKind::ForceOrder,
+            "forceOrder",
+            payload,
+        ) {
             let o = &msg.order;
             let side = match o.side {
                 "SELL" => LiquidatedSide::Long,
@@ -371,7 +410,13 @@ impl Binance {
     }
 
     fn on_mark_price(&mut self, url: &str, payload: &str, received: Micros, out: &mut Output) {
-        for msg in self.parse_many::<MarkPriceEvent>(out, url, "markPriceUpdate", payload) {
+        for msg in self.parse_many::<MarkPriceEvent>(
+            out,
+            url,
+            EventKind::MarkPrice,
+            "markPriceUpdate",
+            payload,
+        ) {
             let Some(instrument) = self.resolve(Market::Futures, msg.symbol) else {
                 self.unknown(
                     out,

@@ -58,8 +58,12 @@ pub enum Effect {
     Delta(Diff),
     /// Continuity broke: the book is out of sync until the next snapshot.
     Gap { expected: u64, got: u64 },
+    /// The snapshot just published predates the stream (it was answered
+    /// before the first diff arrived and the first diff does not follow it):
+    /// not a fault, the book is syncing again until a newer snapshot.
+    SnapshotTooOld,
     /// Ask for a (new) REST snapshot. `stale` when the one received was older
-    /// than the buffered diffs.
+    /// than the diffs (a quiet refetch, as Binance's procedure says).
     RequestSnapshot { stale: bool },
 }
 
@@ -202,11 +206,15 @@ impl BookSync {
         }
     }
 
-    /// The first diff applied on top of snapshot `id`.
+    /// The first diff applied on top of snapshot `id`. USD-M: the documented
+    /// `U <= lastUpdateId <= u`, or the event right after it (`pu ==
+    /// lastUpdateId`) when the snapshot ends exactly on an event boundary.
     fn bridges(&self, d: &Diff, id: u64) -> bool {
         match self.rules {
             Rules::Spot => d.first <= id.saturating_add(1) && id < d.last,
-            Rules::Futures => d.first <= id && id <= d.last,
+            Rules::Futures => {
+                (d.first <= id && id <= d.last) || d.prev_last == i64::try_from(id).ok()
+            }
         }
     }
 
@@ -219,12 +227,15 @@ impl BookSync {
                 return;
             }
             if !self.bridges(&diff, last) {
-                let expected = match self.rules {
-                    Rules::Spot => last.saturating_add(1),
-                    Rules::Futures => last,
-                };
-                let got = diff.first;
-                return self.gap(expected, got, diff, fx);
+                // Nothing was applied after the snapshot yet, and this diff is
+                // newer than it: the snapshot is simply older than the stream
+                // (Binance: "if U > lastUpdateId+1, get a new snapshot").
+                fx.push(Effect::SnapshotTooOld);
+                self.phase = Phase::Awaiting;
+                self.requested_at = Some(diff.received);
+                self.buffer_diff(diff);
+                fx.push(Effect::RequestSnapshot { stale: true });
+                return;
             }
         } else {
             // A repeated or older event: its absolute sizes are already in.
@@ -348,6 +359,49 @@ mod tests {
         fx.clear();
         s.on_snapshot(snap(121), &mut fx);
         assert_eq!(applied(&fx), vec![(120, 125)]);
+    }
+
+    #[test]
+    fn snapshot_before_any_diff_that_the_stream_outran_is_fetched_again_quietly() {
+        // The snapshot asked for at connect time answers before any diff, and
+        // the first diff starts past it: refetch, no gap.
+        let mut s = BookSync::new(Rules::Spot);
+        let mut fx = Vec::new();
+        s.on_snapshot(snap(100), &mut fx);
+        assert!(matches!(fx[0], Effect::Snapshot(_)));
+        fx.clear();
+        s.on_diff(diff(105, 107, None), &mut fx);
+        assert_eq!(
+            fx,
+            vec![
+                Effect::SnapshotTooOld,
+                Effect::RequestSnapshot { stale: true }
+            ]
+        );
+        assert!(!s.is_synced());
+        assert_eq!(s.buffered(), 1);
+        fx.clear();
+        s.on_snapshot(snap(106), &mut fx);
+        assert_eq!(applied(&fx), vec![(105, 107)]);
+        assert!(!fx.iter().any(|e| matches!(e, Effect::Gap { .. })));
+    }
+
+    #[test]
+    fn futures_event_right_after_the_snapshot_bridges_by_pu() {
+        // lastUpdateId 100 ends on an event boundary: the next event has
+        // U = 101 > lastUpdateId but pu = 100, so it follows directly.
+        let mut s = BookSync::new(Rules::Futures);
+        let mut fx = Vec::new();
+        s.on_snapshot(snap(100), &mut fx);
+        fx.clear();
+        s.on_diff(diff(101, 104, Some(100)), &mut fx);
+        assert_eq!(applied(&fx), vec![(101, 104)]);
+        // Buffered before the snapshot, the same event bridges too.
+        let mut s = BookSync::new(Rules::Futures);
+        s.on_diff(diff(101, 104, Some(100)), &mut fx);
+        fx.clear();
+        s.on_snapshot(snap(100), &mut fx);
+        assert_eq!(applied(&fx), vec![(101, 104)]);
     }
 
     #[test]
