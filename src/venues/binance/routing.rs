@@ -67,8 +67,10 @@ impl Endpoints {
     }
 
     /// The market a WebSocket address belongs to: the longest configured base
-    /// it starts with, else Binance's host naming (`fstream` = USD-M), so
-    /// recorded addresses of older URL forms classify too.
+    /// it starts with, else Binance's naming: the `fstream` host or the
+    /// 2026 `/public` and `/market` USD-M paths. So recorded addresses of
+    /// older URL forms, and recordings made against other endpoints (a
+    /// regional host, the simulator), classify too.
     pub fn market_of_ws(&self, url: &str) -> Market {
         let candidates = [
             (&self.spot_ws, Market::Spot),
@@ -81,7 +83,7 @@ impl Endpoints {
             .max_by_key(|(base, _)| base.len());
         match best {
             Some((_, market)) => *market,
-            None if url.contains("fstream") => Market::Futures,
+            None if url.contains("fstream") || has_usdm_path(url) => Market::Futures,
             None => Market::Spot,
         }
     }
@@ -304,5 +306,37 @@ mod tests {
             Some(EventKind::Depth)
         );
         assert_eq!(EventKind::of_stream("nknusdt@somethingNew"), None);
+    }
+}
+
+/// `…/public/stream?…`, `…/market/ws/…`: the routed USD-M paths.
+fn has_usdm_path(url: &str) -> bool {
+    let path = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .split_once('/')
+        .map_or("", |(_, p)| p);
+    path.starts_with("public/") || path.starts_with("market/")
+}
+
+#[cfg(test)]
+mod usdm_path_tests {
+    use super::*;
+
+    #[test]
+    fn recordings_against_other_hosts_classify_by_path() {
+        let e = Endpoints::from_config(&AdapterConfig::default());
+        assert_eq!(
+            e.market_of_ws("ws://127.0.0.1:4000/public/stream?streams=btcusdt@depth@100ms"),
+            Market::Futures
+        );
+        assert_eq!(
+            e.market_of_ws("ws://127.0.0.1:4000/market/stream?streams=!forceOrder@arr"),
+            Market::Futures
+        );
+        assert_eq!(
+            e.market_of_ws("ws://127.0.0.1:4000/stream?streams=btcusdt@depth@100ms"),
+            Market::Spot
+        );
     }
 }
