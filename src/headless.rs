@@ -152,6 +152,7 @@ pub fn text_line(v: &Value) -> String {
         let shown = match val {
             Value::Null => continue,
             Value::String(s) => s.clone(),
+            Value::Array(items) if items.is_empty() => continue,
             Value::Array(items) if items.iter().all(|i| i.is_array()) => {
                 let mut levels: Vec<String> = items
                     .iter()
@@ -169,7 +170,6 @@ pub fn text_line(v: &Value) -> String {
                 }
                 levels.join(" ")
             }
-            Value::Array(items) if items.is_empty() => continue,
             other => other.to_string(),
         };
         out.push_str(&format!("  {k}={shown}"));
