@@ -75,10 +75,7 @@ impl Driver {
             let mut got = false;
             let urls: Vec<String> = self.conns.keys().cloned().collect();
             for url in urls {
-                loop {
-                    let Some(ws) = self.conns.get_mut(&url) else {
-                        break;
-                    };
+                while let Some(ws) = self.conns.get_mut(&url) {
                     let Ok(Some(Ok(m))) = tokio::time::timeout(idle, ws.next()).await else {
                         break;
                     };
