@@ -145,6 +145,14 @@ async fn start() -> Harness {
 /// The checks every test ends with.
 async fn finish(h: Harness) {
     h.assert_books_match(MATCH_TIMEOUT).await;
+    let summary = {
+        let m = h.monitor();
+        format!(
+            "{} inputs and {} snapshots checked, up to {} open opportunities",
+            m.inputs, m.snapshots, m.max_open_arbs
+        )
+    };
+    eprintln!("CHECKED {summary}");
     // No start-up false alarms: REST fetches are not reconnects.
     for v in VENUES {
         assert_eq!(h.counters(v).rest_reconnects, 0, "{v} REST reconnects");
