@@ -590,11 +590,19 @@ impl Harness {
         assert!(m.inputs > 0 && m.snapshots > 0);
     }
 
+    /// Stop everything; a feed, the pump or the clock that ended early
+    /// (a panic) fails the test.
     pub async fn shutdown(self) {
+        for t in &self.tasks {
+            assert!(!t.is_finished(), "a feed or harness task ended early");
+        }
         let _ = self.stop.send(true);
         for t in self.tasks {
-            t.abort();
-            let _ = t.await;
+            match tokio::time::timeout(Duration::from_secs(5), t).await {
+                Ok(Err(e)) if e.is_panic() => panic!("task panicked: {e}"),
+                Ok(_) => {}
+                Err(_) => panic!("a task did not stop within 5 s"),
+            }
         }
     }
 }
