@@ -42,6 +42,10 @@ impl NetError {
             NetError::Refused
         } else if lower.contains("timed out") || lower.contains("timeout") {
             NetError::Timeout
+        } else if lower.contains("handshake not finished") {
+            // tungstenite: the server hung up before answering the upgrade
+            // (plain ws:// too), which is not a TLS problem.
+            NetError::Other("closed during the WebSocket handshake".to_string())
         } else if lower.contains("certificate")
             || lower.contains("tls")
             || lower.contains("handshake")
@@ -84,6 +88,14 @@ impl std::fmt::Display for NetError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn websocket_handshake_hang_up_is_not_tls() {
+        let e = NetError::classify(
+            "WebSocket protocol error: Handshake not finished: Handshake not finished",
+        );
+        assert_eq!(e.to_string(), "closed during the WebSocket handshake");
+    }
 
     #[test]
     fn plain_words() {

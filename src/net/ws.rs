@@ -198,31 +198,11 @@ async fn session(
     let idle_sleep = tokio::time::sleep(idle);
     tokio::pin!(idle_sleep);
     loop {
+        // Polled in this order: commands and pings are rare and never starve
+        // the stream; the idle timer comes last, so after a scheduling hiccup
+        // a frame already waiting wins over a timer that expired meanwhile.
         tokio::select! {
-            msg = stream.next() => {
-                let received = now_micros();
-                idle_sleep.as_mut().reset(tokio::time::Instant::now() + idle);
-                let report = match msg {
-                    Some(Ok(Message::Text(t))) => ConnReport::Text { text: t.as_str().to_string(), received },
-                    Some(Ok(Message::Binary(b))) => ConnReport::Binary { data: b.to_vec(), received },
-                    // Pongs to server pings are queued by tungstenite and
-                    // flushed with the next read or write.
-                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-                    Some(Ok(Message::Close(frame))) => {
-                        let why = frame.map(|f| format!("server closed ({}: {})", u16::from(f.code), f.reason)).unwrap_or_else(|| "server closed".into());
-                        return SessionEnd::Closed(why);
-                    }
-                    Some(Err(e)) => return SessionEnd::Closed(error_chain(&e)),
-                    None => return SessionEnd::Closed("connection ended".into()),
-                };
-                if reports.send(report).await.is_err() {
-                    return SessionEnd::ChannelClosed;
-                }
-            }
-            _ = &mut idle_sleep => {
-                let _ = sink.close().await;
-                return SessionEnd::Closed(format!("no data for {:.1} s (stale feed)", idle.as_secs_f64()));
-            }
+            biased;
             cmd = commands.recv() => match cmd {
                 None => { let _ = sink.close().await; return SessionEnd::ChannelClosed }
                 Some(ConnCommand::Reconnect(reason)) => {
@@ -250,6 +230,30 @@ async fn session(
                         return SessionEnd::Closed(error_chain(&e));
                     }
                 }
+            }
+            msg = stream.next() => {
+                let received = now_micros();
+                idle_sleep.as_mut().reset(tokio::time::Instant::now() + idle);
+                let report = match msg {
+                    Some(Ok(Message::Text(t))) => ConnReport::Text { text: t.as_str().to_string(), received },
+                    Some(Ok(Message::Binary(b))) => ConnReport::Binary { data: b.to_vec(), received },
+                    // Pongs to server pings are queued by tungstenite and
+                    // flushed with the next read or write.
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                    Some(Ok(Message::Close(frame))) => {
+                        let why = frame.map(|f| format!("server closed ({}: {})", u16::from(f.code), f.reason)).unwrap_or_else(|| "server closed".into());
+                        return SessionEnd::Closed(why);
+                    }
+                    Some(Err(e)) => return SessionEnd::Closed(error_chain(&e)),
+                    None => return SessionEnd::Closed("connection ended".into()),
+                };
+                if reports.send(report).await.is_err() {
+                    return SessionEnd::ChannelClosed;
+                }
+            }
+            _ = &mut idle_sleep => {
+                let _ = sink.close().await;
+                return SessionEnd::Closed(format!("no data for {:.1} s (stale feed)", idle.as_secs_f64()));
             }
         }
     }

@@ -11,7 +11,8 @@
 //!
 //! The market moves one step per `tick` while the clock runs; pausing it
 //! gives a quiescent point where the engine's books must equal the
-//! simulator's own.
+//! simulator's own. `DW_DEBUG=1` prints every incident the adapters report
+//! and every connection state change.
 
 #![allow(dead_code)]
 
@@ -20,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use depthwatch::engine::snapshot::{ConnHealth, Snapshot};
+use depthwatch::engine::snapshot::{ConnHealth, ConnState, Snapshot};
 use depthwatch::engine::{Engine, EngineConfig, EngineInput};
 use depthwatch::model::{BookState, Instrument, Level, MarketEvent, Venue, now_micros};
 use depthwatch::net::ws::ConnOptions;
@@ -105,6 +106,8 @@ pub struct Monitor {
     pub snapshots: u64,
     /// Most open opportunities seen at once.
     pub max_open_arbs: usize,
+    /// Why connections closed, in order.
+    pub closes: Vec<(Venue, String)>,
     /// (venue, instrument) pairs named by adapters in non-live BookState events.
     pub marked_by_adapter: Vec<(Instant, BookKey, BookState)>,
 }
@@ -183,6 +186,21 @@ impl Monitor {
 
     /// The adapters' own verdicts, before the engine applies them.
     fn note_events(&mut self, input: &EngineInput) {
+        if std::env::var("DW_DEBUG").is_ok()
+            && let EngineInput::Conn {
+                venue, conn, state, ..
+            } = input
+        {
+            eprintln!("CONN {venue} {conn} {state:?}");
+        }
+        if let EngineInput::Conn {
+            venue,
+            state: ConnState::Disconnected { reason },
+            ..
+        } = input
+        {
+            self.closes.push((*venue, reason.clone()));
+        }
         if let EngineInput::Feed { events, .. } = input {
             for e in events {
                 if std::env::var("DW_DEBUG").is_ok()
@@ -572,11 +590,19 @@ impl Harness {
         assert!(m.inputs > 0 && m.snapshots > 0);
     }
 
+    /// Stop everything; a feed, the pump or the clock that ended early
+    /// (a panic) fails the test.
     pub async fn shutdown(self) {
+        for t in &self.tasks {
+            assert!(!t.is_finished(), "a feed or harness task ended early");
+        }
         let _ = self.stop.send(true);
         for t in self.tasks {
-            t.abort();
-            let _ = t.await;
+            match tokio::time::timeout(Duration::from_secs(5), t).await {
+                Ok(Err(e)) if e.is_panic() => panic!("task panicked: {e}"),
+                Ok(_) => {}
+                Err(_) => panic!("a task did not stop within 5 s"),
+            }
         }
     }
 }
@@ -588,12 +614,14 @@ pub fn all_live(e: &Engine, keys: &[BookKey]) -> bool {
     })
 }
 
-/// Live and equal to the simulator's book over the top levels.
+/// Live and equal to the simulator's book over the top levels. With the
+/// market paused every connection falls silent, so the engine soon calls
+/// every book stale: what counts here is the book's own state.
 pub fn book_matches(e: &Engine, sim: &Simulator, key: &BookKey) -> Result<(), String> {
     let Some(b) = e.books().find(|b| (b.venue, b.instrument) == *key) else {
         return Err(format!("{} {}: no book", key.0, key.1));
     };
-    if !b.state.is_live() {
+    if !b.book.is_live() {
         return Err(format!("{} {}: {:?}", key.0, key.1, b.state));
     }
     let (sim_bids, sim_asks) = sim.book(key.0, &key.1);
@@ -653,7 +681,7 @@ async fn pump(
 }
 
 /// Advance the simulator one step per tick while the clock runs.
-async fn drive_clock(
+pub async fn drive_clock(
     sim: Arc<Simulator>,
     tick: Duration,
     running: Arc<AtomicBool>,
