@@ -311,3 +311,44 @@ pub async fn run_record(cli: &Cli, args: &RecordArgs) -> Result<i32> {
     eprintln!("recorded {frames} frames to {}", args.out.display());
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feeds(entries: &[(Venue, &[&str])]) -> BTreeMap<Venue, AdapterConfig> {
+        entries
+            .iter()
+            .map(|(v, names)| {
+                let cfg = AdapterConfig {
+                    instruments: names.iter().map(|n| n.parse().unwrap()).collect(),
+                    channels: Default::default(),
+                    endpoints: Default::default(),
+                };
+                (*v, cfg)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn unsubscribed_lists_what_left_each_venue() {
+        let before = feeds(&[
+            (Venue::Binance, &["BTC-USDT", "SOL-USDT"]),
+            (Venue::Okx, &["BTC-USDT"]),
+            (Venue::Bybit, &["ETH-USDT"]),
+        ]);
+        let after = feeds(&[
+            (Venue::Binance, &["BTC-USDT", "ETH-USDT"]),
+            (Venue::Bybit, &["ETH-USDT"]),
+        ]);
+        let i = |n: &str| n.parse::<Instrument>().unwrap();
+        assert_eq!(
+            unsubscribed(&before, &after),
+            [
+                (Venue::Binance, vec![i("SOL-USDT")]),
+                (Venue::Okx, vec![i("BTC-USDT")]),
+            ]
+        );
+        assert!(unsubscribed(&after, &after).is_empty());
+    }
+}
