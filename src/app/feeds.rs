@@ -7,7 +7,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::engine::EngineInput;
-use crate::model::Venue;
+use crate::model::{Instrument, Venue};
 use crate::net::{HttpClient, Recording, run_venue};
 use crate::venues::{AdapterConfig, registry};
 
@@ -21,6 +21,8 @@ pub struct Feeds {
     engine: mpsc::Sender<EngineInput>,
     http: HttpClient,
     running: BTreeMap<Venue, Running>,
+    /// Aborted tasks not yet seen to end (see [`Feeds::forget`]).
+    stopping: Vec<JoinHandle<()>>,
 }
 
 /// Two adapter configs subscribe to the same things.
@@ -34,6 +36,7 @@ impl Feeds {
             engine,
             http,
             running: BTreeMap::new(),
+            stopping: Vec::new(),
         }
     }
 
@@ -50,6 +53,7 @@ impl Feeds {
             if let Some(r) = self.running.remove(&v) {
                 tracing::info!(venue = %v, "stopping feed: no longer watched");
                 r.task.abort();
+                self.stopping.push(r.task);
             }
         }
         let mut started = Vec::new();
@@ -57,6 +61,7 @@ impl Feeds {
             if cfg.instruments.is_empty() {
                 if let Some(r) = self.running.remove(venue) {
                     r.task.abort();
+                    self.stopping.push(r.task);
                 }
                 continue;
             }
@@ -73,6 +78,7 @@ impl Feeds {
     pub fn start(&mut self, venue: Venue, cfg: AdapterConfig, recording: Option<Recording>) {
         if let Some(old) = self.running.remove(&venue) {
             old.task.abort();
+            self.stopping.push(old.task);
         }
         let Some(adapter) = registry::build(venue, cfg.clone()) else {
             tracing::error!(%venue, "no adapter for this venue");
@@ -88,6 +94,33 @@ impl Feeds {
             stop_rx,
         ));
         self.running.insert(venue, Running { cfg, task, stop });
+    }
+
+    /// Tells the engine to drop books no feed subscribes to any more, once
+    /// every stopped or restarted feed task has ended: a frame the old task
+    /// sent is then already queued ahead of the `Forget`, so no late update
+    /// brings a dropped book back.
+    pub async fn forget(&mut self, gone: Vec<(Venue, Vec<Instrument>)>) {
+        for task in std::mem::take(&mut self.stopping) {
+            // Aborted: ends at its next await point.
+            if tokio::time::timeout(std::time::Duration::from_secs(2), task)
+                .await
+                .is_err()
+            {
+                tracing::warn!("a stopped feed took over 2 s to end");
+            }
+        }
+        for (venue, instruments) in gone {
+            let venue_stopped = !self.running.contains_key(&venue);
+            let input = EngineInput::Forget {
+                venue,
+                instruments,
+                venue_stopped,
+            };
+            if self.engine.send(input).await.is_err() {
+                return;
+            }
+        }
     }
 
     pub fn venues(&self) -> Vec<Venue> {

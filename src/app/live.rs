@@ -16,9 +16,10 @@ use crate::config::{self, Config, ConfigWatcher};
 use crate::engine::runner::{self, EngineControl, INPUT_CAPACITY};
 use crate::engine::{Engine, EngineInput, Snapshot};
 use crate::headless;
-use crate::model::{Micros, now_micros};
+use crate::model::{Instrument, Micros, Venue, now_micros};
 use crate::net::{HttpClient, Recording};
 use crate::sim::{SimConfig, Simulator};
+use crate::venues::AdapterConfig;
 
 /// What a running live session is made of.
 pub struct Session {
@@ -74,10 +75,7 @@ fn spawn_fault_show(sim: &Simulator, every: Duration) {
 }
 
 /// Only the simulated venues run in demo mode.
-fn wanted_feeds(
-    config: &Config,
-    demo: bool,
-) -> BTreeMap<crate::model::Venue, crate::venues::AdapterConfig> {
+fn wanted_feeds(config: &Config, demo: bool) -> BTreeMap<Venue, AdapterConfig> {
     let mut wanted = config.adapter_configs();
     if demo {
         wanted.retain(|v, _| crate::sim::VENUES.contains(v));
@@ -138,9 +136,36 @@ impl Session {
             .control
             .send(EngineControl::SetConfig(config.engine_config()))
             .await;
-        self.feeds.apply(&wanted_feeds(&config, self.sim.is_some()));
+        let demo = self.sim.is_some();
+        let before = wanted_feeds(&self.config, demo);
+        let after = wanted_feeds(&config, demo);
+        self.feeds.apply(&after);
+        self.feeds.forget(unsubscribed(&before, &after)).await;
         self.config = config;
     }
+}
+
+/// Per venue, the instruments `before` subscribed to that `after` does not.
+fn unsubscribed(
+    before: &BTreeMap<Venue, AdapterConfig>,
+    after: &BTreeMap<Venue, AdapterConfig>,
+) -> Vec<(Venue, Vec<Instrument>)> {
+    before
+        .iter()
+        .filter_map(|(venue, was)| {
+            let gone: Vec<Instrument> = was
+                .instruments
+                .iter()
+                .filter(|i| {
+                    !after
+                        .get(venue)
+                        .is_some_and(|now| now.instruments.contains(i))
+                })
+                .copied()
+                .collect();
+            (!gone.is_empty()).then_some((*venue, gone))
+        })
+        .collect()
 }
 
 /// `depthwatch --headless [--json]`: stream changes as JSON lines until Ctrl-C.
@@ -303,4 +328,45 @@ pub async fn run_record(cli: &Cli, args: &RecordArgs) -> Result<i32> {
     let frames = drain.await.unwrap_or(0);
     eprintln!("recorded {frames} frames to {}", args.out.display());
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feeds(entries: &[(Venue, &[&str])]) -> BTreeMap<Venue, AdapterConfig> {
+        entries
+            .iter()
+            .map(|(v, names)| {
+                let cfg = AdapterConfig {
+                    instruments: names.iter().map(|n| n.parse().unwrap()).collect(),
+                    channels: Default::default(),
+                    endpoints: Default::default(),
+                };
+                (*v, cfg)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn unsubscribed_lists_what_left_each_venue() {
+        let before = feeds(&[
+            (Venue::Binance, &["BTC-USDT", "SOL-USDT"]),
+            (Venue::Okx, &["BTC-USDT"]),
+            (Venue::Bybit, &["ETH-USDT"]),
+        ]);
+        let after = feeds(&[
+            (Venue::Binance, &["BTC-USDT", "ETH-USDT"]),
+            (Venue::Bybit, &["ETH-USDT"]),
+        ]);
+        let i = |n: &str| n.parse::<Instrument>().unwrap();
+        assert_eq!(
+            unsubscribed(&before, &after),
+            [
+                (Venue::Binance, vec![i("SOL-USDT")]),
+                (Venue::Okx, vec![i("BTC-USDT")]),
+            ]
+        );
+        assert!(unsubscribed(&after, &after).is_empty());
+    }
 }

@@ -5,6 +5,7 @@ pub mod live;
 pub mod replay;
 pub mod tui;
 pub mod venues;
+pub mod watchlist;
 
 use anyhow::Result;
 

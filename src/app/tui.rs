@@ -9,8 +9,9 @@ use anyhow::Result;
 use tokio::sync::{mpsc, watch};
 
 use super::live::{self, Session};
+use super::watchlist::WatchlistLink;
 use crate::cli::{Cli, ReplayArgs};
-use crate::config::{ConfigWatcher, paths};
+use crate::config::paths;
 use crate::engine::runner::{self, EngineControl, INPUT_CAPACITY};
 use crate::engine::{Engine, EngineConfig, EngineInput, Snapshot};
 use crate::replay::{Replayer, Speed};
@@ -28,37 +29,43 @@ fn ui_context(
         theme_name: config.ui.theme.as_str().to_string(),
         keymap_overrides: config.ui.keymap.clone(),
         config_path,
+        watchlist: None,
+        catalog: None,
+        status: None,
     }
 }
 
 /// `depthwatch` and `depthwatch --demo` with the TUI.
 pub async fn run_live(cli: &Cli) -> Result<i32> {
     let mut session = live::start(cli).await?;
-    let ctx = ui_context(cli, &session.config, session.config_path.clone());
+    let mut ctx = ui_context(cli, &session.config, session.config_path.clone());
+    let mut link = WatchlistLink::new(&session, cli.live.demo, &mut ctx);
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<UiCommand>(64);
     let ui_task = tokio::spawn(ui::run(ctx, session.snapshots.clone(), cmd_tx));
-    let mut watcher = session.config_path.clone().map(ConfigWatcher::new);
+    let mut snapshots = session.snapshots.clone();
+    let mut engine_alive = true;
     let mut poll = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             cmd = cmd_rx.recv() => match cmd {
                 None | Some(UiCommand::Quit) => break,
+                Some(
+                    cmd @ (UiCommand::AddInstrument(_)
+                    | UiCommand::RemoveInstrument(_)
+                    | UiCommand::ToggleVenue(..)
+                    | UiCommand::EditConfig),
+                ) => link.command(&mut session, cmd).await,
                 Some(cmd) => apply_command(&mut session, cmd).await,
             },
-            _ = poll.tick() => {
-                if let Some(result) = watcher.as_mut().and_then(ConfigWatcher::poll) {
-                    match result {
-                        Ok(cfg) => {
-                            tracing::info!("config file changed: reloaded");
-                            session.apply(cfg).await;
-                        }
-                        Err(diags) => {
-                            for d in diags {
-                                tracing::error!("config not reloaded, keeping the running one: {d}");
-                            }
-                        }
-                    }
+            _ = poll.tick() => link.reload(&mut session, false).await,
+            changed = snapshots.changed(), if engine_alive => {
+                if changed.is_err() {
+                    // The engine is gone (the UI says so); keys still work.
+                    engine_alive = false;
+                    continue;
                 }
+                let snap = snapshots.borrow_and_update().clone();
+                link.observe(&snap);
             }
         }
     }
@@ -76,7 +83,13 @@ async fn apply_command(session: &mut Session, cmd: UiCommand) {
     match cmd {
         UiCommand::SetLiqMinNotional(x) => config.liquidations.min_notional_usd = x,
         UiCommand::SetLargeTradeUsd(x) => config.trades.large_trade_usd = x,
-        UiCommand::Quit | UiCommand::ReplayPause(_) | UiCommand::ReplaySpeed(_) => return,
+        UiCommand::Quit
+        | UiCommand::ReplayPause(_)
+        | UiCommand::ReplaySpeed(_)
+        | UiCommand::AddInstrument(_)
+        | UiCommand::RemoveInstrument(_)
+        | UiCommand::ToggleVenue(..)
+        | UiCommand::EditConfig => return,
     }
     session.apply(config).await;
 }
@@ -195,6 +208,13 @@ pub async fn run_replay(cli: &Cli, args: &ReplayArgs, cfg: EngineConfig) -> Resu
                     c.trades.large_trade_usd = x;
                     let _ = control.send(EngineControl::SetConfig(c.engine_config())).await;
                 }
+                // The pane refuses to edit in a replay before any of these.
+                Some(
+                    UiCommand::AddInstrument(_)
+                    | UiCommand::RemoveInstrument(_)
+                    | UiCommand::ToggleVenue(..)
+                    | UiCommand::EditConfig,
+                ) => {}
             },
             _ = tick.tick(), if !done => {
                 // Feed everything due by now (a bounded batch per tick keeps the

@@ -99,6 +99,38 @@ impl Books {
         id
     }
 
+    /// Drops the books in `gone` and renumbers the rest (order kept).
+    /// Returns each old id's new id (`None` for a dropped book); every id
+    /// held outside must be remapped with it.
+    pub fn remove(&mut self, gone: &[SlotId]) -> Vec<Option<SlotId>> {
+        let mut map = Vec::with_capacity(self.slots.len());
+        let mut next = 0;
+        for id in 0..self.slots.len() {
+            if gone.contains(&id) {
+                map.push(None);
+            } else {
+                map.push(Some(next));
+                next += 1;
+            }
+        }
+        let mut id = 0;
+        self.slots.retain(|_| {
+            let keep = map[id].is_some();
+            id += 1;
+            keep
+        });
+        self.index = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(id, s)| ((s.venue, s.instrument), id))
+            .collect();
+        for c in &mut self.conns {
+            c.slots = c.slots.iter().filter_map(|&s| map[s]).collect();
+        }
+        map
+    }
+
     /// The id of a connection, registering it on first sight.
     pub fn conn_id(&mut self, venue: Venue, name: &str, now: Micros) -> ConnId {
         let by_name = &mut self.conn_index[venue.index()];

@@ -292,6 +292,12 @@ impl HealthTracker {
         self.queue_depth = depth;
     }
 
+    /// The venue's feed was stopped: its connections leave the view (their
+    /// counts leave the totals too).
+    pub fn forget_venue(&mut self, venue: Venue) {
+        self.conns.remove(&venue);
+    }
+
     /// One row per connection, by venue then connection name.
     /// `books_not_live` is left 0: the engine, which owns the books, fills it.
     pub fn view(&self, now: Micros) -> Vec<ConnHealth> {

@@ -1,7 +1,7 @@
 //! What the engine consumes: normalized events from adapters, grouped by the
 //! frame they came from, plus connection transitions and clock ticks.
 
-use crate::model::{MarketEvent, Micros, Venue};
+use crate::model::{Instrument, MarketEvent, Micros, Venue};
 
 use super::snapshot::ConnState;
 
@@ -31,4 +31,15 @@ pub enum EngineInput {
     },
     /// Time passes without data (windows roll, books go stale).
     Tick { now: Micros },
+    /// The feed of `venue` no longer subscribes to `instruments` (the
+    /// watchlist changed): their books and derivatives data go, and open
+    /// opportunities on them close. With `venue_stopped` the venue's feed
+    /// ended altogether and its connection rows leave the health view too.
+    /// Send it after the old feed stopped sending, so no late frame brings a
+    /// book back.
+    Forget {
+        venue: Venue,
+        instruments: Vec<Instrument>,
+        venue_stopped: bool,
+    },
 }

@@ -30,12 +30,15 @@ pub use runner::{EngineControl, INPUT_CAPACITY};
 pub use snapshot::Snapshot;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::book::{Applied, OrderBook};
-use crate::model::{BookState, FundingUpdate, Instrument, MarketEvent, Micros, Venue};
+use crate::model::{
+    BookState, FundingUpdate, Instrument, InstrumentInfo, MarketEvent, Micros, Venue,
+};
 
 use arb::{Fees, PairCtx, PairQuote, PairTrack, Thresholds, walk_pair};
 use books::{Books, ConnId, SlotId};
@@ -152,6 +155,8 @@ pub struct Engine {
     key_index: HashMap<Instrument, usize>,
     /// Latest merged derivatives data per venue and instrument.
     funding: BTreeMap<(Venue, Instrument), FundingUpdate>,
+    /// Latest instrument list per venue (passed through to snapshots).
+    instrument_lists: BTreeMap<Venue, Arc<Vec<InstrumentInfo>>>,
     /// Closed opportunities, newest first.
     history: VecDeque<ClosedArb>,
     usd: UsdRates,
@@ -180,6 +185,7 @@ impl Engine {
             keys: Vec::new(),
             key_index: HashMap::new(),
             funding: BTreeMap::new(),
+            instrument_lists: BTreeMap::new(),
             history: VecDeque::new(),
             usd: UsdRates::new(),
             liqs: LiquidationStats::new(cfg.liq_tape_len),
@@ -286,6 +292,17 @@ impl Engine {
                     self.changed = true;
                 }
             }
+            EngineInput::Forget {
+                venue,
+                instruments,
+                venue_stopped,
+            } => {
+                self.forget(venue, &instruments);
+                if venue_stopped {
+                    self.health.forget_venue(venue);
+                }
+                self.changed = true;
+            }
         }
         let dirty = &mut self.dirty;
         self.books
@@ -359,8 +376,12 @@ impl Engine {
                     merged.index_price = u.index_price;
                 }
             }
-            // Counted by health; instrument lists are for the UI's completion.
-            MarketEvent::Incident { .. } | MarketEvent::Instruments { .. } => {}
+            // Instrument lists are for the UI's completion.
+            MarketEvent::Instruments { venue, list } => {
+                self.instrument_lists.insert(venue, Arc::new(list));
+            }
+            // Counted by health.
+            MarketEvent::Incident { .. } => {}
         }
     }
 
@@ -382,6 +403,68 @@ impl Engine {
         let id = self.books.insert(venue, instrument, k, pos);
         self.keys[k].add_slot(id);
         id
+    }
+
+    /// Drops the books of `instruments` on `venue` (see
+    /// [`EngineInput::Forget`]): open opportunities involving them close,
+    /// the remaining books are renumbered, and a key left without books
+    /// goes (it still shows while watched, as an instrument with no data).
+    fn forget(&mut self, venue: Venue, instruments: &[Instrument]) {
+        for i in instruments {
+            self.funding.remove(&(venue, *i));
+        }
+        let gone: Vec<SlotId> = instruments
+            .iter()
+            .filter_map(|i| self.books.slot_id(venue, i))
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        let now = self.now;
+        for &s in &gone {
+            let slot = self.books.slot(s);
+            let reason = format!("{venue} {} no longer watched", slot.instrument);
+            let ks = &mut self.keys[slot.key];
+            let n = ks.slots.len();
+            for o in 0..n {
+                for pair in [slot.pos * n + o, o * n + slot.pos] {
+                    if let Some(closed) = ks.pairs[pair].close(now, reason.clone()) {
+                        self.history.push_front(closed);
+                    }
+                }
+            }
+        }
+        self.history.truncate(self.cfg.arb_history);
+        let map = self.books.remove(&gone);
+        self.key_index.clear();
+        for mut ks in std::mem::take(&mut self.keys) {
+            let n = ks.slots.len();
+            let kept: Vec<usize> = (0..n).filter(|&p| map[ks.slots[p]].is_some()).collect();
+            if kept.is_empty() {
+                self.trades.forget_key(&ks.key);
+                continue;
+            }
+            let m = kept.len();
+            let mut pairs = vec![PairTrack::default(); m * m];
+            for (b, &old_b) in kept.iter().enumerate() {
+                for (s, &old_s) in kept.iter().enumerate() {
+                    pairs[b * m + s] = std::mem::take(&mut ks.pairs[old_b * n + old_s]);
+                }
+            }
+            ks.slots = kept.iter().filter_map(|&p| map[ks.slots[p]]).collect();
+            ks.pairs = pairs;
+            // Recomputed below from the remaining books (it named slot ids).
+            ks.cbbo = CbboTop::default();
+            let k = self.keys.len();
+            for (pos, &s) in ks.slots.iter().enumerate() {
+                let slot = self.books.slot_mut(s);
+                slot.key = k;
+                slot.pos = pos;
+            }
+            self.key_index.insert(ks.key, k);
+            self.keys.push(ks);
+        }
+        self.dirty.extend(0..self.books.slots().len());
     }
 
     /// Rebuild the key table after the quote groups changed.
@@ -917,6 +1000,7 @@ impl Engine {
             liquidations: self.liqs.view(self.now, self.cfg.liq_min_notional_usd),
             trades: self.trades.view(self.now, self.cfg.large_trade_usd),
             health: self.health_view(),
+            instrument_lists: self.instrument_lists.clone(),
         }
     }
 }
@@ -1809,6 +1893,132 @@ mod tests {
                 b.bid.map(|x| (x.price, x.venue)),
                 b.ask.map(|x| (x.price, x.venue))
             )
+        );
+    }
+
+    #[test]
+    fn forgotten_books_leave_every_view() {
+        let mut e = engine_with_arb();
+        // A third BTC-USDT book (kraken asks 100.5: also buys into bybit) and
+        // a second instrument on okx.
+        e.handle(feed(
+            Venue::Kraken,
+            SEC,
+            vec![snap(
+                Venue::Kraken,
+                "BTC-USDT",
+                &[(dec!(99.5), dec!(1))],
+                &[(dec!(100.5), dec!(1))],
+            )],
+        ));
+        e.handle(feed(
+            Venue::Okx,
+            SEC,
+            vec![snap(
+                Venue::Okx,
+                "ETH-USDT",
+                &[(dec!(10), dec!(1))],
+                &[(dec!(11), dec!(1))],
+            )],
+        ));
+        assert_eq!(e.open_arbs().len(), 2);
+        e.handle(EngineInput::Forget {
+            venue: Venue::Okx,
+            instruments: vec![i("BTC-USDT")],
+            venue_stopped: false,
+        });
+        assert!(e.book(Venue::Okx, &i("BTC-USDT")).is_none());
+        let closed = &e.snapshot().arb_history[0];
+        assert_eq!(closed.reason, "okx BTC-USDT no longer watched");
+        // What is left computes as in an engine that never saw the book.
+        let arbs = e.open_arbs();
+        assert_eq!(arbs.len(), 1);
+        assert_eq!(
+            (arbs[0].buy_venue, arbs[0].sell_venue),
+            (Venue::Kraken, Venue::Bybit)
+        );
+        let c = e.cbbo(&i("BTC-USDT"));
+        assert_eq!(
+            c.ask.map(|a| (a.price, a.venue)),
+            Some((dec!(100.5), Venue::Kraken))
+        );
+        assert_eq!(
+            c.bid.map(|b| (b.price, b.venue)),
+            Some((dec!(101), Venue::Bybit))
+        );
+        assert_eq!(
+            e.cbbo(&i("ETH-USDT")).bid.map(|b| b.price),
+            Some(dec!(10)),
+            "other books of the venue stay"
+        );
+        let s = e.snapshot();
+        let btc = s
+            .instruments
+            .iter()
+            .find(|v| v.label == "BTC-USDT")
+            .unwrap();
+        let venues: Vec<Venue> = btc.venues.iter().map(|b| b.venue).collect();
+        assert_eq!(venues, [Venue::Bybit, Venue::Kraken]);
+
+        // Subscribed again later: a new book starts from its snapshot.
+        e.handle(feed(
+            Venue::Okx,
+            2 * SEC,
+            vec![snap(
+                Venue::Okx,
+                "BTC-USDT",
+                &[(dec!(99), dec!(1))],
+                &[(dec!(100), dec!(1))],
+            )],
+        ));
+        assert_eq!(e.open_arbs().len(), 2);
+        assert_eq!(e.open_arbs()[0].buy_venue, Venue::Okx);
+
+        // An unwatched key with no book left leaves the snapshot, and a
+        // stopped venue's connection rows leave the health view.
+        e.handle(EngineInput::Forget {
+            venue: Venue::Okx,
+            instruments: vec![i("BTC-USDT"), i("ETH-USDT")],
+            venue_stopped: true,
+        });
+        let s = e.snapshot();
+        assert!(s.instruments.iter().all(|v| v.label != "ETH-USDT"));
+        assert!(s.health.iter().all(|h| h.venue != Venue::Okx));
+        assert!(s.health.iter().any(|h| h.venue == Venue::Bybit));
+        assert_eq!(e.books().count(), 2);
+        // Forgetting what is not there is harmless.
+        e.handle(EngineInput::Forget {
+            venue: Venue::Gemini,
+            instruments: vec![i("BTC-USD")],
+            venue_stopped: false,
+        });
+        assert_eq!(e.open_arbs().len(), 1);
+    }
+
+    #[test]
+    fn instrument_lists_reach_the_snapshot() {
+        let mut e = Engine::new(cfg());
+        let list = vec![crate::model::InstrumentInfo {
+            instrument: i("SOL-USDT"),
+            native: "SOLUSDT".into(),
+            tick_size: None,
+            lot_size: None,
+            contract_size: None,
+        }];
+        e.handle(feed(
+            Venue::Binance,
+            SEC,
+            vec![MarketEvent::Instruments {
+                venue: Venue::Binance,
+                list: list.clone(),
+            }],
+        ));
+        let s = e.snapshot();
+        assert_eq!(
+            s.instrument_lists
+                .get(&Venue::Binance)
+                .map(|l| l.as_slice()),
+            Some(list.as_slice())
         );
     }
 }

@@ -3,10 +3,14 @@
 //! This is the contract between the engine and everything that shows data:
 //! panes render from it alone. Add fields freely; renaming breaks panes.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 
 use crate::model::{
-    BookState, FundingUpdate, Instrument, Level, LiquidatedSide, Micros, TakerSide, Venue,
+    BookState, FundingUpdate, Instrument, InstrumentInfo, Level, LiquidatedSide, Micros, TakerSide,
+    Venue,
 };
 
 #[derive(Clone, Debug, Default)]
@@ -27,6 +31,10 @@ pub struct Snapshot {
     pub trades: TradeView,
     /// One row per venue connection.
     pub health: Vec<ConnHealth>,
+    /// The latest instrument list each venue sent (`MarketEvent::Instruments`),
+    /// for symbol completion. A list is replaced, never edited, so a changed
+    /// `Arc` means a new list.
+    pub instrument_lists: BTreeMap<Venue, Arc<Vec<InstrumentInfo>>>,
 }
 
 /// The key under which venues are compared: an instrument, or a quote group

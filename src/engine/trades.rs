@@ -72,6 +72,12 @@ impl TradeStats {
         }
     }
 
+    /// Drops the flow of a key no book is kept for any more. The large-trade
+    /// tape keeps its rows: they are history.
+    pub fn forget_key(&mut self, key: &Instrument) {
+        self.flow.remove(key);
+    }
+
     /// `threshold_usd` filters the tape (it may be above the record-time
     /// threshold) and is echoed in the view. Flow is sorted by 5-minute
     /// volume, largest first, then by key.

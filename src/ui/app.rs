@@ -8,6 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_logger::{TuiWidgetEvent, TuiWidgetState};
 
 use super::keymap::{Action, Context, Keymap};
+use super::panes::watchlist::{WatchPane, WatchlistInfo};
 use super::panes::{PANES, PaneId};
 use super::theme::Theme;
 use super::{ReplayStatus, SpeedChange, UiCommand};
@@ -85,6 +86,8 @@ pub struct App {
     /// Row counts per pane for cursor bounds.
     rows: Vec<usize>,
     commands: Vec<UiCommand>,
+    /// The Watchlist pane's state (rows, venue cursor, add line).
+    pub watch: WatchPane,
 }
 
 impl Default for App {
@@ -127,6 +130,7 @@ impl App {
             book_venues: Vec::new(),
             rows: vec![0; PANES.len()],
             commands: Vec::new(),
+            watch: WatchPane::default(),
         };
         if theme_index.is_none() {
             app.status = Some(format!(
@@ -163,6 +167,16 @@ impl App {
 
     pub fn set_status(&mut self, message: String) {
         self.status = Some(message);
+    }
+
+    /// The app's view of the watchlist changed (an edit or a reload).
+    pub fn set_watchlist(&mut self, info: WatchlistInfo) {
+        let n = info.rows.len();
+        self.watch.info = Some(info);
+        if let Some(i) = PANES.iter().position(|p| p.id == PaneId::Watchlist) {
+            self.rows[i] = n;
+            self.cursors[i] = self.cursors[i].min(n.saturating_sub(1));
+        }
     }
 
     pub fn take_commands(&mut self) -> Vec<UiCommand> {
@@ -222,6 +236,7 @@ impl App {
                 PaneId::Liquidations => snap.liquidations.tape.len(),
                 PaneId::Trades => snap.trades.large.len(),
                 PaneId::Health => snap.health.len(),
+                PaneId::Watchlist => self.watch.row_count(snap),
                 PaneId::Book | PaneId::Logs => 0,
             })
             .collect();
@@ -247,6 +262,14 @@ impl App {
         self.status = None;
         if self.filter_editing && self.filter_input(&key) {
             self.after_filter_change();
+            return Outcome::Consumed;
+        }
+        if self.pane_id() == PaneId::Watchlist
+            && self.watch.is_modal()
+            && self
+                .watch
+                .modal_key(&key, &mut self.commands, &mut self.status)
+        {
             return Outcome::Consumed;
         }
         if self.help {
@@ -359,6 +382,11 @@ impl App {
                 self.large_trade_usd = Some(next);
                 self.commands.push(UiCommand::SetLargeTradeUsd(next));
                 true
+            }
+            (PaneId::Watchlist, action) => {
+                let row = self.cursor(PaneId::Watchlist);
+                self.watch
+                    .action(action, row, &mut self.commands, &mut self.status)
             }
             (PaneId::Logs, _) => match log_event(action) {
                 Some(ev) => {

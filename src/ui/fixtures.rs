@@ -811,6 +811,7 @@ pub fn sample_snapshot() -> Snapshot {
         liquidations: liquidations(),
         trades: trades(),
         health: health(),
+        instrument_lists: Default::default(),
     }
 }
 

@@ -56,6 +56,13 @@ pub enum Action {
     LogPageDown,
     LogFollow,
     LogHideOff,
+    // Watchlist pane.
+    WatchAdd,
+    WatchRemove,
+    WatchToggleVenue,
+    VenueLeft,
+    VenueRight,
+    EditConfig,
 }
 
 impl Action {
@@ -94,6 +101,12 @@ impl Action {
             Action::LogPageDown => "log_page_down",
             Action::LogFollow => "log_follow",
             Action::LogHideOff => "log_hide_off",
+            Action::WatchAdd => "watch_add",
+            Action::WatchRemove => "watch_remove",
+            Action::WatchToggleVenue => "watch_toggle_venue",
+            Action::VenueLeft => "venue_left",
+            Action::VenueRight => "venue_right",
+            Action::EditConfig => "edit_config",
         };
         s.to_string()
     }
@@ -512,6 +525,62 @@ fn default_bindings() -> Vec<Binding> {
             A::LogHideOff,
             "hide targets that are off",
             None,
+        ),
+        (
+            Key::ch('a'),
+            Pane(PaneId::Watchlist),
+            A::WatchAdd,
+            "add an instrument (Tab completes, Enter adds, Esc cancels)",
+            Some("add"),
+        ),
+        (
+            Key::ch('d'),
+            Pane(PaneId::Watchlist),
+            A::WatchRemove,
+            "remove the selected instrument (y confirms)",
+            Some("remove"),
+        ),
+        (
+            Key::ch(' '),
+            Pane(PaneId::Watchlist),
+            A::WatchToggleVenue,
+            "turn the venue under the cursor on / off",
+            Some("venue on/off"),
+        ),
+        (
+            Key::ch('h'),
+            Pane(PaneId::Watchlist),
+            A::VenueLeft,
+            "venue cursor left",
+            None,
+        ),
+        (
+            Key::plain(K::Left),
+            Pane(PaneId::Watchlist),
+            A::VenueLeft,
+            "venue cursor left",
+            None,
+        ),
+        (
+            Key::ch('l'),
+            Pane(PaneId::Watchlist),
+            A::VenueRight,
+            "venue cursor right",
+            None,
+        ),
+        (
+            Key::plain(K::Right),
+            Pane(PaneId::Watchlist),
+            A::VenueRight,
+            "venue cursor right",
+            None,
+        ),
+        (
+            Key::ch('E'),
+            Pane(PaneId::Watchlist),
+            A::EditConfig,
+            "edit the config file in $EDITOR (reloaded on save)",
+            Some("edit file"),
         ),
     ];
     // Number keys follow the pane table, so a new pane gets its key for free.

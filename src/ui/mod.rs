@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod chrome;
+pub mod editor;
 pub mod fixtures;
 pub mod format;
 pub mod keymap;
@@ -26,11 +27,13 @@ use futures_util::{FutureExt, StreamExt};
 use ratatui::Frame;
 use tokio::sync::{mpsc, watch};
 
+use crate::config::Catalog;
 use crate::engine::Snapshot;
-use crate::model::Micros;
+use crate::model::{Instrument, Micros, Venue};
 
 pub use app::{App, Outcome};
 pub use keymap::Keymap;
+pub use panes::watchlist::{WatchRow, WatchlistInfo};
 pub use theme::Theme;
 
 /// Where a replay stands, published by the replay driver.
@@ -63,6 +66,15 @@ pub enum UiCommand {
     ReplayPause(bool),
     /// Replay only: step the playback speed.
     ReplaySpeed(SpeedChange),
+    /// Watchlist pane: add to the config file's watchlist.
+    AddInstrument(Instrument),
+    /// Watchlist pane: remove from the watchlist (and its venue override).
+    RemoveInstrument(Instrument),
+    /// Watchlist pane: turn one venue on or off for an instrument.
+    ToggleVenue(Instrument, Venue),
+    /// The config file was just edited in `$EDITOR` (the UI ran it): look
+    /// at it now rather than at the next poll.
+    EditConfig,
 }
 
 /// Everything [`run`] needs besides the channels.
@@ -80,6 +92,13 @@ pub struct UiContext {
     pub keymap_overrides: BTreeMap<String, String>,
     /// The config file in use; user theme patches live in `themes/` beside it.
     pub config_path: Option<PathBuf>,
+    /// Live sessions: the running watchlist, for the Watchlist pane (`None`
+    /// in a replay, which has nothing to edit).
+    pub watchlist: Option<watch::Receiver<WatchlistInfo>>,
+    /// Instrument lists for completion when adding to the watchlist.
+    pub catalog: Option<watch::Receiver<Arc<Catalog>>>,
+    /// Messages from the app for the status line (config reloads, edits).
+    pub status: Option<watch::Receiver<Option<String>>>,
 }
 
 impl Default for UiContext {
@@ -91,6 +110,9 @@ impl Default for UiContext {
             theme_name: "dark".to_string(),
             keymap_overrides: BTreeMap::new(),
             config_path: None,
+            watchlist: None,
+            catalog: None,
+            status: None,
         }
     }
 }
@@ -125,6 +147,16 @@ pub async fn run(
     }
     let mut replay = ctx.replay;
     app.replay = replay.as_ref().map(|r| r.borrow().clone());
+    let mut watchlist = ctx.watchlist;
+    if let Some(w) = &mut watchlist {
+        app.set_watchlist(w.borrow_and_update().clone());
+    }
+    let mut catalog = ctx.catalog;
+    if let Some(c) = &mut catalog {
+        app.watch.catalog = c.borrow_and_update().clone();
+    }
+    let mut status = ctx.status;
+    let config_path = ctx.config_path;
 
     let mut term = terminal::TerminalGuard::enter()?;
     let mut events = EventStream::new();
@@ -171,6 +203,25 @@ pub async fn run(
                     }
                 }
                 for cmd in app.take_commands() {
+                    if cmd == UiCommand::EditConfig {
+                        let Some(path) = &config_path else {
+                            app.set_status("no config file location on this system".into());
+                            continue;
+                        };
+                        // The editor owns the terminal (and its keys) until it exits.
+                        drop(events);
+                        let result = editor::edit_config(&mut term, path).await;
+                        events = EventStream::new();
+                        dirty = true;
+                        match result {
+                            Ok(program) => app.set_status(format!("back from {program}: reloading the config")),
+                            Err(e) => {
+                                tracing::error!("{e}");
+                                app.set_status(e);
+                                continue;
+                            }
+                        }
+                    }
                     if let Err(e) = commands.try_send(cmd) {
                         tracing::warn!("UI command not delivered: {e}");
                     }
@@ -206,10 +257,43 @@ pub async fn run(
                 }
                 dirty = true;
             }
+            ok = changed(&mut watchlist) => {
+                match (ok, watchlist.as_mut()) {
+                    (true, Some(w)) => app.set_watchlist(w.borrow_and_update().clone()),
+                    _ => watchlist = None,
+                }
+                dirty = true;
+            }
+            ok = changed(&mut catalog) => {
+                match (ok, catalog.as_mut()) {
+                    (true, Some(c)) => app.watch.catalog = c.borrow_and_update().clone(),
+                    _ => catalog = None,
+                }
+            }
+            ok = changed(&mut status) => {
+                match (ok, status.as_mut()) {
+                    (true, Some(s)) => {
+                        if let Some(msg) = s.borrow_and_update().clone() {
+                            app.set_status(msg);
+                        }
+                    }
+                    _ => status = None,
+                }
+                dirty = true;
+            }
             _ = clock.tick() => dirty = true,
             _ = tokio::time::sleep_until(last_draw + frame_gap), if dirty => {}
         }
     }
     term.restore()?;
     Ok(())
+}
+
+/// Waits for a change on an optional watch channel: true on a change, false
+/// when the sender is gone; never returns without a channel.
+async fn changed<T>(rx: &mut Option<watch::Receiver<T>>) -> bool {
+    match rx {
+        Some(r) => r.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
 }

@@ -9,6 +9,7 @@ pub mod liquidations;
 pub mod logs;
 pub mod overview;
 pub mod trades;
+pub mod watchlist;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -30,6 +31,7 @@ pub enum PaneId {
     Trades,
     Health,
     Logs,
+    Watchlist,
 }
 
 pub type RenderFn = fn(&mut Frame, Rect, &Snapshot, &App, &Theme);
@@ -76,6 +78,11 @@ pub const PANES: &[PaneSpec] = &[
         id: PaneId::Logs,
         title: "Logs",
         render: logs::render,
+    },
+    PaneSpec {
+        id: PaneId::Watchlist,
+        title: "Watchlist",
+        render: watchlist::render,
     },
 ];
 

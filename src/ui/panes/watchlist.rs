@@ -1,0 +1,721 @@
+//! Watchlist (key 8): the watched instruments, one row each, with a column
+//! per venue saying what that venue's book of the instrument is doing (live,
+//! syncing, out of sync and why, stale, not carried) or that the venue is off.
+//!
+//! Live sessions edit the watchlist from here: `a` opens an input line with
+//! completion from the cached instrument lists, `d` removes the selected row
+//! after a one-key confirmation, Space turns the venue under the venue cursor
+//! on or off, `E` opens the config file in `$EDITOR`. Each edit becomes a
+//! [`UiCommand`]; the app writes the file (comments kept) and the new
+//! subscriptions start or stop at once. A replay has no watchlist to edit:
+//! the pane then lists what the captures hold, read only.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use super::{PaneId, framed, highlight, lines, stack};
+use crate::config::{Catalog, listings};
+use crate::engine::Snapshot;
+use crate::model::{BookState, Instrument, OutOfSyncReason, Venue};
+use crate::ui::UiCommand;
+use crate::ui::app::App;
+use crate::ui::keymap::Action;
+use crate::ui::table::{Align, pad};
+use crate::ui::theme::Theme;
+
+/// Candidates shown under the add line.
+const CANDIDATES: usize = 6;
+
+/// One watched instrument as the config has it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchRow {
+    pub instrument: Instrument,
+    /// The venues it is watched on (its own list, or the global venues that
+    /// list it).
+    pub venues: Vec<Venue>,
+}
+
+/// What the app tells the UI about the running watchlist (live sessions).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WatchlistInfo {
+    pub rows: Vec<WatchRow>,
+    /// The venues that can be turned on (the simulated ones in the demo).
+    pub venues: Vec<Venue>,
+    /// Where edits are saved.
+    pub config_path: Option<PathBuf>,
+    /// Set when editing is off, saying why.
+    pub read_only: Option<String>,
+}
+
+/// Typing an instrument to add.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AddLine {
+    /// What the line shows (a picked candidate replaces what was typed).
+    pub text: String,
+    /// What the user typed; candidates are computed from it.
+    typed: String,
+    pub candidates: Vec<(Instrument, Vec<Venue>)>,
+    /// Index of the picked candidate (Tab / arrows), if any.
+    pub pick: Option<usize>,
+    /// Why Enter did not add, shown under the line.
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Mode {
+    #[default]
+    Browse,
+    Adding(AddLine),
+    /// Waiting for `y` (or `d` again) to remove this instrument.
+    ConfirmRemove(Instrument),
+}
+
+/// The pane's state, held by [`App`].
+#[derive(Clone, Debug, Default)]
+pub struct WatchPane {
+    /// `None` in a replay: nothing to edit.
+    pub info: Option<WatchlistInfo>,
+    pub catalog: Arc<Catalog>,
+    /// Index into the venue columns.
+    pub venue_cursor: usize,
+    pub mode: Mode,
+}
+
+/// A row as displayed: config rows live, snapshot books in a replay.
+struct Shown {
+    instrument: Instrument,
+    watched_on: Vec<Venue>,
+}
+
+impl WatchPane {
+    /// An input line or a confirmation is waiting for keys.
+    pub fn is_modal(&self) -> bool {
+        self.mode != Mode::Browse
+    }
+
+    /// Rows for the cursor bounds.
+    pub fn row_count(&self, snap: &Snapshot) -> usize {
+        self.shown(snap).len()
+    }
+
+    fn shown(&self, snap: &Snapshot) -> Vec<Shown> {
+        match &self.info {
+            Some(info) => config_rows(info),
+            None => {
+                let mut rows: Vec<Shown> = Vec::new();
+                for b in snap.instruments.iter().flat_map(|v| &v.venues) {
+                    match rows.iter_mut().find(|r| r.instrument == b.instrument) {
+                        Some(r) if !r.watched_on.contains(&b.venue) => r.watched_on.push(b.venue),
+                        Some(_) => {}
+                        None => rows.push(Shown {
+                            instrument: b.instrument,
+                            watched_on: vec![b.venue],
+                        }),
+                    }
+                }
+                rows
+            }
+        }
+    }
+
+    /// Venue columns: those that can carry at least one row (live), or
+    /// those with a book (replay); in venue order.
+    fn columns(&self, rows: &[Shown]) -> Vec<Venue> {
+        let candidates: Vec<Venue> = match &self.info {
+            Some(info) => info.venues.clone(),
+            None => Venue::ALL.to_vec(),
+        };
+        let mut cols: Vec<Venue> = candidates
+            .into_iter()
+            .filter(|v| {
+                rows.iter().any(|r| {
+                    r.watched_on.contains(v)
+                        || (self.info.is_some() && listings::supports(*v, &r.instrument))
+                })
+            })
+            .collect();
+        cols.sort();
+        cols
+    }
+
+    fn editable(&self) -> Result<&WatchlistInfo, String> {
+        match &self.info {
+            None => Err("a replay has no watchlist to edit: edit it in live mode \
+                         (depthwatch, or depthwatch --demo --config FILE)"
+                .to_string()),
+            Some(info) => match &info.read_only {
+                Some(why) => Err(why.clone()),
+                None => Ok(info),
+            },
+        }
+    }
+
+    /// A pane key from the keymap. `row` is the cursor row. Returns whether
+    /// the action was the pane's.
+    pub fn action(
+        &mut self,
+        action: Action,
+        row: usize,
+        commands: &mut Vec<UiCommand>,
+        status: &mut Option<String>,
+    ) -> bool {
+        let rows: Vec<Shown> = self.info.as_ref().map(config_rows).unwrap_or_default();
+        let columns = self.columns(&rows);
+        match action {
+            Action::VenueLeft => self.venue_cursor = self.venue_cursor.saturating_sub(1),
+            Action::VenueRight => {
+                self.venue_cursor = (self.venue_cursor + 1).min(columns.len().saturating_sub(1));
+            }
+            Action::WatchAdd | Action::WatchRemove | Action::WatchToggleVenue => {
+                if let Err(why) = self.editable() {
+                    *status = Some(why);
+                    return true;
+                }
+                let selected = rows.get(row).map(|r| r.instrument);
+                match (action, selected) {
+                    (Action::WatchAdd, _) => self.mode = Mode::Adding(AddLine::default()),
+                    (Action::WatchRemove, Some(i)) => self.mode = Mode::ConfirmRemove(i),
+                    (Action::WatchToggleVenue, Some(i)) => {
+                        let cursor = self.venue_cursor.min(columns.len().saturating_sub(1));
+                        match columns.get(cursor) {
+                            Some(&venue) if listings::supports(venue, &i) => {
+                                commands.push(UiCommand::ToggleVenue(i, venue));
+                            }
+                            Some(&venue) => {
+                                *status = Some(format!("depthwatch does not watch {i} on {venue}"));
+                            }
+                            None => {}
+                        }
+                    }
+                    _ => *status = Some("the watchlist is empty: a adds an instrument".into()),
+                }
+            }
+            Action::EditConfig => match self.editable() {
+                Err(why) => *status = Some(why),
+                Ok(_) => commands.push(UiCommand::EditConfig),
+            },
+            _ => return false,
+        }
+        true
+    }
+
+    /// Keys while the add line or a confirmation is open. Ctrl and Alt keys
+    /// are left alone (Ctrl-C still quits). Returns whether it consumed the key.
+    pub fn modal_key(
+        &mut self,
+        key: &KeyEvent,
+        commands: &mut Vec<UiCommand>,
+        status: &mut Option<String>,
+    ) -> bool {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return false;
+        }
+        match std::mem::take(&mut self.mode) {
+            Mode::Browse => return false,
+            Mode::ConfirmRemove(i) => {
+                if matches!(key.code, KeyCode::Char('y' | 'Y' | 'd') | KeyCode::Enter) {
+                    commands.push(UiCommand::RemoveInstrument(i));
+                    *status = Some(format!("removing {i}…"));
+                } else {
+                    *status = Some(format!("kept {i}"));
+                }
+            }
+            Mode::Adding(mut line) => {
+                match key.code {
+                    KeyCode::Esc => return true,
+                    KeyCode::Enter => match self.validate(&line.text) {
+                        Ok(i) => {
+                            commands.push(UiCommand::AddInstrument(i));
+                            *status = Some(format!("adding {i}…"));
+                            return true;
+                        }
+                        Err(why) => line.error = Some(why),
+                    },
+                    KeyCode::Tab | KeyCode::Down => line.step(1),
+                    KeyCode::BackTab | KeyCode::Up => line.step(-1),
+                    KeyCode::Backspace => {
+                        line.typed.pop();
+                        self.retype(&mut line);
+                    }
+                    KeyCode::Char(c) if !c.is_control() => {
+                        line.typed.push(c.to_ascii_uppercase());
+                        self.retype(&mut line);
+                    }
+                    _ => {}
+                }
+                self.mode = Mode::Adding(line);
+            }
+        }
+        true
+    }
+
+    fn retype(&self, line: &mut AddLine) {
+        line.text = line.typed.clone();
+        line.pick = None;
+        line.error = None;
+        let venues: Vec<Venue> = self
+            .info
+            .as_ref()
+            .map(|i| i.venues.clone())
+            .unwrap_or_default();
+        let watched: Vec<Instrument> = self
+            .info
+            .as_ref()
+            .map(|i| i.rows.iter().map(|r| r.instrument).collect())
+            .unwrap_or_default();
+        // Only what could be added here: venues of this session, not yet watched.
+        line.candidates = self
+            .catalog
+            .complete(&line.typed, 64)
+            .into_iter()
+            .filter(|(i, _)| !watched.contains(i))
+            .filter_map(|(i, vs)| {
+                let vs: Vec<Venue> = vs.into_iter().filter(|v| venues.contains(v)).collect();
+                (!vs.is_empty()).then_some((i, vs))
+            })
+            .take(CANDIDATES)
+            .collect();
+    }
+
+    /// Why `text` cannot be added, or the instrument.
+    fn validate(&self, text: &str) -> Result<Instrument, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("type an instrument, e.g. BTC-USDT or SOL-USDT-PERP".to_string());
+        }
+        let i: Instrument = text.parse().map_err(|e| format!("{e}"))?;
+        let Some(info) = &self.info else {
+            return Err("nothing to edit in a replay".to_string());
+        };
+        if info.rows.iter().any(|r| r.instrument == i) {
+            return Err(format!("{i} is already watched"));
+        }
+        let venues: Vec<Venue> = info
+            .venues
+            .iter()
+            .copied()
+            .filter(|v| listings::supports(*v, &i))
+            .collect();
+        if venues.is_empty() {
+            return Err(format!("none of the venues here carries {i}"));
+        }
+        let listed = venues
+            .iter()
+            .any(|v| self.catalog.lists(*v, &i) == Some(true));
+        let unknown = venues.iter().any(|v| self.catalog.lists(*v, &i).is_none());
+        if !listed && !unknown {
+            let names: Vec<&str> = venues.iter().map(|v| v.as_str()).collect();
+            return Err(format!(
+                "{i} is not listed on {} (per their instrument lists)",
+                names.join(", ")
+            ));
+        }
+        Ok(i)
+    }
+}
+
+fn config_rows(info: &WatchlistInfo) -> Vec<Shown> {
+    info.rows
+        .iter()
+        .map(|r| Shown {
+            instrument: r.instrument,
+            watched_on: r.venues.clone(),
+        })
+        .collect()
+}
+
+impl AddLine {
+    fn step(&mut self, delta: i64) {
+        let n = self.candidates.len() as i64;
+        if n == 0 {
+            return;
+        }
+        let next = match self.pick {
+            None if delta > 0 => 0,
+            None => n - 1,
+            Some(p) => (p as i64 + delta).rem_euclid(n),
+        } as usize;
+        self.pick = Some(next);
+        if let Some((i, _)) = self.candidates.get(next) {
+            self.text = i.to_string();
+        }
+        self.error = None;
+    }
+}
+
+/// What a venue column says for one instrument.
+enum Cell<'a> {
+    /// The venue does not trade this kind of instrument.
+    Unsupported,
+    Off,
+    /// Watched, but the snapshot has no book for it.
+    NotCarried,
+    /// Replay: the captures hold no book of it there.
+    Absent,
+    Book(&'a BookState),
+}
+
+impl Cell<'_> {
+    /// The cell's words; `compact` for narrow columns.
+    fn text(&self, compact: bool) -> String {
+        if compact {
+            return match self {
+                Cell::Unsupported | Cell::Absent => "—".to_string(),
+                Cell::Off => "○ off".to_string(),
+                Cell::NotCarried => "· none".to_string(),
+                Cell::Book(BookState::Live) => "● live".to_string(),
+                Cell::Book(BookState::Syncing) => "◌ sync".to_string(),
+                Cell::Book(BookState::OutOfSync(why)) => format!("✗ {}", short(why)),
+            };
+        }
+        match self {
+            Cell::Unsupported | Cell::Absent => "—".to_string(),
+            Cell::Off => "○ off".to_string(),
+            Cell::NotCarried => "· not carried".to_string(),
+            Cell::Book(BookState::Live) => "● live".to_string(),
+            Cell::Book(BookState::Syncing) => "◌ syncing".to_string(),
+            Cell::Book(BookState::OutOfSync(OutOfSyncReason::Stale)) => "✗ stale".to_string(),
+            Cell::Book(BookState::OutOfSync(why)) => format!("✗ out of sync ({})", short(why)),
+        }
+    }
+
+    /// The full sentence for the detail line.
+    fn detail(&self) -> String {
+        match self {
+            Cell::Unsupported => "depthwatch does not watch this kind of instrument there".into(),
+            Cell::Absent => "no book of it in the captures".into(),
+            Cell::Off => "off (Space turns it on)".into(),
+            Cell::NotCarried => {
+                "watched, but no book yet: connecting, or the venue does not list it".into()
+            }
+            Cell::Book(BookState::Live) => "live".into(),
+            Cell::Book(BookState::Syncing) => "syncing: waiting for a snapshot".into(),
+            Cell::Book(BookState::OutOfSync(why)) => format!("out of sync: {why}"),
+        }
+    }
+
+    fn style(&self, theme: &Theme) -> Style {
+        match self {
+            Cell::Unsupported | Cell::Absent | Cell::Off => theme.muted(),
+            Cell::NotCarried => theme.fg(theme.warning),
+            Cell::Book(BookState::Live) => theme.fg(theme.ok),
+            Cell::Book(BookState::Syncing) => theme.fg(theme.warning),
+            Cell::Book(BookState::OutOfSync(OutOfSyncReason::Stale)) => theme.fg(theme.stale),
+            Cell::Book(BookState::OutOfSync(_)) => theme.fg(theme.error),
+        }
+    }
+}
+
+fn short(why: &OutOfSyncReason) -> String {
+    match why {
+        OutOfSyncReason::Gap { .. } => "gap".into(),
+        OutOfSyncReason::ChecksumMismatch { .. } => "checksum".into(),
+        OutOfSyncReason::Disconnected => "disconnected".into(),
+        OutOfSyncReason::Stale => "stale".into(),
+        OutOfSyncReason::Crossed => "crossed".into(),
+        OutOfSyncReason::Venue(w) => w.clone(),
+    }
+}
+
+fn cell<'a>(snap: &'a Snapshot, row: &Shown, venue: Venue, live: bool) -> Cell<'a> {
+    if live && !listings::supports(venue, &row.instrument) {
+        return Cell::Unsupported;
+    }
+    if !row.watched_on.contains(&venue) {
+        return if live { Cell::Off } else { Cell::Absent };
+    }
+    snap.instruments
+        .iter()
+        .flat_map(|v| &v.venues)
+        .find(|b| b.venue == venue && b.instrument == row.instrument)
+        .map_or(Cell::NotCarried, |b| Cell::Book(&b.state))
+}
+
+pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: &Theme) {
+    let pane = &app.watch;
+    let rows = pane.shown(snap);
+    let columns = pane.columns(&rows);
+    let cursor = app
+        .cursor(PaneId::Watchlist)
+        .min(rows.len().saturating_sub(1));
+    let venue_cursor = pane.venue_cursor.min(columns.len().saturating_sub(1));
+    let title = match &pane.info {
+        Some(_) => format!("Watchlist · {} instruments", rows.len()),
+        None => format!(
+            "Watchlist · {} instruments in the replay (read only)",
+            rows.len()
+        ),
+    };
+    let bottom_h = match &pane.mode {
+        Mode::Adding(line) => {
+            (line.candidates.len() as u16 + 4 + u16::from(line.error.is_some())).max(5)
+        }
+        _ => 0,
+    };
+    let parts = stack(area, &[area.height.saturating_sub(bottom_h)]);
+    let inner = framed(frame, parts[0], title, theme);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    // The table, then a blank line, the selected cell in words and a footer
+    // (dropped first when short of room).
+    let footer_h: u16 = if inner.height >= 7 { 4 } else { 0 };
+    let table_h = (rows.len().max(1) as u16 + 1).min(inner.height - footer_h);
+    let table = stack(inner, &[table_h]);
+    grid(
+        frame,
+        table[0],
+        snap,
+        &rows,
+        &columns,
+        (cursor, venue_cursor),
+        pane,
+        theme,
+    );
+    if footer_h > 0 {
+        let mut foot = vec![Line::from("")];
+        foot.push(detail_line(
+            snap,
+            &rows,
+            &columns,
+            (cursor, venue_cursor),
+            pane,
+            theme,
+        ));
+        foot.push(footer_line(pane, theme));
+        foot.push(legend(theme));
+        lines(frame, table[1], foot, theme);
+    }
+    if let (Mode::Adding(line), Some(area)) = (&pane.mode, parts.get(1))
+        && area.height > 0
+    {
+        add_box(frame, *area, line, theme);
+    }
+}
+
+/// Width of the instrument column, marker included.
+fn name_width(rows: &[Shown]) -> usize {
+    rows.iter()
+        .map(|r| r.instrument.to_string().chars().count())
+        .max()
+        .unwrap_or(10)
+        .max(10)
+        + 3
+}
+
+#[allow(clippy::too_many_arguments)]
+fn grid(
+    frame: &mut Frame,
+    area: Rect,
+    snap: &Snapshot,
+    rows: &[Shown],
+    columns: &[Venue],
+    (cursor, venue_cursor): (usize, usize),
+    pane: &WatchPane,
+    theme: &Theme,
+) {
+    if area.height == 0 {
+        return;
+    }
+    let live = pane.info.is_some();
+    let name_w = name_width(rows);
+    let avail = (area.width as usize).saturating_sub(name_w);
+    let cell_w = if columns.is_empty() {
+        0
+    } else {
+        (avail / columns.len()).clamp(1, 26)
+    };
+    let mut header = vec![pad(
+        Span::styled("  Instrument", theme.header()),
+        name_w,
+        Align::Left,
+    )];
+    for (c, v) in columns.iter().enumerate() {
+        let mut style = theme.fg(theme.venue(*v)).add_modifier(Modifier::BOLD);
+        if c == venue_cursor && live {
+            style = style.add_modifier(Modifier::UNDERLINED);
+        }
+        let name = pad(Span::raw(v.as_str()), cell_w.saturating_sub(1), Align::Left);
+        header.push(Span::styled(name.content, style));
+        header.push(Span::raw(if cell_w > 1 { " " } else { "" }));
+    }
+    let mut out = vec![Line::from(header)];
+    if rows.is_empty() {
+        let text = if live {
+            "  nothing watched: a adds an instrument"
+        } else {
+            "  no books yet"
+        };
+        out.push(Line::from(Span::styled(text, theme.muted())));
+    }
+    let (start, end) = crate::ui::table::window(rows.len(), cursor, area.height as usize - 1);
+    for (r, row) in rows.iter().enumerate().take(end).skip(start) {
+        let selected = r == cursor;
+        let marker = if selected { "▸ " } else { "  " };
+        let mut spans = vec![pad(
+            Span::styled(format!("{marker}{}", row.instrument), theme.fg(theme.text)),
+            name_w,
+            Align::Left,
+        )];
+        for (c, v) in columns.iter().enumerate() {
+            let cell = cell(snap, row, *v, live);
+            let full = cell.text(false);
+            let text = if full.chars().count() < cell_w {
+                full
+            } else {
+                cell.text(true)
+            };
+            let mut style = cell.style(theme);
+            if selected && c == venue_cursor && live {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            // Leave one column of air between cells.
+            let shown = pad(Span::raw(text), cell_w.saturating_sub(1), Align::Left);
+            spans.push(Span::styled(shown.content, style));
+            spans.push(Span::raw(if cell_w > 1 { " " } else { "" }));
+        }
+        let line = Line::from(spans);
+        out.push(if selected {
+            highlight(line, theme)
+        } else {
+            line
+        });
+    }
+    lines(frame, area, out, theme);
+}
+
+fn detail_line(
+    snap: &Snapshot,
+    rows: &[Shown],
+    columns: &[Venue],
+    (cursor, venue_cursor): (usize, usize),
+    pane: &WatchPane,
+    theme: &Theme,
+) -> Line<'static> {
+    if let Mode::ConfirmRemove(i) = &pane.mode {
+        return Line::from(vec![
+            Span::styled(
+                format!(" Remove {i} from the watchlist? "),
+                theme.fg(theme.warning).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled("y", theme.fg(theme.highlight).add_modifier(Modifier::BOLD)),
+            Span::styled(" yes · any other key keeps it", theme.muted()),
+        ]);
+    }
+    let (Some(row), Some(venue)) = (rows.get(cursor), columns.get(venue_cursor)) else {
+        return Line::from("");
+    };
+    let cell = cell(snap, row, *venue, pane.info.is_some());
+    Line::from(vec![
+        Span::styled(
+            format!(" {venue}"),
+            theme.fg(theme.venue(*venue)).add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(format!(" · {}: ", row.instrument), theme.fg(theme.text)),
+        Span::styled(cell.detail(), cell.style(theme)),
+    ])
+}
+
+fn footer_line(pane: &WatchPane, theme: &Theme) -> Line<'static> {
+    let text = match &pane.info {
+        None => " Replay: the instruments come from the capture files. The watchlist is \
+                 edited in live mode (depthwatch, depthwatch --demo --config FILE)."
+            .to_string(),
+        Some(WatchlistInfo {
+            read_only: Some(why),
+            ..
+        }) => format!(" {why}"),
+        Some(info) => match &info.config_path {
+            Some(p) => format!(" Edits go to {} (comments kept).", p.display()),
+            None => " No config file location on this system: edits cannot be saved.".into(),
+        },
+    };
+    Line::from(Span::styled(text, theme.muted()))
+}
+
+fn legend(theme: &Theme) -> Line<'static> {
+    let states = [
+        Cell::Book(&BookState::Live),
+        Cell::Book(&BookState::Syncing),
+        Cell::Book(&BookState::OutOfSync(OutOfSyncReason::Crossed)),
+        Cell::NotCarried,
+        Cell::Off,
+        Cell::Unsupported,
+    ];
+    let words = [
+        "live",
+        "syncing",
+        "out of sync / stale",
+        "no book",
+        "off",
+        "n/a",
+    ];
+    let mut spans = vec![Span::raw(" ")];
+    for (cell, word) in states.iter().zip(words) {
+        let glyph: String = cell.text(true).chars().take(1).collect();
+        spans.push(Span::styled(glyph, cell.style(theme)));
+        spans.push(Span::styled(format!(" {word}  "), theme.muted()));
+    }
+    Line::from(spans)
+}
+
+fn add_box(frame: &mut Frame, area: Rect, line: &AddLine, theme: &Theme) {
+    let inner = framed(frame, area, "Add instrument", theme);
+    let key =
+        |k: &'static str| Span::styled(k, theme.fg(theme.highlight).add_modifier(Modifier::BOLD));
+    let mut out = vec![Line::from(vec![
+        Span::styled(
+            " > ",
+            theme.fg(theme.highlight).add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(line.text.clone(), theme.fg(theme.text)),
+        Span::styled("█", theme.fg(theme.highlight)),
+    ])];
+    if line.candidates.is_empty() {
+        let text = if line.typed.is_empty() {
+            "   type a symbol: BTC-USDT, SOL-USDT-PERP, or just sol"
+        } else {
+            "   no match in the instrument lists (Enter adds what is typed)"
+        };
+        out.push(Line::from(Span::styled(text, theme.muted())));
+    }
+    for (n, (i, venues)) in line.candidates.iter().enumerate() {
+        let names: Vec<&str> = venues.iter().map(|v| v.as_str()).collect();
+        let row = Line::from(vec![
+            Span::styled(format!("   {:<18}", i.to_string()), theme.fg(theme.text)),
+            Span::styled(names.join(" "), theme.muted()),
+        ]);
+        out.push(if line.pick == Some(n) {
+            highlight(row, theme)
+        } else {
+            row
+        });
+    }
+    if let Some(err) = &line.error {
+        out.push(Line::from(Span::styled(
+            format!("   {err}"),
+            theme.fg(theme.error),
+        )));
+    }
+    out.push(Line::from(vec![
+        Span::raw("   "),
+        key("Tab/↓"),
+        Span::styled(" next  ", theme.muted()),
+        key("Shift-Tab/↑"),
+        Span::styled(" previous  ", theme.muted()),
+        key("Enter"),
+        Span::styled(" add  ", theme.muted()),
+        key("Esc"),
+        Span::styled(" cancel", theme.muted()),
+    ]));
+    lines(frame, inner, out, theme);
+}
