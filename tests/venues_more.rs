@@ -810,8 +810,11 @@ mod hyperliquid {
         let s = sends(&c);
         assert_eq!(s.len(), 6, "{s:?}");
         assert_eq!(
-            s[0],
-            r#"{"method":"subscribe","subscription":{"coin":"BTC","type":"l2Book"}}"#
+            serde_json::from_str::<serde_json::Value>(&s[0]).unwrap(),
+            serde_json::from_str::<serde_json::Value>(
+                r#"{"method":"subscribe","subscription":{"coin":"BTC","type":"l2Book"}}"#
+            )
+            .unwrap()
         );
         assert!(
             s.iter()
