@@ -40,10 +40,12 @@ impl fmt::Display for Diagnostic {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        // Not named `source`: the message already includes it, and a source
+        // would print twice in an error chain.
+        error: std::io::Error,
     },
     #[error("{}", render(diagnostics))]
     Invalid { diagnostics: Vec<Diagnostic> },
@@ -59,9 +61,9 @@ fn render(diagnostics: &[Diagnostic]) -> String {
 
 /// Reads and validates the file at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     check(&text, path).map_err(|diagnostics| ConfigError::Invalid { diagnostics })
 }
