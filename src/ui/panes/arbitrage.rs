@@ -22,7 +22,7 @@ const OPEN: [Col; 11] = [
     Col::right("Gross", 7, 2),
     Col::right("Net bps", 7, 0),
     Col::right("Size", 9, 1),
-    Col::right("Profit", 9, 0),
+    Col::right("Profit", 13, 0),
     Col::right("Peak", 7, 3),
     Col::right("Age", 7, 1),
     Col::right("Buy/sell VWAP", 23, 4),
@@ -35,7 +35,7 @@ const CLOSED: [Col; 8] = [
     Col::left("Sell at", 11, 0),
     Col::right("Lasted", 7, 1),
     Col::right("Peak", 7, 0),
-    Col::right("Peak pft", 9, 2),
+    Col::right("Peak pft", 13, 2),
     Col::right("Ended", 10, 1),
     Col::left("Why it ended", 12, 3).flex(),
 ];
