@@ -5,90 +5,13 @@
 //! checks the terminal left the alternate screen. Skipped, with a visible
 //! message, when tmux or the captures are missing.
 
+mod tmux;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
-struct Tmux {
-    socket: String,
-    session: String,
-}
-
-impl Tmux {
-    fn start(cmd: &str, cols: u16, rows: u16) -> Tmux {
-        let socket = format!("dw-e2e-{}", std::process::id());
-        let session = "dw".to_string();
-        let t = Tmux { socket, session };
-        let status = t
-            .cmd()
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &t.session,
-                "-x",
-                &cols.to_string(),
-                "-y",
-                &rows.to_string(),
-            ])
-            .arg(cmd)
-            .status()
-            .expect("tmux runs");
-        assert!(status.success(), "tmux new-session failed");
-        t
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
-        c
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut c = self.cmd();
-        c.args(["send-keys", "-t", &self.session]).args(keys);
-        assert!(c.status().expect("send-keys").success());
-    }
-
-    fn screen(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn display(&self, format: &str) -> String {
-        let out = self
-            .cmd()
-            .args(["display-message", "-p", "-t", &self.session, format])
-            .output()
-            .expect("display-message");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    /// Wait until every needle is on screen; on timeout, fail with the screen.
-    fn wait_for(&self, needles: &[&str], timeout: Duration) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if needles.iter().all(|n| screen.contains(n)) {
-                return screen;
-            }
-            if start.elapsed() > timeout {
-                panic!("timed out waiting for {needles:?}; screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().args(["kill-server"]).status();
-    }
-}
+use std::time::Duration;
+use tmux::Tmux;
 
 fn captures() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
@@ -119,7 +42,7 @@ fn replay_in_tui_switches_panes_and_restores_terminal() {
         files.join(" "),
         log_dir.path().display()
     );
-    let t = Tmux::start(&cmd, 160, 48);
+    let t = Tmux::start("replay", &cmd, 160, 48);
 
     let overview = t.wait_for(&["Overview", "BTC-USD"], Duration::from_secs(20));
     assert!(

@@ -8,9 +8,13 @@
 //! with `q` and checks the terminal was restored. Skipped, with a visible
 //! message, when tmux is missing.
 
+mod tmux;
+
 use std::path::Path;
 use std::process::Command;
+
 use std::time::{Duration, Instant};
+use tmux::Tmux;
 
 const CONFIG: &str = r#"# My depthwatch config, written by hand.
 # Every comment here must survive edits made from the Watchlist pane.
@@ -30,100 +34,6 @@ fps = 10
 "#;
 
 const WAIT: Duration = Duration::from_secs(30);
-
-struct Tmux {
-    socket: String,
-    session: String,
-}
-
-impl Tmux {
-    fn start(cmd: &str, cols: u16, rows: u16) -> Tmux {
-        let t = Tmux {
-            socket: format!("dw-e2e-watch-{}", std::process::id()),
-            session: "dw".to_string(),
-        };
-        let status = t
-            .cmd()
-            .args(["new-session", "-d", "-s", &t.session, "-x"])
-            .arg(cols.to_string())
-            .arg("-y")
-            .arg(rows.to_string())
-            .arg(cmd)
-            .status()
-            .expect("tmux runs");
-        assert!(status.success(), "tmux new-session failed");
-        // Keep the pane after the program exits, to inspect how it left.
-        t.cmd()
-            .args(["set-option", "-t", &t.session, "remain-on-exit", "on"])
-            .status()
-            .expect("tmux set-option");
-        t
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
-        c
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut c = self.cmd();
-        c.args(["send-keys", "-t", &self.session]).args(keys);
-        assert!(c.status().expect("send-keys").success());
-    }
-
-    /// Types text as is (no key-name interpretation).
-    fn type_text(&self, text: &str) {
-        let mut c = self.cmd();
-        c.args(["send-keys", "-l", "-t", &self.session, text]);
-        assert!(c.status().expect("send-keys").success());
-    }
-
-    fn screen(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn display(&self, format: &str) -> String {
-        let out = self
-            .cmd()
-            .args(["display-message", "-p", "-t", &self.session, format])
-            .output()
-            .expect("display-message");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    /// Waits until `ok` holds for the screen; on timeout, fails with it.
-    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            if start.elapsed() > WAIT {
-                panic!("timed out waiting for {what}; screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    fn wait_for(&self, needles: &[&str]) -> String {
-        self.wait_until(&format!("{needles:?}"), |s| {
-            needles.iter().all(|n| s.contains(n))
-        })
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().args(["kill-server"]).status();
-    }
-}
 
 fn wait_for_file(path: &Path, what: &str, ok: impl Fn(&str) -> bool) -> String {
     let start = Instant::now();
@@ -188,61 +98,70 @@ fn watchlist_edits_reach_the_file_and_the_screen() {
     let exit_file = dir.path().join("exit_status");
     let cmd = format!(
         "HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data EDITOR={editor} \
-         {bin} --demo --config {config}; echo $? > {exit}",
+         {bin} --demo --config {config}; echo $? > {exit}; sleep 60",
         exit = exit_file.display(),
         home = home.display(),
         editor = editor.display(),
         config = config.display(),
     );
-    let t = Tmux::start(&cmd, 160, 48);
-    t.wait_for(&["Overview", "DEMO", "BTC-USDT"]);
+    let t = Tmux::start("watchlist", &cmd, 160, 48);
+    t.wait_for(&["Overview", "DEMO", "BTC-USDT"], WAIT);
 
     t.keys(&["8"]);
-    t.wait_for(&["Watchlist · 2 instruments", "binance", "bybit", "okx"]);
+    t.wait_for(
+        &["Watchlist · 2 instruments", "binance", "bybit", "okx"],
+        WAIT,
+    );
     // The simulated books come up.
-    t.wait_for(&["● live"]);
+    t.wait_for(&["● live"], WAIT);
 
     // Add through the keys.
     t.keys(&["a"]);
-    t.wait_for(&["Add instrument"]);
+    t.wait_for(&["Add instrument"], WAIT);
     t.type_text("SOL-USDT-PERP");
-    t.wait_for(&["> SOL-USDT-PERP"]);
+    t.wait_for(&["> SOL-USDT-PERP"], WAIT);
     t.keys(&["Enter"]);
     let text = wait_for_file(&config, "gain SOL-USDT-PERP", |t| {
         t.contains("\"SOL-USDT-PERP\"")
     });
     assert_eq!(comments(&text), comments(CONFIG), "comments kept:\n{text}");
-    let screen = t.wait_for(&[
-        "Watchlist · 3 instruments",
-        "SOL-USDT-PERP",
-        "added SOL-USDT-PERP",
-    ]);
+    let screen = t.wait_for(
+        &[
+            "Watchlist · 3 instruments",
+            "SOL-USDT-PERP",
+            "added SOL-USDT-PERP",
+        ],
+        WAIT,
+    );
     assert!(
         !screen.contains("Add instrument"),
         "add line closed:\n{screen}"
     );
     // Its books open at once (the simulator serves SOL perps on all three).
-    t.wait_until("SOL-USDT-PERP live", |s| {
+    t.wait_until("SOL-USDT-PERP live", WAIT, |s| {
         s.lines()
             .any(|l| l.contains("SOL-USDT-PERP") && l.matches("● live").count() == 3)
     });
     t.keys(&["1"]);
-    t.wait_for(&["Overview · 3 instruments", "SOL-USDT-PERP"]);
+    t.wait_for(&["Overview · 3 instruments", "SOL-USDT-PERP"], WAIT);
 
     // Remove it again, with the confirmation.
     t.keys(&["8"]);
-    t.wait_for(&["Watchlist · 3 instruments"]);
+    t.wait_for(&["Watchlist · 3 instruments"], WAIT);
     t.keys(&["G", "d"]);
-    t.wait_for(&["Remove SOL-USDT-PERP from the watchlist?"]);
+    t.wait_for(&["Remove SOL-USDT-PERP from the watchlist?"], WAIT);
     t.keys(&["y"]);
     let text = wait_for_file(&config, "lose SOL-USDT-PERP", |t| {
         !t.contains("SOL-USDT-PERP")
     });
     assert_eq!(text, CONFIG, "the file is back to what it was");
-    t.wait_for(&["Watchlist · 2 instruments", "removed SOL-USDT-PERP"]);
+    t.wait_for(
+        &["Watchlist · 2 instruments", "removed SOL-USDT-PERP"],
+        WAIT,
+    );
     // And it left the other panes.
     t.keys(&["1"]);
-    t.wait_until("SOL-USDT-PERP to leave the Overview", |s| {
+    t.wait_until("SOL-USDT-PERP to leave the Overview", WAIT, |s| {
         // The instrument table is the first box (the status line still
         // names what was removed).
         let table: String = s.lines().take_while(|l| !l.starts_with('└')).collect();
@@ -251,18 +170,21 @@ fn watchlist_edits_reach_the_file_and_the_screen() {
 
     // `E`: the editor runs on the file and the app picks the change up.
     t.keys(&["8"]);
-    t.wait_for(&["Watchlist · 2 instruments"]);
+    t.wait_for(&["Watchlist · 2 instruments"], WAIT);
     t.keys(&["E"]);
-    t.wait_for(&[
-        "Watchlist · 3 instruments",
-        "SOL-USDT-PERP",
-        "config reloaded",
-    ]);
+    t.wait_for(
+        &[
+            "Watchlist · 3 instruments",
+            "SOL-USDT-PERP",
+            "config reloaded",
+        ],
+        WAIT,
+    );
 
     // A file that does not validate is not adopted: the status line says
     // where it is wrong, the running watchlist stays.
     std::fs::write(&config, CONFIG.replace("fps = 10", "fps = \"fast\"")).unwrap();
-    let screen = t.wait_for(&["config not reloaded, keeping the running one"]);
+    let screen = t.wait_for(&["config not reloaded, keeping the running one"], WAIT);
     assert!(
         screen.contains(&format!("{}:15:7", config.display())),
         "file:line:col in the status line:\n{screen}"
