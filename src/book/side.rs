@@ -5,12 +5,14 @@
 //! there move few elements, the best level is one index away, and iterating
 //! best-first is a reverse slice walk (cache-friendly, no pointer chasing).
 //! Measured in `benches/book.rs` against a `BTreeMap<Decimal, Decimal>`
-//! (release build, 2-core machine shared with other jobs): 10 000 updates
-//! within 20 ticks of the top of a 1 000-level side run at about 9.6 M
-//! updates/s against 5.7 M/s (1.7×), and walking the top 50 levels takes
-//! about 320 ns against 450 ns (1.4×; decimal arithmetic dominates both). The
-//! Vec loses on uniformly random updates across a 20 000-level side (0.5 M/s
-//! against 2.3 M/s), which venues do not send.
+//! (release build, quiet 2-core machine): 10 000 updates within 20 ticks of
+//! the top of a 1 000-level side run at about 12.8 M updates/s against
+//! 7.0 M/s (1.8×), and walking the top 50 levels takes about 276 ns against
+//! 384 ns (1.4×; decimal arithmetic dominates both). The Vec loses on
+//! uniformly random updates across a 20 000-level side (0.74 M/s against
+//! 5.7 M/s); full-depth venues (Coinbase) do update deep levels, but their
+//! updates still cluster near the touch, and the Coinbase capture replays at
+//! about 1 M level updates/s end to end.
 
 use std::cmp::Ordering;
 
