@@ -38,6 +38,21 @@ pub fn book_line(venue: Venue, instrument: &Instrument, book: &OrderBook, depth:
     })
 }
 
+/// A `book` line from a snapshot's venue book (live headless streaming):
+/// the same fields as [`book_line`], from the levels the snapshot keeps.
+pub fn venue_book_line(b: &crate::engine::snapshot::VenueBook, depth: usize) -> Value {
+    json!({
+        "type": "book",
+        "venue": b.venue,
+        "instrument": b.instrument,
+        "state": b.state.label(),
+        "bids": levels(b.bids.iter().take(depth).copied()),
+        "asks": levels(b.asks.iter().take(depth).copied()),
+        "levels_bid": b.bid_levels,
+        "levels_ask": b.ask_levels,
+    })
+}
+
 /// `{"type":"cbbo",...}` for one instrument or quote group.
 pub fn cbbo_line(label: &str, mixed_quotes: bool, cbbo: &Cbbo) -> Value {
     let side = |s: &Option<crate::engine::snapshot::CbboSide>| match s {

@@ -197,10 +197,13 @@ pub async fn run_headless(cli: &Cli) -> Result<i32> {
     Ok(0)
 }
 
-/// Prints what changed between snapshots: CBBO and arbitrage lines when they
-/// change, trades and liquidations once each, health at most every 5 s.
+/// Prints what changed between snapshots: book lines at most once a second
+/// per book, CBBO and arbitrage lines when they change, trades and
+/// liquidations once each, health at most every 5 s.
 struct StreamPrinter {
     args: OutputArgs,
+    /// Last printed line and when, per venue book (at most one a second each).
+    last_books: BTreeMap<(crate::model::Venue, crate::model::Instrument), (String, Micros)>,
     last_cbbo: BTreeMap<String, String>,
     last_arbs: BTreeMap<String, String>,
     seen_trade: Micros,
@@ -213,6 +216,7 @@ impl StreamPrinter {
         let now = now_micros();
         StreamPrinter {
             args,
+            last_books: BTreeMap::new(),
             last_cbbo: BTreeMap::new(),
             last_arbs: BTreeMap::new(),
             seen_trade: now,
@@ -224,6 +228,19 @@ impl StreamPrinter {
     fn print(&mut self, snap: &Snapshot) -> Result<()> {
         let stdout = std::io::stdout();
         let mut w = stdout.lock();
+        for b in snap.instruments.iter().flat_map(|v| &v.venues) {
+            let value = headless::venue_book_line(b, self.args.depth);
+            let line = value.to_string();
+            let key = (b.venue, b.instrument);
+            let due = match self.last_books.get(&key) {
+                Some((last, at)) => *last != line && snap.now - at >= 1_000_000,
+                None => true,
+            };
+            if due {
+                headless::emit(&mut w, &value, self.args.json)?;
+                self.last_books.insert(key, (line, snap.now));
+            }
+        }
         for view in &snap.instruments {
             let value = headless::cbbo_line(&view.label, view.mixed_quotes, &view.cbbo);
             let line = value.to_string();
