@@ -341,6 +341,7 @@ impl Protocol for Session {
         let sym = self
             .streams
             .iter()
+            .filter(|s| s.book.is_some())
             .find_map(|s| s.name.split_once('@').map(|(sym, _)| sym.to_string()))
             .unwrap_or_else(|| "btcusdt".to_string());
         let data = format!(
