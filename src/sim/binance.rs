@@ -337,12 +337,23 @@ impl Protocol for Session {
         self.flush_force_orders(step.time_ms, ctx, out);
     }
 
+    /// An event of a stream type Binance does not have, on a stream name of
+    /// its own (the envelope is what clients route by).
     fn unknown_message(&self, time_ms: i64) -> String {
-        let data = format!("{{\"e\":\"simUnknownEvent\",\"E\":{time_ms}}}");
-        match (self.combined, self.streams.first()) {
-            (true, Some(s)) => format!("{{\"stream\":{},\"data\":{data}}}", wire::string(&s.name)),
-            (true, None) => format!("{{\"stream\":\"sim@unknown\",\"data\":{data}}}"),
-            (false, _) => data,
+        let sym = self
+            .streams
+            .iter()
+            .filter(|s| s.book.is_some())
+            .find_map(|s| s.name.split_once('@').map(|(sym, _)| sym.to_string()))
+            .unwrap_or_else(|| "btcusdt".to_string());
+        let data = format!(
+            "{{\"e\":\"simUnknownEvent\",\"E\":{time_ms},\"s\":\"{}\"}}",
+            sym.to_ascii_uppercase()
+        );
+        if self.combined {
+            format!("{{\"stream\":\"{sym}@simUnknown\",\"data\":{data}}}")
+        } else {
+            data
         }
     }
 
