@@ -69,7 +69,6 @@ pub struct Replayer {
     out: Output,
     pub counts: ReplayCounts,
     start: Micros,
-    end_hint: Option<Micros>,
 }
 
 impl Replayer {
@@ -124,17 +123,12 @@ impl Replayer {
             out: Output::default(),
             counts: ReplayCounts::default(),
             start,
-            end_hint: None,
         })
     }
 
     /// Capture time of the first record (after alignment).
     pub fn start(&self) -> Micros {
         self.start
-    }
-
-    pub fn end_hint(&self) -> Option<Micros> {
-        self.end_hint
     }
 
     /// Timestamp of the next record, if any.

@@ -123,10 +123,6 @@ impl Feeds {
         }
     }
 
-    pub fn venues(&self) -> Vec<Venue> {
-        self.running.keys().copied().collect()
-    }
-
     /// Stop every feed and wait for the tasks to end (recordings flush).
     pub async fn shutdown(&mut self) {
         for (_, r) in std::mem::take(&mut self.running) {

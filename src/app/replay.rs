@@ -45,8 +45,8 @@ pub fn print_final(
 ) -> Result<()> {
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
-    let mut books: Vec<_> = engine.books().collect();
-    books.sort_by_key(|b| (b.venue, b.instrument));
+    // `Engine::books` is ordered by venue, then instrument.
+    let books: Vec<_> = engine.books().collect();
     for b in &books {
         let mut line = headless::book_line(b.venue, &b.instrument, b.book, out.depth);
         line["state"] = json!(b.state.label());
