@@ -4,11 +4,10 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json};
 
-use crate::book::OrderBook;
 use crate::engine::snapshot::{
     ArbOpportunity, Cbbo, ConnHealth, ConnState, LiquidationRow, TradeRow,
 };
-use crate::model::{Instrument, Level, LiquidatedSide, TakerSide, Venue};
+use crate::model::{BookState, Instrument, Level, LiquidatedSide, TakerSide, Venue};
 
 /// A decimal as the interface prints it: exact, no trailing zeros.
 pub fn dec(d: Decimal) -> String {
@@ -24,33 +23,40 @@ fn levels(levels: impl Iterator<Item = Level>) -> Value {
     Value::Array(levels.map(|l| json!([dec(l.price), dec(l.size)])).collect())
 }
 
-/// `{"type":"book",...}` for one venue book, `depth` levels a side.
-pub fn book_line(venue: Venue, instrument: &Instrument, book: &OrderBook, depth: usize) -> Value {
+/// `{"type":"book",...}`: the best `depth` levels a side of `bids`/`asks`
+/// (best first), the state shown, and how many levels each side holds.
+pub fn book_line(
+    venue: Venue,
+    instrument: &Instrument,
+    state: &BookState,
+    bids: &[Level],
+    asks: &[Level],
+    (levels_bid, levels_ask): (usize, usize),
+    depth: usize,
+) -> Value {
     json!({
         "type": "book",
         "venue": venue,
         "instrument": instrument,
-        "state": book.state().label(),
-        "bids": levels(book.bids.iter().take(depth).copied()),
-        "asks": levels(book.asks.iter().take(depth).copied()),
-        "levels_bid": book.bids.len(),
-        "levels_ask": book.asks.len(),
+        "state": state.label(),
+        "bids": levels(bids.iter().take(depth).copied()),
+        "asks": levels(asks.iter().take(depth).copied()),
+        "levels_bid": levels_bid,
+        "levels_ask": levels_ask,
     })
 }
 
-/// A `book` line from a snapshot's venue book (live headless streaming):
-/// the same fields as [`book_line`], from the levels the snapshot keeps.
+/// A `book` line from a snapshot's venue book (live headless streaming).
 pub fn venue_book_line(b: &crate::engine::snapshot::VenueBook, depth: usize) -> Value {
-    json!({
-        "type": "book",
-        "venue": b.venue,
-        "instrument": b.instrument,
-        "state": b.state.label(),
-        "bids": levels(b.bids.iter().take(depth).copied()),
-        "asks": levels(b.asks.iter().take(depth).copied()),
-        "levels_bid": b.bid_levels,
-        "levels_ask": b.ask_levels,
-    })
+    book_line(
+        b.venue,
+        &b.instrument,
+        &b.state,
+        &b.bids,
+        &b.asks,
+        (b.bid_levels, b.ask_levels),
+        depth,
+    )
 }
 
 /// `{"type":"cbbo",...}` for one instrument or quote group.

@@ -48,8 +48,15 @@ pub fn print_final(
     // `Engine::books` is ordered by venue, then instrument.
     let books: Vec<_> = engine.books().collect();
     for b in &books {
-        let mut line = headless::book_line(b.venue, &b.instrument, b.book, out.depth);
-        line["state"] = json!(b.state.label());
+        let line = headless::book_line(
+            b.venue,
+            &b.instrument,
+            &b.state,
+            &b.book.bids.top(out.depth),
+            &b.book.asks.top(out.depth),
+            (b.book.bids.len(), b.book.asks.len()),
+            out.depth,
+        );
         headless::emit(&mut w, &line, out.json)?;
     }
     drop(books);
