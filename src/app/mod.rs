@@ -43,12 +43,12 @@ pub fn main(cli: Cli) -> Result<i32> {
     runtime.block_on(async {
         match &cli.command {
             Some(Command::Replay(args)) => {
-                let (config, _) = crate::config::paths::load_for_run(cli.config.as_deref())?;
+                let (config, source) = crate::config::paths::load_for_run(cli.config.as_deref())?;
                 if args.output.headless {
                     replay::run_headless(args, config.engine_config())?;
                     Ok(0)
                 } else {
-                    tui::run_replay(&cli, args, config.engine_config()).await
+                    tui::run_replay(&cli, args, config, source).await
                 }
             }
             Some(Command::Record(args)) => live::run_record(&cli, args).await,

@@ -13,7 +13,7 @@ use super::watchlist::WatchlistLink;
 use crate::cli::{Cli, ReplayArgs};
 use crate::config::paths;
 use crate::engine::runner::{self, EngineControl, INPUT_CAPACITY};
-use crate::engine::{Engine, EngineConfig, EngineInput, Snapshot};
+use crate::engine::{Engine, EngineInput, Snapshot};
 use crate::replay::{Replayer, Speed};
 use crate::ui::{self, ReplayStatus, SpeedChange, UiCommand, UiContext};
 
@@ -145,8 +145,13 @@ fn step_speed(speed: Speed, change: SpeedChange) -> Speed {
 
 /// `depthwatch replay FILE...` in the TUI: a paced feeder, the engine task
 /// and the UI; `space` pauses, `[`/`]` change speed (see the help overlay).
-pub async fn run_replay(cli: &Cli, args: &ReplayArgs, cfg: EngineConfig) -> Result<i32> {
-    let (config, source) = paths::load_for_run(cli.config.as_deref())?;
+pub async fn run_replay(
+    cli: &Cli,
+    args: &ReplayArgs,
+    config: crate::config::Config,
+    source: paths::Source,
+) -> Result<i32> {
+    let cfg = config.engine_config();
     let config_path = match source {
         paths::Source::File(p) => Some(p),
         paths::Source::Defaults(p) => p,
