@@ -12,7 +12,8 @@ pub fn client_config() -> Arc<rustls::ClientConfig> {
     CONFIG.get_or_init(build).clone()
 }
 
-fn build() -> Arc<rustls::ClientConfig> {
+/// The platform's root certificates plus the bundled web-PKI roots.
+fn trust_store() -> RootCertStore {
     let mut roots = RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
     let (added, _ignored) = roots.add_parsable_certificates(native.certs);
@@ -22,6 +23,11 @@ fn build() -> Arc<rustls::ClientConfig> {
         bundled_roots = webpki_roots::TLS_SERVER_ROOTS.len(),
         "TLS trust store ready"
     );
+    roots
+}
+
+fn build() -> Arc<rustls::ClientConfig> {
+    let roots = trust_store();
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -48,8 +54,11 @@ fn build() -> Arc<rustls::ClientConfig> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn has_bundled_roots() {
-        let c = super::client_config();
-        assert!(c.alpn_protocols.is_empty());
+    fn trusts_at_least_the_bundled_roots() {
+        // Holds on a bare machine with no platform certificates too.
+        assert!(super::trust_store().len() >= webpki_roots::TLS_SERVER_ROOTS.len());
+        assert!(!webpki_roots::TLS_SERVER_ROOTS.is_empty());
+        // And a client configuration builds from it.
+        let _ = super::client_config();
     }
 }
