@@ -431,7 +431,13 @@ fn cell<'a>(snap: &'a Snapshot, row: &Shown, venue: Venue, live: bool) -> Cell<'
         return Cell::Unsupported;
     }
     if !row.watched_on.contains(&venue) {
-        return if live { Cell::Off } else { Cell::Absent };
+        // Not watched here: switched off by the user, or simply not listed
+        // by this venue (then "off" would suggest Space could turn it on).
+        return match live {
+            true if !listings::probably_lists(venue, &row.instrument) => Cell::Unsupported,
+            true => Cell::Off,
+            false => Cell::Absent,
+        };
     }
     snap.instruments
         .iter()
