@@ -474,3 +474,25 @@ fn every_theme_renders() {
         }
     }
 }
+
+#[test]
+fn thresholds_follow_the_engine_until_the_user_changes_them() {
+    // The UI starts on an empty snapshot (thresholds 0) before the engine's
+    // first one: what it shows and steps from must be the engine's values.
+    let (themes, _) = Theme::load_all(None);
+    let mut app = App::new(Keymap::default(), themes, "dark");
+    app.time_zone = TimeZone::Utc;
+    app.observe(&Arc::new(Snapshot::default()));
+    let snap = sample_snapshot();
+    app.observe(&Arc::new(snap.clone()));
+    app.handle_key(key('5'));
+    let title = text(&render_buffer(&app, &snap, 160, 48));
+    let engine = depthwatch::ui::format::usd(snap.trades.threshold_usd);
+    assert!(title.contains(&format!("≥ {engine}")), "{title}");
+    app.handle_key(key('+'));
+    let sent = app.take_commands();
+    match sent.as_slice() {
+        [UiCommand::SetLargeTradeUsd(x)] => assert!(*x > snap.trades.threshold_usd, "{x}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -224,10 +224,6 @@ impl App {
         {
             self.book_mode = BookMode::Aggregated;
         }
-        self.liq_min_notional
-            .get_or_insert(snap.liquidations.min_notional_usd);
-        self.large_trade_usd
-            .get_or_insert(snap.trades.threshold_usd);
         let counts = PANES
             .iter()
             .map(|p| match p.id {
@@ -370,14 +366,23 @@ impl App {
                 true
             }
             (PaneId::Liquidations, Action::RaiseThreshold | Action::LowerThreshold) => {
-                let now = self.liq_min_notional.unwrap_or(0.0);
+                // The user's last choice, else what the engine applies now
+                // (never latched from the empty snapshot shown before the
+                // engine's first one).
+                let now = self.liq_min_notional.unwrap_or_else(|| {
+                    self.frozen
+                        .as_ref()
+                        .map_or(0.0, |s| s.liquidations.min_notional_usd)
+                });
                 let next = step_threshold(now, action == Action::RaiseThreshold);
                 self.liq_min_notional = Some(next);
                 self.commands.push(UiCommand::SetLiqMinNotional(next));
                 true
             }
             (PaneId::Trades, Action::RaiseThreshold | Action::LowerThreshold) => {
-                let now = self.large_trade_usd.unwrap_or(0.0);
+                let now = self.large_trade_usd.unwrap_or_else(|| {
+                    self.frozen.as_ref().map_or(0.0, |s| s.trades.threshold_usd)
+                });
                 let next = step_threshold(now, action == Action::RaiseThreshold);
                 self.large_trade_usd = Some(next);
                 self.commands.push(UiCommand::SetLargeTradeUsd(next));
