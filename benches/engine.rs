@@ -54,9 +54,9 @@ fn engine(crossed: bool) -> Engine {
         ..EngineConfig::default()
     });
     let tick = Decimal::new(1, 1);
-    for (n, venue) in Venue::ALL.into_iter().enumerate() {
+    for (n, venue) in Venue::all().enumerate() {
         let mut base = Decimal::from(65_000) + tick * Decimal::from(n);
-        if crossed && venue == Venue::Binance {
+        if crossed && venue == depthwatch::venue!("binance") {
             base -= tick * Decimal::from(150);
         }
         let bids = (0..LEVELS)
@@ -94,7 +94,7 @@ fn bench_delta(c: &mut Criterion, name: &str, crossed: bool, level: usize) {
                     Decimal::new(13, 1)
                 };
                 update(
-                    Venue::Okx,
+                    depthwatch::venue!("okx"),
                     BookUpdateKind::Delta,
                     vec![Level::new(price, size)],
                     vec![],
@@ -112,7 +112,9 @@ fn bench_delta(c: &mut Criterion, name: &str, crossed: bool, level: usize) {
     assert!(e.cbbo(&instrument()).bid.is_some());
     assert_eq!(e.all_spreads().len(), 56);
     let deep = e.open_arbs().iter().any(|a| {
-        a.buy_venue == Venue::Binance && a.sell_venue == Venue::Okx && a.size > Decimal::ONE
+        a.buy_venue == depthwatch::venue!("binance")
+            && a.sell_venue == depthwatch::venue!("okx")
+            && a.size > Decimal::ONE
     });
     assert_eq!(deep, crossed);
 }
@@ -160,7 +162,7 @@ fn bench_delta_cpu(c: &mut Criterion, name: &str, crossed: bool, level: usize) {
             Decimal::new(13, 1)
         };
         update(
-            Venue::Okx,
+            depthwatch::venue!("okx"),
             BookUpdateKind::Delta,
             vec![Level::new(price, size)],
             vec![],

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use crate::capture::{CaptureReader, Frame, Record};
 use crate::engine::EngineInput;
@@ -94,8 +94,7 @@ impl Replayer {
                 instruments,
                 ..AdapterConfig::default()
             };
-            let adapter = venues::registry::build(venue, cfg)
-                .with_context(|| format!("{}: no adapter for {venue}", path.display()))?;
+            let adapter = venues::registry::build(venue, cfg);
             let next = reader.next_record()?;
             sources.push(Source {
                 reader,

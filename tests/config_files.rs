@@ -111,9 +111,13 @@ fn the_example_documents_every_endpoint_key_with_its_default() {
         }
     }
     let mut expected = Vec::new();
-    for v in Venue::ALL {
-        for (key, url) in listings::endpoint_keys(v) {
-            expected.push((v.as_str().to_string(), key.to_string(), url.to_string()));
+    for v in Venue::all() {
+        for e in v.spec().endpoints {
+            expected.push((
+                v.as_str().to_string(),
+                e.key.to_string(),
+                e.default.to_string(),
+            ));
         }
     }
     assert_eq!(documented, expected);
@@ -137,17 +141,20 @@ fn no_file_defaults_watch_btc_and_eth_against_usdt_and_usd_spot_and_perp() {
             .map(|i| i.to_string())
             .collect()
     };
-    assert_eq!(on(Venue::Coinbase), ["BTC-USD", "ETH-USD"]);
+    assert_eq!(on(depthwatch::venue!("coinbase")), ["BTC-USD", "ETH-USD"]);
     assert_eq!(
-        on(Venue::Binance),
+        on(depthwatch::venue!("binance")),
         ["BTC-USDT", "ETH-USDT", "BTC-USDT-PERP", "ETH-USDT-PERP"]
     );
-    assert_eq!(on(Venue::Hyperliquid), ["BTC-USD-PERP", "ETH-USD-PERP"]);
     assert_eq!(
-        on(Venue::Kraken),
+        on(depthwatch::venue!("hyperliquid")),
+        ["BTC-USD-PERP", "ETH-USD-PERP"]
+    );
+    assert_eq!(
+        on(depthwatch::venue!("kraken")),
         ["BTC-USDT", "BTC-USD", "ETH-USDT", "ETH-USD"]
     );
-    assert_eq!(adapters.len(), Venue::ALL.len());
+    assert_eq!(adapters.len(), Venue::count());
     assert!(config.quote_groups.is_empty());
     assert_eq!(
         config.engine_config(),
@@ -162,9 +169,18 @@ fn no_file_defaults_watch_btc_and_eth_against_usdt_and_usd_spot_and_perp() {
 fn full_fixture_reaches_engine_and_adapters() {
     let config = fixture("full.toml");
     let engine = config.engine_config();
-    assert_eq!(engine.taker_fee_bps[&Venue::Binance], Decimal::new(75, 1));
-    assert_eq!(engine.taker_fee_bps[&Venue::Bybit], Decimal::new(55, 1));
-    assert_eq!(engine.taker_fee_bps[&Venue::Okx], Decimal::from(10));
+    assert_eq!(
+        engine.taker_fee_bps[&depthwatch::venue!("binance")],
+        Decimal::new(75, 1)
+    );
+    assert_eq!(
+        engine.taker_fee_bps[&depthwatch::venue!("bybit")],
+        Decimal::new(55, 1)
+    );
+    assert_eq!(
+        engine.taker_fee_bps[&depthwatch::venue!("okx")],
+        Decimal::from(10)
+    );
     assert_eq!(engine.default_taker_fee_bps, Decimal::from(12));
     assert_eq!(engine.arb_min_net_bps, Decimal::from(-5));
     assert_eq!(engine.arb_min_profit, Decimal::new(125, 2));
@@ -184,16 +200,22 @@ fn full_fixture_reaches_engine_and_adapters() {
     let adapters = config.adapter_configs();
     assert_eq!(
         adapters.keys().copied().collect::<Vec<_>>(),
-        [Venue::Binance, Venue::Bybit]
+        [depthwatch::venue!("binance"), depthwatch::venue!("bybit")]
     );
-    let binance = &adapters[&Venue::Binance];
+    let binance = &adapters[&depthwatch::venue!("binance")];
     let names: Vec<String> = binance.instruments.iter().map(|i| i.to_string()).collect();
     assert_eq!(names, ["BTC-USDT", "ETH-USDT-PERP", "DOGE-USDT"]);
     assert!(!binance.channels.trades && !binance.channels.liquidations);
     assert!(binance.channels.book && binance.channels.funding);
-    assert_eq!(binance.endpoint("spot_ws", "x"), "ws://127.0.0.1:9001");
-    assert_eq!(binance.endpoint("futures_rest", "dflt"), "dflt");
-    assert!(adapters[&Venue::Bybit].endpoints.is_empty());
+    assert_eq!(
+        binance.endpoint(&depthwatch::venues::binance::SPEC, "spot_ws"),
+        "ws://127.0.0.1:9001"
+    );
+    assert_eq!(
+        binance.endpoint(&depthwatch::venues::binance::SPEC, "futures_rest"),
+        "https://fapi.binance.com"
+    );
+    assert!(adapters[&depthwatch::venue!("bybit")].endpoints.is_empty());
 }
 
 #[test]
@@ -206,11 +228,15 @@ fn per_instrument_venues_override_the_global_set() {
     );
     assert_eq!(
         config.venues_for(&inst("ETH-USD")),
-        [Venue::Coinbase, Venue::Gemini]
+        [depthwatch::venue!("coinbase"), depthwatch::venue!("gemini")]
     );
     assert_eq!(
         config.venues_for(&inst("BTC-USDT")),
-        [Venue::Binance, Venue::Okx, Venue::Kraken]
+        [
+            depthwatch::venue!("binance"),
+            depthwatch::venue!("okx"),
+            depthwatch::venue!("kraken")
+        ]
     );
     let adapters = config.adapter_configs();
     let on = |v: Venue| -> Vec<String> {
@@ -219,11 +245,14 @@ fn per_instrument_venues_override_the_global_set() {
             .map(|a| a.instruments.iter().map(|i| i.to_string()).collect())
             .unwrap_or_default()
     };
-    assert_eq!(on(Venue::Bybit), ["BTC-USDT-PERP"]);
-    assert_eq!(on(Venue::Binance), ["BTC-USDT", "BTC-USDT-PERP"]);
-    assert_eq!(on(Venue::Gemini), ["ETH-USD"]);
-    assert_eq!(on(Venue::Hyperliquid), ["BTC-USD-PERP"]);
-    assert!(on(Venue::Bitstamp).is_empty());
+    assert_eq!(on(depthwatch::venue!("bybit")), ["BTC-USDT-PERP"]);
+    assert_eq!(
+        on(depthwatch::venue!("binance")),
+        ["BTC-USDT", "BTC-USDT-PERP"]
+    );
+    assert_eq!(on(depthwatch::venue!("gemini")), ["ETH-USD"]);
+    assert_eq!(on(depthwatch::venue!("hyperliquid")), ["BTC-USD-PERP"]);
+    assert!(on(depthwatch::venue!("bitstamp")).is_empty());
     assert_eq!(config.quote_groups.len(), 2);
 }
 
@@ -334,7 +363,7 @@ fn watchlist_edits_keep_every_other_byte() {
     );
 
     let mut doc: DocumentMut = COMMENTED.parse().unwrap();
-    assert!(toggle_venue(&mut doc, &inst("BTC-USDT-PERP"), Venue::Okx).unwrap());
+    assert!(toggle_venue(&mut doc, &inst("BTC-USDT-PERP"), depthwatch::venue!("okx")).unwrap());
     assert_eq!(
         diff(COMMENTED, &doc.to_string()),
         [
@@ -342,7 +371,14 @@ fn watchlist_edits_keep_every_other_byte() {
             "+venues  = [ \"binance\", \"bybit\", \"okx\" ]   # okx later",
         ]
     );
-    assert!(!toggle_venue(&mut doc, &inst("BTC-USDT-PERP"), Venue::Binance).unwrap());
+    assert!(
+        !toggle_venue(
+            &mut doc,
+            &inst("BTC-USDT-PERP"),
+            depthwatch::venue!("binance")
+        )
+        .unwrap()
+    );
     assert_eq!(
         diff(COMMENTED, &doc.to_string()),
         [
@@ -368,7 +404,7 @@ fn watchlist_edits_keep_every_other_byte() {
     // Toggling an instrument without its own list writes one, right after
     // the existing table, from the venues it was on.
     let mut doc: DocumentMut = COMMENTED.parse().unwrap();
-    assert!(!toggle_venue(&mut doc, &inst("SOL-USDT"), Venue::Coinbase).unwrap());
+    assert!(!toggle_venue(&mut doc, &inst("SOL-USDT"), depthwatch::venue!("coinbase")).unwrap());
     let edited = doc.to_string();
     assert_eq!(
         diff(COMMENTED, &edited),
@@ -385,7 +421,12 @@ fn watchlist_edits_keep_every_other_byte() {
     let config = check(&edited, Path::new("x")).unwrap();
     assert_eq!(
         config.venues_for(&inst("SOL-USDT")),
-        [Venue::Binance, Venue::Okx, Venue::Bybit, Venue::Gemini]
+        [
+            depthwatch::venue!("binance"),
+            depthwatch::venue!("okx"),
+            depthwatch::venue!("bybit"),
+            depthwatch::venue!("gemini")
+        ]
     );
 }
 

@@ -30,7 +30,11 @@ use depthwatch::sim::FaultStats;
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-const VENUES: [Venue; 3] = [Venue::Binance, Venue::Bybit, Venue::Okx];
+const VENUES: [Venue; 3] = [
+    depthwatch::venue!("binance"),
+    depthwatch::venue!("bybit"),
+    depthwatch::venue!("okx"),
+];
 /// Rebuilt within this long after the fault ends.
 const REBUILD_LIMIT: Duration = Duration::from_secs(2);
 /// How long a test watches after the fault before its final checks.
@@ -270,12 +274,15 @@ async fn stall_with_socket_open() {
         // Connections with an idle timeout are recycled once each; Binance's
         // liquidation/trade connection has none (it may be quiet for minutes)
         // and simply resumes when the stall ends.
-        let book_conns = match v {
-            Venue::Binance => 2,
-            Venue::Bybit => 2,
+        let book_conns = match v.as_str() {
+            "binance" | "bybit" => 2,
             _ => 1,
         };
-        let quiet_conns = if v == Venue::Binance { 1 } else { 0 };
+        let quiet_conns = if v == depthwatch::venue!("binance") {
+            1
+        } else {
+            0
+        };
         assert_eq!(f.stalls, book_conns + quiet_conns, "{v} stalled sessions");
         assert_eq!(c.reconnects, book_conns, "{v} reconnects");
         assert_eq!((c.gaps, c.resyncs), (0, 0), "{v} gaps/resyncs");
@@ -333,7 +340,7 @@ async fn sequence_gap() {
         assert!(f.sequence_gaps >= 1, "{v}: no gap injected");
         assert_eq!(c.gaps, f.sequence_gaps, "{v} gaps");
         assert_eq!(c.resyncs, f.sequence_gaps, "{v} resyncs");
-        let reconnects = if v == Venue::Bybit {
+        let reconnects = if v == depthwatch::venue!("bybit") {
             f.sequence_gaps
         } else {
             0
@@ -349,20 +356,23 @@ async fn okx_wrong_checksum() {
     let _serial = SERIAL.lock().await;
     let h = start().await;
     let base = Baseline::take(&h);
-    h.sim.faults().venue(Venue::Okx).bad_checksum();
+    h.sim
+        .faults()
+        .venue(depthwatch::venue!("okx"))
+        .bad_checksum();
     let fault_end = Instant::now();
     h.run_for(WATCH).await;
 
     let down = out_of_sync_after(&h, base.t0);
     assert_eq!(down.len(), 1, "exactly the corrupted book: {down:?}");
-    assert_eq!(down[0].0, Venue::Okx);
+    assert_eq!(down[0].0, depthwatch::venue!("okx"));
     assert!(saw_state(&h, base.t0, &down[0], |s| matches!(
         s,
         BookState::OutOfSync(OutOfSyncReason::ChecksumMismatch { .. })
     )));
     assert_rebuilt(&h, "bad checksum", base.t0, fault_end);
     let deltas = base.deltas(&h);
-    let (c, f) = deltas[&Venue::Okx];
+    let (c, f) = deltas[&depthwatch::venue!("okx")];
     assert_eq!(f.bad_checksums, 1);
     assert_eq!(c.checksum_failed, 1);
     assert_eq!(c.resyncs, 1);

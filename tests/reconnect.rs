@@ -15,7 +15,7 @@ use common::{COMPARE_LEVELS, inst};
 use depthwatch::engine::runner::{self, EngineControl};
 use depthwatch::engine::snapshot::{ConnState, Snapshot, VenueBook};
 use depthwatch::engine::{Engine, EngineConfig, EngineInput};
-use depthwatch::model::{BookState, Instrument, OutOfSyncReason, Venue};
+use depthwatch::model::{BookState, Instrument, OutOfSyncReason};
 use depthwatch::net::{HttpClient, run_venue};
 use depthwatch::sim::{SimConfig, Simulator};
 use depthwatch::venues::{AdapterConfig, registry};
@@ -25,7 +25,7 @@ fn venue_book(snap: &Snapshot, instrument: &Instrument) -> Option<VenueBook> {
     snap.instruments
         .iter()
         .flat_map(|v| v.venues.iter())
-        .find(|b| b.venue == Venue::Bybit && b.instrument == *instrument)
+        .find(|b| b.venue == depthwatch::venue!("bybit") && b.instrument == *instrument)
         .cloned()
 }
 
@@ -92,14 +92,13 @@ async fn dropped_bybit_connection_is_rebuilt_and_out_of_sync_in_between() {
         ctl_rx,
     ));
     let adapter = registry::build(
-        Venue::Bybit,
+        depthwatch::venue!("bybit"),
         AdapterConfig {
             instruments: vec![spot, perp],
-            endpoints: sim.endpoints()[&Venue::Bybit].clone(),
+            endpoints: sim.endpoints()[&depthwatch::venue!("bybit")].clone(),
             ..AdapterConfig::default()
         },
-    )
-    .expect("bybit adapter");
+    );
     let feed = tokio::spawn(run_venue(
         adapter,
         in_tx,
@@ -121,7 +120,7 @@ async fn dropped_bybit_connection_is_rebuilt_and_out_of_sync_in_between() {
     let conns = sim.faults().connections();
     let linear = conns
         .iter()
-        .find(|c| c.venue == Venue::Bybit && c.path.ends_with("/linear"))
+        .find(|c| c.venue == depthwatch::venue!("bybit") && c.path.ends_with("/linear"))
         .expect("linear connection")
         .clone();
     let dropped_at = Instant::now();
@@ -150,20 +149,20 @@ async fn dropped_bybit_connection_is_rebuilt_and_out_of_sync_in_between() {
     let now_conns = sim.faults().connections();
     let fresh = now_conns
         .iter()
-        .find(|c| c.venue == Venue::Bybit && c.path == linear.path)
+        .find(|c| c.venue == depthwatch::venue!("bybit") && c.path == linear.path)
         .expect("a new linear connection");
     assert_ne!(fresh.id, linear.id);
     let row = back
         .health
         .iter()
-        .find(|r| r.venue == Venue::Bybit && r.conn.ends_with("/linear"))
+        .find(|r| r.venue == depthwatch::venue!("bybit") && r.conn.ends_with("/linear"))
         .expect("linear health row");
     assert_eq!(row.state, ConnState::Connected);
     assert_eq!(row.reconnects, 1);
     let spot_row = back
         .health
         .iter()
-        .find(|r| r.venue == Venue::Bybit && r.conn.ends_with("/spot"))
+        .find(|r| r.venue == depthwatch::venue!("bybit") && r.conn.ends_with("/spot"))
         .expect("spot health row");
     assert_eq!(spot_row.reconnects, 0);
 
@@ -194,7 +193,7 @@ async fn dropped_bybit_connection_is_rebuilt_and_out_of_sync_in_between() {
             let Some(b) = venue_book(s, i) else {
                 return false;
             };
-            let (bids, asks) = sim.book(Venue::Bybit, i);
+            let (bids, asks) = sim.book(depthwatch::venue!("bybit"), i);
             b.state.is_live()
                 && b.bids
                     .iter()

@@ -69,7 +69,7 @@ async fn a_recording_replays_to_the_same_books() {
         files.push(path);
         let (stop, stop_rx) = watch::channel(false);
         stops.push(stop);
-        let adapter = registry::build(*venue, cfg).unwrap();
+        let adapter = registry::build(*venue, cfg);
         tasks.push(tokio::spawn(run_venue(
             adapter,
             tx.clone(),

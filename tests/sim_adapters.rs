@@ -200,9 +200,10 @@ async fn binance_adapter_on_sim() {
     })
     .await
     .unwrap();
-    let mut a = depthwatch::venues::binance::Binance::new(cfg(&sim, Venue::Binance, &INSTS));
-    let c = run(Venue::Binance, &mut a, &sim, 80).await;
-    check(&sim, Venue::Binance, &c, &INSTS);
+    let mut a =
+        depthwatch::venues::binance::Binance::new(cfg(&sim, depthwatch::venue!("binance"), &INSTS));
+    let c = run(depthwatch::venue!("binance"), &mut a, &sim, 80).await;
+    check(&sim, depthwatch::venue!("binance"), &c, &INSTS);
 }
 
 #[tokio::test]
@@ -213,9 +214,10 @@ async fn bybit_adapter_on_sim() {
     })
     .await
     .unwrap();
-    let mut a = depthwatch::venues::bybit::Bybit::new(cfg(&sim, Venue::Bybit, &INSTS));
-    let c = run(Venue::Bybit, &mut a, &sim, 80).await;
-    check(&sim, Venue::Bybit, &c, &INSTS);
+    let mut a =
+        depthwatch::venues::bybit::Bybit::new(cfg(&sim, depthwatch::venue!("bybit"), &INSTS));
+    let c = run(depthwatch::venue!("bybit"), &mut a, &sim, 80).await;
+    check(&sim, depthwatch::venue!("bybit"), &c, &INSTS);
 }
 
 #[tokio::test]
@@ -226,8 +228,8 @@ async fn okx_adapter_on_sim() {
     })
     .await
     .unwrap();
-    let mut a = depthwatch::venues::okx::Okx::new(cfg(&sim, Venue::Okx, &INSTS));
-    let c = run(Venue::Okx, &mut a, &sim, 80).await;
-    check(&sim, Venue::Okx, &c, &INSTS);
+    let mut a = depthwatch::venues::okx::Okx::new(cfg(&sim, depthwatch::venue!("okx"), &INSTS));
+    let c = run(depthwatch::venue!("okx"), &mut a, &sim, 80).await;
+    check(&sim, depthwatch::venue!("okx"), &c, &INSTS);
     assert!(c.count(Incident::ChecksumOk) > 0);
 }

@@ -216,8 +216,8 @@ fn assert_level_pairs(levels: &Value) {
 #[tokio::test]
 async fn binance_spot_snapshot_bridges_the_diff_stream() {
     let sim = start(manual(11)).await;
-    let ws_base = endpoint(&sim, Venue::Binance, "spot_ws");
-    let rest = endpoint(&sim, Venue::Binance, "spot_rest");
+    let ws_base = endpoint(&sim, depthwatch::venue!("binance"), "spot_ws");
+    let rest = endpoint(&sim, depthwatch::venue!("binance"), "spot_rest");
     let mut ws = connect(&format!(
         "{ws_base}/stream?streams=btcusdt@depth@100ms/btcusdt@aggTrade/btcusdt@bookTicker"
     ))
@@ -287,7 +287,7 @@ async fn binance_spot_snapshot_bridges_the_diff_stream() {
     assert!(trades > 0 && tickers > 0);
     assert_eq!(
         book.top(1000, Decimal::ONE),
-        sim_top(&sim, Venue::Binance, "BTC-USDT", 1000)
+        sim_top(&sim, depthwatch::venue!("binance"), "BTC-USDT", 1000)
     );
     sim.shutdown().await;
 }
@@ -299,9 +299,9 @@ async fn binance_futures_pu_chains_and_market_streams_are_split() {
         ..manual(12)
     };
     let sim = start(cfg).await;
-    let public = endpoint(&sim, Venue::Binance, "futures_public_ws");
-    let market = endpoint(&sim, Venue::Binance, "futures_market_ws");
-    let rest = endpoint(&sim, Venue::Binance, "futures_rest");
+    let public = endpoint(&sim, depthwatch::venue!("binance"), "futures_public_ws");
+    let market = endpoint(&sim, depthwatch::venue!("binance"), "futures_market_ws");
+    let rest = endpoint(&sim, depthwatch::venue!("binance"), "futures_rest");
     let mut depth = connect(&format!("{public}/stream?streams=btcusdt@depth@100ms")).await;
     let mut mkt = connect(&format!(
         "{market}/stream?streams=btcusdt@aggTrade/!forceOrder@arr/btcusdt@markPrice@1s/btcusdt@depth@100ms"
@@ -340,7 +340,7 @@ async fn binance_futures_pu_chains_and_market_streams_are_split() {
     }
     assert_eq!(
         book.top(500, Decimal::ONE),
-        sim_top(&sim, Venue::Binance, "BTC-USDT-PERP", 500)
+        sim_top(&sim, depthwatch::venue!("binance"), "BTC-USDT-PERP", 500)
     );
 
     let (mut trades, mut marks, mut forced) = (0, 0, 0);
@@ -389,7 +389,7 @@ async fn binance_sends_server_ping_frames() {
     .await;
     let url = format!(
         "{}/stream?streams=btcusdt@depth",
-        endpoint(&sim, Venue::Binance, "spot_ws")
+        endpoint(&sim, depthwatch::venue!("binance"), "spot_ws")
     );
     let mut ws = connect(&url).await;
     let ping = tokio::time::timeout(Duration::from_secs(2), async {
@@ -407,7 +407,7 @@ async fn binance_sends_server_ping_frames() {
 #[tokio::test]
 async fn binance_rest_instruments_and_errors() {
     let sim = start(manual(13)).await;
-    let rest = endpoint(&sim, Venue::Binance, "spot_rest");
+    let rest = endpoint(&sim, depthwatch::venue!("binance"), "spot_rest");
     let (status, body) = http_get(&format!("{rest}/api/v3/exchangeInfo")).await;
     assert_eq!(status, 200);
     let info = json(&body);
@@ -452,7 +452,7 @@ async fn bybit_snapshot_then_consecutive_deltas() {
         ..manual(21)
     })
     .await;
-    let mut ws = connect(&endpoint(&sim, Venue::Bybit, "linear_ws")).await;
+    let mut ws = connect(&endpoint(&sim, depthwatch::venue!("bybit"), "linear_ws")).await;
     send(
         &mut ws,
         r#"{"req_id":"7","op":"subscribe","args":["orderbook.200.BTCUSDT","publicTrade.BTCUSDT","tickers.BTCUSDT","allLiquidation.BTCUSDT"]}"#,
@@ -544,11 +544,11 @@ async fn bybit_snapshot_then_consecutive_deltas() {
     );
     assert_eq!(
         book.top(200, Decimal::ONE),
-        sim_top(&sim, Venue::Bybit, "BTC-USDT-PERP", 200)
+        sim_top(&sim, depthwatch::venue!("bybit"), "BTC-USDT-PERP", 200)
     );
 
     // Spot: its own ack style, unknown topics refused.
-    let mut spot = connect(&endpoint(&sim, Venue::Bybit, "spot_ws")).await;
+    let mut spot = connect(&endpoint(&sim, depthwatch::venue!("bybit"), "spot_ws")).await;
     send(
         &mut spot,
         r#"{"op":"subscribe","args":["orderbook.50.ETHUSDT"]}"#,
@@ -574,7 +574,7 @@ async fn bybit_snapshot_then_consecutive_deltas() {
 #[tokio::test]
 async fn bybit_rest_instruments() {
     let sim = start(manual(22)).await;
-    let rest = endpoint(&sim, Venue::Bybit, "rest");
+    let rest = endpoint(&sim, depthwatch::venue!("bybit"), "rest");
     let (status, body) = http_get(&format!(
         "{rest}/v5/market/instruments-info?category=linear"
     ))
@@ -639,7 +639,7 @@ async fn okx_checksums_verify_and_seq_ids_chain() {
         ..manual(31)
     })
     .await;
-    let rest = endpoint(&sim, Venue::Okx, "rest");
+    let rest = endpoint(&sim, depthwatch::venue!("okx"), "rest");
     let (status, body) = http_get(&format!("{rest}/api/v5/public/instruments?instType=SWAP")).await;
     assert_eq!(status, 200);
     let swaps = json(&body);
@@ -656,7 +656,7 @@ async fn okx_checksums_verify_and_seq_ids_chain() {
     assert_eq!(ct_val("BTC-USDT-SWAP"), "0.01".parse().unwrap());
     assert_eq!(ct_val("ETH-USDT-SWAP"), "0.1".parse().unwrap());
 
-    let mut ws = connect(&endpoint(&sim, Venue::Okx, "ws")).await;
+    let mut ws = connect(&endpoint(&sim, depthwatch::venue!("okx"), "ws")).await;
     let (acks, mut frames) = okx_subscribe(
         &mut ws,
         r#"[{"channel":"books","instId":"BTC-USDT"},{"channel":"books","instId":"ETH-USDT-SWAP"},{"channel":"trades","instId":"BTC-USDT-SWAP"},{"channel":"liquidation-orders","instType":"SWAP"},{"channel":"funding-rate","instId":"BTC-USDT-SWAP"}]"#,
@@ -743,12 +743,12 @@ async fn okx_checksums_verify_and_seq_ids_chain() {
     let (spot, _) = &books["BTC-USDT"];
     assert_eq!(
         spot.top(400, Decimal::ONE),
-        sim_top(&sim, Venue::Okx, "BTC-USDT", 400)
+        sim_top(&sim, depthwatch::venue!("okx"), "BTC-USDT", 400)
     );
     let (swap, _) = &books["ETH-USDT-SWAP"];
     assert_eq!(
         swap.top(400, ct_val("ETH-USDT-SWAP")),
-        sim_top(&sim, Venue::Okx, "ETH-USDT-PERP", 400),
+        sim_top(&sim, depthwatch::venue!("okx"), "ETH-USDT-PERP", 400),
         "swap sizes are contracts of ctVal"
     );
     let (_, body) = http_get(&format!("{rest}/api/v5/public/instruments?instType=SPOT")).await;
@@ -768,7 +768,7 @@ async fn okx_checksums_verify_and_seq_ids_chain() {
 async fn skip_sequence_leaves_a_gap_on_each_venue() {
     let sim = start(manual(41)).await;
     // Bybit: u jumps.
-    let mut by = connect(&endpoint(&sim, Venue::Bybit, "linear_ws")).await;
+    let mut by = connect(&endpoint(&sim, depthwatch::venue!("bybit"), "linear_ws")).await;
     send(
         &mut by,
         r#"{"op":"subscribe","args":["orderbook.50.ETHUSDT"]}"#,
@@ -783,12 +783,12 @@ async fn skip_sequence_leaves_a_gap_on_each_venue() {
             .expect("snapshot"),
     );
     // OKX: prevSeqId stops chaining.
-    let mut ok = connect(&endpoint(&sim, Venue::Okx, "ws")).await;
+    let mut ok = connect(&endpoint(&sim, depthwatch::venue!("okx"), "ws")).await;
     let (_, snaps) = okx_subscribe(&mut ok, r#"[{"channel":"books","instId":"BTC-USDT"}]"#).await;
     // Binance: U jumps past u+1.
     let mut bn = connect(&format!(
         "{}/stream?streams=ethusdt@depth@100ms",
-        endpoint(&sim, Venue::Binance, "spot_ws")
+        endpoint(&sim, depthwatch::venue!("binance"), "spot_ws")
     ))
     .await;
 
@@ -799,7 +799,11 @@ async fn skip_sequence_leaves_a_gap_on_each_venue() {
     ok_frames.extend(drain(&mut ok).await);
     let mut bn_frames = drain(&mut bn).await;
     assert!(!bn_frames.is_empty());
-    for v in [Venue::Bybit, Venue::Okx, Venue::Binance] {
+    for v in [
+        depthwatch::venue!("bybit"),
+        depthwatch::venue!("okx"),
+        depthwatch::venue!("binance"),
+    ] {
         sim.faults().venue(v).skip_sequence();
     }
     sim.advance(10);
@@ -841,7 +845,11 @@ async fn skip_sequence_leaves_a_gap_on_each_venue() {
         last = Some(ul);
     }
     assert_eq!(gaps, 1);
-    for v in [Venue::Bybit, Venue::Okx, Venue::Binance] {
+    for v in [
+        depthwatch::venue!("bybit"),
+        depthwatch::venue!("okx"),
+        depthwatch::venue!("binance"),
+    ] {
         assert_eq!(sim.faults().stats(v).sequence_gaps, 1, "{v}");
     }
     sim.shutdown().await;
@@ -850,13 +858,13 @@ async fn skip_sequence_leaves_a_gap_on_each_venue() {
 #[tokio::test]
 async fn bad_checksum_malformed_and_unknown_show_on_the_wire() {
     let sim = start(manual(42)).await;
-    let mut ws = connect(&endpoint(&sim, Venue::Okx, "ws")).await;
+    let mut ws = connect(&endpoint(&sim, depthwatch::venue!("okx"), "ws")).await;
     let (_, snaps) = okx_subscribe(&mut ws, r#"[{"channel":"books","instId":"ETH-USDT"}]"#).await;
     let mut book = StrBook::default();
     let snap = json(&snaps[0]);
     book.apply(&snap["data"][0]["bids"], &snap["data"][0]["asks"]);
     sim.advance(3);
-    let okx = sim.faults().venue(Venue::Okx);
+    let okx = sim.faults().venue(depthwatch::venue!("okx"));
     okx.bad_checksum();
     okx.malformed();
     okx.unknown_message();
@@ -902,12 +910,12 @@ async fn stall_silences_an_open_socket_then_resumes() {
     .await;
     let url = format!(
         "{}/stream?streams=btcusdt@depth@100ms",
-        endpoint(&sim, Venue::Binance, "spot_ws")
+        endpoint(&sim, depthwatch::venue!("binance"), "spot_ws")
     );
     let mut ws = connect(&url).await;
     assert!(next_text(&mut ws, Duration::from_secs(2)).await.is_some());
     sim.faults()
-        .venue(Venue::Binance)
+        .venue(depthwatch::venue!("binance"))
         .stall(Duration::from_millis(800));
     // Frames already in flight may still land; then silence.
     let started = Instant::now();
@@ -931,7 +939,7 @@ async fn stall_silences_an_open_socket_then_resumes() {
         "silent for the stall"
     );
     assert!(quiet_from.elapsed() >= Duration::from_millis(400));
-    assert_eq!(sim.faults().stats(Venue::Binance).stalls, 1);
+    assert_eq!(sim.faults().stats(depthwatch::venue!("binance")).stalls, 1);
     sim.shutdown().await;
 }
 
@@ -942,7 +950,7 @@ async fn drop_and_refuse_close_connections() {
         ..SimConfig::default()
     })
     .await;
-    let url = endpoint(&sim, Venue::Bybit, "linear_ws");
+    let url = endpoint(&sim, depthwatch::venue!("bybit"), "linear_ws");
     let mut ws = connect(&url).await;
     send(
         &mut ws,
@@ -951,7 +959,9 @@ async fn drop_and_refuse_close_connections() {
     .await;
     assert!(next_text(&mut ws, Duration::from_secs(2)).await.is_some());
     assert_eq!(sim.faults().connections().len(), 1);
-    sim.faults().venue(Venue::Bybit).drop_connections();
+    sim.faults()
+        .venue(depthwatch::venue!("bybit"))
+        .drop_connections();
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
         match tokio::time::timeout(Duration::from_secs(2), ws.next()).await {
@@ -960,20 +970,25 @@ async fn drop_and_refuse_close_connections() {
             Err(_) => panic!("no close after drop"),
         }
     }
-    assert_eq!(sim.faults().stats(Venue::Bybit).dropped_connections, 1);
+    assert_eq!(
+        sim.faults()
+            .stats(depthwatch::venue!("bybit"))
+            .dropped_connections,
+        1
+    );
 
     sim.faults()
-        .venue(Venue::Bybit)
+        .venue(depthwatch::venue!("bybit"))
         .refuse_connections(Duration::from_millis(700));
     let refused = tokio_tungstenite::connect_async(url.as_str()).await;
     assert!(refused.is_err(), "new connections are closed at once");
     let (status, _) = http_get(&format!(
         "{}/v5/market/instruments-info?category=linear",
-        endpoint(&sim, Venue::Bybit, "rest")
+        endpoint(&sim, depthwatch::venue!("bybit"), "rest")
     ))
     .await;
     assert_eq!(status, 503);
-    let stats = sim.faults().stats(Venue::Bybit);
+    let stats = sim.faults().stats(depthwatch::venue!("bybit"));
     assert_eq!((stats.refused_connections, stats.refused_http), (1, 1));
     tokio::time::sleep(Duration::from_millis(800)).await;
     let mut again = connect(&url).await;
@@ -989,8 +1004,10 @@ async fn drop_and_refuse_close_connections() {
 #[tokio::test]
 async fn huge_snapshot_carries_thousands_of_levels() {
     let sim = start(manual(43)).await;
-    sim.faults().venue(Venue::Binance).huge_snapshot();
-    let rest = endpoint(&sim, Venue::Binance, "spot_rest");
+    sim.faults()
+        .venue(depthwatch::venue!("binance"))
+        .huge_snapshot();
+    let rest = endpoint(&sim, depthwatch::venue!("binance"), "spot_rest");
     let (_, body) = http_get(&format!("{rest}/api/v3/depth?symbol=BTCUSDT&limit=100")).await;
     let v = json(&body);
     assert_eq!(v["bids"].as_array().unwrap().len(), 5000);
@@ -1001,7 +1018,7 @@ async fn huge_snapshot_carries_thousands_of_levels() {
     assert!(book.bids.keys().next_back() < book.asks.keys().next());
     assert_eq!(
         book.top(100, Decimal::ONE),
-        sim_top(&sim, Venue::Binance, "BTC-USDT", 100)
+        sim_top(&sim, depthwatch::venue!("binance"), "BTC-USDT", 100)
     );
     let (_, body) = http_get(&format!("{rest}/api/v3/depth?symbol=BTCUSDT&limit=100")).await;
     assert_eq!(
@@ -1010,8 +1027,10 @@ async fn huge_snapshot_carries_thousands_of_levels() {
         "one huge snapshot only"
     );
 
-    sim.faults().venue(Venue::Bybit).huge_snapshot();
-    let mut ws = connect(&endpoint(&sim, Venue::Bybit, "spot_ws")).await;
+    sim.faults()
+        .venue(depthwatch::venue!("bybit"))
+        .huge_snapshot();
+    let mut ws = connect(&endpoint(&sim, depthwatch::venue!("bybit"), "spot_ws")).await;
     send(
         &mut ws,
         r#"{"op":"subscribe","args":["orderbook.200.BTCUSDT"]}"#,
@@ -1020,8 +1039,18 @@ async fn huge_snapshot_carries_thousands_of_levels() {
     next_text(&mut ws, Duration::from_secs(2)).await.unwrap();
     let snap = json(&next_text(&mut ws, Duration::from_secs(2)).await.unwrap());
     assert_eq!(snap["data"]["b"].as_array().unwrap().len(), 5000);
-    assert_eq!(sim.faults().stats(Venue::Binance).huge_snapshots, 1);
-    assert_eq!(sim.faults().stats(Venue::Bybit).huge_snapshots, 1);
+    assert_eq!(
+        sim.faults()
+            .stats(depthwatch::venue!("binance"))
+            .huge_snapshots,
+        1
+    );
+    assert_eq!(
+        sim.faults()
+            .stats(depthwatch::venue!("bybit"))
+            .huge_snapshots,
+        1
+    );
     sim.shutdown().await;
 }
 
@@ -1030,17 +1059,17 @@ async fn huge_snapshot_carries_thousands_of_levels() {
 /// Connect to each venue, subscribe, advance the market and collect frames.
 async fn first_frames(seed: u64, n: usize) -> Vec<String> {
     let sim = start(manual(seed)).await;
-    let mut by = connect(&endpoint(&sim, Venue::Bybit, "linear_ws")).await;
+    let mut by = connect(&endpoint(&sim, depthwatch::venue!("bybit"), "linear_ws")).await;
     send(
         &mut by,
         r#"{"req_id":"1","op":"subscribe","args":["orderbook.50.BTCUSDT","publicTrade.BTCUSDT"]}"#,
     )
     .await;
-    let mut ok = connect(&endpoint(&sim, Venue::Okx, "ws")).await;
+    let mut ok = connect(&endpoint(&sim, depthwatch::venue!("okx"), "ws")).await;
     let (acks, snaps) = okx_subscribe(&mut ok, r#"[{"channel":"books","instId":"ETH-USDT-SWAP"},{"channel":"trades","instId":"ETH-USDT-SWAP"}]"#).await;
     let mut bn = connect(&format!(
         "{}/stream?streams=solusdt@depth@100ms/solusdt@aggTrade",
-        endpoint(&sim, Venue::Binance, "futures_public_ws")
+        endpoint(&sim, depthwatch::venue!("binance"), "futures_public_ws")
     ))
     .await;
     // Let both subscriptions' snapshots out before the market moves.

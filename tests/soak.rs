@@ -18,7 +18,11 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 const SEED: u64 = 0x5eed_2026;
-const VENUES: [Venue; 3] = [Venue::Binance, Venue::Bybit, Venue::Okx];
+const VENUES: [Venue; 3] = [
+    depthwatch::venue!("binance"),
+    depthwatch::venue!("bybit"),
+    depthwatch::venue!("okx"),
+];
 /// Fault windows between quiescent checks.
 const WINDOWS: usize = 3;
 const WINDOW: Duration = Duration::from_secs(9);
@@ -40,7 +44,7 @@ fn deck(rng: &mut StdRng) -> Vec<(Venue, Fault)> {
             (venue, Fault::RefuseConnections(ms(rng, 300, 1500))),
             (venue, Fault::HugeSnapshot),
         ]);
-        if venue == Venue::Okx {
+        if venue == depthwatch::venue!("okx") {
             deck.extend([(venue, Fault::BadChecksum), (venue, Fault::BadChecksum)]);
         }
     }
@@ -184,7 +188,11 @@ async fn random_faults_on_three_venues() {
         // Each dropped connection comes back exactly once; beyond that only
         // idle-timeout recycles (stalls) and Bybit's reconnect-on-gap.
         assert!(c.reconnects >= f.dropped_connections, "{v} reconnects");
-        let bybit_gap_reconnects = if v == Venue::Bybit { c.gaps } else { 0 };
+        let bybit_gap_reconnects = if v == depthwatch::venue!("bybit") {
+            c.gaps
+        } else {
+            0
+        };
         let closes: Vec<String> = h
             .monitor()
             .closes

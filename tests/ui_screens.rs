@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use depthwatch::engine::Snapshot;
-use depthwatch::model::Venue;
 use depthwatch::ui::app::{BookMode, TimeZone};
 use depthwatch::ui::fixtures::sample_snapshot;
 use depthwatch::ui::keymap::Context;
@@ -116,7 +115,7 @@ fn book_out_of_sync_venue_screen() {
     for _ in 0..4 {
         assert_eq!(app.handle_key(key('v')), Outcome::Consumed);
     }
-    assert_eq!(app.book_mode, BookMode::Venue(Venue::Kraken));
+    assert_eq!(app.book_mode, BookMode::Venue(depthwatch::venue!("kraken")));
     let s = screen(&app, 160, 48);
     assert!(s.contains("kraken only (out of sync)"), "{s}");
     assert!(

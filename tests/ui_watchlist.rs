@@ -27,15 +27,40 @@ fn info() -> WatchlistInfo {
         instrument: i(name),
         venues: venues.to_vec(),
     };
-    use Venue::*;
     WatchlistInfo {
         rows: vec![
-            row("BTC-USDT", &[Binance, Bybit, Okx, Kraken]),
-            row("ETH-USD", &[Coinbase, Kraken, Bitstamp, Gemini]),
-            row("SOL-USDT", &[Binance, Bybit, Okx]),
-            row("BTC-USDT-PERP", &[Binance, Bybit]),
+            row(
+                "BTC-USDT",
+                &[
+                    depthwatch::venue!("binance"),
+                    depthwatch::venue!("bybit"),
+                    depthwatch::venue!("okx"),
+                    depthwatch::venue!("kraken"),
+                ],
+            ),
+            row(
+                "ETH-USD",
+                &[
+                    depthwatch::venue!("coinbase"),
+                    depthwatch::venue!("kraken"),
+                    depthwatch::venue!("bitstamp"),
+                    depthwatch::venue!("gemini"),
+                ],
+            ),
+            row(
+                "SOL-USDT",
+                &[
+                    depthwatch::venue!("binance"),
+                    depthwatch::venue!("bybit"),
+                    depthwatch::venue!("okx"),
+                ],
+            ),
+            row(
+                "BTC-USDT-PERP",
+                &[depthwatch::venue!("binance"), depthwatch::venue!("bybit")],
+            ),
         ],
-        venues: Venue::ALL.to_vec(),
+        venues: Venue::all().collect(),
         config_path: Some(PathBuf::from("/home/me/.config/depthwatch/config.toml")),
         read_only: None,
     }
@@ -59,11 +84,14 @@ fn catalog() -> Arc<Catalog> {
     let mut c = Catalog::default();
     for (venue, list) in [
         listed(
-            Venue::Binance,
+            depthwatch::venue!("binance"),
             &["BTC-USDT", "SOL-USDT", "SOL-USDT-PERP", "SOLV-USDT"],
         ),
-        listed(Venue::Bybit, &["BTC-USDT", "SOL-USDT", "SOL-USDT-PERP"]),
-        listed(Venue::Okx, &["BTC-USDT", "SOL-USDT-PERP"]),
+        listed(
+            depthwatch::venue!("bybit"),
+            &["BTC-USDT", "SOL-USDT", "SOL-USDT-PERP"],
+        ),
+        listed(depthwatch::venue!("okx"), &["BTC-USDT", "SOL-USDT-PERP"]),
     ] {
         c.update(venue, list, 0);
     }
@@ -188,7 +216,11 @@ fn add_with_completion() {
     assert_eq!(names, ["SOL-USDT-PERP", "SOLV-USDT"]);
     assert_eq!(
         line.candidates[0].1,
-        [Venue::Binance, Venue::Bybit, Venue::Okx]
+        [
+            depthwatch::venue!("binance"),
+            depthwatch::venue!("bybit"),
+            depthwatch::venue!("okx")
+        ]
     );
     let s = screen(&app, 80, 24);
     assert!(s.contains("Add instrument") && s.contains("> SOL"), "{s}");
@@ -295,7 +327,10 @@ fn space_toggles_the_venue_under_the_cursor() {
     app.handle_key(key(' '));
     assert_eq!(
         app.take_commands(),
-        [UiCommand::ToggleVenue(i("BTC-USDT"), Venue::Binance)]
+        [UiCommand::ToggleVenue(
+            i("BTC-USDT"),
+            depthwatch::venue!("binance")
+        )]
     );
     app.handle_key(key('l'));
     app.handle_key(code(KeyCode::Right));
@@ -303,7 +338,10 @@ fn space_toggles_the_venue_under_the_cursor() {
     app.handle_key(key(' '));
     assert_eq!(
         app.take_commands(),
-        [UiCommand::ToggleVenue(i("BTC-USDT"), Venue::Bybit)]
+        [UiCommand::ToggleVenue(
+            i("BTC-USDT"),
+            depthwatch::venue!("bybit")
+        )]
     );
     assert!(screen(&app, 160, 48).contains("bybit · BTC-USDT: live"));
     // The cursor stops at the last column; a perp on a spot-only venue is

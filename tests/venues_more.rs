@@ -148,9 +148,9 @@ mod okx {
         assert_eq!(c.count(Incident::Gap), 0);
         assert_eq!(c.count(Incident::UnknownMessage), 0);
         assert_eq!(c.count(Incident::ParseError), 0);
-        let b = c.book(Venue::Okx, "BTC-USDT").unwrap();
+        let b = c.book(depthwatch::venue!("okx"), "BTC-USDT").unwrap();
         assert!(b.is_live());
-        let (bids, asks) = levels(&c, Venue::Okx, "BTC-USDT");
+        let (bids, asks) = levels(&c, depthwatch::venue!("okx"), "BTC-USDT");
         assert_eq!(
             bids,
             pairs(&[("65000.15", "0.2"), ("65000.1", "0.5"), ("64999.5", "0.01")])
@@ -170,7 +170,7 @@ mod okx {
         c.text(&mut a, WS, &f("update_bad_checksum.json"), 5);
         assert_eq!(c.count(Incident::ChecksumFailed), 1);
         assert_eq!(c.count(Incident::Resync), 1);
-        let b = c.book(Venue::Okx, "BTC-USDT").unwrap();
+        let b = c.book(depthwatch::venue!("okx"), "BTC-USDT").unwrap();
         assert!(matches!(
             b.state(),
             BookState::OutOfSync(OutOfSyncReason::ChecksumMismatch {
@@ -184,9 +184,17 @@ mod okx {
         assert!(s[1].contains("\"op\":\"subscribe\""));
         // Updates before the new snapshot are not applied; the snapshot heals.
         c.text(&mut a, WS, &f("update.json"), 6);
-        assert!(!c.book(Venue::Okx, "BTC-USDT").unwrap().is_live());
+        assert!(
+            !c.book(depthwatch::venue!("okx"), "BTC-USDT")
+                .unwrap()
+                .is_live()
+        );
         c.text(&mut a, WS, &f("snapshot.json"), 7);
-        assert!(c.book(Venue::Okx, "BTC-USDT").unwrap().is_live());
+        assert!(
+            c.book(depthwatch::venue!("okx"), "BTC-USDT")
+                .unwrap()
+                .is_live()
+        );
     }
 
     #[test]
@@ -198,7 +206,7 @@ mod okx {
         c.text(&mut a, WS, &f("update_gap.json"), 5);
         assert_eq!(c.count(Incident::Gap), 1);
         assert_eq!(c.count(Incident::Resync), 1);
-        let b = c.book(Venue::Okx, "BTC-USDT").unwrap();
+        let b = c.book(depthwatch::venue!("okx"), "BTC-USDT").unwrap();
         assert_eq!(
             b.state(),
             &BookState::OutOfSync(OutOfSyncReason::Gap {
@@ -216,7 +224,7 @@ mod okx {
         c.text(&mut a, WS, &f("update_no_seq.json"), 4);
         assert_eq!(c.count(Incident::ChecksumOk), 2);
         assert_eq!(c.count(Incident::Gap), 0);
-        let (bids, _) = levels(&c, Venue::Okx, "BTC-USDT");
+        let (bids, _) = levels(&c, depthwatch::venue!("okx"), "BTC-USDT");
         assert_eq!(bids[1], ("65000".to_string(), "1.3".to_string()));
     }
 
@@ -226,12 +234,12 @@ mod okx {
         c.text(&mut a, WS, &f("swap_snapshot.json"), 3);
         assert_eq!(c.count(Incident::ChecksumOk), 1);
         assert!(
-            c.book(Venue::Okx, "BTC-USDT-PERP")
+            c.book(depthwatch::venue!("okx"), "BTC-USDT-PERP")
                 .is_none_or(|b| !b.is_live()),
             "no sizes before ctVal is known"
         );
         c.http(&mut a, SWAP_URL, &f("instruments_swap.json"), 4);
-        let (bids, asks) = levels(&c, Venue::Okx, "BTC-USDT-PERP");
+        let (bids, asks) = levels(&c, depthwatch::venue!("okx"), "BTC-USDT-PERP");
         // ctVal 0.01 BTC per contract.
         assert_eq!(bids, pairs(&[("65000.1", "0.12"), ("65000", "1.5")]));
         assert_eq!(asks, pairs(&[("65000.2", "0.07"), ("65001", "0.4")]));
@@ -241,9 +249,13 @@ mod okx {
             2,
             "checksum over contract sizes"
         );
-        let (bids, _) = levels(&c, Venue::Okx, "BTC-USDT-PERP");
+        let (bids, _) = levels(&c, depthwatch::venue!("okx"), "BTC-USDT-PERP");
         assert_eq!(bids[1], ("65000".to_string(), "1.51".to_string()));
-        assert!(c.book(Venue::Okx, "BTC-USDT-PERP").unwrap().is_live());
+        assert!(
+            c.book(depthwatch::venue!("okx"), "BTC-USDT-PERP")
+                .unwrap()
+                .is_live()
+        );
     }
 
     #[test]
@@ -328,7 +340,10 @@ mod okx {
             6,
         );
         assert_eq!(c.count(Incident::ParseError), 5);
-        assert!(c.book(Venue::Okx, "BTC-USDT").is_none_or(|b| !b.is_live()));
+        assert!(
+            c.book(depthwatch::venue!("okx"), "BTC-USDT")
+                .is_none_or(|b| !b.is_live())
+        );
     }
 
     /// The OKX v5 docs ("Order book channel", checksum section) build the
@@ -356,7 +371,11 @@ mod okx {
         let frame = r#"{"arg":{"channel":"books","instId":"ETH-USDT"},"action":"snapshot","data":[{"asks":[["3366.8","9","10","3"],["3368","8","3","4"],["3372","8","3","4"]],"bids":[["3366.1","7","0","3"]],"ts":"1597026383085","checksum":831078360,"prevSeqId":-1,"seqId":1}]}"#;
         c.text(&mut a, WS, frame, 2);
         assert_eq!(c.count(Incident::ChecksumOk), 1);
-        assert!(c.book(Venue::Okx, "ETH-USDT").unwrap().is_live());
+        assert!(
+            c.book(depthwatch::venue!("okx"), "ETH-USDT")
+                .unwrap()
+                .is_live()
+        );
     }
 
     #[test]
@@ -385,8 +404,16 @@ mod okx {
         assert_eq!(c.count(Incident::ParseError), 0);
         assert_eq!(c.count(Incident::UnknownMessage), 0);
         assert_eq!(c.count(Incident::ChecksumOk), 4);
-        assert!(c.book(Venue::Okx, "BTC-USDT").unwrap().is_live());
-        assert!(c.book(Venue::Okx, "BTC-USDT-PERP").unwrap().is_live());
+        assert!(
+            c.book(depthwatch::venue!("okx"), "BTC-USDT")
+                .unwrap()
+                .is_live()
+        );
+        assert!(
+            c.book(depthwatch::venue!("okx"), "BTC-USDT-PERP")
+                .unwrap()
+                .is_live()
+        );
         assert_eq!(c.trades.len(), 1);
         assert_eq!(c.liquidations.len(), 2);
     }
@@ -467,7 +494,7 @@ mod kraken {
         c.text(&mut a, WS, &frame, 2);
         assert_eq!(c.count(Incident::ChecksumOk), 1);
         assert_eq!(c.count(Incident::ChecksumFailed), 0);
-        let b = c.book(Venue::Kraken, "BTC-USD").unwrap();
+        let b = c.book(depthwatch::venue!("kraken"), "BTC-USD").unwrap();
         assert!(b.is_live());
         assert_eq!(b.best_bid().unwrap().price, dec!(45283.5));
         assert_eq!(b.best_ask().unwrap().size, dec!(0.001));
@@ -482,13 +509,13 @@ mod kraken {
         c.text(&mut a, WS, &f("update.json"), 5);
         assert_eq!(c.count(Incident::ChecksumOk), 2);
         assert_eq!(c.count(Incident::UnknownMessage), 0);
-        let (bids, asks) = levels(&c, Venue::Kraken, "BTC-USD");
+        let (bids, asks) = levels(&c, depthwatch::venue!("kraken"), "BTC-USD");
         assert_eq!(bids.len(), 10, "the 11th bid falls out of depth 10");
         assert_eq!(bids[0], ("45283.6".to_string(), "0.5".to_string()));
         assert_eq!(bids[9].0, "45277.3");
         assert_eq!(asks.len(), 9);
         assert_eq!(asks[0], ("45285.2".to_string(), "0.0005".to_string()));
-        let b = c.book(Venue::Kraken, "BTC-USD").unwrap();
+        let b = c.book(depthwatch::venue!("kraken"), "BTC-USD").unwrap();
         assert_eq!(b.last_exchange_ts, Some(1_696_613_755_440_295));
     }
 
@@ -501,7 +528,9 @@ mod kraken {
         assert_eq!(c.count(Incident::ChecksumFailed), 1);
         assert_eq!(c.count(Incident::Resync), 1);
         assert!(matches!(
-            c.book(Venue::Kraken, "BTC-USD").unwrap().state(),
+            c.book(depthwatch::venue!("kraken"), "BTC-USD")
+                .unwrap()
+                .state(),
             BookState::OutOfSync(OutOfSyncReason::ChecksumMismatch {
                 expected: 12345,
                 ..
@@ -513,9 +542,17 @@ mod kraken {
             s[0].contains(r#""method":"unsubscribe""#) && s[1].contains(r#""method":"subscribe""#)
         );
         c.text(&mut a, WS, &f("update.json"), 4);
-        assert!(!c.book(Venue::Kraken, "BTC-USD").unwrap().is_live());
+        assert!(
+            !c.book(depthwatch::venue!("kraken"), "BTC-USD")
+                .unwrap()
+                .is_live()
+        );
         c.text(&mut a, WS, &f("snapshot.json"), 5);
-        assert!(c.book(Venue::Kraken, "BTC-USD").unwrap().is_live());
+        assert!(
+            c.book(depthwatch::venue!("kraken"), "BTC-USD")
+                .unwrap()
+                .is_live()
+        );
     }
 
     #[test]
@@ -563,7 +600,7 @@ mod kraken {
         c.text(&mut a, WS_V1, &f("v1_trade.json"), 5);
         assert_eq!(c.count(Incident::ChecksumOk), 1);
         assert_eq!(c.count(Incident::ParseError), 0);
-        let (bids, asks) = levels(&c, Venue::Kraken, "BTC-USD");
+        let (bids, asks) = levels(&c, depthwatch::venue!("kraken"), "BTC-USD");
         assert_eq!(bids[0], ("45283.6".to_string(), "0.2".to_string()));
         assert_eq!(asks, pairs(&[("45286.4", "1.54571953")]));
         assert_eq!(c.trades.len(), 1);
@@ -611,7 +648,11 @@ mod kraken {
             c.count(Incident::ParseError) + c.count(Incident::UnknownMessage),
             0
         );
-        assert!(c.book(Venue::Kraken, "BTC-USD").unwrap().is_live());
+        assert!(
+            c.book(depthwatch::venue!("kraken"), "BTC-USD")
+                .unwrap()
+                .is_live()
+        );
         assert_eq!(c.trades.len(), 1);
     }
 }
@@ -675,16 +716,20 @@ mod bitstamp {
             c.text(&mut a, WS, &f(name), 3);
         }
         assert!(
-            c.book(Venue::Bitstamp, "BTC-USD").is_none(),
+            c.book(depthwatch::venue!("bitstamp"), "BTC-USD").is_none(),
             "nothing before the snapshot"
         );
         c.http(&mut a, BOOK_URL, &f("order_book_snapshot.json"), 4);
         c.text(&mut a, WS, &f("diff_at_snapshot.json"), 5);
         c.text(&mut a, WS, &f("diff_later.json"), 6);
-        let (bids, asks) = levels(&c, Venue::Bitstamp, "BTC-USD");
+        let (bids, asks) = levels(&c, depthwatch::venue!("bitstamp"), "BTC-USD");
         assert_eq!(bids, pairs(&[("12700", "0.5"), ("12699", "2")]));
         assert_eq!(asks, pairs(&[("12702.5", "1.25"), ("12703", "1.5")]));
-        assert!(c.book(Venue::Bitstamp, "BTC-USD").unwrap().is_live());
+        assert!(
+            c.book(depthwatch::venue!("bitstamp"), "BTC-USD")
+                .unwrap()
+                .is_live()
+        );
         assert_eq!(c.count(Incident::ParseError), 0);
     }
 
@@ -778,7 +823,7 @@ mod bitstamp {
             c.count(Incident::ParseError) + c.count(Incident::UnknownMessage),
             0
         );
-        let (bids, asks) = levels(&c, Venue::Bitstamp, "BTC-USD");
+        let (bids, asks) = levels(&c, depthwatch::venue!("bitstamp"), "BTC-USD");
         assert_eq!(bids, pairs(&[("12700", "0.5"), ("12699", "2")]));
         assert_eq!(asks, pairs(&[("12702.5", "1.25"), ("12703", "1.5")]));
         assert_eq!(c.trades.len(), 1);
@@ -828,14 +873,16 @@ mod hyperliquid {
         let (mut a, mut c) = opened();
         c.text(&mut a, WS, &f("subscription_response.json"), 2);
         c.text(&mut a, WS, &f("l2book_1.json"), 3);
-        let (bids, asks) = levels(&c, Venue::Hyperliquid, "BTC-USD-PERP");
+        let (bids, asks) = levels(&c, depthwatch::venue!("hyperliquid"), "BTC-USD-PERP");
         assert_eq!(bids, pairs(&[("97432", "1.2"), ("97431", "0.5")]));
         assert_eq!(asks, pairs(&[("97433", "0.8"), ("97435", "2.01")]));
         c.text(&mut a, WS, &f("l2book_2.json"), 4);
-        let (bids, asks) = levels(&c, Venue::Hyperliquid, "BTC-USD-PERP");
+        let (bids, asks) = levels(&c, depthwatch::venue!("hyperliquid"), "BTC-USD-PERP");
         assert_eq!(bids, pairs(&[("97433", "0.1"), ("97432", "1")]));
         assert_eq!(asks, pairs(&[("97434", "0.3")]));
-        let b = c.book(Venue::Hyperliquid, "BTC-USD-PERP").unwrap();
+        let b = c
+            .book(depthwatch::venue!("hyperliquid"), "BTC-USD-PERP")
+            .unwrap();
         assert!(b.is_live());
         assert_eq!(b.last_exchange_ts, Some(1_700_000_000_500_000));
         assert!(c.incidents.is_empty());
@@ -896,7 +943,9 @@ mod hyperliquid {
         c.text(&mut a, WS, &f("l2book_1.json"), 2);
         c.close(&mut a, WS, 3);
         assert_eq!(
-            c.book(Venue::Hyperliquid, "BTC-USD-PERP").unwrap().state(),
+            c.book(depthwatch::venue!("hyperliquid"), "BTC-USD-PERP")
+                .unwrap()
+                .state(),
             &BookState::OutOfSync(OutOfSyncReason::Disconnected)
         );
     }
@@ -918,7 +967,7 @@ mod hyperliquid {
         assert!(c.incidents.is_empty(), "{:?}", c.incidents);
         assert_eq!(c.book_updates, 2);
         assert_eq!(c.trades.len(), 2);
-        let (bids, _) = levels(&c, Venue::Hyperliquid, "BTC-USD-PERP");
+        let (bids, _) = levels(&c, depthwatch::venue!("hyperliquid"), "BTC-USD-PERP");
         assert_eq!(bids[0], ("97433".to_string(), "0.1".to_string()));
     }
 }

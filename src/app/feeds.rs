@@ -80,10 +80,7 @@ impl Feeds {
             old.task.abort();
             self.stopping.push(old.task);
         }
-        let Some(adapter) = registry::build(venue, cfg.clone()) else {
-            tracing::error!(%venue, "no adapter for this venue");
-            return;
-        };
+        let adapter = registry::build(venue, cfg.clone());
         tracing::info!(%venue, instruments = cfg.instruments.len(), "starting feed");
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(run_venue(

@@ -35,7 +35,7 @@ pub struct Session {
 /// Point a config at the simulator: its venues and endpoints, and its
 /// instruments unless the user's file names a watchlist.
 pub fn demo_config(mut config: Config, sim: &Simulator, from_file: bool) -> Config {
-    let sim_venues: Vec<_> = crate::sim::VENUES.to_vec();
+    let sim_venues: Vec<_> = crate::sim::venues();
     config.endpoints = sim.endpoints();
     config.watchlist.venues = sim_venues.clone();
     if !from_file {
@@ -67,7 +67,8 @@ fn spawn_fault_show(sim: &Simulator, every: Duration) {
         for n in 0usize.. {
             tick.tick().await;
             let fault = crate::sim::Fault::DEMO_CYCLE[n % crate::sim::Fault::DEMO_CYCLE.len()];
-            let venue = crate::sim::VENUES[n % crate::sim::VENUES.len()];
+            let sim_venues = crate::sim::venues();
+            let venue = sim_venues[n % sim_venues.len()];
             tracing::warn!(%venue, "demo: injecting a fault: {}", fault.label());
             faults.venue(venue).inject(fault);
         }
@@ -78,7 +79,8 @@ fn spawn_fault_show(sim: &Simulator, every: Duration) {
 fn wanted_feeds(config: &Config, demo: bool) -> BTreeMap<Venue, AdapterConfig> {
     let mut wanted = config.adapter_configs();
     if demo {
-        wanted.retain(|v, _| crate::sim::VENUES.contains(v));
+        let sim_venues = crate::sim::venues();
+        wanted.retain(|v, _| sim_venues.contains(v));
     }
     wanted
 }
@@ -368,20 +370,20 @@ mod tests {
     #[test]
     fn unsubscribed_lists_what_left_each_venue() {
         let before = feeds(&[
-            (Venue::Binance, &["BTC-USDT", "SOL-USDT"]),
-            (Venue::Okx, &["BTC-USDT"]),
-            (Venue::Bybit, &["ETH-USDT"]),
+            (crate::venue!("binance"), &["BTC-USDT", "SOL-USDT"]),
+            (crate::venue!("okx"), &["BTC-USDT"]),
+            (crate::venue!("bybit"), &["ETH-USDT"]),
         ]);
         let after = feeds(&[
-            (Venue::Binance, &["BTC-USDT", "ETH-USDT"]),
-            (Venue::Bybit, &["ETH-USDT"]),
+            (crate::venue!("binance"), &["BTC-USDT", "ETH-USDT"]),
+            (crate::venue!("bybit"), &["ETH-USDT"]),
         ]);
         let i = |n: &str| n.parse::<Instrument>().unwrap();
         assert_eq!(
             unsubscribed(&before, &after),
             [
-                (Venue::Binance, vec![i("SOL-USDT")]),
-                (Venue::Okx, vec![i("BTC-USDT")]),
+                (crate::venue!("binance"), vec![i("SOL-USDT")]),
+                (crate::venue!("okx"), vec![i("BTC-USDT")]),
             ]
         );
         assert!(unsubscribed(&after, &after).is_empty());

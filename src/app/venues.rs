@@ -1,23 +1,25 @@
 //! `depthwatch venues`: the supported venues and their channels.
 
-use crate::venues::registry;
+use crate::model::Venue;
 
 /// The venue table as Markdown (the README's table is this output).
 pub fn table() -> String {
     let mut out = String::from(
         "| venue | markets | book | trades | liquidations | funding / OI | integrity | replays captures named |\n|---|---|---|---|---|---|---|---|\n",
     );
-    for i in registry::all_info() {
+    for venue in Venue::all() {
+        let spec = venue.spec();
+        let i = &spec.info;
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            i.venue,
+            venue,
             i.markets,
             i.book,
             i.trades,
             i.liquidations,
             i.funding,
             i.integrity,
-            i.capture_names.join(", ")
+            spec.capture_names.join(", ")
         ));
     }
     out

@@ -55,9 +55,9 @@ impl WatchlistLink {
             (catalog, dir)
         };
         let venues = if demo {
-            crate::sim::VENUES.to_vec()
+            crate::sim::venues()
         } else {
-            Venue::ALL.to_vec()
+            Venue::all().collect()
         };
         let link = WatchlistLink {
             info: watch::channel(WatchlistInfo::default()).0,

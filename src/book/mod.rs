@@ -140,7 +140,7 @@ impl OrderBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Instrument, SeqInfo, Venue};
+    use crate::model::{Instrument, SeqInfo};
     use rust_decimal_macros::dec;
 
     fn update(
@@ -149,7 +149,7 @@ mod tests {
         asks: &[(Decimal, Decimal)],
     ) -> BookUpdate {
         BookUpdate {
-            venue: Venue::Binance,
+            venue: crate::venue!("binance"),
             instrument: "BTC-USDT".parse::<Instrument>().unwrap(),
             kind,
             bids: bids.iter().map(|&(p, s)| Level::new(p, s)).collect(),

@@ -77,7 +77,7 @@ impl Catalog {
     /// skipped with a warning.
     pub fn load(dir: &Path) -> Catalog {
         let mut catalog = Catalog::default();
-        for venue in Venue::ALL {
+        for venue in Venue::all() {
             let path = venue_file(dir, venue);
             let text = match std::fs::read_to_string(&path) {
                 Ok(t) => t,
@@ -145,7 +145,7 @@ impl Catalog {
     /// the built-in listings for venues without a cache.
     fn index(&self) -> BTreeMap<Instrument, Vec<Venue>> {
         let mut index: BTreeMap<Instrument, Vec<Venue>> = BTreeMap::new();
-        for venue in Venue::ALL {
+        for venue in Venue::all() {
             let instruments: Vec<Instrument> = match self.venues.get(&venue) {
                 Some(l) => l.instruments.iter().map(|i| i.instrument).collect(),
                 None => listings::default_listing(venue),
@@ -230,24 +230,30 @@ mod tests {
             info("SOL-USDT", "SOLUSDT"),
             info("SOL-USDT-PERP", "SOLUSDT"),
         ];
-        c.update(Venue::Binance, list.clone(), 1_700_000_000);
-        c.save_venue(dir.path(), Venue::Binance).unwrap();
+        c.update(crate::venue!("binance"), list.clone(), 1_700_000_000);
+        c.save_venue(dir.path(), crate::venue!("binance")).unwrap();
         std::fs::write(dir.path().join("okx.json"), "{ not json").unwrap();
         let back = Catalog::load(dir.path());
-        assert_eq!(back.listing(Venue::Binance).unwrap().instruments, list);
-        assert!(back.listing(Venue::Okx).is_none());
         assert_eq!(
-            back.lists(Venue::Binance, &"SOL-USDT".parse().unwrap()),
+            back.listing(crate::venue!("binance")).unwrap().instruments,
+            list
+        );
+        assert!(back.listing(crate::venue!("okx")).is_none());
+        assert_eq!(
+            back.lists(crate::venue!("binance"), &"SOL-USDT".parse().unwrap()),
             Some(true)
         );
-        assert_eq!(back.lists(Venue::Okx, &"SOL-USDT".parse().unwrap()), None);
+        assert_eq!(
+            back.lists(crate::venue!("okx"), &"SOL-USDT".parse().unwrap()),
+            None
+        );
     }
 
     #[test]
     fn completion_ranks_exact_then_prefix() {
         let mut c = Catalog::default();
         c.update(
-            Venue::Binance,
+            crate::venue!("binance"),
             vec![
                 info("BTC-USDT", "BTCUSDT"),
                 info("BTC-USDC", "BTCUSDC"),
@@ -269,7 +275,7 @@ mod tests {
         // so alphabetical.
         assert_eq!(got[0].0.to_string(), "BTC-USD");
         assert_eq!(got[1].0.to_string(), "BTC-USDT");
-        assert!(got[1].1.contains(&Venue::Kraken));
+        assert!(got[1].1.contains(&crate::venue!("kraken")));
         let compact: Vec<String> = c
             .complete("btcusdc", 5)
             .into_iter()

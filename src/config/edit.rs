@@ -138,7 +138,7 @@ pub fn toggle_venue(
     }
     let current = config.venues_for(instrument);
     let turn_on = !current.contains(&venue);
-    if turn_on && !listings::supports(venue, instrument) {
+    if turn_on && !listings::carries(venue, instrument) {
         return Err(EditError::Unsupported(venue, *instrument));
     }
     if override_table(doc, instrument)?.is_none() {
@@ -530,12 +530,16 @@ mod tests {
     fn toggling_in_an_implicit_default_list_keeps_the_others() {
         let mut d = doc("[ui]\nfps = 10\n");
         let i: Instrument = "ETH-USD".parse().unwrap();
-        assert!(!toggle_venue(&mut d, &i, Venue::Gemini).unwrap());
+        assert!(!toggle_venue(&mut d, &i, crate::venue!("gemini")).unwrap());
         let config = check(&d.to_string(), Path::new("x")).unwrap();
         assert_eq!(config.instruments(), Config::default().instruments(), "{d}");
         assert_eq!(
             config.venues_for(&i),
-            [Venue::Coinbase, Venue::Kraken, Venue::Bitstamp]
+            [
+                crate::venue!("coinbase"),
+                crate::venue!("kraken"),
+                crate::venue!("bitstamp")
+            ]
         );
     }
 
@@ -544,25 +548,29 @@ mod tests {
         let text = "[watchlist]\ninstruments = [\"BTC-USDT-PERP\"]\n\n[ui]\nfps = 30\n";
         let mut d = doc(text);
         let i: Instrument = "BTC-USDT-PERP".parse().unwrap();
-        assert!(!toggle_venue(&mut d, &i, Venue::Okx).unwrap());
+        assert!(!toggle_venue(&mut d, &i, crate::venue!("okx")).unwrap());
         let out = d.to_string();
         assert_eq!(
             out,
             "[watchlist]\ninstruments = [\"BTC-USDT-PERP\"]\n\n[[watchlist.instrument]]\nname = \"BTC-USDT-PERP\"\nvenues = [\"binance\", \"bybit\"]\n\n[ui]\nfps = 30\n"
         );
         assert!(matches!(
-            toggle_venue(&mut d, &i, Venue::Hyperliquid),
+            toggle_venue(&mut d, &i, crate::venue!("hyperliquid")),
             Err(EditError::Unsupported(..))
         ));
-        assert!(toggle_venue(&mut d, &i, Venue::Okx).unwrap());
+        assert!(toggle_venue(&mut d, &i, crate::venue!("okx")).unwrap());
         let config = check(&d.to_string(), Path::new("x")).unwrap();
         assert_eq!(
             config.venues_for(&i),
-            [Venue::Binance, Venue::Bybit, Venue::Okx]
+            [
+                crate::venue!("binance"),
+                crate::venue!("bybit"),
+                crate::venue!("okx")
+            ]
         );
         let other: Instrument = "DOGE-USDT".parse().unwrap();
         assert!(matches!(
-            toggle_venue(&mut d, &other, Venue::Okx),
+            toggle_venue(&mut d, &other, crate::venue!("okx")),
             Err(EditError::NotWatched(_))
         ));
     }

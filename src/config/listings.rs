@@ -1,7 +1,7 @@
-//! Built-in knowledge of what each venue lists and which endpoint keys it
-//! takes, used when no file or no cached catalog says otherwise.
+//! What each venue lists when no cached catalog says otherwise, read from
+//! the venue specs, and the built-in watchlist.
 
-use crate::model::{Instrument, InstrumentKind, Venue};
+use crate::model::{Instrument, Venue};
 
 /// The watchlist with no config file: BTC and ETH against USDT and USD, spot
 /// and perpetuals.
@@ -16,116 +16,36 @@ pub const DEFAULT_WATCHLIST: [&str; 8] = [
     "ETH-USD-PERP",
 ];
 
-/// Which venue lists which default instrument (as of 2026).
-const DEFAULT_LISTINGS: &[(Venue, &[&str])] = &[
-    (
-        Venue::Binance,
-        &["BTC-USDT", "ETH-USDT", "BTC-USDT-PERP", "ETH-USDT-PERP"],
-    ),
-    (
-        Venue::Bybit,
-        &["BTC-USDT", "ETH-USDT", "BTC-USDT-PERP", "ETH-USDT-PERP"],
-    ),
-    (
-        Venue::Okx,
-        &["BTC-USDT", "ETH-USDT", "BTC-USDT-PERP", "ETH-USDT-PERP"],
-    ),
-    (Venue::Coinbase, &["BTC-USD", "ETH-USD"]),
-    (
-        Venue::Kraken,
-        &["BTC-USD", "ETH-USD", "BTC-USDT", "ETH-USDT"],
-    ),
-    (Venue::Bitstamp, &["BTC-USD", "ETH-USD"]),
-    (Venue::Gemini, &["BTC-USD", "ETH-USD"]),
-    (Venue::Hyperliquid, &["BTC-USD-PERP", "ETH-USD-PERP"]),
-];
-
-/// The default instruments `venue` lists.
+/// The default instruments `venue` lists (its spec's `default_listing`).
 pub fn default_listing(venue: Venue) -> Vec<Instrument> {
-    DEFAULT_LISTINGS
+    venue
+        .spec()
+        .default_listing
         .iter()
-        .filter(|(v, _)| *v == venue)
-        .flat_map(|(_, names)| names.iter().filter_map(|n| n.parse().ok()))
+        .filter_map(|n| n.parse().ok())
         .collect()
 }
 
 fn is_default_instrument(instrument: &Instrument) -> bool {
-    DEFAULT_LISTINGS
+    DEFAULT_WATCHLIST
         .iter()
-        .flat_map(|(_, names)| names.iter())
         .any(|n| n.parse::<Instrument>().ok().as_ref() == Some(instrument))
 }
 
-/// Whether depthwatch connects to `venue` for instruments of this kind:
-/// spot on every venue but Hyperliquid, perpetuals on Binance, Bybit, OKX and
-/// Hyperliquid (which quotes its perps in USD).
-pub fn supports(venue: Venue, instrument: &Instrument) -> bool {
-    match instrument.kind {
-        InstrumentKind::Spot => venue != Venue::Hyperliquid,
-        InstrumentKind::Perp => match venue {
-            Venue::Binance | Venue::Bybit | Venue::Okx => true,
-            Venue::Hyperliquid => instrument.quote.as_str() == "USD",
-            _ => false,
-        },
-    }
+/// Whether depthwatch can watch this instrument on `venue` (the venue
+/// spec's `carries`, also used by its adapter).
+pub fn carries(venue: Venue, instrument: &Instrument) -> bool {
+    venue.spec().carries(instrument)
 }
 
-/// Best guess without a catalog: the static table for the default
-/// instruments, otherwise whether the venue trades that kind at all.
+/// Best guess without a catalog: the venue's declared listing for the
+/// built-in instruments, otherwise whether it carries that kind at all.
 pub fn probably_lists(venue: Venue, instrument: &Instrument) -> bool {
     if is_default_instrument(instrument) {
         default_listing(venue).contains(instrument)
     } else {
-        supports(venue, instrument)
+        carries(venue, instrument)
     }
-}
-
-/// The endpoint keys each venue accepts in `[endpoints.<venue>]`, with their
-/// defaults (ENDPOINTS.md).
-pub fn endpoint_keys(venue: Venue) -> &'static [(&'static str, &'static str)] {
-    match venue {
-        Venue::Binance => &[
-            ("spot_ws", "wss://stream.binance.com:9443"),
-            ("spot_rest", "https://api.binance.com"),
-            ("futures_public_ws", "wss://fstream.binance.com/public"),
-            ("futures_market_ws", "wss://fstream.binance.com/market"),
-            ("futures_rest", "https://fapi.binance.com"),
-        ],
-        Venue::Bybit => &[
-            ("spot_ws", "wss://stream.bybit.com/v5/public/spot"),
-            ("linear_ws", "wss://stream.bybit.com/v5/public/linear"),
-            ("rest", "https://api.bybit.com"),
-        ],
-        Venue::Okx => &[
-            ("ws", "wss://ws.okx.com:8443/ws/v5/public"),
-            ("rest", "https://www.okx.com"),
-        ],
-        Venue::Coinbase => &[
-            ("ws", "wss://advanced-trade-ws.coinbase.com"),
-            ("rest", "https://api.coinbase.com"),
-        ],
-        Venue::Kraken => &[
-            ("ws", "wss://ws.kraken.com/v2"),
-            ("rest", "https://api.kraken.com"),
-        ],
-        Venue::Bitstamp => &[
-            ("ws", "wss://ws.bitstamp.net"),
-            ("rest", "https://www.bitstamp.net"),
-        ],
-        Venue::Gemini => &[
-            ("ws", "wss://api.gemini.com/v2/marketdata"),
-            ("rest", "https://api.gemini.com"),
-        ],
-        Venue::Hyperliquid => &[
-            ("ws", "wss://api.hyperliquid.xyz/ws"),
-            ("rest", "https://api.hyperliquid.xyz"),
-        ],
-    }
-}
-
-/// Whether an endpoint key names a WebSocket (`*ws`) rather than a REST base.
-pub fn is_websocket_key(key: &str) -> bool {
-    key == "ws" || key.ends_with("_ws")
 }
 
 #[cfg(test)]
@@ -133,12 +53,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_table_parses_and_is_supported() {
-        for (venue, names) in DEFAULT_LISTINGS {
-            for name in names.iter() {
-                let i: Instrument = name.parse().unwrap();
-                assert!(supports(*venue, &i), "{venue} {name}");
-                assert!(DEFAULT_WATCHLIST.contains(name), "{name}");
+    fn default_listings_are_in_the_default_watchlist() {
+        for venue in Venue::all() {
+            for name in venue.spec().default_listing {
+                assert!(DEFAULT_WATCHLIST.contains(name), "{venue}: {name}");
             }
         }
     }
@@ -146,11 +64,11 @@ mod tests {
     #[test]
     fn non_default_instruments_follow_kind() {
         let sol_perp: Instrument = "SOL-USDT-PERP".parse().unwrap();
-        assert!(probably_lists(Venue::Bybit, &sol_perp));
-        assert!(!probably_lists(Venue::Coinbase, &sol_perp));
-        assert!(!probably_lists(Venue::Hyperliquid, &sol_perp));
+        assert!(probably_lists(crate::venue!("bybit"), &sol_perp));
+        assert!(!probably_lists(crate::venue!("coinbase"), &sol_perp));
+        assert!(!probably_lists(crate::venue!("hyperliquid"), &sol_perp));
         let btc_usd: Instrument = "BTC-USD".parse().unwrap();
-        assert!(!probably_lists(Venue::Binance, &btc_usd));
-        assert!(probably_lists(Venue::Gemini, &btc_usd));
+        assert!(!probably_lists(crate::venue!("binance"), &btc_usd));
+        assert!(probably_lists(crate::venue!("gemini"), &btc_usd));
     }
 }

@@ -205,7 +205,10 @@ struct Checker<'a> {
 }
 
 fn venue_list() -> String {
-    Venue::ALL.map(|v| v.as_str()).join(", ")
+    Venue::all()
+        .map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Checker<'_> {
@@ -385,7 +388,7 @@ impl Checker<'_> {
             let venues = table.venues.as_deref().map(|v| self.venues(v));
             if let Some(venues) = &venues {
                 for (venue, name) in venues.iter().zip(table.venues.iter().flatten()) {
-                    if !listings::supports(*venue, &instrument) {
+                    if !listings::carries(*venue, &instrument) {
                         self.error(
                             name.span(),
                             format!("{venue} does not carry {instrument} in depthwatch"),
@@ -538,10 +541,10 @@ impl Checker<'_> {
             let Some(venue) = self.venue(venue_name) else {
                 continue;
             };
-            let known = listings::endpoint_keys(venue);
+            let known = venue.spec().endpoints;
             for (key, url) in table {
-                if !known.iter().any(|(k, _)| k == key.get_ref()) {
-                    let allowed = known.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ");
+                let Some(endpoint) = venue.spec().endpoint(key.get_ref()) else {
+                    let allowed = known.iter().map(|e| e.key).collect::<Vec<_>>().join(", ");
                     self.error(
                         key.span(),
                         format!(
@@ -550,12 +553,8 @@ impl Checker<'_> {
                         ),
                     );
                     continue;
-                }
-                let want: &[&str] = if listings::is_websocket_key(key.get_ref()) {
-                    &["ws://", "wss://"]
-                } else {
-                    &["http://", "https://"]
                 };
+                let want = endpoint.kind.schemes();
                 let u = url.get_ref().trim();
                 let has_host = want
                     .iter()

@@ -157,7 +157,7 @@ impl Default for Config {
                         venues: None,
                     })
                     .collect(),
-                venues: Venue::ALL.to_vec(),
+                venues: Venue::all().collect(),
             },
             quote_groups: Vec::new(),
             fees: Fees {
@@ -275,7 +275,7 @@ impl Config {
         watched_on: impl Fn(Venue, &Instrument) -> bool,
     ) -> BTreeMap<Venue, AdapterConfig> {
         let mut out = BTreeMap::new();
-        for venue in Venue::ALL {
+        for venue in Venue::all() {
             let instruments: Vec<Instrument> = self
                 .instruments()
                 .into_iter()
@@ -335,23 +335,27 @@ mod tests {
         let guess: Vec<Venue> = config.adapter_configs().into_keys().collect();
         assert_eq!(guess.len(), 7);
         let mut catalog = Catalog::default();
-        catalog.update(Venue::Coinbase, listed(&["SOL-USD", "BTC-USD"]), 0);
-        catalog.update(Venue::Binance, listed(&["SOL-USDT"]), 0);
+        catalog.update(
+            crate::venue!("coinbase"),
+            listed(&["SOL-USD", "BTC-USD"]),
+            0,
+        );
+        catalog.update(crate::venue!("binance"), listed(&["SOL-USDT"]), 0);
         let known: Vec<Venue> = config
             .adapter_configs_with_catalog(&catalog)
             .into_keys()
             .collect();
         // Binance's list lacks it; uncached spot venues keep the guess.
-        assert!(known.contains(&Venue::Coinbase));
-        assert!(!known.contains(&Venue::Binance));
-        assert!(known.contains(&Venue::Kraken));
+        assert!(known.contains(&crate::venue!("coinbase")));
+        assert!(!known.contains(&crate::venue!("binance")));
+        assert!(known.contains(&crate::venue!("kraken")));
         // An explicit list wins over the catalog.
-        config.watchlist.entries[0].venues = Some(vec![Venue::Binance]);
+        config.watchlist.entries[0].venues = Some(vec![crate::venue!("binance")]);
         let explicit: Vec<Venue> = config
             .adapter_configs_with_catalog(&catalog)
             .into_keys()
             .collect();
-        assert_eq!(explicit, [Venue::Binance]);
+        assert_eq!(explicit, [crate::venue!("binance")]);
     }
 
     #[test]

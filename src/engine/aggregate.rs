@@ -60,7 +60,7 @@ mod tests {
     fn book(bids: &[(Decimal, Decimal)], asks: &[(Decimal, Decimal)]) -> OrderBook {
         let mut b = OrderBook::new();
         b.apply(&BookUpdate {
-            venue: Venue::Binance,
+            venue: crate::venue!("binance"),
             instrument: "BTC-USD".parse().unwrap(),
             kind: BookUpdateKind::Snapshot,
             bids: bids.iter().map(|&(p, s)| Level::new(p, s)).collect(),
@@ -82,13 +82,19 @@ mod tests {
             &[(dec!(100.0), dec!(3))],
             &[(dec!(102), dec!(1)), (dec!(103), dec!(1))],
         );
-        let agg = aggregate([(Venue::Okx, &a), (Venue::Kraken, &b)], 2);
+        let agg = aggregate(
+            [(crate::venue!("okx"), &a), (crate::venue!("kraken"), &b)],
+            2,
+        );
         assert_eq!(agg.bids.len(), 2);
         assert_eq!(agg.bids[0].price, dec!(100));
         assert_eq!(agg.bids[0].total, dec!(4));
         assert_eq!(
             agg.bids[0].per_venue,
-            vec![(Venue::Kraken, dec!(3)), (Venue::Okx, dec!(1))]
+            vec![
+                (crate::venue!("kraken"), dec!(3)),
+                (crate::venue!("okx"), dec!(1))
+            ]
         );
         assert_eq!(agg.bids[1].price, dec!(99));
         assert_eq!(

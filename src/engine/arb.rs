@@ -47,12 +47,13 @@ impl FeeInfo {
 /// Taker fees per venue, from the config.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fees {
-    per_venue: [FeeInfo; Venue::ALL.len()],
+    /// Indexed by [`Venue::index`].
+    per_venue: Vec<FeeInfo>,
 }
 
 impl Fees {
     pub fn from_config(cfg: &EngineConfig) -> Self {
-        let per_venue = Venue::ALL.map(|v| {
+        let per_venue = Venue::all().map(|v| {
             FeeInfo::new(
                 cfg.taker_fee_bps
                     .get(&v)
@@ -60,7 +61,9 @@ impl Fees {
                     .unwrap_or(cfg.default_taker_fee_bps),
             )
         });
-        Fees { per_venue }
+        Fees {
+            per_venue: per_venue.collect(),
+        }
     }
 
     pub fn of(&self, venue: Venue) -> &FeeInfo {

@@ -46,7 +46,7 @@ pub struct Books {
     slots: Vec<BookSlot>,
     index: HashMap<(Venue, Instrument), SlotId>,
     conns: Vec<Conn>,
-    conn_index: [HashMap<String, ConnId>; Venue::ALL.len()],
+    conn_index: [HashMap<String, ConnId>; Venue::COUNT],
     /// No connection can turn stale before this engine time.
     next_stale_check: Micros,
 }

@@ -5,7 +5,7 @@
 //! scan of a handful of cached tops, no book access.
 //!
 //! Tie-break when two books quote the same best price: the larger size wins,
-//! then the venue listed first in [`Venue::ALL`] (binance, bybit, okx,
+//! then the venue listed first in the registry (binance, bybit, okx,
 //! coinbase, kraken, bitstamp, gemini, hyperliquid), then the instrument that
 //! sorts first. The choice is deterministic, so the CBBO does not flicker
 //! between venues from one frame to the next.
@@ -189,13 +189,13 @@ mod tests {
         let got = best([
             Candidate {
                 slot: 0,
-                venue: Venue::Okx,
+                venue: crate::venue!("okx"),
                 instrument: &i,
                 top: &a,
             },
             Candidate {
                 slot: 1,
-                venue: Venue::Kraken,
+                venue: crate::venue!("kraken"),
                 instrument: &i,
                 top: &b,
             },
@@ -213,13 +213,13 @@ mod tests {
         let got = best([
             Candidate {
                 slot: 0,
-                venue: Venue::Binance,
+                venue: crate::venue!("binance"),
                 instrument: &i,
                 top: &small,
             },
             Candidate {
                 slot: 1,
-                venue: Venue::Kraken,
+                venue: crate::venue!("kraken"),
                 instrument: &i,
                 top: &large,
             },
@@ -230,13 +230,13 @@ mod tests {
         let got = best([
             Candidate {
                 slot: 1,
-                venue: Venue::Kraken,
+                venue: crate::venue!("kraken"),
                 instrument: &i,
                 top: &large,
             },
             Candidate {
                 slot: 0,
-                venue: Venue::Binance,
+                venue: crate::venue!("binance"),
                 instrument: &i,
                 top: &small,
             },
@@ -263,6 +263,9 @@ mod tests {
             exclusion_reason(&gap).as_deref(),
             Some("out of sync: sequence gap (expected 5, got 7)")
         );
-        assert_eq!(unusable_phrase(Venue::Bybit, &gap), "bybit out of sync");
+        assert_eq!(
+            unusable_phrase(crate::venue!("bybit"), &gap),
+            "bybit out of sync"
+        );
     }
 }

@@ -58,18 +58,7 @@ impl Default for EngineConfig {
     }
 }
 
-/// Published base-tier taker fees (bps) as of 2026; users override per venue.
+/// Each venue's published base-tier taker fee (its spec); users override.
 pub fn default_taker_fees() -> BTreeMap<Venue, Decimal> {
-    use rust_decimal::prelude::FromPrimitive;
-    let d = |x: f64| Decimal::from_f64(x).unwrap_or_default();
-    BTreeMap::from([
-        (Venue::Binance, d(10.0)),
-        (Venue::Bybit, d(10.0)),
-        (Venue::Okx, d(10.0)),
-        (Venue::Coinbase, d(60.0)),
-        (Venue::Kraken, d(40.0)),
-        (Venue::Bitstamp, d(40.0)),
-        (Venue::Gemini, d(40.0)),
-        (Venue::Hyperliquid, d(4.5)),
-    ])
+    Venue::all().map(|v| (v, v.spec().taker_fee_bps)).collect()
 }

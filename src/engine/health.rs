@@ -200,7 +200,7 @@ fn percentile(sorted: &[Micros], q: f64) -> Option<Micros> {
 #[derive(Clone, Debug, Default)]
 pub struct HealthTracker {
     /// Per venue, per connection name; BTreeMaps give the display order
-    /// (venue in `Venue::ALL` order, then connection name) and let a frame
+    /// (venue in registry order, then connection name) and let a frame
     /// be counted without allocating a key.
     conns: BTreeMap<Venue, BTreeMap<String, ConnStats>>,
     queue_depth: usize,
@@ -331,7 +331,7 @@ mod tests {
 
     fn trade(exchange_ts: Option<Micros>, received: Micros) -> MarketEvent {
         MarketEvent::Trade(Trade {
-            venue: Venue::Binance,
+            venue: crate::venue!("binance"),
             instrument: Instrument::spot("BTC", "USDT").unwrap(),
             price: dec!(1),
             size: dec!(1),
@@ -343,7 +343,7 @@ mod tests {
 
     fn incident(incident: Incident) -> MarketEvent {
         MarketEvent::Incident {
-            venue: Venue::Binance,
+            venue: crate::venue!("binance"),
             instrument: None,
             incident,
             detail: None,
@@ -359,24 +359,29 @@ mod tests {
     #[test]
     fn reconnects_count_connected_after_connected() {
         let mut h = HealthTracker::new();
-        h.on_conn(Venue::Okx, WS, ConnState::Connecting, T0);
+        h.on_conn(crate::venue!("okx"), WS, ConnState::Connecting, T0);
         assert_eq!(only_row(&h, T0).state, ConnState::Connecting);
-        h.on_conn(Venue::Okx, WS, ConnState::Connected, T0 + 1);
+        h.on_conn(crate::venue!("okx"), WS, ConnState::Connected, T0 + 1);
         assert_eq!(only_row(&h, T0).reconnects, 0);
         let backoff = ConnState::Backoff {
             retry_in_ms: 1_000,
             reason: "HTTP 429: rate limited".into(),
         };
-        h.on_conn(Venue::Okx, WS, backoff.clone(), T0 + 2);
+        h.on_conn(crate::venue!("okx"), WS, backoff.clone(), T0 + 2);
         assert_eq!(only_row(&h, T0).state, backoff);
-        h.on_conn(Venue::Okx, WS, ConnState::Connecting, T0 + 3);
-        h.on_conn(Venue::Okx, WS, ConnState::Connected, T0 + 4);
-        h.on_conn(Venue::Okx, WS, ConnState::Connected, T0 + 5);
+        h.on_conn(crate::venue!("okx"), WS, ConnState::Connecting, T0 + 3);
+        h.on_conn(crate::venue!("okx"), WS, ConnState::Connected, T0 + 4);
+        h.on_conn(crate::venue!("okx"), WS, ConnState::Connected, T0 + 5);
         let row = only_row(&h, T0 + 6);
         assert_eq!(row.reconnects, 2);
         assert_eq!(row.state, ConnState::Connected);
         // Another connection of the same venue has its own count.
-        h.on_conn(Venue::Okx, "wss://other", ConnState::Connected, T0);
+        h.on_conn(
+            crate::venue!("okx"),
+            "wss://other",
+            ConnState::Connected,
+            T0,
+        );
         assert_eq!(h.view(T0)[0].reconnects, 0);
     }
 
@@ -386,7 +391,13 @@ mod tests {
         // 10 frames of 100 bytes in each of 10 seconds.
         for s in 0..10 {
             for i in 0..10 {
-                h.on_feed(Venue::Kraken, WS, T0 + s * SECOND + i * 1_000, 100, &[]);
+                h.on_feed(
+                    crate::venue!("kraken"),
+                    WS,
+                    T0 + s * SECOND + i * 1_000,
+                    100,
+                    &[],
+                );
             }
         }
         let now = T0 + 10 * SECOND + SECOND / 2;
@@ -406,7 +417,7 @@ mod tests {
     fn young_connection_rate_divides_by_its_age() {
         let mut h = HealthTracker::new();
         for i in 0..6 {
-            h.on_feed(Venue::Gemini, WS, T0 + i * 100_000, 10, &[]);
+            h.on_feed(crate::venue!("gemini"), WS, T0 + i * 100_000, 10, &[]);
         }
         // Still in the first second: no complete second yet.
         assert_eq!(only_row(&h, T0 + 700_000).msgs_per_s, 0.0);
@@ -423,7 +434,7 @@ mod tests {
             let ms = (i * 37) % 100 + 1;
             let received = T0 + i * SECOND;
             h.on_feed(
-                Venue::Bybit,
+                crate::venue!("bybit"),
                 WS,
                 received,
                 50,
@@ -431,7 +442,7 @@ mod tests {
             );
         }
         // Events without exchange time add no sample.
-        h.on_feed(Venue::Bybit, WS, T0, 50, &[trade(None, T0)]);
+        h.on_feed(crate::venue!("bybit"), WS, T0, 50, &[trade(None, T0)]);
         let row = only_row(&h, T0 + 100 * SECOND);
         assert_eq!(row.latency_p50_ms, Some(50.0));
         assert_eq!(row.latency_p99_ms, Some(99.0));
@@ -442,10 +453,22 @@ mod tests {
     fn latency_keeps_only_recent_samples() {
         let mut h = HealthTracker::new();
         for _ in 0..LATENCY_SAMPLES {
-            h.on_feed(Venue::Bybit, WS, T0, 1, &[trade(Some(T0 - 500_000), T0)]);
+            h.on_feed(
+                crate::venue!("bybit"),
+                WS,
+                T0,
+                1,
+                &[trade(Some(T0 - 500_000), T0)],
+            );
         }
         for _ in 0..LATENCY_SAMPLES {
-            h.on_feed(Venue::Bybit, WS, T0, 1, &[trade(Some(T0 - 2_000), T0)]);
+            h.on_feed(
+                crate::venue!("bybit"),
+                WS,
+                T0,
+                1,
+                &[trade(Some(T0 - 2_000), T0)],
+            );
         }
         assert_eq!(only_row(&h, T0).latency_p99_ms, Some(2.0));
     }
@@ -454,7 +477,7 @@ mod tests {
     fn clock_skew_ahead_and_behind_withholds_latency() {
         let mut ahead = HealthTracker::new();
         let liq = MarketEvent::Liquidation(Liquidation {
-            venue: Venue::Bybit,
+            venue: crate::venue!("bybit"),
             instrument: Instrument::perp("BTC", "USDT").unwrap(),
             side: LiquidatedSide::Long,
             price: dec!(1),
@@ -462,7 +485,7 @@ mod tests {
             exchange_ts: Some(T0 + 2_500_000),
             received: T0,
         });
-        ahead.on_feed(Venue::Bybit, WS, T0, 10, &[liq]);
+        ahead.on_feed(crate::venue!("bybit"), WS, T0, 10, &[liq]);
         let row = only_row(&ahead, T0);
         assert_eq!(
             row.clock_skew.as_deref(),
@@ -472,7 +495,7 @@ mod tests {
 
         let mut behind = HealthTracker::new();
         behind.on_feed(
-            Venue::Bybit,
+            crate::venue!("bybit"),
             WS,
             T0,
             10,
@@ -487,7 +510,13 @@ mod tests {
 
         // A small negative latency (NTP-level skew) is shown as is.
         let mut slight = HealthTracker::new();
-        slight.on_feed(Venue::Bybit, WS, T0, 10, &[trade(Some(T0 + 3_000), T0)]);
+        slight.on_feed(
+            crate::venue!("bybit"),
+            WS,
+            T0,
+            10,
+            &[trade(Some(T0 + 3_000), T0)],
+        );
         let row = only_row(&slight, T0);
         assert_eq!(row.clock_skew, None);
         assert_eq!(row.latency_p50_ms, Some(-3.0));
@@ -498,7 +527,7 @@ mod tests {
         let mut h = HealthTracker::new();
         h.set_queue_depth(7);
         h.on_feed(
-            Venue::Okx,
+            crate::venue!("okx"),
             "b",
             T0,
             10,
@@ -510,7 +539,7 @@ mod tests {
             ],
         );
         h.on_feed(
-            Venue::Okx,
+            crate::venue!("okx"),
             "a",
             T0,
             10,
@@ -520,19 +549,23 @@ mod tests {
             ],
         );
         h.on_feed(
-            Venue::Binance,
+            crate::venue!("binance"),
             "z",
             T0,
             10,
             &[incident(Incident::UnknownMessage)],
         );
-        h.on_feed(Venue::Binance, "z", T0, 10, &[]);
+        h.on_feed(crate::venue!("binance"), "z", T0, 10, &[]);
 
         let rows = h.view(T0);
         let order: Vec<(Venue, &str)> = rows.iter().map(|r| (r.venue, r.conn.as_str())).collect();
         assert_eq!(
             order,
-            vec![(Venue::Binance, "z"), (Venue::Okx, "a"), (Venue::Okx, "b")]
+            vec![
+                (crate::venue!("binance"), "z"),
+                (crate::venue!("okx"), "a"),
+                (crate::venue!("okx"), "b")
+            ]
         );
         assert!(rows.iter().all(|r| r.queue_depth == 7));
         let b = &rows[2];

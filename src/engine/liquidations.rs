@@ -144,14 +144,14 @@ impl LiquidationStats {
 mod tests {
     use super::*;
     use crate::engine::window::SECOND;
-    use crate::model::Venue;
+
     use rust_decimal_macros::dec;
 
     const T0: Micros = 1_700_000_000 * SECOND;
 
     fn liq(side: LiquidatedSide, at: Micros) -> Liquidation {
         Liquidation {
-            venue: Venue::Binance,
+            venue: crate::venue!("binance"),
             instrument: "BTC-USDT-PERP".parse().unwrap(),
             side,
             price: dec!(60000),

@@ -1131,20 +1131,20 @@ mod tests {
     fn engine_with_arb() -> Engine {
         let mut e = Engine::new(cfg());
         e.handle(feed(
-            Venue::Okx,
+            crate::venue!("okx"),
             SEC,
             vec![snap(
-                Venue::Okx,
+                crate::venue!("okx"),
                 "BTC-USDT",
                 &[(dec!(99), dec!(1))],
                 &[(dec!(100), dec!(1))],
             )],
         ));
         e.handle(feed(
-            Venue::Bybit,
+            crate::venue!("bybit"),
             SEC,
             vec![snap(
-                Venue::Bybit,
+                crate::venue!("bybit"),
                 "BTC-USDT",
                 &[(dec!(101), dec!(2))],
                 &[(dec!(102), dec!(1))],
@@ -1170,9 +1170,9 @@ mod tests {
         assert!(s.instruments[0].cbbo.bid.is_none());
 
         e.handle(feed(
-            Venue::Okx,
+            crate::venue!("okx"),
             SEC,
-            vec![snap(Venue::Okx, "BTC-USDT", &[], &[])],
+            vec![snap(crate::venue!("okx"), "BTC-USDT", &[], &[])],
         ));
         let c = e.cbbo(&i("BTC-USDT"));
         assert!(c.bid.is_none() && c.ask.is_none());
@@ -1197,19 +1197,29 @@ mod tests {
     fn one_sided_book() {
         let mut e = Engine::new(cfg());
         e.handle(feed(
-            Venue::Okx,
+            crate::venue!("okx"),
             SEC,
-            vec![snap(Venue::Okx, "BTC-USDT", &[(dec!(99), dec!(1))], &[])],
+            vec![snap(
+                crate::venue!("okx"),
+                "BTC-USDT",
+                &[(dec!(99), dec!(1))],
+                &[],
+            )],
         ));
         e.handle(feed(
-            Venue::Bybit,
+            crate::venue!("bybit"),
             SEC,
-            vec![snap(Venue::Bybit, "BTC-USDT", &[(dec!(98), dec!(1))], &[])],
+            vec![snap(
+                crate::venue!("bybit"),
+                "BTC-USDT",
+                &[(dec!(98), dec!(1))],
+                &[],
+            )],
         ));
         let c = e.cbbo(&i("BTC-USDT"));
         assert_eq!(
             c.bid.as_ref().map(|b| (b.price, b.venue)),
-            Some((dec!(99), Venue::Okx))
+            Some((dec!(99), crate::venue!("okx")))
         );
         assert!(c.ask.is_none());
         assert_eq!(c.spread_bps(), None);
@@ -1242,34 +1252,37 @@ mod tests {
         let a = &arbs[0];
         assert_eq!(
             (a.buy_venue, a.sell_venue, a.size),
-            (Venue::Okx, Venue::Bybit, dec!(1))
+            (crate::venue!("okx"), crate::venue!("bybit"), dec!(1))
         );
         assert_eq!(a.gross_bps, dec!(100));
         assert_eq!(a.net_bps, dec!(80));
         assert_eq!(a.profit, dec!(0.8));
         assert_eq!(a.opened, SEC);
-        assert_eq!(e.cbbo(&i("BTC-USDT")).bid.unwrap().venue, Venue::Bybit);
+        assert_eq!(
+            e.cbbo(&i("BTC-USDT")).bid.unwrap().venue,
+            crate::venue!("bybit")
+        );
 
         let gap = OutOfSyncReason::Gap {
             expected: 5,
             got: 7,
         };
         e.handle(feed(
-            Venue::Bybit,
+            crate::venue!("bybit"),
             2 * SEC,
             vec![MarketEvent::BookState {
-                venue: Venue::Bybit,
+                venue: crate::venue!("bybit"),
                 instrument: i("BTC-USDT"),
                 state: BookState::OutOfSync(gap),
             }],
         ));
         assert!(e.open_arbs().is_empty());
         let c = e.cbbo(&i("BTC-USDT"));
-        assert_eq!(c.bid.unwrap().venue, Venue::Okx);
+        assert_eq!(c.bid.unwrap().venue, crate::venue!("okx"));
         assert_eq!(
             c.excluded,
             vec![(
-                Venue::Bybit,
+                crate::venue!("bybit"),
                 "out of sync: sequence gap (expected 5, got 7)".to_string()
             )]
         );
@@ -1286,7 +1299,7 @@ mod tests {
             view.aggregated
                 .bids
                 .iter()
-                .all(|l| l.per_venue[0].0 == Venue::Okx)
+                .all(|l| l.per_venue[0].0 == crate::venue!("okx"))
         );
     }
 
@@ -1294,29 +1307,35 @@ mod tests {
     fn stale_connection_leaves_cbbo_and_comes_back() {
         let mut e = engine_with_arb();
         // okx keeps talking; bybit goes quiet for longer than stale_after.
-        e.handle(feed(Venue::Okx, 20 * SEC, vec![]));
-        e.handle(feed(Venue::Okx, 32 * SEC, vec![]));
+        e.handle(feed(crate::venue!("okx"), 20 * SEC, vec![]));
+        e.handle(feed(crate::venue!("okx"), 32 * SEC, vec![]));
         let c = e.cbbo(&i("BTC-USDT"));
-        assert_eq!(c.bid.unwrap().venue, Venue::Okx);
-        assert_eq!(c.excluded, vec![(Venue::Bybit, "stale".to_string())]);
+        assert_eq!(c.bid.unwrap().venue, crate::venue!("okx"));
+        assert_eq!(
+            c.excluded,
+            vec![(crate::venue!("bybit"), "stale".to_string())]
+        );
         assert!(e.open_arbs().is_empty());
         let s = e.snapshot();
         assert_eq!(s.arb_history[0].reason, "bybit stale");
         let bybit = s.instruments[0]
             .venues
             .iter()
-            .find(|v| v.venue == Venue::Bybit)
+            .find(|v| v.venue == crate::venue!("bybit"))
             .unwrap();
         assert_eq!(bybit.state, BookState::OutOfSync(OutOfSyncReason::Stale));
         assert_eq!(
-            e.books().find(|b| b.venue == Venue::Bybit).unwrap().state,
+            e.books()
+                .find(|b| b.venue == crate::venue!("bybit"))
+                .unwrap()
+                .state,
             BookState::OutOfSync(OutOfSyncReason::Stale)
         );
 
         // A heartbeat-only frame is enough: the book is live again.
-        e.handle(feed(Venue::Bybit, 33 * SEC, vec![]));
+        e.handle(feed(crate::venue!("bybit"), 33 * SEC, vec![]));
         let c = e.cbbo(&i("BTC-USDT"));
-        assert_eq!(c.bid.unwrap().venue, Venue::Bybit);
+        assert_eq!(c.bid.unwrap().venue, crate::venue!("bybit"));
         assert!(c.excluded.is_empty());
         assert_eq!(e.open_arbs()[0].opened, 33 * SEC, "a new opportunity");
 
@@ -1325,8 +1344,11 @@ mod tests {
         assert_eq!(e.cbbo(&i("BTC-USDT")).excluded.len(), 2);
         assert!(e.cbbo(&i("BTC-USDT")).bid.is_none());
         // Revived once more, and stale again when it falls silent again.
-        e.handle(feed(Venue::Bybit, 71 * SEC, vec![]));
-        assert_eq!(e.cbbo(&i("BTC-USDT")).bid.unwrap().venue, Venue::Bybit);
+        e.handle(feed(crate::venue!("bybit"), 71 * SEC, vec![]));
+        assert_eq!(
+            e.cbbo(&i("BTC-USDT")).bid.unwrap().venue,
+            crate::venue!("bybit")
+        );
         e.handle(EngineInput::Tick { now: 102 * SEC });
         assert!(e.cbbo(&i("BTC-USDT")).bid.is_none());
     }
@@ -1335,7 +1357,7 @@ mod tests {
     fn disconnect_marks_books_out_of_sync() {
         let mut e = engine_with_arb();
         e.handle(EngineInput::Conn {
-            venue: Venue::Okx,
+            venue: crate::venue!("okx"),
             conn: "wss://okx".into(),
             state: ConnState::Disconnected {
                 reason: "closed".into(),
@@ -1344,7 +1366,10 @@ mod tests {
         });
         assert_eq!(
             e.cbbo(&i("BTC-USDT")).excluded,
-            vec![(Venue::Okx, "out of sync: disconnected".to_string())]
+            vec![(
+                crate::venue!("okx"),
+                "out of sync: disconnected".to_string()
+            )]
         );
         assert_eq!(e.snapshot().arb_history[0].reason, "okx out of sync");
     }
@@ -1353,44 +1378,48 @@ mod tests {
     fn equal_prices_break_ties_by_size_then_venue() {
         let mut e = Engine::new(cfg());
         e.handle(feed(
-            Venue::Kraken,
+            crate::venue!("kraken"),
             SEC,
             vec![snap(
-                Venue::Kraken,
+                crate::venue!("kraken"),
                 "ETH-USD",
                 &[(dec!(10), dec!(5))],
                 &[(dec!(11), dec!(1))],
             )],
         ));
         e.handle(feed(
-            Venue::Coinbase,
+            crate::venue!("coinbase"),
             SEC,
             vec![snap(
-                Venue::Coinbase,
+                crate::venue!("coinbase"),
                 "ETH-USD",
                 &[(dec!(10.00), dec!(2))],
                 &[(dec!(11), dec!(1))],
             )],
         ));
         let c = e.cbbo(&i("ETH-USD"));
-        assert_eq!(c.bid.as_ref().unwrap().venue, Venue::Kraken, "larger size");
+        assert_eq!(
+            c.bid.as_ref().unwrap().venue,
+            crate::venue!("kraken"),
+            "larger size"
+        );
         assert_eq!(
             c.ask.as_ref().unwrap().venue,
-            Venue::Coinbase,
+            crate::venue!("coinbase"),
             "coinbase before kraken"
         );
         e.handle(feed(
-            Venue::Coinbase,
+            crate::venue!("coinbase"),
             2 * SEC,
             vec![delta(
-                Venue::Coinbase,
+                crate::venue!("coinbase"),
                 "ETH-USD",
                 &[(dec!(10), dec!(5))],
                 &[],
             )],
         ));
         let c = e.cbbo(&i("ETH-USD"));
-        assert_eq!(c.bid.as_ref().unwrap().venue, Venue::Coinbase);
+        assert_eq!(c.bid.as_ref().unwrap().venue, crate::venue!("coinbase"));
         assert_eq!(c.bid.as_ref().unwrap().age, 0);
         e.handle(EngineInput::Tick { now: 3 * SEC });
         let c = e.cbbo(&i("ETH-USD"));
@@ -1406,20 +1435,20 @@ mod tests {
         // 5 bps gross between okx ask 100 and bybit bid 100.05; 20 bps fees.
         let mut e = Engine::new(cfg());
         e.handle(feed(
-            Venue::Okx,
+            crate::venue!("okx"),
             SEC,
             vec![snap(
-                Venue::Okx,
+                crate::venue!("okx"),
                 "BTC-USDT",
                 &[(dec!(99), dec!(1))],
                 &[(dec!(100), dec!(1))],
             )],
         ));
         e.handle(feed(
-            Venue::Bybit,
+            crate::venue!("bybit"),
             SEC,
             vec![snap(
-                Venue::Bybit,
+                crate::venue!("bybit"),
                 "BTC-USDT",
                 &[(dec!(100.05), dec!(1))],
                 &[(dec!(101), dec!(1))],
@@ -1431,7 +1460,7 @@ mod tests {
         let best = &spreads[0];
         assert_eq!(
             (best.buy_venue, best.sell_venue),
-            (Venue::Okx, Venue::Bybit)
+            (crate::venue!("okx"), crate::venue!("bybit"))
         );
         assert_eq!(
             (best.size, best.gross_bps, best.net_bps, best.profit),
@@ -1442,7 +1471,7 @@ mod tests {
         let stat = s
             .arb_stats
             .iter()
-            .find(|p| p.buy_venue == Venue::Okx)
+            .find(|p| p.buy_venue == crate::venue!("okx"))
             .unwrap();
         assert_eq!(stat.current_net_bps, Some(dec!(-15)));
         assert_eq!(stat.count, 0);
@@ -1466,20 +1495,20 @@ mod tests {
         // top two levels; cost 150.05, proceeds 150.75.
         let mut e = Engine::new(cfg());
         e.handle(feed(
-            Venue::Okx,
+            crate::venue!("okx"),
             SEC,
             vec![snap(
-                Venue::Okx,
+                crate::venue!("okx"),
                 "BTC-USDT",
                 &[(dec!(99), dec!(1))],
                 &[(dec!(100), dec!(1)), (dec!(100.1), dec!(4))],
             )],
         ));
         e.handle(feed(
-            Venue::Bybit,
+            crate::venue!("bybit"),
             SEC,
             vec![snap(
-                Venue::Bybit,
+                crate::venue!("bybit"),
                 "BTC-USDT",
                 &[(dec!(100.5), dec!(1.5)), (dec!(100.2), dec!(10))],
                 &[(dec!(102), dec!(1))],
@@ -1519,20 +1548,20 @@ mod tests {
     fn quote_groups_merge_and_mark_mixed() {
         let events = |e: &mut Engine| {
             e.handle(feed(
-                Venue::Coinbase,
+                crate::venue!("coinbase"),
                 SEC,
                 vec![snap(
-                    Venue::Coinbase,
+                    crate::venue!("coinbase"),
                     "BTC-USD",
                     &[(dec!(100), dec!(1))],
                     &[(dec!(101), dec!(1))],
                 )],
             ));
             e.handle(feed(
-                Venue::Binance,
+                crate::venue!("binance"),
                 SEC,
                 vec![snap(
-                    Venue::Binance,
+                    crate::venue!("binance"),
                     "BTC-USDT",
                     &[(dec!(100.5), dec!(1))],
                     &[(dec!(102), dec!(1))],
@@ -1569,7 +1598,7 @@ mod tests {
         assert_eq!(v.cbbo.ask.as_ref().unwrap().instrument, i("BTC-USD"));
         assert_eq!(
             merged.cbbo(&i("BTC-USDC")).bid.unwrap().venue,
-            Venue::Binance
+            crate::venue!("binance")
         );
         assert_eq!(v.aggregated.bids.len(), 2);
 
@@ -1585,10 +1614,10 @@ mod tests {
     fn crossed_book_is_excluded_and_counted() {
         let mut e = engine_with_arb();
         e.handle(feed(
-            Venue::Okx,
+            crate::venue!("okx"),
             2 * SEC,
             vec![delta(
-                Venue::Okx,
+                crate::venue!("okx"),
                 "BTC-USDT",
                 &[(dec!(100.5), dec!(1))],
                 &[],
@@ -1600,16 +1629,19 @@ mod tests {
         let c = e.cbbo(&i("BTC-USDT"));
         assert_eq!(
             c.excluded,
-            vec![(Venue::Okx, "out of sync: crossed book".to_string())]
+            vec![(
+                crate::venue!("okx"),
+                "out of sync: crossed book".to_string()
+            )]
         );
-        assert_eq!(c.ask.unwrap().venue, Venue::Bybit);
+        assert_eq!(c.ask.unwrap().venue, crate::venue!("bybit"));
         assert!(e.open_arbs().is_empty());
         // A fresh snapshot makes it live again.
         e.handle(feed(
-            Venue::Okx,
+            crate::venue!("okx"),
             3 * SEC,
             vec![snap(
-                Venue::Okx,
+                crate::venue!("okx"),
                 "BTC-USDT",
                 &[(dec!(99), dec!(1))],
                 &[(dec!(100), dec!(1))],
@@ -1624,10 +1656,10 @@ mod tests {
         let mut e = engine_with_arb(); // opens at 1 s
         let close = |e: &mut Engine, t| {
             e.handle(feed(
-                Venue::Bybit,
+                crate::venue!("bybit"),
                 t,
                 vec![delta(
-                    Venue::Bybit,
+                    crate::venue!("bybit"),
                     "BTC-USDT",
                     &[(dec!(101), dec!(0))],
                     &[],
@@ -1636,10 +1668,10 @@ mod tests {
         };
         let reopen = |e: &mut Engine, t| {
             e.handle(feed(
-                Venue::Bybit,
+                crate::venue!("bybit"),
                 t,
                 vec![delta(
-                    Venue::Bybit,
+                    crate::venue!("bybit"),
                     "BTC-USDT",
                     &[(dec!(101.5), dec!(1))],
                     &[],
@@ -1651,10 +1683,10 @@ mod tests {
         // The peak follows the better spread: (101.5 − 100)/100 − 20 bps.
         assert_eq!(e.open_arbs()[0].peak_net_bps, dec!(130));
         e.handle(feed(
-            Venue::Bybit,
+            crate::venue!("bybit"),
             5 * SEC,
             vec![delta(
-                Venue::Bybit,
+                crate::venue!("bybit"),
                 "BTC-USDT",
                 &[(dec!(101.5), dec!(0))],
                 &[],
@@ -1677,7 +1709,7 @@ mod tests {
         let st = s
             .arb_stats
             .iter()
-            .find(|p| p.buy_venue == Venue::Okx && p.sell_venue == Venue::Bybit)
+            .find(|p| p.buy_venue == crate::venue!("okx") && p.sell_venue == crate::venue!("bybit"))
             .unwrap();
         assert_eq!(st.count, 3);
         // 2 s + 1 s closed, 1 s of the one still open at 7 s.
@@ -1688,7 +1720,7 @@ mod tests {
         let reverse = s
             .arb_stats
             .iter()
-            .find(|p| p.buy_venue == Venue::Bybit)
+            .find(|p| p.buy_venue == crate::venue!("bybit"))
             .unwrap();
         assert_eq!(reverse.count, 0);
         assert!(reverse.current_net_bps.unwrap() < Decimal::ZERO);
@@ -1708,10 +1740,10 @@ mod tests {
         for k in 0..10 {
             let t = 2 * SEC + k * 100_000;
             e.handle(feed(
-                Venue::Okx,
+                crate::venue!("okx"),
                 t,
                 vec![delta(
-                    Venue::Okx,
+                    crate::venue!("okx"),
                     "BTC-USDT",
                     &[(dec!(99), Decimal::from(k + 2))],
                     &[],
@@ -1726,7 +1758,7 @@ mod tests {
         let perp = "BTC-USDT-PERP";
         let fund = |rate: Option<Decimal>, mark: Option<Decimal>| {
             MarketEvent::Funding(Funding {
-                venue: Venue::Bybit,
+                venue: crate::venue!("bybit"),
                 instrument: i(perp),
                 update: FundingUpdate {
                     funding_rate: rate,
@@ -1738,11 +1770,11 @@ mod tests {
             })
         };
         e.handle(feed(
-            Venue::Bybit,
+            crate::venue!("bybit"),
             3 * SEC,
             vec![
                 snap(
-                    Venue::Bybit,
+                    crate::venue!("bybit"),
                     perp,
                     &[(dec!(99), dec!(1))],
                     &[(dec!(100), dec!(1))],
@@ -1750,7 +1782,7 @@ mod tests {
                 fund(Some(dec!(0.0001)), None),
                 fund(None, Some(dec!(99.5))),
                 MarketEvent::Liquidation(Liquidation {
-                    venue: Venue::Bybit,
+                    venue: crate::venue!("bybit"),
                     instrument: i(perp),
                     side: LiquidatedSide::Long,
                     price: dec!(99),
@@ -1780,17 +1812,17 @@ mod tests {
             ..cfg()
         });
         e.handle(feed(
-            Venue::Binance,
+            crate::venue!("binance"),
             SEC,
             vec![
                 snap(
-                    Venue::Binance,
+                    crate::venue!("binance"),
                     "BTC-USDT",
                     &[(dec!(99), dec!(1))],
                     &[(dec!(100), dec!(1))],
                 ),
                 snap(
-                    Venue::Binance,
+                    crate::venue!("binance"),
                     "BTC-USDC",
                     &[(dec!(101), dec!(1))],
                     &[(dec!(102), dec!(1))],
@@ -1801,10 +1833,10 @@ mod tests {
         assert!(e.open_arbs().is_empty());
         assert!(e.all_spreads().is_empty());
         e.handle(feed(
-            Venue::Okx,
+            crate::venue!("okx"),
             SEC,
             vec![snap(
-                Venue::Okx,
+                crate::venue!("okx"),
                 "BTC-USD",
                 &[(dec!(101), dec!(1))],
                 &[(dec!(103), dec!(1))],
@@ -1814,7 +1846,7 @@ mod tests {
         assert_eq!(arbs.len(), 1);
         assert_eq!(
             (arbs[0].buy_venue, arbs[0].buy_instrument),
-            (Venue::Binance, i("BTC-USDT"))
+            (crate::venue!("binance"), i("BTC-USDT"))
         );
         let s = e.snapshot();
         assert_eq!(s.instruments[0].label, "BTC-USD≈USDT≈USDC");
@@ -1822,7 +1854,7 @@ mod tests {
         // Equal 101 bids of size 1: binance before okx.
         assert_eq!(
             c.bid.as_ref().map(|b| (b.venue, b.instrument)),
-            Some((Venue::Binance, i("BTC-USDC")))
+            Some((crate::venue!("binance"), i("BTC-USDC")))
         );
     }
 
@@ -1830,7 +1862,11 @@ mod tests {
     fn incremental_matches_a_fresh_engine() {
         // Drive one engine with many deltas, feed a second only the final
         // books as snapshots: their spreads must agree.
-        let venues = [Venue::Binance, Venue::Okx, Venue::Kraken];
+        let venues = [
+            crate::venue!("binance"),
+            crate::venue!("okx"),
+            crate::venue!("kraken"),
+        ];
         let mut inc = Engine::new(cfg());
         for (n, v) in venues.iter().enumerate() {
             let off = Decimal::from(n as i64) / dec!(10);
@@ -1902,20 +1938,20 @@ mod tests {
         // A third BTC-USDT book (kraken asks 100.5: also buys into bybit) and
         // a second instrument on okx.
         e.handle(feed(
-            Venue::Kraken,
+            crate::venue!("kraken"),
             SEC,
             vec![snap(
-                Venue::Kraken,
+                crate::venue!("kraken"),
                 "BTC-USDT",
                 &[(dec!(99.5), dec!(1))],
                 &[(dec!(100.5), dec!(1))],
             )],
         ));
         e.handle(feed(
-            Venue::Okx,
+            crate::venue!("okx"),
             SEC,
             vec![snap(
-                Venue::Okx,
+                crate::venue!("okx"),
                 "ETH-USDT",
                 &[(dec!(10), dec!(1))],
                 &[(dec!(11), dec!(1))],
@@ -1923,11 +1959,11 @@ mod tests {
         ));
         assert_eq!(e.open_arbs().len(), 2);
         e.handle(EngineInput::Forget {
-            venue: Venue::Okx,
+            venue: crate::venue!("okx"),
             instruments: vec![i("BTC-USDT")],
             venue_stopped: false,
         });
-        assert!(e.book(Venue::Okx, &i("BTC-USDT")).is_none());
+        assert!(e.book(crate::venue!("okx"), &i("BTC-USDT")).is_none());
         let closed = &e.snapshot().arb_history[0];
         assert_eq!(closed.reason, "okx BTC-USDT no longer watched");
         // What is left computes as in an engine that never saw the book.
@@ -1935,16 +1971,16 @@ mod tests {
         assert_eq!(arbs.len(), 1);
         assert_eq!(
             (arbs[0].buy_venue, arbs[0].sell_venue),
-            (Venue::Kraken, Venue::Bybit)
+            (crate::venue!("kraken"), crate::venue!("bybit"))
         );
         let c = e.cbbo(&i("BTC-USDT"));
         assert_eq!(
             c.ask.map(|a| (a.price, a.venue)),
-            Some((dec!(100.5), Venue::Kraken))
+            Some((dec!(100.5), crate::venue!("kraken")))
         );
         assert_eq!(
             c.bid.map(|b| (b.price, b.venue)),
-            Some((dec!(101), Venue::Bybit))
+            Some((dec!(101), crate::venue!("bybit")))
         );
         assert_eq!(
             e.cbbo(&i("ETH-USDT")).bid.map(|b| b.price),
@@ -1958,37 +1994,37 @@ mod tests {
             .find(|v| v.label == "BTC-USDT")
             .unwrap();
         let venues: Vec<Venue> = btc.venues.iter().map(|b| b.venue).collect();
-        assert_eq!(venues, [Venue::Bybit, Venue::Kraken]);
+        assert_eq!(venues, [crate::venue!("bybit"), crate::venue!("kraken")]);
 
         // Subscribed again later: a new book starts from its snapshot.
         e.handle(feed(
-            Venue::Okx,
+            crate::venue!("okx"),
             2 * SEC,
             vec![snap(
-                Venue::Okx,
+                crate::venue!("okx"),
                 "BTC-USDT",
                 &[(dec!(99), dec!(1))],
                 &[(dec!(100), dec!(1))],
             )],
         ));
         assert_eq!(e.open_arbs().len(), 2);
-        assert_eq!(e.open_arbs()[0].buy_venue, Venue::Okx);
+        assert_eq!(e.open_arbs()[0].buy_venue, crate::venue!("okx"));
 
         // An unwatched key with no book left leaves the snapshot, and a
         // stopped venue's connection rows leave the health view.
         e.handle(EngineInput::Forget {
-            venue: Venue::Okx,
+            venue: crate::venue!("okx"),
             instruments: vec![i("BTC-USDT"), i("ETH-USDT")],
             venue_stopped: true,
         });
         let s = e.snapshot();
         assert!(s.instruments.iter().all(|v| v.label != "ETH-USDT"));
-        assert!(s.health.iter().all(|h| h.venue != Venue::Okx));
-        assert!(s.health.iter().any(|h| h.venue == Venue::Bybit));
+        assert!(s.health.iter().all(|h| h.venue != crate::venue!("okx")));
+        assert!(s.health.iter().any(|h| h.venue == crate::venue!("bybit")));
         assert_eq!(e.books().count(), 2);
         // Forgetting what is not there is harmless.
         e.handle(EngineInput::Forget {
-            venue: Venue::Gemini,
+            venue: crate::venue!("gemini"),
             instruments: vec![i("BTC-USD")],
             venue_stopped: false,
         });
@@ -2006,17 +2042,17 @@ mod tests {
             contract_size: None,
         }];
         e.handle(feed(
-            Venue::Binance,
+            crate::venue!("binance"),
             SEC,
             vec![MarketEvent::Instruments {
-                venue: Venue::Binance,
+                venue: crate::venue!("binance"),
                 list: list.clone(),
             }],
         ));
         let s = e.snapshot();
         assert_eq!(
             s.instrument_lists
-                .get(&Venue::Binance)
+                .get(&crate::venue!("binance"))
                 .map(|l| l.as_slice()),
             Some(list.as_slice())
         );

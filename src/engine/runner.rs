@@ -133,17 +133,17 @@ impl TickClock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BookUpdate, BookUpdateKind, Level, MarketEvent, SeqInfo, Venue};
+    use crate::model::{BookUpdate, BookUpdateKind, Level, MarketEvent, SeqInfo};
     use rust_decimal_macros::dec;
 
     fn feed(received: Micros) -> EngineInput {
         EngineInput::Feed {
-            venue: Venue::Okx,
+            venue: crate::venue!("okx"),
             conn: "wss://test".into(),
             received,
             bytes: 10,
             events: vec![MarketEvent::Book(BookUpdate {
-                venue: Venue::Okx,
+                venue: crate::venue!("okx"),
                 instrument: "BTC-USDT".parse().unwrap(),
                 kind: BookUpdateKind::Snapshot,
                 bids: vec![Level::new(dec!(100), dec!(1))],

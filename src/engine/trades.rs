@@ -116,7 +116,7 @@ impl TradeStats {
 mod tests {
     use super::*;
     use crate::engine::window::{MINUTE, SECOND};
-    use crate::model::Venue;
+
     use rust_decimal_macros::dec;
 
     const T0: Micros = 1_700_000_000 * SECOND;
@@ -127,7 +127,7 @@ mod tests {
 
     fn trade(side: TakerSide, at: Micros) -> Trade {
         Trade {
-            venue: Venue::Coinbase,
+            venue: crate::venue!("coinbase"),
             instrument: key("BTC-USD"),
             price: dec!(60000),
             size: dec!(2),

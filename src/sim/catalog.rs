@@ -6,6 +6,8 @@ use rust_decimal::Decimal;
 
 use crate::model::{Instrument, Venue};
 
+pub use NumStyle::{Fixed, Plain};
+
 /// How a venue prints a decimal on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NumStyle {
@@ -78,209 +80,74 @@ impl Spec {
 /// Starting fair prices per base asset.
 pub const BASES: &[(&str, f64)] = &[("BTC", 65_000.0), ("ETH", 1_920.0), ("SOL", 150.0)];
 
-pub const BINANCE_DEPTHS: &[usize] = &[FULL_DEPTH];
-pub const BYBIT_DEPTHS: &[usize] = &[50, 200, 1000];
-pub const OKX_DEPTHS: &[usize] = &[400];
-
 fn dec(s: &str) -> Decimal {
     s.parse().unwrap_or(Decimal::ONE)
 }
 
-struct Row {
-    venue: Venue,
-    instrument: &'static str,
-    native: &'static str,
-    tick: &'static str,
-    lot: &'static str,
-    contract_size: Option<&'static str>,
-    price_style: NumStyle,
-    size_style: NumStyle,
-    typical_size: f64,
+/// One simulated book as a venue's simulator declares it (tick and lot
+/// sizes close to the real listing).
+pub struct Listing {
+    pub instrument: &'static str,
+    pub native: &'static str,
+    pub tick: &'static str,
+    pub lot: &'static str,
+    pub contract_size: Option<&'static str>,
+    pub price_style: NumStyle,
+    pub size_style: NumStyle,
+    pub typical_size: f64,
 }
 
-const fn row(
-    venue: Venue,
-    instrument: &'static str,
-    native: &'static str,
-    tick: &'static str,
-    lot: &'static str,
-    styles: (NumStyle, NumStyle),
-    typical_size: f64,
-) -> Row {
-    Row {
-        venue,
-        instrument,
-        native,
-        tick,
-        lot,
-        contract_size: None,
-        price_style: styles.0,
-        size_style: styles.1,
-        typical_size,
+impl Listing {
+    /// A book sized in the base asset.
+    pub const fn new(
+        instrument: &'static str,
+        native: &'static str,
+        tick: &'static str,
+        lot: &'static str,
+        styles: (NumStyle, NumStyle),
+        typical_size: f64,
+    ) -> Listing {
+        Listing {
+            instrument,
+            native,
+            tick,
+            lot,
+            contract_size: None,
+            price_style: styles.0,
+            size_style: styles.1,
+            typical_size,
+        }
+    }
+
+    /// A book sized in contracts of `contract_size` base each.
+    pub const fn contracts(self, contract_size: &'static str) -> Listing {
+        Listing {
+            contract_size: Some(contract_size),
+            ..self
+        }
     }
 }
 
-/// An OKX linear swap: sized in contracts of `ct_val` base, lot 0.01.
-const fn swap(
-    instrument: &'static str,
-    native: &'static str,
-    tick: &'static str,
-    price_dp: u32,
-    ct_val: &'static str,
-    typical_size: f64,
-) -> Row {
-    Row {
-        venue: Venue::Okx,
-        instrument,
-        native,
-        tick,
-        lot: "0.01",
-        contract_size: Some(ct_val),
-        price_style: NumStyle::Fixed(price_dp),
-        size_style: NumStyle::Plain,
-        typical_size,
-    }
-}
-
-use NumStyle::{Fixed, Plain};
-
-/// Tick and lot sizes follow the real listings closely (2026).
-const ROWS: &[Row] = &[
-    row(
-        Venue::Binance,
-        "BTC-USDT",
-        "BTCUSDT",
-        "0.01",
-        "0.00001",
-        (Fixed(8), Fixed(8)),
-        0.4,
-    ),
-    row(
-        Venue::Binance,
-        "ETH-USDT",
-        "ETHUSDT",
-        "0.01",
-        "0.0001",
-        (Fixed(8), Fixed(8)),
-        6.0,
-    ),
-    row(
-        Venue::Binance,
-        "BTC-USDT-PERP",
-        "BTCUSDT",
-        "0.10",
-        "0.001",
-        (Fixed(2), Fixed(3)),
-        1.5,
-    ),
-    row(
-        Venue::Binance,
-        "ETH-USDT-PERP",
-        "ETHUSDT",
-        "0.01",
-        "0.001",
-        (Fixed(2), Fixed(3)),
-        25.0,
-    ),
-    row(
-        Venue::Binance,
-        "SOL-USDT-PERP",
-        "SOLUSDT",
-        "0.01",
-        "1",
-        (Fixed(2), Fixed(0)),
-        300.0,
-    ),
-    row(
-        Venue::Bybit,
-        "BTC-USDT",
-        "BTCUSDT",
-        "0.1",
-        "0.000001",
-        (Plain, Plain),
-        0.3,
-    ),
-    row(
-        Venue::Bybit,
-        "ETH-USDT",
-        "ETHUSDT",
-        "0.01",
-        "0.00001",
-        (Plain, Plain),
-        4.0,
-    ),
-    row(
-        Venue::Bybit,
-        "BTC-USDT-PERP",
-        "BTCUSDT",
-        "0.10",
-        "0.001",
-        (Fixed(2), Fixed(3)),
-        1.2,
-    ),
-    row(
-        Venue::Bybit,
-        "ETH-USDT-PERP",
-        "ETHUSDT",
-        "0.01",
-        "0.01",
-        (Fixed(2), Fixed(2)),
-        20.0,
-    ),
-    row(
-        Venue::Bybit,
-        "SOL-USDT-PERP",
-        "SOLUSDT",
-        "0.010",
-        "0.1",
-        (Fixed(3), Fixed(1)),
-        250.0,
-    ),
-    row(
-        Venue::Okx,
-        "BTC-USDT",
-        "BTC-USDT",
-        "0.1",
-        "0.00000001",
-        (Fixed(1), Plain),
-        0.3,
-    ),
-    row(
-        Venue::Okx,
-        "ETH-USDT",
-        "ETH-USDT",
-        "0.01",
-        "0.000001",
-        (Fixed(2), Plain),
-        4.0,
-    ),
-    swap("BTC-USDT-PERP", "BTC-USDT-SWAP", "0.1", 1, "0.01", 1.0),
-    swap("ETH-USDT-PERP", "ETH-USDT-SWAP", "0.01", 2, "0.1", 15.0),
-    swap("SOL-USDT-PERP", "SOL-USDT-SWAP", "0.01", 2, "1", 200.0),
-];
-
-/// Every simulated book, in a fixed order (the order is part of the
-/// simulator's determinism).
+/// Every simulated book, in a fixed order (registry order, then each
+/// venue's listing order; the order is part of the simulator's determinism).
 pub fn specs() -> Vec<Spec> {
-    ROWS.iter()
-        .filter_map(|r| {
-            let instrument: Instrument = r.instrument.parse().ok()?;
-            let depths = match r.venue {
-                Venue::Binance => BINANCE_DEPTHS,
-                Venue::Bybit => BYBIT_DEPTHS,
-                _ => OKX_DEPTHS,
-            };
-            Some(Spec {
-                venue: r.venue,
-                instrument,
-                native: r.native.to_string(),
-                tick: dec(r.tick),
-                lot: dec(r.lot),
-                contract_size: r.contract_size.map(dec),
-                price_style: r.price_style,
-                size_style: r.size_style,
-                depths,
-                typical_size: r.typical_size,
+    crate::model::Venue::all()
+        .filter_map(|v| v.spec().sim.map(|sim| (v, sim)))
+        .flat_map(|(venue, sim)| {
+            sim.listings.iter().filter_map(move |r| {
+                let instrument: Instrument = r.instrument.parse().ok()?;
+                Some(Spec {
+                    venue,
+                    instrument,
+                    native: r.native.to_string(),
+                    tick: dec(r.tick),
+                    lot: dec(r.lot),
+                    contract_size: r.contract_size.map(dec),
+                    price_style: r.price_style,
+                    size_style: r.size_style,
+                    depths: sim.depths,
+                    typical_size: r.typical_size,
+                })
             })
         })
         .collect()
@@ -311,7 +178,11 @@ mod tests {
     #[test]
     fn every_row_parses() {
         let s = specs();
-        assert_eq!(s.len(), ROWS.len());
+        let declared: usize = crate::model::Venue::all()
+            .filter_map(|v| v.spec().sim)
+            .map(|sim| sim.listings.len())
+            .sum();
+        assert_eq!(s.len(), declared);
         let swap = s.iter().find(|s| s.native == "ETH-USDT-SWAP").unwrap();
         assert_eq!(swap.lot_in_base(), dec("0.001"));
         assert_eq!(swap.price_str(192_012), "1920.12");

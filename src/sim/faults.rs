@@ -464,15 +464,15 @@ mod tests {
 
     #[test]
     fn venue_faults_arm_each_open_session_once() {
-        let ctl = FaultControl::new(&[Venue::Bybit, Venue::Okx]);
-        let a = ctl.open_session(Venue::Bybit, "/v5/public/spot");
-        let b = ctl.open_session(Venue::Bybit, "/v5/public/linear");
-        let c = ctl.open_session(Venue::Okx, "/ws/v5/public");
-        ctl.venue(Venue::Bybit).skip_sequence();
+        let ctl = FaultControl::new(&[crate::venue!("bybit"), crate::venue!("okx")]);
+        let a = ctl.open_session(crate::venue!("bybit"), "/v5/public/spot");
+        let b = ctl.open_session(crate::venue!("bybit"), "/v5/public/linear");
+        let c = ctl.open_session(crate::venue!("okx"), "/ws/v5/public");
+        ctl.venue(crate::venue!("bybit")).skip_sequence();
         assert!(a.take_skip() && !a.take_skip());
         assert!(b.take_skip());
         assert!(!c.take_skip());
-        assert_eq!(ctl.stats(Venue::Bybit).sequence_gaps, 2);
+        assert_eq!(ctl.stats(crate::venue!("bybit")).sequence_gaps, 2);
         ctl.connection(c.id).unwrap().malformed();
         assert!(c.take_malformed() && !a.take_malformed());
         ctl.close_session(a.id);
@@ -481,16 +481,16 @@ mod tests {
 
     #[test]
     fn refusal_and_huge_snapshot_are_venue_wide() {
-        let ctl = FaultControl::new(&[Venue::Okx]);
-        assert!(!ctl.refuse(Venue::Okx, true));
-        ctl.venue(Venue::Okx)
+        let ctl = FaultControl::new(&[crate::venue!("okx")]);
+        assert!(!ctl.refuse(crate::venue!("okx"), true));
+        ctl.venue(crate::venue!("okx"))
             .refuse_connections(Duration::from_secs(5));
-        assert!(ctl.refuse(Venue::Okx, true));
-        assert!(ctl.refuse(Venue::Okx, false));
-        ctl.venue(Venue::Okx).huge_snapshot();
-        assert!(ctl.take_huge_snapshot(Venue::Okx));
-        assert!(!ctl.take_huge_snapshot(Venue::Okx));
-        let s = ctl.stats(Venue::Okx);
+        assert!(ctl.refuse(crate::venue!("okx"), true));
+        assert!(ctl.refuse(crate::venue!("okx"), false));
+        ctl.venue(crate::venue!("okx")).huge_snapshot();
+        assert!(ctl.take_huge_snapshot(crate::venue!("okx")));
+        assert!(!ctl.take_huge_snapshot(crate::venue!("okx")));
+        let s = ctl.stats(crate::venue!("okx"));
         assert_eq!(
             (s.refused_connections, s.refused_http, s.huge_snapshots),
             (1, 1, 1)

@@ -20,7 +20,6 @@ use crate::model::{BookSide, Instrument, Level, LiquidatedSide, TakerSide, Venue
 use super::SimConfig;
 use super::book::{FeedView, RawLevel, SimBook, ViewDelta, ViewIds};
 use super::catalog::{self, Spec};
-use super::okx;
 
 /// Index of a book in the catalog.
 pub type BookId = usize;
@@ -474,7 +473,7 @@ impl Market {
         let asks = sim.book.asks.top(deepest);
         for (v, view) in sim.views.iter_mut().enumerate() {
             if let Some(delta) = view.refresh(&bids, &asks, sim.cross_seq) {
-                let checksum = (spec.venue == Venue::Okx).then(|| okx::view_checksum(spec, view));
+                let checksum = checksum_of(spec, view);
                 events.push(SimEvent::Book {
                     book: id,
                     view: v,
@@ -531,7 +530,7 @@ impl Market {
             ids: v.ids,
             step: self.step_no,
             time_ms: self.time_ms,
-            checksum: (spec.venue == Venue::Okx).then(|| okx::view_checksum(spec, v)),
+            checksum: checksum_of(spec, v),
         })
     }
 
@@ -750,6 +749,11 @@ impl BookSim {
         let tick = Decimal::from_f64(self.tick).unwrap_or(Decimal::ONE);
         Some((worst, (avg_ticks * tick).round_dp(8).normalize(), filled))
     }
+}
+
+/// The checksum the venue's protocol puts on a view's message, if any.
+fn checksum_of(spec: &Spec, view: &FeedView) -> Option<i32> {
+    spec.venue.spec().sim?.checksum.map(|f| f(spec, view))
 }
 
 #[cfg(test)]

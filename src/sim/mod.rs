@@ -17,16 +17,25 @@
 //! # }
 //! ```
 
-pub mod binance;
 mod book;
-pub mod bybit;
 mod catalog;
 mod faults;
 mod market;
-pub mod okx;
 mod server;
 mod session;
-mod wire;
+pub mod wire;
+
+/// What a venue's simulator (in its venue module) builds on.
+pub(crate) mod kit {
+    pub use super::Shared;
+    pub use super::SimVenue;
+    pub use super::book::{FeedView, HUGE_LEVELS, RawLevel, pad_huge};
+    pub use super::catalog::{FULL_DEPTH, Fixed, Listing, Plain, Spec};
+    pub use super::market::{BookId, SimEvent, SimLiquidation, SimTicker, SimTrade, Step};
+    pub use super::server::{Request, Response};
+    pub use super::session::{Ctx, Protocol};
+    pub use super::wire;
+}
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -84,57 +93,75 @@ impl Default for SimConfig {
     }
 }
 
-/// The simulated venues.
-pub const VENUES: [Venue; 3] = [Venue::Binance, Venue::Bybit, Venue::Okx];
+/// A venue's simulator, declared in its venue module (`SPEC.sim`): the
+/// books it lists, the depths it streams them at, its endpoint keys on the
+/// loopback port, and its protocol.
+pub struct SimVenue {
+    pub(crate) listings: &'static [catalog::Listing],
+    /// The depths every book is streamed at (one feed view per depth).
+    pub(crate) depths: &'static [usize],
+    /// Endpoint overrides for the adapter, from the port's `ws://` and
+    /// `http://` base URLs.
+    pub(crate) endpoints: fn(ws: &str, http: &str) -> Vec<(&'static str, String)>,
+    pub(crate) protocol: fn(&server::Request, &Shared) -> Option<Box<dyn session::Protocol>>,
+    pub(crate) http_get: fn(&server::Request, &Shared) -> server::Response,
+    /// The checksum each book message carries, for venues that send one.
+    pub(crate) checksum: Option<fn(&catalog::Spec, &book::FeedView) -> i32>,
+}
+
+/// The simulated venues, in registry order.
+pub fn venues() -> Vec<Venue> {
+    Venue::all().filter(|v| v.spec().sim.is_some()).collect()
+}
 
 /// What every connection shares.
 pub struct Shared {
-    market: Mutex<Market>,
-    tx: broadcast::Sender<Arc<Step>>,
-    specs: Arc<Vec<Spec>>,
-    faults: FaultControl,
-    shutdown: watch::Receiver<bool>,
-    cfg: SimConfig,
+    pub(crate) market: Mutex<Market>,
+    pub(crate) tx: broadcast::Sender<Arc<Step>>,
+    pub(crate) specs: Arc<Vec<Spec>>,
+    pub(crate) faults: FaultControl,
+    pub(crate) shutdown: watch::Receiver<bool>,
+    pub(crate) cfg: SimConfig,
     /// Per-connection ids for venues that print one (`conn_id`, `connId`).
-    next_conn: std::sync::atomic::AtomicU64,
+    pub(crate) next_conn: std::sync::atomic::AtomicU64,
     /// The clock is stopped (manual mode or paused); only `advance` moves it.
-    paused: AtomicBool,
+    pub(crate) paused: AtomicBool,
 }
 
 impl Shared {
     /// A feed view's current state, limited to `limit` levels a side, taken
     /// atomically with respect to market steps.
-    fn snapshot(&self, book: BookId, view: usize, limit: usize) -> Option<ViewSnapshot> {
+    pub(crate) fn snapshot(&self, book: BookId, view: usize, limit: usize) -> Option<ViewSnapshot> {
         self.market.lock().ok()?.view_snapshot(book, view, limit)
     }
 
-    fn spec(&self, book: BookId) -> Option<&Spec> {
+    pub(crate) fn spec(&self, book: BookId) -> Option<&Spec> {
         self.specs.get(book)
     }
 
-    fn find(&self, venue: Venue, pred: impl Fn(&Spec) -> bool) -> Option<BookId> {
+    pub(crate) fn find(&self, venue: Venue, pred: impl Fn(&Spec) -> bool) -> Option<BookId> {
         self.specs.iter().position(|s| s.venue == venue && pred(s))
     }
 
-    fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         self.market.lock().map(|m| m.time_ms()).unwrap_or(0)
     }
 
-    fn is_running(&self) -> bool {
+    pub(crate) fn is_running(&self) -> bool {
         !self.paused.load(Ordering::Relaxed)
     }
 
     /// With the clock running, wait (up to a second) for the next step, as a
     /// REST answer lags the stream on a real venue. A snapshot taken then is
     /// newer than the first stream event a client connected earlier holds.
-    async fn after_next_step(&self) {
+    pub(crate) async fn after_next_step(&self) {
         if self.is_running() {
             let mut rx = self.tx.subscribe();
             let _ = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await;
         }
     }
 
-    fn conn_no(&self) -> u64 {
+    pub(crate) fn conn_no(&self) -> u64 {
         self.next_conn
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
@@ -170,7 +197,7 @@ impl Simulator {
             market: Mutex::new(market),
             tx,
             specs,
-            faults: FaultControl::new(&VENUES),
+            faults: FaultControl::new(&venues()),
             shutdown: shutdown_rx,
             cfg: cfg.clone(),
             next_conn: std::sync::atomic::AtomicU64::new(1),
@@ -178,7 +205,7 @@ impl Simulator {
         });
         let mut ports = BTreeMap::new();
         let mut tasks = Vec::new();
-        for venue in VENUES {
+        for venue in venues() {
             let listener = server::bind().await?;
             ports.insert(venue, listener.local_addr()?.port());
             tasks.push(tokio::spawn(server::serve(listener, venue, shared.clone())));
@@ -215,22 +242,11 @@ impl Simulator {
         for (&venue, &port) in &self.ports {
             let ws = format!("ws://127.0.0.1:{port}");
             let http = format!("http://127.0.0.1:{port}");
-            let keys: Vec<(&str, String)> = match venue {
-                Venue::Binance => vec![
-                    ("spot_ws", ws.clone()),
-                    ("spot_rest", http.clone()),
-                    ("futures_public_ws", format!("{ws}/public")),
-                    ("futures_market_ws", format!("{ws}/market")),
-                    ("futures_rest", http.clone()),
-                ],
-                Venue::Bybit => vec![
-                    ("spot_ws", format!("{ws}/v5/public/spot")),
-                    ("linear_ws", format!("{ws}/v5/public/linear")),
-                    ("rest", http.clone()),
-                ],
-                Venue::Okx => vec![("ws", format!("{ws}/ws/v5/public")), ("rest", http.clone())],
-                _ => Vec::new(),
-            };
+            let keys = venue
+                .spec()
+                .sim
+                .map(|sim| (sim.endpoints)(&ws, &http))
+                .unwrap_or_default();
             out.insert(
                 venue,
                 keys.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),

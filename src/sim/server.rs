@@ -13,8 +13,8 @@ use tokio::task::JoinSet;
 
 use crate::model::Venue;
 
+use super::Shared;
 use super::session::{self, Protocol};
-use super::{Shared, binance, bybit, okx};
 
 const MAX_HEAD: usize = 16 * 1024;
 
@@ -183,20 +183,13 @@ async fn handle(mut stream: TcpStream, venue: Venue, shared: Arc<Shared>) {
 }
 
 fn protocol(venue: Venue, req: &Request, shared: &Shared) -> Option<Box<dyn Protocol>> {
-    match venue {
-        Venue::Binance => binance::protocol(req, shared),
-        Venue::Bybit => bybit::protocol(req, shared),
-        Venue::Okx => okx::protocol(req, shared),
-        _ => None,
-    }
+    (venue.spec().sim?.protocol)(req, shared)
 }
 
 fn http_get(venue: Venue, req: &Request, shared: &Shared) -> Response {
-    match venue {
-        Venue::Binance => binance::http_get(req, shared),
-        Venue::Bybit => bybit::http_get(req, shared),
-        Venue::Okx => okx::http_get(req, shared),
-        _ => Response::error(404, "not found"),
+    match venue.spec().sim {
+        Some(sim) => (sim.http_get)(req, shared),
+        None => Response::error(404, "not found"),
     }
 }
 

@@ -193,13 +193,12 @@ fn view(
 }
 
 fn instruments() -> Vec<InstrumentView> {
-    use Venue::*;
     let btc_usdt = inst("BTC-USDT");
     let tick = d("0.1");
     let btc_range = (1_000, 250_000, 5);
     let btc = vec![
         venue_book(
-            Binance,
+            crate::venue!("binance"),
             btc_usdt,
             BookState::Live,
             d("65140.3"),
@@ -210,7 +209,7 @@ fn instruments() -> Vec<InstrumentView> {
             40_000,
         ),
         venue_book(
-            Bybit,
+            crate::venue!("bybit"),
             btc_usdt,
             BookState::Live,
             d("65140.4"),
@@ -221,7 +220,7 @@ fn instruments() -> Vec<InstrumentView> {
             120_000,
         ),
         venue_book(
-            Okx,
+            crate::venue!("okx"),
             btc_usdt,
             BookState::Live,
             d("65140.2"),
@@ -232,7 +231,7 @@ fn instruments() -> Vec<InstrumentView> {
             310_000,
         ),
         venue_book(
-            Kraken,
+            crate::venue!("kraken"),
             btc_usdt,
             BookState::OutOfSync(OutOfSyncReason::Gap {
                 expected: 1_042,
@@ -251,7 +250,7 @@ fn instruments() -> Vec<InstrumentView> {
     let eth_range = (10_000, 4_000_000, 4);
     let eth = vec![
         venue_book(
-            Coinbase,
+            crate::venue!("coinbase"),
             eth_usd,
             BookState::Live,
             d("3421.08"),
@@ -262,7 +261,7 @@ fn instruments() -> Vec<InstrumentView> {
             60_000,
         ),
         venue_book(
-            Kraken,
+            crate::venue!("kraken"),
             eth_usd,
             BookState::Live,
             d("3420.95"),
@@ -273,7 +272,7 @@ fn instruments() -> Vec<InstrumentView> {
             210_000,
         ),
         venue_book(
-            Bitstamp,
+            crate::venue!("bitstamp"),
             eth_usd,
             BookState::Live,
             d("3422.21"),
@@ -284,7 +283,7 @@ fn instruments() -> Vec<InstrumentView> {
             480_000,
         ),
         venue_book(
-            Gemini,
+            crate::venue!("gemini"),
             eth_usd,
             BookState::Live,
             d("3421.00"),
@@ -298,7 +297,7 @@ fn instruments() -> Vec<InstrumentView> {
     let btc_usd = inst("BTC-USD");
     let group = vec![
         venue_book(
-            Coinbase,
+            crate::venue!("coinbase"),
             btc_usd,
             BookState::Live,
             d("65080.12"),
@@ -309,7 +308,7 @@ fn instruments() -> Vec<InstrumentView> {
             30_000,
         ),
         venue_book(
-            Gemini,
+            crate::venue!("gemini"),
             btc_usd,
             BookState::Live,
             d("65206.28"),
@@ -320,7 +319,7 @@ fn instruments() -> Vec<InstrumentView> {
             250_000,
         ),
         venue_book(
-            Bitstamp,
+            crate::venue!("bitstamp"),
             btc_usd,
             BookState::Live,
             d("65150.00"),
@@ -331,7 +330,7 @@ fn instruments() -> Vec<InstrumentView> {
             700_000,
         ),
         venue_book(
-            Hyperliquid,
+            crate::venue!("hyperliquid"),
             inst("BTC-USDC"),
             BookState::Syncing,
             d("65140"),
@@ -346,7 +345,7 @@ fn instruments() -> Vec<InstrumentView> {
     let sol_range = (100, 50_000, 2);
     let sol_books = vec![
         venue_book(
-            Okx,
+            crate::venue!("okx"),
             sol,
             BookState::Syncing,
             d("142.31"),
@@ -357,7 +356,7 @@ fn instruments() -> Vec<InstrumentView> {
             4 * SEC,
         ),
         venue_book(
-            Bybit,
+            crate::venue!("bybit"),
             sol,
             BookState::OutOfSync(OutOfSyncReason::Stale),
             d("142.30"),
@@ -369,7 +368,7 @@ fn instruments() -> Vec<InstrumentView> {
         ),
     ];
     let funding = vec![(
-        Binance,
+        crate::venue!("binance"),
         FundingUpdate {
             funding_rate: Some(d("0.0001")),
             next_funding: Some(NOW + 3_600 * SEC),
@@ -423,15 +422,14 @@ fn instruments() -> Vec<InstrumentView> {
 }
 
 fn arbs() -> (Vec<ArbOpportunity>, Vec<ClosedArb>, Vec<ArbPairStats>) {
-    use Venue::*;
     let btc_usd = inst("BTC-USD");
     let eth_usd = inst("ETH-USD");
     let open = vec![
         ArbOpportunity {
             key: btc_usd,
-            buy_venue: Coinbase,
+            buy_venue: crate::venue!("coinbase"),
             buy_instrument: btc_usd,
-            sell_venue: Gemini,
+            sell_venue: crate::venue!("gemini"),
             sell_instrument: btc_usd,
             buy_fee_bps: d("5"),
             sell_fee_bps: d("5"),
@@ -447,9 +445,9 @@ fn arbs() -> (Vec<ArbOpportunity>, Vec<ClosedArb>, Vec<ArbPairStats>) {
         },
         ArbOpportunity {
             key: eth_usd,
-            buy_venue: Kraken,
+            buy_venue: crate::venue!("kraken"),
             buy_instrument: eth_usd,
-            sell_venue: Bitstamp,
+            sell_venue: crate::venue!("bitstamp"),
             sell_instrument: eth_usd,
             buy_fee_bps: d("4"),
             sell_fee_bps: d("4"),
@@ -467,8 +465,8 @@ fn arbs() -> (Vec<ArbOpportunity>, Vec<ClosedArb>, Vec<ArbPairStats>) {
     let closed = vec![
         ClosedArb {
             key: btc_usd,
-            buy_venue: Bitstamp,
-            sell_venue: Gemini,
+            buy_venue: crate::venue!("bitstamp"),
+            sell_venue: crate::venue!("gemini"),
             opened: NOW - 95 * SEC,
             closed: NOW - 61 * SEC,
             peak_net_bps: d("6.2"),
@@ -477,8 +475,8 @@ fn arbs() -> (Vec<ArbOpportunity>, Vec<ClosedArb>, Vec<ArbPairStats>) {
         },
         ClosedArb {
             key: eth_usd,
-            buy_venue: Gemini,
-            sell_venue: Bitstamp,
+            buy_venue: crate::venue!("gemini"),
+            sell_venue: crate::venue!("bitstamp"),
             opened: NOW - 300 * SEC,
             closed: NOW - 290 * SEC,
             peak_net_bps: d("2.7"),
@@ -487,8 +485,8 @@ fn arbs() -> (Vec<ArbOpportunity>, Vec<ClosedArb>, Vec<ArbPairStats>) {
         },
         ClosedArb {
             key: btc_usd,
-            buy_venue: Coinbase,
-            sell_venue: Bitstamp,
+            buy_venue: crate::venue!("coinbase"),
+            sell_venue: crate::venue!("bitstamp"),
             opened: NOW - 1_900 * SEC,
             closed: NOW - 1_897 * SEC,
             peak_net_bps: d("1.4"),
@@ -507,21 +505,83 @@ fn arbs() -> (Vec<ArbOpportunity>, Vec<ClosedArb>, Vec<ArbPairStats>) {
         current_net_bps: net.map(d),
     };
     let stats = vec![
-        pair(btc_usd, Coinbase, Gemini, 12, Some("8.84"), "11.02"),
-        pair(btc_usd, Gemini, Coinbase, 0, Some("-29.2"), "-12.0"),
-        pair(btc_usd, Coinbase, Bitstamp, 3, Some("0.9"), "1.4"),
-        pair(btc_usd, Bitstamp, Coinbase, 0, Some("-20.8"), "-15.5"),
-        pair(btc_usd, Bitstamp, Gemini, 5, Some("-1.2"), "6.2"),
-        pair(btc_usd, Gemini, Bitstamp, 0, Some("-18.4"), "-9.9"),
-        pair(eth_usd, Kraken, Bitstamp, 7, Some("3.1"), "3.4"),
-        pair(eth_usd, Gemini, Bitstamp, 2, Some("1.8"), "2.7"),
-        pair(eth_usd, Coinbase, Bitstamp, 1, Some("-2.0"), "0.5"),
+        pair(
+            btc_usd,
+            crate::venue!("coinbase"),
+            crate::venue!("gemini"),
+            12,
+            Some("8.84"),
+            "11.02",
+        ),
+        pair(
+            btc_usd,
+            crate::venue!("gemini"),
+            crate::venue!("coinbase"),
+            0,
+            Some("-29.2"),
+            "-12.0",
+        ),
+        pair(
+            btc_usd,
+            crate::venue!("coinbase"),
+            crate::venue!("bitstamp"),
+            3,
+            Some("0.9"),
+            "1.4",
+        ),
+        pair(
+            btc_usd,
+            crate::venue!("bitstamp"),
+            crate::venue!("coinbase"),
+            0,
+            Some("-20.8"),
+            "-15.5",
+        ),
+        pair(
+            btc_usd,
+            crate::venue!("bitstamp"),
+            crate::venue!("gemini"),
+            5,
+            Some("-1.2"),
+            "6.2",
+        ),
+        pair(
+            btc_usd,
+            crate::venue!("gemini"),
+            crate::venue!("bitstamp"),
+            0,
+            Some("-18.4"),
+            "-9.9",
+        ),
+        pair(
+            eth_usd,
+            crate::venue!("kraken"),
+            crate::venue!("bitstamp"),
+            7,
+            Some("3.1"),
+            "3.4",
+        ),
+        pair(
+            eth_usd,
+            crate::venue!("gemini"),
+            crate::venue!("bitstamp"),
+            2,
+            Some("1.8"),
+            "2.7",
+        ),
+        pair(
+            eth_usd,
+            crate::venue!("coinbase"),
+            crate::venue!("bitstamp"),
+            1,
+            Some("-2.0"),
+            "0.5",
+        ),
     ];
     (open, closed, stats)
 }
 
 fn liquidations() -> LiquidationView {
-    use Venue::*;
     let btc = inst("BTC-USDT-PERP");
     let eth = inst("ETH-USDT-PERP");
     let row = |venue, instrument, side, price: &str, size: &str, secs_ago: i64| {
@@ -540,18 +600,39 @@ fn liquidations() -> LiquidationView {
     };
     use LiquidatedSide::{Long, Short};
     let tape = vec![
-        row(Binance, btc, Long, "65120.5", "0.412", 3),
-        row(Bybit, btc, Long, "65118.0", "1.250", 8),
-        row(Okx, eth, Short, "3423.1", "12.00", 21),
-        row(Binance, btc, Long, "65101.2", "21.774", 44),
-        row(Hyperliquid, eth, Short, "3424.0", "2.35", 67),
-        row(Bybit, eth, Long, "3419.8", "40.10", 95),
-        row(Okx, btc, Short, "65188.7", "0.080", 140),
-        row(Binance, eth, Long, "3418.2", "6.50", 210),
-        row(Bybit, btc, Short, "65210.0", "3.005", 260),
-        row(Hyperliquid, btc, Long, "65090.0", "0.150", 400),
-        row(Binance, btc, Short, "65230.4", "0.900", 820),
-        row(Okx, eth, Long, "3410.5", "18.20", 1_500),
+        row(crate::venue!("binance"), btc, Long, "65120.5", "0.412", 3),
+        row(crate::venue!("bybit"), btc, Long, "65118.0", "1.250", 8),
+        row(crate::venue!("okx"), eth, Short, "3423.1", "12.00", 21),
+        row(crate::venue!("binance"), btc, Long, "65101.2", "21.774", 44),
+        row(
+            crate::venue!("hyperliquid"),
+            eth,
+            Short,
+            "3424.0",
+            "2.35",
+            67,
+        ),
+        row(crate::venue!("bybit"), eth, Long, "3419.8", "40.10", 95),
+        row(crate::venue!("okx"), btc, Short, "65188.7", "0.080", 140),
+        row(crate::venue!("binance"), eth, Long, "3418.2", "6.50", 210),
+        row(crate::venue!("bybit"), btc, Short, "65210.0", "3.005", 260),
+        row(
+            crate::venue!("hyperliquid"),
+            btc,
+            Long,
+            "65090.0",
+            "0.150",
+            400,
+        ),
+        row(
+            crate::venue!("binance"),
+            btc,
+            Short,
+            "65230.4",
+            "0.900",
+            820,
+        ),
+        row(crate::venue!("okx"), eth, Long, "3410.5", "18.20", 1_500),
     ];
     let largest = tape.get(3).cloned();
     let mut rng = Lcg(42);
@@ -589,7 +670,6 @@ fn liquidations() -> LiquidationView {
 }
 
 fn trades() -> TradeView {
-    use Venue::*;
     let row = |venue, instrument: &str, side, price: &str, size: &str, secs_ago: i64| {
         let (p, s) = (d(price), d(size));
         TradeRow {
@@ -604,16 +684,86 @@ fn trades() -> TradeView {
     };
     use TakerSide::{Buy, Sell};
     let large = vec![
-        row(Binance, "BTC-USDT", Buy, "65140.6", "4.210", 2),
-        row(Coinbase, "BTC-USD", Sell, "65080.12", "2.000", 5),
-        row(Bybit, "BTC-USDT", Sell, "65140.4", "1.733", 11),
-        row(Kraken, "ETH-USD", Buy, "3421.05", "85.0", 19),
-        row(Okx, "BTC-USDT", Buy, "65140.7", "12.500", 33),
-        row(Gemini, "BTC-USD", Buy, "65210.00", "1.620", 58),
-        row(Coinbase, "ETH-USD", Sell, "3421.08", "40.25", 75),
-        row(Binance, "ETH-USDT", Sell, "3421.50", "150.0", 130),
-        row(Bitstamp, "BTC-USD", Buy, "65152", "3.000", 240),
-        row(Binance, "BTC-USDT", Sell, "65139.0", "2.250", 610),
+        row(
+            crate::venue!("binance"),
+            "BTC-USDT",
+            Buy,
+            "65140.6",
+            "4.210",
+            2,
+        ),
+        row(
+            crate::venue!("coinbase"),
+            "BTC-USD",
+            Sell,
+            "65080.12",
+            "2.000",
+            5,
+        ),
+        row(
+            crate::venue!("bybit"),
+            "BTC-USDT",
+            Sell,
+            "65140.4",
+            "1.733",
+            11,
+        ),
+        row(
+            crate::venue!("kraken"),
+            "ETH-USD",
+            Buy,
+            "3421.05",
+            "85.0",
+            19,
+        ),
+        row(
+            crate::venue!("okx"),
+            "BTC-USDT",
+            Buy,
+            "65140.7",
+            "12.500",
+            33,
+        ),
+        row(
+            crate::venue!("gemini"),
+            "BTC-USD",
+            Buy,
+            "65210.00",
+            "1.620",
+            58,
+        ),
+        row(
+            crate::venue!("coinbase"),
+            "ETH-USD",
+            Sell,
+            "3421.08",
+            "40.25",
+            75,
+        ),
+        row(
+            crate::venue!("binance"),
+            "ETH-USDT",
+            Sell,
+            "3421.50",
+            "150.0",
+            130,
+        ),
+        row(
+            crate::venue!("bitstamp"),
+            "BTC-USD",
+            Buy,
+            "65152",
+            "3.000",
+            240,
+        ),
+        row(
+            crate::venue!("binance"),
+            "BTC-USDT",
+            Sell,
+            "65139.0",
+            "2.250",
+            610,
+        ),
     ];
     let flow = |key: &str, m1: (f64, f64, u64), m5: (f64, f64, u64), h1: (f64, f64, u64)| {
         let fs = |(b, s, n): (f64, f64, u64)| FlowStats {
@@ -698,9 +848,8 @@ fn conn(
 }
 
 fn health() -> Vec<ConnHealth> {
-    use Venue::*;
     let mut gemini = conn(
-        Gemini,
+        crate::venue!("gemini"),
         "wss://api.gemini.com/v2/marketdata",
         ConnState::Connected,
         35.2,
@@ -712,7 +861,7 @@ fn health() -> Vec<ConnHealth> {
     gemini.clock_skew = Some("exchange clock 2.4 s behind ours".into());
     vec![
         conn(
-            Binance,
+            crate::venue!("binance"),
             "wss://stream.binance.com:9443/stream",
             ConnState::Connected,
             412.6,
@@ -722,7 +871,7 @@ fn health() -> Vec<ConnHealth> {
             0,
         ),
         conn(
-            Binance,
+            crate::venue!("binance"),
             "wss://fstream.binance.com/stream",
             ConnState::Connected,
             96.4,
@@ -732,7 +881,7 @@ fn health() -> Vec<ConnHealth> {
             0,
         ),
         conn(
-            Bybit,
+            crate::venue!("bybit"),
             "wss://stream.bybit.com/v5/public/linear",
             ConnState::Connected,
             288.1,
@@ -742,7 +891,7 @@ fn health() -> Vec<ConnHealth> {
             1,
         ),
         conn(
-            Okx,
+            crate::venue!("okx"),
             "wss://ws.okx.com:8443/ws/v5/public",
             ConnState::Connected,
             190.7,
@@ -752,7 +901,7 @@ fn health() -> Vec<ConnHealth> {
             1,
         ),
         conn(
-            Coinbase,
+            crate::venue!("coinbase"),
             "wss://advanced-trade-ws.coinbase.com",
             ConnState::Connected,
             240.3,
@@ -762,7 +911,7 @@ fn health() -> Vec<ConnHealth> {
             0,
         ),
         conn(
-            Kraken,
+            crate::venue!("kraken"),
             "wss://ws.kraken.com/v2",
             ConnState::Connected,
             120.0,
@@ -772,7 +921,7 @@ fn health() -> Vec<ConnHealth> {
             1,
         ),
         conn(
-            Bitstamp,
+            crate::venue!("bitstamp"),
             "wss://ws.bitstamp.net",
             ConnState::Backoff {
                 retry_in_ms: 30_000,
@@ -786,7 +935,7 @@ fn health() -> Vec<ConnHealth> {
         ),
         gemini,
         conn(
-            Hyperliquid,
+            crate::venue!("hyperliquid"),
             "wss://api.hyperliquid.xyz/ws",
             ConnState::Connecting,
             0.0,
@@ -826,7 +975,10 @@ mod tests {
         let btc = &s.instruments[0];
         assert_eq!(btc.venues.len(), 4);
         assert_eq!(btc.cbbo.excluded.len(), 1);
-        assert_eq!(btc.cbbo.bid.as_ref().map(|b| b.venue), Some(Venue::Bybit));
+        assert_eq!(
+            btc.cbbo.bid.as_ref().map(|b| b.venue),
+            Some(crate::venue!("bybit"))
+        );
         assert!(btc.aggregated.bids.len() > 10);
         assert!(s.instruments[3].cbbo.bid.is_none());
         assert_eq!(s.arbs.len(), 2);

@@ -5,6 +5,7 @@
 //! file with the same name in `<config dir>/themes/` patches the built-in one:
 //! only the fields it lists change.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -30,7 +31,11 @@ macro_rules! colour_fields {
         pub struct Theme {
             pub name: String,
             $(pub $field: Color,)*
-            pub venues: [Color; 8],
+            /// Venue colours by venue name.
+            pub venues: BTreeMap<String, Color>,
+            /// Colours for venues the theme does not name, picked by a
+            /// stable hash of the name; empty: the venue's own colour.
+            pub venue_palette: Vec<Color>,
             pub bid_glyph: String,
             pub ask_glyph: String,
         }
@@ -43,19 +48,25 @@ macro_rules! colour_fields {
                     match key.as_str() {
                         $(stringify!($field) => self.$field = colour(key, value)?,)*
                         "venues" => {
-                            let list = value.as_array().ok_or_else(|| {
-                                format!("`venues` must be a list of {} colours", self.venues.len())
+                            let table = value.as_table().ok_or_else(|| {
+                                "`venues` is a table of colours by venue name: \
+                                 [venues] binance = \"#f0b90b\""
+                                    .to_string()
                             })?;
-                            if list.len() != self.venues.len() {
-                                return Err(format!(
-                                    "`venues` needs exactly {} colours, found {}",
-                                    self.venues.len(),
-                                    list.len()
-                                ));
+                            for (name, v) in table {
+                                let venue: Venue = name.parse().map_err(|e| format!("venues: {e}"))?;
+                                self.venues
+                                    .insert(venue.as_str().to_string(), colour(&format!("venues.{name}"), v)?);
                             }
-                            for (slot, v) in self.venues.iter_mut().zip(list) {
-                                *slot = colour(key, v)?;
-                            }
+                        }
+                        "venue_palette" => {
+                            let list = value
+                                .as_array()
+                                .ok_or_else(|| "`venue_palette` must be a list of colours".to_string())?;
+                            self.venue_palette = list
+                                .iter()
+                                .map(|v| colour(key, v))
+                                .collect::<Result<_, _>>()?;
                         }
                         "bid_glyph" => self.bid_glyph = text(key, value)?,
                         "ask_glyph" => self.ask_glyph = text(key, value)?,
@@ -67,14 +78,15 @@ macro_rules! colour_fields {
 
             /// Every key a complete theme file must define.
             fn required_keys() -> Vec<&'static str> {
-                vec![$(stringify!($field),)* "venues", "bid_glyph", "ask_glyph"]
+                vec![$(stringify!($field),)* "bid_glyph", "ask_glyph"]
             }
 
             fn blank(name: &str) -> Theme {
                 Theme {
                     name: name.to_string(),
                     $($field: Color::Reset,)*
-                    venues: [Color::Reset; 8],
+                    venues: BTreeMap::new(),
+                    venue_palette: Vec::new(),
                     bid_glyph: String::new(),
                     ask_glyph: String::new(),
                 }
@@ -192,11 +204,18 @@ impl Theme {
         directories::ProjectDirs::from("", "", "depthwatch").map(|d| d.config_dir().join("themes"))
     }
 
+    /// A venue's colour: the theme's `[venues]` entry, else a colour of
+    /// the theme's `venue_palette` chosen by the venue's name (stable across
+    /// runs and venue additions), else the venue's own declared colour.
     pub fn venue(&self, venue: Venue) -> Color {
-        self.venues
-            .get(venue.index() % self.venues.len())
-            .copied()
-            .unwrap_or(self.text)
+        if let Some(c) = self.venues.get(venue.as_str()) {
+            return *c;
+        }
+        if !self.venue_palette.is_empty() {
+            let i = name_hash(venue.as_str()) % self.venue_palette.len();
+            return self.venue_palette[i];
+        }
+        Color::from_str(venue.spec().colour).unwrap_or(self.text)
     }
 
     // Ready-made styles, so panes stay consistent.
@@ -221,6 +240,15 @@ impl Theme {
     pub fn selected(&self) -> Style {
         Style::default().bg(self.selection_bg)
     }
+}
+
+/// FNV-1a: a hash that does not change between runs or Rust versions.
+fn name_hash(name: &str) -> usize {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in name.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    h as usize
 }
 
 pub fn builtin_names() -> String {
@@ -266,7 +294,46 @@ mod tests {
                 .unwrap_err()
                 .contains("bidd")
         );
-        assert!(base.patched_with("venues = [\"red\"]").is_err());
+        assert!(
+            base.clone()
+                .patched_with("venues = [\"red\"]")
+                .unwrap_err()
+                .contains("table")
+        );
+        assert!(
+            base.clone()
+                .patched_with("[venues]\nftx = \"red\"")
+                .is_err()
+        );
+        let okx = crate::venue!("okx");
+        let red = base
+            .clone()
+            .patched_with("[venues]\nokx = \"red\"")
+            .unwrap();
+        assert_eq!(red.venue(okx), Color::Red);
+        assert_eq!(
+            red.venue(crate::venue!("bybit")),
+            base.venue(crate::venue!("bybit"))
+        );
+    }
+
+    #[test]
+    fn every_venue_has_a_colour_in_every_theme() {
+        for (name, _) in BUILTIN {
+            let t = Theme::builtin(name).unwrap();
+            for v in Venue::all() {
+                assert_ne!(t.venue(v), Color::Reset, "{name}: {v}");
+            }
+        }
+        // A theme that names no venue still colours them all.
+        let mut bare = Theme::blank("bare");
+        for v in Venue::all() {
+            assert_eq!(bare.venue(v), Color::from_str(v.spec().colour).unwrap());
+        }
+        bare.venue_palette = vec![Color::Red, Color::Blue];
+        let a = bare.venue(crate::venue!("kraken"));
+        assert!(a == Color::Red || a == Color::Blue);
+        assert_eq!(a, bare.venue(crate::venue!("kraken")), "stable");
     }
 
     #[test]

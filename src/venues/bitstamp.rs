@@ -8,6 +8,7 @@
 //! `timestamp`) and apply the rest. The snapshot is requested once the diff
 //! subscription is confirmed, so no diff between the two can be missed.
 
+use crate::venues::spec::{Endpoint, NotCarried, VenueInfo, VenueSpec, bps};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -18,32 +19,52 @@ use serde_json::value::RawValue;
 
 use super::checksum::{parse_decimal, raw_text};
 use super::symbols::split_concatenated;
-use super::{Action, Adapter, AdapterConfig, ConnSpec, Output, Ping, VenueInfo};
+use super::{Action, Adapter, AdapterConfig, ConnSpec, Output, Ping};
 use crate::model::{
     BookState, BookUpdate, BookUpdateKind, Incident, Instrument, InstrumentInfo, InstrumentKind,
     Level, MarketEvent, Micros, OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
 };
 
-pub const INFO: VenueInfo = VenueInfo {
-    venue: Venue::Bitstamp,
-    name: "Bitstamp",
-    markets: "spot",
-    book: "diff_order_book over REST /api/v2/order_book snapshot",
-    trades: "live_trades",
-    liquidations: "none (spot only)",
-    funding: "none (spot only)",
-    integrity: "diffs after the snapshot's microtimestamp; no sequence numbers",
+pub const SPEC: VenueSpec = VenueSpec {
+    name: "bitstamp",
+    display_name: "Bitstamp",
+    info: VenueInfo {
+        markets: "spot",
+        book: "diff_order_book over REST /api/v2/order_book snapshot",
+        trades: "live_trades",
+        liquidations: "none (spot only)",
+        funding: "none (spot only)",
+        integrity: "diffs after the snapshot's microtimestamp; no sequence numbers",
+    },
     capture_names: &["BITSTAMP"],
+    endpoints: &[
+        Endpoint::ws("ws", "wss://ws.bitstamp.net", "diff order books and trades"),
+        Endpoint::rest(
+            "rest",
+            "https://www.bitstamp.net",
+            "order book snapshots and pairs",
+        ),
+    ],
+    taker_fee_bps: bps(40, 0),
+    colour: "#2fbf71",
+    carries,
+    default_listing: &["BTC-USD", "ETH-USD"],
+    build: |cfg| Box::new(Bitstamp::new(cfg)),
+    sim: None,
 };
 
-const DEFAULT_WS: &str = "wss://ws.bitstamp.net";
-const DEFAULT_REST: &str = "https://www.bitstamp.net";
+/// This venue.
+pub const VENUE: Venue = Venue::named(SPEC.name);
+
 /// Diffs kept while a snapshot is on its way; past this the snapshot is
 /// evidently not coming and a new one is requested.
 const MAX_BUFFERED: usize = 5_000;
 
-pub fn supports(instrument: &Instrument) -> bool {
-    !instrument.is_perp()
+pub fn carries(instrument: &Instrument) -> Result<(), NotCarried> {
+    match instrument.kind {
+        InstrumentKind::Spot => Ok(()),
+        InstrumentKind::Perp => Err("bitstamp lists spot only"),
+    }
 }
 
 /// `BTC-USD` → `btcusd`.
@@ -180,17 +201,12 @@ fn levels(raw: &[Vec<&RawValue>]) -> Option<Vec<Level>> {
 
 fn parse_error(out: &mut Output, detail: String) {
     tracing::warn!(detail = %detail, "Bitstamp parse error");
-    out.incident(Venue::Bitstamp, None, Incident::ParseError, Some(detail));
+    out.incident(VENUE, None, Incident::ParseError, Some(detail));
 }
 
 fn unknown(out: &mut Output, detail: String) {
     tracing::debug!(detail = %detail, "Bitstamp unknown message");
-    out.incident(
-        Venue::Bitstamp,
-        None,
-        Incident::UnknownMessage,
-        Some(detail),
-    );
+    out.incident(VENUE, None, Incident::UnknownMessage, Some(detail));
 }
 
 /// The pair in `/api/v2/order_book/btcusd/?group=1`.
@@ -203,12 +219,12 @@ fn order_book_pair(url: &str) -> Option<&str> {
 
 impl Bitstamp {
     pub fn new(cfg: AdapterConfig) -> Self {
-        let ws_url = cfg.endpoint("ws", DEFAULT_WS);
-        let rest_url = cfg.endpoint("rest", DEFAULT_REST);
+        let ws_url = cfg.endpoint(&SPEC, "ws");
+        let rest_url = cfg.endpoint(&SPEC, "rest");
         let pairs = cfg
             .instruments
             .iter()
-            .filter(|i| supports(i))
+            .filter(|i| carries(i).is_ok())
             .map(|i| (url_symbol(i), PairState::new(*i)))
             .collect();
         Bitstamp {
@@ -272,7 +288,7 @@ impl Bitstamp {
                     p.snapshot_requested = false;
                     tracing::warn!(pair, "Bitstamp snapshot overdue: requesting again");
                     out.incident(
-                        Venue::Bitstamp,
+                        VENUE,
                         Some(instrument),
                         Incident::Resync,
                         Some("snapshot overdue".to_string()),
@@ -308,7 +324,7 @@ impl Bitstamp {
         };
         let instrument = p.instrument;
         out.event(MarketEvent::Book(BookUpdate {
-            venue: Venue::Bitstamp,
+            venue: VENUE,
             instrument,
             kind: BookUpdateKind::Snapshot,
             bids,
@@ -350,7 +366,7 @@ impl Bitstamp {
             return unknown(out, format!("order book for unknown pair {pair}"));
         };
         out.event(MarketEvent::Book(BookUpdate {
-            venue: Venue::Bitstamp,
+            venue: VENUE,
             instrument,
             kind: BookUpdateKind::Snapshot,
             bids,
@@ -388,7 +404,7 @@ impl Bitstamp {
             return unknown(out, format!("trade for unknown pair {pair}"));
         };
         out.event(MarketEvent::Trade(Trade {
-            venue: Venue::Bitstamp,
+            venue: VENUE,
             instrument,
             price,
             size,
@@ -422,10 +438,7 @@ impl Bitstamp {
                 });
             }
         }
-        out.event(MarketEvent::Instruments {
-            venue: Venue::Bitstamp,
-            list,
-        });
+        out.event(MarketEvent::Instruments { venue: VENUE, list });
     }
 }
 
@@ -437,7 +450,7 @@ fn delta(
     received: Micros,
 ) -> MarketEvent {
     MarketEvent::Book(BookUpdate {
-        venue: Venue::Bitstamp,
+        venue: VENUE,
         instrument,
         kind: BookUpdateKind::Delta,
         bids,
@@ -454,7 +467,7 @@ fn subscribe(channel: &str) -> String {
 
 impl Adapter for Bitstamp {
     fn venue(&self) -> Venue {
-        Venue::Bitstamp
+        VENUE
     }
 
     fn connections(&self) -> Vec<ConnSpec> {
@@ -561,7 +574,7 @@ impl Adapter for Bitstamp {
         {
             p.snapshot_requested = false;
             out.incident(
-                Venue::Bitstamp,
+                VENUE,
                 Some(p.instrument),
                 Incident::Resync,
                 Some(format!("snapshot request failed: {error}")),
@@ -573,7 +586,7 @@ impl Adapter for Bitstamp {
         for p in self.pairs.values_mut() {
             if p.phase == Phase::Live {
                 out.event(MarketEvent::BookState {
-                    venue: Venue::Bitstamp,
+                    venue: VENUE,
                     instrument: p.instrument,
                     state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
                 });

@@ -10,6 +10,8 @@
 //! lower-case `k` prefix of Hyperliquid's thousand-unit coins (`kPEPE`)
 //! restored from a known list.
 
+use crate::model::InstrumentKind;
+use crate::venues::spec::{Endpoint, NotCarried, VenueInfo, VenueSpec, bps};
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -18,25 +20,46 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::checksum::{parse_decimal, raw_text};
-use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping, VenueInfo};
+use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping};
 use crate::model::{
     BookState, BookUpdate, BookUpdateKind, Funding, FundingUpdate, Incident, Instrument, Level,
     MarketEvent, Micros, OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
 };
 
-pub const INFO: VenueInfo = VenueInfo {
-    venue: Venue::Hyperliquid,
-    name: "Hyperliquid",
-    markets: "perpetuals as COIN-USD-PERP (USDC-settled)",
-    book: "l2Book: full 20-level snapshot per block (~0.5 s)",
-    trades: "trades",
-    liquidations: "none public (user streams only)",
-    funding: "activeAssetCtx (hourly funding, open interest, mark)",
-    integrity: "each message is a full book; no sequence or checksum",
+pub const SPEC: VenueSpec = VenueSpec {
+    name: "hyperliquid",
+    display_name: "Hyperliquid",
+    info: VenueInfo {
+        markets: "perpetuals as COIN-USD-PERP (USDC-settled)",
+        book: "l2Book: full 20-level snapshot per block (~0.5 s)",
+        trades: "trades",
+        liquidations: "none public (user streams only)",
+        funding: "activeAssetCtx (hourly funding, open interest, mark)",
+        integrity: "each message is a full book; no sequence or checksum",
+    },
     capture_names: &["HYPERLIQUID"],
+    endpoints: &[
+        Endpoint::ws(
+            "ws",
+            "wss://api.hyperliquid.xyz/ws",
+            "l2Book, trades, asset contexts",
+        ),
+        Endpoint::rest(
+            "rest",
+            "https://api.hyperliquid.xyz",
+            "POST /info: the perpetuals list",
+        ),
+    ],
+    taker_fee_bps: bps(45, 1),
+    colour: "#e06cc0",
+    carries,
+    default_listing: &["BTC-USD-PERP", "ETH-USD-PERP"],
+    build: |cfg| Box::new(Hyperliquid::new(cfg)),
+    sim: None,
 };
 
-const DEFAULT_WS: &str = "wss://api.hyperliquid.xyz/ws";
+/// This venue.
+pub const VENUE: Venue = Venue::named(SPEC.name);
 
 /// Coins Hyperliquid lists per thousand units with a lower-case `k`.
 const K_COINS: &[&str] = &[
@@ -44,8 +67,14 @@ const K_COINS: &[&str] = &[
 ];
 
 /// Perpetuals quoted in USD.
-pub fn supports(instrument: &Instrument) -> bool {
-    instrument.is_perp() && instrument.quote.as_str() == "USD"
+pub fn carries(instrument: &Instrument) -> Result<(), NotCarried> {
+    match instrument.kind {
+        InstrumentKind::Perp if instrument.quote.as_str() == "USD" => Ok(()),
+        InstrumentKind::Perp => {
+            Err("hyperliquid lists USDC-settled perpetuals only, named COIN-USD-PERP")
+        }
+        InstrumentKind::Spot => Err("hyperliquid lists perpetuals only (COIN-USD-PERP)"),
+    }
 }
 
 /// `BTC-USD-PERP` → `BTC`; `KPEPE-USD-PERP` → `kPEPE`.
@@ -150,17 +179,12 @@ fn ms(t: Option<i64>) -> Option<Micros> {
 
 fn parse_error(out: &mut Output, detail: String) {
     tracing::warn!(detail = %detail, "Hyperliquid parse error");
-    out.incident(Venue::Hyperliquid, None, Incident::ParseError, Some(detail));
+    out.incident(VENUE, None, Incident::ParseError, Some(detail));
 }
 
 fn unknown(out: &mut Output, detail: String) {
     tracing::debug!(detail = %detail, "Hyperliquid unknown message");
-    out.incident(
-        Venue::Hyperliquid,
-        None,
-        Incident::UnknownMessage,
-        Some(detail),
-    );
+    out.incident(VENUE, None, Incident::UnknownMessage, Some(detail));
 }
 
 fn subscribe(kind: &str, coin: &str) -> String {
@@ -170,7 +194,7 @@ fn subscribe(kind: &str, coin: &str) -> String {
 
 impl Hyperliquid {
     pub fn new(cfg: AdapterConfig) -> Self {
-        let ws_url = cfg.endpoint("ws", DEFAULT_WS);
+        let ws_url = cfg.endpoint(&SPEC, "ws");
         Hyperliquid {
             cfg,
             ws_url,
@@ -196,7 +220,7 @@ impl Hyperliquid {
             self.live.push(instrument);
         }
         out.event(MarketEvent::Book(BookUpdate {
-            venue: Venue::Hyperliquid,
+            venue: VENUE,
             instrument,
             kind: BookUpdateKind::Snapshot,
             bids,
@@ -230,7 +254,7 @@ impl Hyperliquid {
                 continue;
             };
             out.event(MarketEvent::Trade(Trade {
-                venue: Venue::Hyperliquid,
+                venue: VENUE,
                 instrument,
                 price,
                 size,
@@ -250,7 +274,7 @@ impl Hyperliquid {
             return;
         };
         out.event(MarketEvent::Funding(Funding {
-            venue: Venue::Hyperliquid,
+            venue: VENUE,
             instrument,
             update: FundingUpdate {
                 funding_rate: c.ctx.funding.and_then(decimal),
@@ -267,7 +291,7 @@ impl Hyperliquid {
 
 impl Adapter for Hyperliquid {
     fn venue(&self) -> Venue {
-        Venue::Hyperliquid
+        VENUE
     }
 
     fn connections(&self) -> Vec<ConnSpec> {
@@ -285,7 +309,7 @@ impl Adapter for Hyperliquid {
     fn on_open(&mut self, url: &str, _now: Micros, out: &mut Output) {
         self.live.clear();
         let ch = self.cfg.channels.clone();
-        for i in self.cfg.instruments.iter().filter(|i| supports(i)) {
+        for i in self.cfg.instruments.iter().filter(|i| carries(i).is_ok()) {
             let c = coin(i);
             // One subscription per message: Hyperliquid does not batch.
             if ch.book {
@@ -338,7 +362,7 @@ impl Adapter for Hyperliquid {
     fn on_close(&mut self, _url: &str, _now: Micros, out: &mut Output) {
         for instrument in self.live.drain(..) {
             out.event(MarketEvent::BookState {
-                venue: Venue::Hyperliquid,
+                venue: VENUE,
                 instrument,
                 state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
             });
@@ -357,7 +381,7 @@ mod tests {
         assert_eq!(parse_coin("kPEPE"), Some(i));
         assert_eq!(parse_coin("BTC").unwrap().to_string(), "BTC-USD-PERP");
         assert_eq!(parse_coin("@107"), None);
-        assert!(supports(&"ETH-USD-PERP".parse().unwrap()));
-        assert!(!supports(&"ETH-USD".parse().unwrap()));
+        assert!(carries(&"ETH-USD-PERP".parse().unwrap()).is_ok());
+        assert!(carries(&"ETH-USD".parse().unwrap()).is_err());
     }
 }

@@ -22,8 +22,11 @@ pub mod hyperliquid;
 pub mod kraken;
 pub mod okx;
 pub mod registry;
+pub mod spec;
 pub mod symbols;
 pub mod testkit;
+
+pub use spec::{Endpoint, EndpointKind, NotCarried, VenueInfo, VenueSpec, bps};
 
 /// What to subscribe to on a venue.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,12 +63,20 @@ pub struct AdapterConfig {
 }
 
 impl AdapterConfig {
-    /// The override for `key`, or the adapter's default.
-    pub fn endpoint(&self, key: &str, default: &str) -> String {
-        self.endpoints
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| default.to_string())
+    /// The override for endpoint `key`, or the venue's declared default.
+    /// Every key an adapter reads is declared in its spec (a registry test
+    /// checks each declared key is documented and that overrides are read).
+    pub fn endpoint(&self, spec: &spec::VenueSpec, key: &str) -> String {
+        if let Some(url) = self.endpoints.get(key) {
+            return url.clone();
+        }
+        match spec.endpoint(key) {
+            Some(e) => e.default.to_string(),
+            None => {
+                debug_assert!(false, "{} reads undeclared endpoint {key}", spec.name);
+                String::new()
+            }
+        }
     }
 }
 
@@ -181,19 +192,4 @@ pub trait Adapter: Send {
     /// The connection closed or timed out: every book it carried must be
     /// marked out of sync.
     fn on_close(&mut self, url: &str, now: Micros, out: &mut Output);
-}
-
-/// A short description of a venue for `depthwatch venues` and the README.
-#[derive(Clone, Debug)]
-pub struct VenueInfo {
-    pub venue: Venue,
-    pub name: &'static str,
-    pub markets: &'static str,
-    pub book: &'static str,
-    pub trades: &'static str,
-    pub liquidations: &'static str,
-    pub funding: &'static str,
-    pub integrity: &'static str,
-    /// Exchange names used in capture headers.
-    pub capture_names: &'static [&'static str],
 }

@@ -1,100 +1,98 @@
-//! The table of supported venues: which adapter serves a venue and which
-//! capture exchange names it replays. Adding a venue is one row here.
+//! The registry: every supported venue, one line each, in display order.
+//! Adding a venue is its module and one line here (README, "How it is
+//! built").
 
-use super::{Adapter, AdapterConfig, VenueInfo};
+use super::spec::VenueSpec;
+use super::{Adapter, AdapterConfig};
 use super::{binance, bitstamp, bybit, coinbase, gemini, hyperliquid, kraken, okx};
 use crate::model::{Instrument, Venue};
 
-type Build = fn(AdapterConfig) -> Box<dyn Adapter>;
-
-struct Row {
-    venue: Venue,
-    build: Build,
-    info: &'static VenueInfo,
-    supports: fn(&Instrument) -> bool,
-}
-
-macro_rules! row {
-    ($venue:expr, $module:ident, $ty:ident) => {
-        Row {
-            venue: $venue,
-            build: |cfg| Box::new($module::$ty::new(cfg)),
-            info: &$module::INFO,
-            supports: $module::supports,
-        }
-    };
-}
-
-const ROWS: &[Row] = &[
-    row!(Venue::Binance, binance, Binance),
-    row!(Venue::Bybit, bybit, Bybit),
-    row!(Venue::Okx, okx, Okx),
-    row!(Venue::Coinbase, coinbase, Coinbase),
-    row!(Venue::Kraken, kraken, Kraken),
-    row!(Venue::Bitstamp, bitstamp, Bitstamp),
-    row!(Venue::Gemini, gemini, Gemini),
-    row!(Venue::Hyperliquid, hyperliquid, Hyperliquid),
+pub const SPECS: &[&VenueSpec] = &[
+    &binance::SPEC,
+    &bybit::SPEC,
+    &okx::SPEC,
+    &coinbase::SPEC,
+    &kraken::SPEC,
+    &bitstamp::SPEC,
+    &gemini::SPEC,
+    &hyperliquid::SPEC,
 ];
 
-fn row(venue: Venue) -> Option<&'static Row> {
-    ROWS.iter().find(|r| r.venue == venue)
+/// Build the adapter for a venue.
+pub fn build(venue: Venue, cfg: AdapterConfig) -> Box<dyn Adapter> {
+    (venue.spec().build)(cfg)
 }
 
-/// Build the adapter for a venue, if it is supported.
-pub fn build(venue: Venue, cfg: AdapterConfig) -> Option<Box<dyn Adapter>> {
-    row(venue).map(|r| (r.build)(cfg))
-}
-
-/// Every supported venue's description, in table order.
-pub fn all_info() -> Vec<&'static VenueInfo> {
-    ROWS.iter().map(|r| r.info).collect()
-}
-
-pub fn is_supported(venue: Venue) -> bool {
-    row(venue).is_some()
-}
-
-/// Whether the venue can carry this kind of instrument at all (e.g. no
-/// perpetuals on Coinbase spot). Which symbols it lists comes from its
-/// instrument list.
-pub fn supports(venue: Venue, instrument: &Instrument) -> bool {
-    row(venue).is_some_and(|r| (r.supports)(instrument))
+/// Whether depthwatch can watch this instrument on the venue.
+pub fn carries(venue: Venue, instrument: &Instrument) -> bool {
+    venue.spec().carries(instrument)
 }
 
 /// The venue whose adapter replays captures of this exchange name.
 pub fn venue_for_capture(exchange: &str) -> Option<Venue> {
-    ROWS.iter()
-        .find(|r| {
-            r.info
-                .capture_names
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(exchange))
-        })
-        .map(|r| r.venue)
+    Venue::all().find(|v| {
+        v.spec()
+            .capture_names
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(exchange))
+    })
 }
 
 /// All capture exchange names understood by replay.
 pub fn capture_names() -> Vec<&'static str> {
-    ROWS.iter()
-        .flat_map(|r| r.info.capture_names.iter().copied())
+    Venue::all()
+        .flat_map(|v| v.spec().capture_names.iter().copied())
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::venues::spec::EndpointKind;
 
     #[test]
-    fn every_venue_has_an_adapter_and_capture_names() {
-        for v in Venue::ALL {
-            assert!(is_supported(v), "{v}");
-            let info = all_info().into_iter().find(|i| i.venue == v).unwrap();
-            assert!(!info.capture_names.is_empty(), "{v}");
-            for name in info.capture_names {
+    fn every_venue_declares_what_the_app_reads() {
+        for v in Venue::all() {
+            let spec = v.spec();
+            assert!(!spec.capture_names.is_empty(), "{v}");
+            for name in spec.capture_names {
                 assert_eq!(venue_for_capture(name), Some(v));
             }
+            assert!(!spec.endpoints.is_empty(), "{v}");
+            for (i, e) in spec.endpoints.iter().enumerate() {
+                assert!(
+                    !spec.endpoints[..i].iter().any(|o| o.key == e.key),
+                    "{v}: endpoint key {} twice",
+                    e.key
+                );
+                let [a, b] = e.kind.schemes();
+                assert!(
+                    e.default.starts_with(a) || e.default.starts_with(b),
+                    "{v}.{}",
+                    e.key
+                );
+                assert_eq!(
+                    e.kind == EndpointKind::WebSocket,
+                    e.key == "ws" || e.key.ends_with("_ws"),
+                    "{v}.{}: WebSocket keys end in ws, REST keys do not",
+                    e.key
+                );
+            }
+            assert!(
+                ratatui_free_colour(spec.colour),
+                "{v}: colour {}",
+                spec.colour
+            );
+            for name in spec.default_listing {
+                let i: Instrument = name.parse().unwrap();
+                assert!(spec.carries(&i), "{v} lists {name} but does not carry it");
+            }
+            assert!(spec.taker_fee_bps >= rust_decimal::Decimal::ZERO);
         }
-        assert_eq!(venue_for_capture("BINANCE_FUTURES"), Some(Venue::Binance));
         assert_eq!(venue_for_capture("FTX"), None);
+    }
+
+    fn ratatui_free_colour(c: &str) -> bool {
+        c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit())
     }
 }

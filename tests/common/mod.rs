@@ -61,7 +61,11 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            venues: vec![Venue::Binance, Venue::Bybit, Venue::Okx],
+            venues: vec![
+                depthwatch::venue!("binance"),
+                depthwatch::venue!("bybit"),
+                depthwatch::venue!("okx"),
+            ],
             instruments: vec![inst("BTC-USDT"), inst("ETH-USDT"), inst("BTC-USDT-PERP")],
             seed: 7,
             tick: Duration::from_millis(50),
@@ -375,7 +379,7 @@ impl Harness {
                 endpoints: endpoints.get(&venue).cloned().unwrap_or_default(),
                 ..AdapterConfig::default()
             };
-            let adapter = registry::build(venue, cfg).expect("adapter exists");
+            let adapter = registry::build(venue, cfg);
             let http = HttpClient::new().expect("HTTP client");
             tasks.push(tokio::spawn(run_venue_with(
                 adapter,

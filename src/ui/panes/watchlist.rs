@@ -129,14 +129,14 @@ impl WatchPane {
     fn columns(&self, rows: &[Shown]) -> Vec<Venue> {
         let candidates: Vec<Venue> = match &self.info {
             Some(info) => info.venues.clone(),
-            None => Venue::ALL.to_vec(),
+            None => Venue::all().collect(),
         };
         let mut cols: Vec<Venue> = candidates
             .into_iter()
             .filter(|v| {
                 rows.iter().any(|r| {
                     r.watched_on.contains(v)
-                        || (self.info.is_some() && listings::supports(*v, &r.instrument))
+                        || (self.info.is_some() && listings::carries(*v, &r.instrument))
                 })
             })
             .collect();
@@ -184,7 +184,7 @@ impl WatchPane {
                     (Action::WatchToggleVenue, Some(i)) => {
                         let cursor = self.venue_cursor.min(columns.len().saturating_sub(1));
                         match columns.get(cursor) {
-                            Some(&venue) if listings::supports(venue, &i) => {
+                            Some(&venue) if listings::carries(venue, &i) => {
                                 commands.push(UiCommand::ToggleVenue(i, venue));
                             }
                             Some(&venue) => {
@@ -303,7 +303,7 @@ impl WatchPane {
             .venues
             .iter()
             .copied()
-            .filter(|v| listings::supports(*v, &i))
+            .filter(|v| listings::carries(*v, &i))
             .collect();
         if venues.is_empty() {
             return Err(format!("none of the venues here carries {i}"));
@@ -427,7 +427,7 @@ fn short(why: &OutOfSyncReason) -> String {
 }
 
 fn cell<'a>(snap: &'a Snapshot, row: &Shown, venue: Venue, live: bool) -> Cell<'a> {
-    if live && !listings::supports(venue, &row.instrument) {
+    if live && !listings::carries(venue, &row.instrument) {
         return Cell::Unsupported;
     }
     if !row.watched_on.contains(&venue) {

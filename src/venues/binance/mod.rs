@@ -9,11 +9,14 @@
 mod messages;
 mod plan;
 mod routing;
+pub mod sim;
 mod sync;
 
 #[cfg(test)]
 mod tests;
 
+use crate::model::InstrumentKind;
+use crate::venues::spec::{Endpoint, NotCarried, VenueInfo, VenueSpec, bps};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -22,7 +25,7 @@ use crate::model::{
     InstrumentInfo, LiquidatedSide, Liquidation, MarketEvent, Micros, OutOfSyncReason, SeqInfo,
     TakerSide, Trade, Venue,
 };
-use crate::venues::{Action, Adapter, AdapterConfig, ConnSpec, Output, VenueInfo, symbols};
+use crate::venues::{Action, Adapter, AdapterConfig, ConnSpec, Output, symbols};
 
 use messages::{
     DepthSnapshot, DepthUpdate, Envelope, EventHead, ExchangeInfo, ForceOrderEvent, MarkPriceEvent,
@@ -33,17 +36,55 @@ use sync::{BookSync, Diff, Effect, Snapshot};
 
 pub use routing::Market;
 
-pub const INFO: VenueInfo = VenueInfo {
-    venue: Venue::Binance,
-    name: "Binance",
-    markets: "spot, USD-M perpetuals",
-    book: "diff depth 100ms + REST snapshot (U/u, pu)",
-    trades: "aggTrade (taker side from buyer-is-maker)",
-    liquidations: "USD-M !forceOrder@arr (sampled: latest per symbol per second)",
-    funding: "USD-M markPrice@1s (funding rate, next funding, mark, index)",
-    integrity: "update-id sequence (spot U == prev u + 1, USD-M pu == prev u)",
+pub const SPEC: VenueSpec = VenueSpec {
+    name: "binance",
+    display_name: "Binance",
+    info: VenueInfo {
+        markets: "spot, USD-M perpetuals",
+        book: "diff depth 100ms + REST snapshot (U/u, pu)",
+        trades: "aggTrade (taker side from buyer-is-maker)",
+        liquidations: "USD-M !forceOrder@arr (sampled: latest per symbol per second)",
+        funding: "USD-M markPrice@1s (funding rate, next funding, mark, index)",
+        integrity: "update-id sequence (spot U == prev u + 1, USD-M pu == prev u)",
+    },
     capture_names: &["BINANCE", "BINANCE_FUTURES"],
+    endpoints: &[
+        Endpoint::ws(
+            "spot_ws",
+            "wss://stream.binance.com:9443",
+            "spot combined streams",
+        ),
+        Endpoint::rest(
+            "spot_rest",
+            "https://api.binance.com",
+            "spot depth snapshots and exchangeInfo",
+        ),
+        Endpoint::ws(
+            "futures_public_ws",
+            "wss://fstream.binance.com/public",
+            "USD-M depth (the 2026 /public split)",
+        ),
+        Endpoint::ws(
+            "futures_market_ws",
+            "wss://fstream.binance.com/market",
+            "USD-M trades, mark price, liquidations",
+        ),
+        Endpoint::rest(
+            "futures_rest",
+            "https://fapi.binance.com",
+            "USD-M depth snapshots and exchangeInfo",
+        ),
+    ],
+    taker_fee_bps: bps(10, 0),
+    colour: "#f0b90b",
+    carries,
+    default_listing: &["BTC-USDT", "ETH-USDT", "BTC-USDT-PERP", "ETH-USDT-PERP"],
+    build: |cfg| Box::new(Binance::new(cfg)),
+    sim: Some(&sim::SIM),
 };
+
+/// This venue.
+pub const VENUE: Venue = Venue::named(SPEC.name);
 
 /// A book connection silent for this long is recycled. Not shorter: an
 /// illiquid pair can go half a minute without a diff (RUNEEUR sent one in
@@ -51,8 +92,12 @@ pub const INFO: VenueInfo = VenueInfo {
 const BOOK_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Spot lists everything; USD-M here means USDT- or USDC-margined perpetuals.
-pub fn supports(instrument: &Instrument) -> bool {
-    !instrument.is_perp() || matches!(instrument.quote.as_str(), "USDT" | "USDC")
+pub fn carries(instrument: &Instrument) -> Result<(), NotCarried> {
+    match instrument.kind {
+        InstrumentKind::Spot => Ok(()),
+        InstrumentKind::Perp if matches!(instrument.quote.as_str(), "USDT" | "USDC") => Ok(()),
+        InstrumentKind::Perp => Err("binance lists USDT and USDC perpetuals (USD-M) only"),
+    }
 }
 
 /// One book being kept in sync.
@@ -125,7 +170,7 @@ impl Binance {
     fn parse_error(&self, out: &mut Output, url: &str, what: &str, err: impl std::fmt::Display) {
         tracing::warn!(venue = "binance", %url, "unparsable {what}: {err}");
         out.incident(
-            Venue::Binance,
+            VENUE,
             None,
             Incident::ParseError,
             Some(format!("{what}: {err}")),
@@ -134,7 +179,7 @@ impl Binance {
 
     fn unknown(&self, out: &mut Output, instrument: Option<Instrument>, detail: String) {
         tracing::debug!(venue = "binance", "unhandled: {detail}");
-        out.incident(Venue::Binance, instrument, Incident::UnknownMessage, detail);
+        out.incident(VENUE, instrument, Incident::UnknownMessage, detail);
     }
 
     /// Parse one payload, counting a failure as a parse error.
@@ -260,7 +305,7 @@ impl Binance {
         for effect in fx.drain(..) {
             match effect {
                 Effect::Snapshot(s) => out.event(MarketEvent::Book(BookUpdate {
-                    venue: Venue::Binance,
+                    venue: VENUE,
                     instrument,
                     kind: BookUpdateKind::Snapshot,
                     bids: s.bids,
@@ -273,7 +318,7 @@ impl Binance {
                     received: s.received,
                 })),
                 Effect::Delta(d) => out.event(MarketEvent::Book(BookUpdate {
-                    venue: Venue::Binance,
+                    venue: VENUE,
                     instrument,
                     kind: BookUpdateKind::Delta,
                     bids: d.bids,
@@ -292,26 +337,21 @@ impl Binance {
                         "sequence gap (expected {expected}, got {got}): resyncing"
                     );
                     let reason = OutOfSyncReason::Gap { expected, got };
-                    out.incident(
-                        Venue::Binance,
-                        Some(instrument),
-                        Incident::Gap,
-                        reason.to_string(),
-                    );
+                    out.incident(VENUE, Some(instrument), Incident::Gap, reason.to_string());
                     out.event(MarketEvent::BookState {
-                        venue: Venue::Binance,
+                        venue: VENUE,
                         instrument,
                         state: BookState::OutOfSync(reason),
                     });
                     out.incident(
-                        Venue::Binance,
+                        VENUE,
                         Some(instrument),
                         Incident::Resync,
                         "new depth snapshot after a gap".to_string(),
                     );
                 }
                 Effect::SnapshotTooOld => out.event(MarketEvent::BookState {
-                    venue: Venue::Binance,
+                    venue: VENUE,
                     instrument,
                     state: BookState::Syncing,
                 }),
@@ -351,7 +391,7 @@ impl Binance {
             );
         };
         out.event(MarketEvent::Trade(Trade {
-            venue: Venue::Binance,
+            venue: VENUE,
             instrument,
             price,
             size,
@@ -398,7 +438,7 @@ impl Binance {
                 continue;
             };
             out.event(MarketEvent::Liquidation(Liquidation {
-                venue: Venue::Binance,
+                venue: VENUE,
                 instrument,
                 side,
                 price,
@@ -434,7 +474,7 @@ impl Binance {
                 index_price: field(msg.index_price),
             };
             out.event(MarketEvent::Funding(Funding {
-                venue: Venue::Binance,
+                venue: VENUE,
                 instrument,
                 update,
                 exchange_ts: msg.event_time.map(ms_to_micros),
@@ -471,7 +511,7 @@ impl Binance {
                     .is_none_or(|b| !b.sync.is_synced());
                 if awaiting {
                     out.event(MarketEvent::BookState {
-                        venue: Venue::Binance,
+                        venue: VENUE,
                         instrument,
                         state: BookState::OutOfSync(OutOfSyncReason::Venue(why.clone())),
                     });
@@ -540,10 +580,7 @@ impl Binance {
         self.listed[market.index()] = listed;
         // Publish both markets together: they are one venue's list.
         let list = self.listed.iter().flatten().cloned().collect();
-        out.event(MarketEvent::Instruments {
-            venue: Venue::Binance,
-            list,
-        });
+        out.event(MarketEvent::Instruments { venue: VENUE, list });
     }
 
     /// Dispatch one payload by kind.
@@ -578,7 +615,7 @@ impl Binance {
 
 impl Adapter for Binance {
     fn venue(&self) -> Venue {
-        Venue::Binance
+        VENUE
     }
 
     fn connections(&self) -> Vec<ConnSpec> {
@@ -587,7 +624,7 @@ impl Adapter for Binance {
 
     fn start(&mut self, _now: Micros, out: &mut Output) {
         let mut wanted = [false; 2];
-        for inst in self.cfg.instruments.iter().filter(|i| supports(i)) {
+        for inst in self.cfg.instruments.iter().filter(|i| carries(i).is_ok()) {
             wanted[Market::of_kind(inst.kind).index()] = true;
         }
         for market in Market::ALL {
@@ -615,7 +652,7 @@ impl Adapter for Binance {
             if !entry.sync.is_synced() {
                 entry.sync.request_snapshot(now, &mut fx);
                 out.event(MarketEvent::BookState {
-                    venue: Venue::Binance,
+                    venue: VENUE,
                     instrument,
                     state: BookState::Syncing,
                 });
@@ -686,7 +723,7 @@ impl Adapter for Binance {
                 entry.conn = None;
                 entry.sync.reset();
                 out.event(MarketEvent::BookState {
-                    venue: Venue::Binance,
+                    venue: VENUE,
                     instrument: entry.instrument,
                     state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
                 });

@@ -8,8 +8,8 @@ use std::time::Duration;
 use crate::model::InstrumentKind;
 use crate::venues::{AdapterConfig, ConnSpec, symbols};
 
+use super::carries;
 use super::routing::Endpoints;
-use super::supports;
 
 /// Documented spot limit.
 pub const SPOT_STREAMS_PER_CONN: usize = 1024;
@@ -26,7 +26,7 @@ pub fn connections(cfg: &AdapterConfig, ep: &Endpoints, book_idle: Duration) -> 
         for inst in cfg
             .instruments
             .iter()
-            .filter(|i| i.kind == kind && supports(i))
+            .filter(|i| i.kind == kind && carries(i).is_ok())
         {
             let native = symbols::concatenated(inst).to_ascii_lowercase();
             if !list.contains(&native) {

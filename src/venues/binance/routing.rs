@@ -55,14 +55,17 @@ pub struct Endpoints {
 
 impl Endpoints {
     pub fn from_config(cfg: &AdapterConfig) -> Self {
-        let get =
-            |key: &str, default: &str| cfg.endpoint(key, default).trim_end_matches('/').to_string();
+        let get = |key: &str| {
+            cfg.endpoint(&super::SPEC, key)
+                .trim_end_matches('/')
+                .to_string()
+        };
         Endpoints {
-            spot_ws: get("spot_ws", "wss://stream.binance.com:9443"),
-            spot_rest: get("spot_rest", "https://api.binance.com"),
-            futures_public_ws: get("futures_public_ws", "wss://fstream.binance.com/public"),
-            futures_market_ws: get("futures_market_ws", "wss://fstream.binance.com/market"),
-            futures_rest: get("futures_rest", "https://fapi.binance.com"),
+            spot_ws: get("spot_ws"),
+            spot_rest: get("spot_rest"),
+            futures_public_ws: get("futures_public_ws"),
+            futures_market_ws: get("futures_market_ws"),
+            futures_rest: get("futures_rest"),
         }
     }
 

@@ -48,12 +48,11 @@ fn levels(side: &crate::book::Side) -> Vec<Level> {
 }
 
 fn spot_book(c: &Collector) -> &crate::book::OrderBook {
-    c.book(Venue::Binance, "BNB-BTC").expect("book exists")
+    c.book(VENUE, "BNB-BTC").expect("book exists")
 }
 
 fn fut_book(c: &Collector) -> &crate::book::OrderBook {
-    c.book(Venue::Binance, "BTC-USDT-PERP")
-        .expect("book exists")
+    c.book(VENUE, "BTC-USDT-PERP").expect("book exists")
 }
 
 #[test]

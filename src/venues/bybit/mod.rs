@@ -17,11 +17,13 @@
 //! whereas a resubscribe that races the unsubscribe is rejected as "already
 //! subscribed" and would leave the book waiting forever.
 
+pub mod sim;
 mod wire;
 
 #[cfg(test)]
 mod tests;
 
+use crate::venues::spec::{Endpoint, NotCarried, VenueInfo, VenueSpec, bps};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -31,25 +33,42 @@ use crate::model::{
     OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
 };
 use crate::venues::symbols::{concatenated, split_concatenated};
-use crate::venues::{Action, Adapter, AdapterConfig, ConnSpec, Output, Ping, VenueInfo};
+use crate::venues::{Action, Adapter, AdapterConfig, ConnSpec, Output, Ping};
 
 use wire::{BookData, Envelope, InstrumentsResponse, LiquidationData, TickerData, TradeData};
 
-pub const INFO: VenueInfo = VenueInfo {
-    venue: Venue::Bybit,
-    name: "Bybit",
-    markets: "spot; USDT and USDC linear perpetuals",
-    book: "orderbook.200 over WebSocket (snapshot + deltas, 100 ms)",
-    trades: "publicTrade (taker side)",
-    liquidations: "allLiquidation (linear perpetuals, 500 ms batches)",
-    funding: "tickers (funding rate, next funding, open interest, mark/index price)",
-    integrity: "update id u consecutive; snapshot or u=1 resets; gap → reconnect",
+pub const SPEC: VenueSpec = VenueSpec {
+    name: "bybit",
+    display_name: "Bybit",
+    info: VenueInfo {
+        markets: "spot; USDT and USDC linear perpetuals",
+        book: "orderbook.200 over WebSocket (snapshot + deltas, 100 ms)",
+        trades: "publicTrade (taker side)",
+        liquidations: "allLiquidation (linear perpetuals, 500 ms batches)",
+        funding: "tickers (funding rate, next funding, open interest, mark/index price)",
+        integrity: "update id u consecutive; snapshot or u=1 resets; gap → reconnect",
+    },
     capture_names: &["BYBIT"],
+    endpoints: &[
+        Endpoint::ws("spot_ws", "wss://stream.bybit.com/v5/public/spot", "spot"),
+        Endpoint::ws(
+            "linear_ws",
+            "wss://stream.bybit.com/v5/public/linear",
+            "USDT and USDC perpetuals",
+        ),
+        Endpoint::rest("rest", "https://api.bybit.com", "instrument lists"),
+    ],
+    taker_fee_bps: bps(10, 0),
+    colour: "#ff8a3d",
+    carries,
+    default_listing: &["BTC-USDT", "ETH-USDT", "BTC-USDT-PERP", "ETH-USDT-PERP"],
+    build: |cfg| Box::new(Bybit::new(cfg)),
+    sim: Some(&sim::SIM),
 };
 
-const DEFAULT_SPOT_WS: &str = "wss://stream.bybit.com/v5/public/spot";
-const DEFAULT_LINEAR_WS: &str = "wss://stream.bybit.com/v5/public/linear";
-const DEFAULT_REST: &str = "https://api.bybit.com";
+/// This venue.
+pub const VENUE: Venue = Venue::named(SPEC.name);
+
 const MAX_ARGS_PER_REQUEST: usize = 10;
 const MAX_ARGS_CHARS_PER_CONN: usize = 21_000;
 const BOOK_DEPTH: u32 = 200;
@@ -126,10 +145,11 @@ pub struct Bybit {
 }
 
 /// Bybit lists spot pairs of any quote and USDT/USDC perpetuals.
-pub fn supports(instrument: &Instrument) -> bool {
+pub fn carries(instrument: &Instrument) -> Result<(), NotCarried> {
     match instrument.kind {
-        InstrumentKind::Spot => true,
-        InstrumentKind::Perp => matches!(instrument.quote.as_str(), "USDT" | "USDC"),
+        InstrumentKind::Spot => Ok(()),
+        InstrumentKind::Perp if matches!(instrument.quote.as_str(), "USDT" | "USDC") => Ok(()),
+        InstrumentKind::Perp => Err("bybit lists only USDT and USDC perpetuals"),
     }
 }
 
@@ -162,7 +182,7 @@ impl Bybit {
     }
 
     fn instruments_url(&self, market: Market) -> String {
-        let rest = self.cfg.endpoint("rest", DEFAULT_REST);
+        let rest = self.cfg.endpoint(&SPEC, "rest");
         let limit = match market {
             Market::Spot => "",
             Market::Linear => "&limit=1000",
@@ -196,12 +216,12 @@ impl Bybit {
 
     fn parse_error(&self, out: &mut Output, detail: String) {
         tracing::warn!(venue = "bybit", "{detail}");
-        out.incident(Venue::Bybit, None, Incident::ParseError, detail);
+        out.incident(VENUE, None, Incident::ParseError, detail);
     }
 
     fn unknown(&self, out: &mut Output, detail: String) {
         tracing::debug!(venue = "bybit", "unhandled message: {detail}");
-        out.incident(Venue::Bybit, None, Incident::UnknownMessage, detail);
+        out.incident(VENUE, None, Incident::UnknownMessage, detail);
     }
 
     fn on_book(
@@ -249,7 +269,7 @@ impl Bybit {
         };
         sync.last_u = Some(data.u);
         out.event(MarketEvent::Book(BookUpdate {
-            venue: Venue::Bybit,
+            venue: VENUE,
             instrument,
             kind: update_kind,
             bids: wire::levels(&data.b),
@@ -291,7 +311,7 @@ impl Bybit {
                 }
             };
             out.event(MarketEvent::Trade(Trade {
-                venue: Venue::Bybit,
+                venue: VENUE,
                 instrument,
                 price: t.p,
                 size: t.v,
@@ -332,7 +352,7 @@ impl Bybit {
                 }
             };
             out.event(MarketEvent::Liquidation(Liquidation {
-                venue: Venue::Bybit,
+                venue: VENUE,
                 instrument,
                 side,
                 price: l.p,
@@ -376,7 +396,7 @@ impl Bybit {
             return;
         }
         out.event(MarketEvent::Funding(Funding {
-            venue: Venue::Bybit,
+            venue: VENUE,
             instrument,
             update,
             exchange_ts: env.ts.map(ms_to_micros),
@@ -468,7 +488,7 @@ impl Bybit {
         let complete = self.partial.remove(&market).unwrap_or_default();
         self.lists.insert(market, complete);
         out.event(MarketEvent::Instruments {
-            venue: Venue::Bybit,
+            venue: VENUE,
             list: self.lists.values().flatten().cloned().collect(),
         });
     }
@@ -478,18 +498,18 @@ impl Bybit {
 fn gap(url: &str, instrument: Instrument, expected: u64, got: u64, out: &mut Output) {
     tracing::warn!(venue = "bybit", %instrument, expected, got, "book sequence gap");
     out.incident(
-        Venue::Bybit,
+        VENUE,
         Some(instrument),
         Incident::Gap,
         format!("expected u={expected}, got u={got}"),
     );
     out.event(MarketEvent::BookState {
-        venue: Venue::Bybit,
+        venue: VENUE,
         instrument,
         state: BookState::OutOfSync(OutOfSyncReason::Gap { expected, got }),
     });
     out.incident(
-        Venue::Bybit,
+        VENUE,
         Some(instrument),
         Incident::Resync,
         "reconnecting for a fresh snapshot".to_string(),
@@ -504,16 +524,13 @@ fn gap(url: &str, instrument: Instrument, expected: u64, got: u64, out: &mut Out
 /// per-connection args budget.
 fn plan_connections(cfg: &AdapterConfig) -> Vec<PlannedConn> {
     let mut plan = Vec::new();
-    for (market, key, default) in [
-        (Market::Spot, "spot_ws", DEFAULT_SPOT_WS),
-        (Market::Linear, "linear_ws", DEFAULT_LINEAR_WS),
-    ] {
-        let base = cfg.endpoint(key, default);
+    for (market, key) in [(Market::Spot, "spot_ws"), (Market::Linear, "linear_ws")] {
+        let base = cfg.endpoint(&SPEC, key);
         let mut topics = Vec::new();
         for inst in &cfg.instruments {
             let ours = match market {
                 Market::Spot => !inst.is_perp(),
-                Market::Linear => inst.is_perp() && supports(inst),
+                Market::Linear => inst.is_perp() && carries(inst).is_ok(),
             };
             if !ours {
                 continue;
@@ -591,7 +608,7 @@ fn url_encode(s: &str) -> String {
 
 impl Adapter for Bybit {
     fn venue(&self) -> Venue {
-        Venue::Bybit
+        VENUE
     }
 
     fn connections(&self) -> Vec<ConnSpec> {
@@ -688,7 +705,7 @@ impl Adapter for Bybit {
             }
             sync.last_u = None;
             out.event(MarketEvent::BookState {
-                venue: Venue::Bybit,
+                venue: VENUE,
                 instrument: *instrument,
                 state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
             });

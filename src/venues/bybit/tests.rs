@@ -103,7 +103,7 @@ fn snapshot_then_deltas_build_the_book() {
         ),
         2,
     );
-    let b = c.book(Venue::Bybit, "BTC-USDT-PERP").unwrap();
+    let b = c.book(VENUE, "BTC-USDT-PERP").unwrap();
     assert!(b.is_live());
     assert_eq!(b.best_bid().unwrap().price, dec!(16493.00));
     assert_eq!(b.bids.len(), 2);
@@ -122,7 +122,7 @@ fn u_gap_marks_out_of_sync_and_reconnects() {
         &book("delta", 18521291, r#"[["16493.00","0.2"]]"#, "[]"),
         2,
     );
-    let b = c.book(Venue::Bybit, "BTC-USDT-PERP").unwrap();
+    let b = c.book(VENUE, "BTC-USDT-PERP").unwrap();
     assert_eq!(
         b.state(),
         &BookState::OutOfSync(OutOfSyncReason::Gap {
@@ -146,7 +146,7 @@ fn u_gap_marks_out_of_sync_and_reconnects() {
     assert_eq!(c.count(Incident::Gap), 1);
     assert_eq!(c.actions.len(), 1);
     snapshot_then(&mut c, &mut a);
-    assert!(c.book(Venue::Bybit, "BTC-USDT-PERP").unwrap().is_live());
+    assert!(c.book(VENUE, "BTC-USDT-PERP").unwrap().is_live());
 }
 
 #[test]
@@ -160,7 +160,7 @@ fn u_equal_one_is_a_reset() {
         &book("delta", 1, r#"[["16000.00","1"]]"#, r#"[["16001.00","2"]]"#),
         2,
     );
-    let b = c.book(Venue::Bybit, "BTC-USDT-PERP").unwrap();
+    let b = c.book(VENUE, "BTC-USDT-PERP").unwrap();
     assert!(b.is_live());
     assert_eq!(b.bids.len(), 1);
     assert_eq!(b.asks.len(), 1);
@@ -173,7 +173,7 @@ fn u_equal_one_is_a_reset() {
         &book("delta", 2, r#"[["15999.00","1"]]"#, "[]"),
         3,
     );
-    assert_eq!(c.book(Venue::Bybit, "BTC-USDT-PERP").unwrap().bids.len(), 2);
+    assert_eq!(c.book(VENUE, "BTC-USDT-PERP").unwrap().bids.len(), 2);
     assert_eq!(c.count(Incident::Gap), 0);
 }
 
@@ -193,7 +193,7 @@ fn mid_stream_snapshot_resets_the_book() {
         ),
         2,
     );
-    let b = c.book(Venue::Bybit, "BTC-USDT-PERP").unwrap();
+    let b = c.book(VENUE, "BTC-USDT-PERP").unwrap();
     assert_eq!(b.bids.len(), 1);
     assert_eq!(b.best_ask().unwrap().price, dec!(16401.00));
     assert_eq!(c.count(Incident::Gap), 0);
@@ -203,7 +203,7 @@ fn mid_stream_snapshot_resets_the_book() {
         &book("delta", 18600001, r#"[["16399.00","1"]]"#, "[]"),
         3,
     );
-    assert_eq!(c.book(Venue::Bybit, "BTC-USDT-PERP").unwrap().bids.len(), 2);
+    assert_eq!(c.book(VENUE, "BTC-USDT-PERP").unwrap().bids.len(), 2);
 }
 
 #[test]
@@ -222,8 +222,8 @@ fn spot_and_linear_books_are_distinct() {
         ),
         2,
     );
-    assert!(c.book(Venue::Bybit, "BTC-USDT").unwrap().is_live());
-    assert!(c.book(Venue::Bybit, "BTC-USDT-PERP").unwrap().is_live());
+    assert!(c.book(VENUE, "BTC-USDT").unwrap().is_live());
+    assert!(c.book(VENUE, "BTC-USDT-PERP").unwrap().is_live());
 }
 
 #[test]
@@ -391,6 +391,6 @@ fn close_marks_that_connections_books() {
         2,
     );
     c.close(&mut a, LINEAR, 3);
-    assert!(!c.book(Venue::Bybit, "BTC-USDT-PERP").unwrap().is_live());
-    assert!(c.book(Venue::Bybit, "BTC-USDT").unwrap().is_live());
+    assert!(!c.book(VENUE, "BTC-USDT-PERP").unwrap().is_live());
+    assert!(c.book(VENUE, "BTC-USDT").unwrap().is_live());
 }

@@ -23,6 +23,8 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+use crate::model::InstrumentKind;
+use crate::venues::spec::{Endpoint, NotCarried, VenueInfo, VenueSpec, bps};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -30,30 +32,50 @@ use crate::model::{
     BookState, BookUpdate, BookUpdateKind, Incident, Instrument, InstrumentInfo, Level,
     MarketEvent, Micros, OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
 };
-use crate::venues::{Action, Adapter, AdapterConfig, ConnSpec, Output, VenueInfo};
+use crate::venues::{Action, Adapter, AdapterConfig, ConnSpec, Output};
 
 use wire::{Envelope, L2Event, ProductsResponse, Side, TradesEvent};
 
-pub const INFO: VenueInfo = VenueInfo {
-    venue: Venue::Coinbase,
-    name: "Coinbase Advanced Trade",
-    markets: "spot",
-    book: "level2 over WebSocket (snapshot + updates, full depth)",
-    trades: "market_trades (maker side flipped to taker side)",
-    liquidations: "none (spot only)",
-    funding: "none (spot only)",
-    integrity: "connection-wide sequence_num; gap → reconnect and rebuild from snapshot",
+pub const SPEC: VenueSpec = VenueSpec {
+    name: "coinbase",
+    display_name: "Coinbase Advanced Trade",
+    info: VenueInfo {
+        markets: "spot",
+        book: "level2 over WebSocket (snapshot + updates, full depth)",
+        trades: "market_trades (maker side flipped to taker side)",
+        liquidations: "none (spot only)",
+        funding: "none (spot only)",
+        integrity: "connection-wide sequence_num; gap → reconnect and rebuild from snapshot",
+    },
     capture_names: &["COINBASE"],
+    endpoints: &[
+        Endpoint::ws(
+            "ws",
+            "wss://advanced-trade-ws.coinbase.com",
+            "Advanced Trade market data",
+        ),
+        Endpoint::rest("rest", "https://api.coinbase.com", "product lists"),
+    ],
+    taker_fee_bps: bps(60, 0),
+    colour: "#3c8cff",
+    carries,
+    default_listing: &["BTC-USD", "ETH-USD"],
+    build: |cfg| Box::new(Coinbase::new(cfg)),
+    sim: None,
 };
 
-const DEFAULT_WS: &str = "wss://advanced-trade-ws.coinbase.com";
-const DEFAULT_REST: &str = "https://api.coinbase.com";
+/// This venue.
+pub const VENUE: Venue = Venue::named(SPEC.name);
+
 /// Heartbeats arrive every second on a healthy connection.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Coinbase Advanced Trade lists spot products only here.
-pub fn supports(instrument: &Instrument) -> bool {
-    !instrument.is_perp()
+pub fn carries(instrument: &Instrument) -> Result<(), NotCarried> {
+    match instrument.kind {
+        InstrumentKind::Spot => Ok(()),
+        InstrumentKind::Perp => Err("coinbase lists spot only"),
+    }
 }
 
 /// Sequence state of one connection.
@@ -98,13 +120,13 @@ impl Coinbase {
     }
 
     fn ws_url(&self) -> String {
-        self.cfg.endpoint("ws", DEFAULT_WS)
+        self.cfg.endpoint(&SPEC, "ws")
     }
 
     fn products_url(&self) -> String {
         format!(
             "{}/api/v3/brokerage/market/products",
-            self.cfg.endpoint("rest", DEFAULT_REST)
+            self.cfg.endpoint(&SPEC, "rest")
         )
     }
 
@@ -112,26 +134,28 @@ impl Coinbase {
         self.cfg
             .instruments
             .iter()
-            .filter(|i| supports(i))
+            .filter(|i| carries(i).is_ok())
             .map(|i| format!("{}-{}", i.base, i.quote))
             .collect()
     }
 
     fn resolve(&self, product_id: &str) -> Option<Instrument> {
-        self.products
-            .get(product_id)
-            .copied()
-            .or_else(|| product_id.parse::<Instrument>().ok().filter(supports))
+        self.products.get(product_id).copied().or_else(|| {
+            product_id
+                .parse::<Instrument>()
+                .ok()
+                .filter(|i| carries(i).is_ok())
+        })
     }
 
     fn parse_error(&self, out: &mut Output, detail: String) {
         tracing::warn!(venue = "coinbase", "{detail}");
-        out.incident(Venue::Coinbase, None, Incident::ParseError, detail);
+        out.incident(VENUE, None, Incident::ParseError, detail);
     }
 
     fn unknown(&self, out: &mut Output, detail: String) {
         tracing::debug!(venue = "coinbase", "unhandled message: {detail}");
-        out.incident(Venue::Coinbase, None, Incident::UnknownMessage, detail);
+        out.incident(VENUE, None, Incident::UnknownMessage, detail);
     }
 
     /// Check the connection-wide sequence; on a break, take every book of
@@ -149,7 +173,7 @@ impl Coinbase {
         conn.reconnecting = true;
         tracing::warn!(venue = "coinbase", url, expected, got = seq, "sequence gap");
         out.incident(
-            Venue::Coinbase,
+            VENUE,
             None,
             Incident::Gap,
             format!("expected sequence_num {expected}, got {seq}"),
@@ -164,13 +188,13 @@ impl Coinbase {
         affected.sort();
         for instrument in affected {
             out.event(MarketEvent::BookState {
-                venue: Venue::Coinbase,
+                venue: VENUE,
                 instrument,
                 state: BookState::OutOfSync(OutOfSyncReason::Gap { expected, got: seq }),
             });
         }
         out.incident(
-            Venue::Coinbase,
+            VENUE,
             None,
             Incident::Resync,
             "reconnecting to rebuild every book from fresh snapshots".to_string(),
@@ -225,7 +249,7 @@ impl Coinbase {
                 }
             }
             out.event(MarketEvent::Book(BookUpdate {
-                venue: Venue::Coinbase,
+                venue: VENUE,
                 instrument,
                 kind,
                 bids,
@@ -270,7 +294,7 @@ impl Coinbase {
                 }
             };
             out.event(MarketEvent::Trade(Trade {
-                venue: Venue::Coinbase,
+                venue: VENUE,
                 instrument,
                 price: t.price,
                 size: t.size,
@@ -303,16 +327,13 @@ impl Coinbase {
                 contract_size: None,
             });
         }
-        out.event(MarketEvent::Instruments {
-            venue: Venue::Coinbase,
-            list,
-        });
+        out.event(MarketEvent::Instruments { venue: VENUE, list });
     }
 }
 
 impl Adapter for Coinbase {
     fn venue(&self) -> Venue {
-        Venue::Coinbase
+        VENUE
     }
 
     fn connections(&self) -> Vec<ConnSpec> {
@@ -405,7 +426,7 @@ impl Adapter for Coinbase {
         affected.sort();
         for instrument in affected {
             out.event(MarketEvent::BookState {
-                venue: Venue::Coinbase,
+                venue: VENUE,
                 instrument,
                 state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
             });

@@ -61,7 +61,7 @@ fn snapshot_then_updates() {
         ),
         2,
     );
-    let b = c.book(Venue::Coinbase, "BTC-USD").unwrap();
+    let b = c.book(VENUE, "BTC-USD").unwrap();
     assert!(b.is_live());
     assert_eq!(b.best_bid().unwrap().price, dec!(21921.3));
     assert_eq!(b.asks.len(), 2);
@@ -94,7 +94,7 @@ fn sequence_gap_takes_every_book_out_and_reconnects() {
         3,
     );
     for inst in ["BTC-USD", "ETH-USD"] {
-        let b = c.book(Venue::Coinbase, inst).unwrap();
+        let b = c.book(VENUE, inst).unwrap();
         assert_eq!(
             b.state(),
             &BookState::OutOfSync(OutOfSyncReason::Gap {
@@ -127,7 +127,7 @@ fn sequence_gap_takes_every_book_out_and_reconnects() {
     c.close(&mut a, WS, 5);
     c.open(&mut a, WS, 6);
     c.text(&mut a, WS, &l2(0, "snapshot", "BTC-USD", BTC_SNAPSHOT), 7);
-    let b = c.book(Venue::Coinbase, "BTC-USD").unwrap();
+    let b = c.book(VENUE, "BTC-USD").unwrap();
     assert!(b.is_live());
     assert_eq!(b.best_bid().unwrap().size, dec!(0.06317902));
     assert_eq!(c.count(Incident::Gap), 1);

@@ -18,6 +18,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+use crate::venues::spec::{Endpoint, NotCarried, VenueInfo, VenueSpec, bps};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -26,30 +27,47 @@ use crate::model::{
     Level, MarketEvent, Micros, OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
 };
 use crate::venues::symbols::split_concatenated;
-use crate::venues::{Adapter, AdapterConfig, ConnSpec, Output, VenueInfo};
+use crate::venues::{Adapter, AdapterConfig, ConnSpec, Output};
 
 use wire::{Envelope, L2Updates, SymbolDetails, TradeData, raw_decimal};
 
-pub const INFO: VenueInfo = VenueInfo {
-    venue: Venue::Gemini,
-    name: "Gemini",
-    markets: "spot; perpetuals (USDC/GUSD margined)",
-    book: "v2 l2 over WebSocket (initial full book + absolute updates)",
-    trades: "trade messages and l2 trades (taker side)",
-    liquidations: "none",
-    funding: "none",
-    integrity: "no sequence numbers: books rebuilt from the initial message on every connect",
+pub const SPEC: VenueSpec = VenueSpec {
+    name: "gemini",
+    display_name: "Gemini",
+    info: VenueInfo {
+        markets: "spot; perpetuals (USDC/GUSD margined)",
+        book: "v2 l2 over WebSocket (initial full book + absolute updates)",
+        trades: "trade messages and l2 trades (taker side)",
+        liquidations: "none",
+        funding: "none",
+        integrity: "no sequence numbers: books rebuilt from the initial message on every connect",
+    },
     capture_names: &["GEMINI"],
+    endpoints: &[
+        Endpoint::ws("ws", "wss://api.gemini.com/v2/marketdata", "v2 market data"),
+        Endpoint::rest("rest", "https://api.gemini.com", "symbol details"),
+    ],
+    taker_fee_bps: bps(40, 0),
+    colour: "#00c2d1",
+    carries,
+    default_listing: &["BTC-USD", "ETH-USD"],
+    build: |cfg| Box::new(Gemini::new(cfg)),
+    sim: None,
 };
 
-const DEFAULT_WS: &str = "wss://api.gemini.com/v2/marketdata";
-const DEFAULT_REST: &str = "https://api.gemini.com";
+/// This venue.
+pub const VENUE: Venue = Venue::named(SPEC.name);
+
 /// Gemini sends a heartbeat every 5 s.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Gemini lists spot pairs and perpetuals.
-pub fn supports(_instrument: &Instrument) -> bool {
-    true
+pub fn carries(instrument: &Instrument) -> Result<(), NotCarried> {
+    match instrument.kind {
+        InstrumentKind::Spot => Ok(()),
+        InstrumentKind::Perp if matches!(instrument.quote.as_str(), "USDC" | "GUSD") => Ok(()),
+        InstrumentKind::Perp => Err("gemini lists perpetuals against USDC and GUSD only"),
+    }
 }
 
 /// `BTC-USD` → `BTCUSD`, `BTC-USDC-PERP` → `BTCUSDCPERP`.
@@ -97,7 +115,7 @@ impl Gemini {
     }
 
     fn rest(&self) -> String {
-        self.cfg.endpoint("rest", DEFAULT_REST)
+        self.cfg.endpoint(&SPEC, "rest")
     }
 
     fn natives(&self) -> Vec<String> {
@@ -116,12 +134,12 @@ impl Gemini {
 
     fn parse_error(&self, out: &mut Output, detail: String) {
         tracing::warn!(venue = "gemini", "{detail}");
-        out.incident(Venue::Gemini, None, Incident::ParseError, detail);
+        out.incident(VENUE, None, Incident::ParseError, detail);
     }
 
     fn unknown(&self, out: &mut Output, detail: String) {
         tracing::debug!(venue = "gemini", "unhandled message: {detail}");
-        out.incident(Venue::Gemini, None, Incident::UnknownMessage, detail);
+        out.incident(VENUE, None, Incident::UnknownMessage, detail);
     }
 
     fn on_l2(&mut self, url: &str, text: &str, received: Micros, out: &mut Output) {
@@ -155,7 +173,7 @@ impl Gemini {
             BookUpdateKind::Snapshot
         };
         out.event(MarketEvent::Book(BookUpdate {
-            venue: Venue::Gemini,
+            venue: VENUE,
             instrument,
             kind,
             bids,
@@ -183,7 +201,7 @@ impl Gemini {
             other => return self.parse_error(out, format!("trade side {other:?}")),
         };
         out.event(MarketEvent::Trade(Trade {
-            venue: Venue::Gemini,
+            venue: VENUE,
             instrument,
             price: t.price,
             size: t.quantity,
@@ -265,7 +283,7 @@ impl Gemini {
 
     fn publish_listing(&self, out: &mut Output) {
         out.event(MarketEvent::Instruments {
-            venue: Venue::Gemini,
+            venue: VENUE,
             list: self.listing.values().cloned().collect(),
         });
     }
@@ -281,7 +299,7 @@ impl Gemini {
         affected.sort();
         for instrument in affected {
             out.event(MarketEvent::BookState {
-                venue: Venue::Gemini,
+                venue: VENUE,
                 instrument,
                 state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
             });
@@ -291,7 +309,7 @@ impl Gemini {
 
 impl Adapter for Gemini {
     fn venue(&self) -> Venue {
-        Venue::Gemini
+        VENUE
     }
 
     fn connections(&self) -> Vec<ConnSpec> {
@@ -300,7 +318,7 @@ impl Adapter for Gemini {
             return Vec::new();
         }
         vec![ConnSpec {
-            url: self.cfg.endpoint("ws", DEFAULT_WS),
+            url: self.cfg.endpoint(&SPEC, "ws"),
             idle_timeout: Some(IDLE_TIMEOUT),
             ping: None,
         }]

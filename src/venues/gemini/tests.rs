@@ -41,7 +41,7 @@ fn initial_book_then_update() {
     let mut c = Collector::default();
     c.open(&mut a, WS, 0);
     c.text(&mut a, WS, INITIAL, 1);
-    let b = c.book(Venue::Gemini, "BTC-USD").unwrap();
+    let b = c.book(VENUE, "BTC-USD").unwrap();
     assert!(b.is_live());
     assert_eq!(b.bids.len(), 2);
     assert_eq!(b.best_ask().unwrap().price, dec!(9122.07));
@@ -53,7 +53,7 @@ fn initial_book_then_update() {
         r#"{"type":"l2_updates","symbol":"BTCUSD","changes":[["buy","9122.04","0"],["sell","9122.05","0.1"]]}"#,
         2,
     );
-    let b = c.book(Venue::Gemini, "BTC-USD").unwrap();
+    let b = c.book(VENUE, "BTC-USD").unwrap();
     assert!(b.is_live());
     assert_eq!(b.best_bid().unwrap().price, dec!(9122.00));
     assert_eq!(b.best_ask().unwrap().price, dec!(9122.05));
@@ -68,7 +68,7 @@ fn reconnect_rebuilds_from_the_new_initial_message() {
     c.open(&mut a, WS, 0);
     c.text(&mut a, WS, INITIAL, 1);
     c.close(&mut a, WS, 2);
-    let b = c.book(Venue::Gemini, "BTC-USD").unwrap();
+    let b = c.book(VENUE, "BTC-USD").unwrap();
     assert_eq!(
         b.state(),
         &BookState::OutOfSync(OutOfSyncReason::Disconnected)
@@ -80,7 +80,7 @@ fn reconnect_rebuilds_from_the_new_initial_message() {
         r#"{"type":"l2_updates","symbol":"BTCUSD","changes":[["buy","9000","1"],["sell","9001","1"]],"trades":[]}"#,
         4,
     );
-    let b = c.book(Venue::Gemini, "BTC-USD").unwrap();
+    let b = c.book(VENUE, "BTC-USD").unwrap();
     assert!(b.is_live());
     assert_eq!(b.bids.len(), 1);
     assert_eq!(b.asks.len(), 1);

@@ -14,6 +14,10 @@
 //! and text (for the checksum) and emits base-asset sizes, so a SWAP book
 //! stays `Syncing` until the instrument list gives its contract value.
 
+pub mod sim;
+
+use crate::model::InstrumentKind;
+use crate::venues::spec::{Endpoint, NotCarried, VenueInfo, VenueSpec, bps};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -23,33 +27,56 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::checksum::{TextBook, okx_checksum, parse_decimal, raw_text};
-use super::{Action, Adapter, AdapterConfig, ConnSpec, Output, Ping, VenueInfo};
+use super::{Action, Adapter, AdapterConfig, ConnSpec, Output, Ping};
 use crate::model::{
     BookSide, BookState, BookUpdate, BookUpdateKind, Funding, FundingUpdate, Incident, Instrument,
     InstrumentInfo, Level, LiquidatedSide, Liquidation, MarketEvent, Micros, OutOfSyncReason,
     SeqInfo, TakerSide, Trade, Venue,
 };
 
-pub const INFO: VenueInfo = VenueInfo {
-    venue: Venue::Okx,
-    name: "OKX",
-    markets: "spot, perpetual swaps (BTC-USDT-SWAP as BTC-USDT-PERP)",
-    book: "books: 400-level snapshot + 100 ms increments",
-    trades: "trades",
-    liquidations: "liquidation-orders (SWAP; OKX says not the full total)",
-    funding: "funding-rate, open-interest",
-    integrity: "seqId/prevSeqId continuity; CRC32 of top 25 when non-zero",
+pub const SPEC: VenueSpec = VenueSpec {
+    name: "okx",
+    display_name: "OKX",
+    info: VenueInfo {
+        markets: "spot, perpetual swaps (BTC-USDT-SWAP as BTC-USDT-PERP)",
+        book: "books: 400-level snapshot + 100 ms increments",
+        trades: "trades",
+        liquidations: "liquidation-orders (SWAP; OKX says not the full total)",
+        funding: "funding-rate, open-interest",
+        integrity: "seqId/prevSeqId continuity; CRC32 of top 25 when non-zero",
+    },
     capture_names: &["OKX"],
+    endpoints: &[
+        Endpoint::ws(
+            "ws",
+            "wss://ws.okx.com:8443/ws/v5/public",
+            "public channels",
+        ),
+        Endpoint::rest("rest", "https://www.okx.com", "instrument lists"),
+    ],
+    taker_fee_bps: bps(10, 0),
+    colour: "#9aa0a6",
+    carries,
+    default_listing: &["BTC-USDT", "ETH-USDT", "BTC-USDT-PERP", "ETH-USDT-PERP"],
+    build: |cfg| Box::new(Okx::new(cfg)),
+    sim: Some(&sim::SIM),
 };
 
-const DEFAULT_WS: &str = "wss://ws.okx.com:8443/ws/v5/public";
-const DEFAULT_REST: &str = "https://www.okx.com";
+/// This venue.
+pub const VENUE: Venue = Venue::named(SPEC.name);
+
 /// Subscription arguments per `subscribe` message (payload limit is 64 KB).
 const ARGS_PER_MESSAGE: usize = 100;
 
 /// Every instrument kind depthwatch names has an OKX counterpart.
-pub fn supports(_instrument: &Instrument) -> bool {
-    true
+pub fn carries(instrument: &Instrument) -> Result<(), NotCarried> {
+    match instrument.kind {
+        InstrumentKind::Spot => Ok(()),
+        InstrumentKind::Perp if matches!(instrument.quote.as_str(), "USDT" | "USDC" | "USD") => {
+            Ok(())
+        }
+        InstrumentKind::Perp => Err("okx lists perpetual swaps against USDT, USDC and USD only"),
+    }
 }
 
 /// `BTC-USDT` → `BTC-USDT`; `BTC-USDT-PERP` → `BTC-USDT-SWAP`.
@@ -290,8 +317,8 @@ fn subscribe_text(op: &str, args: &[serde_json::Value]) -> String {
 
 impl Okx {
     pub fn new(cfg: AdapterConfig) -> Self {
-        let ws_url = cfg.endpoint("ws", DEFAULT_WS);
-        let rest_url = cfg.endpoint("rest", DEFAULT_REST);
+        let ws_url = cfg.endpoint(&SPEC, "ws");
+        let rest_url = cfg.endpoint(&SPEC, "rest");
         let books = if cfg.channels.book {
             cfg.instruments
                 .iter()
@@ -390,7 +417,7 @@ impl Okx {
                 .collect()
         };
         Some(BookUpdate {
-            venue: Venue::Okx,
+            venue: VENUE,
             instrument: b.instrument,
             kind: BookUpdateKind::Snapshot,
             bids: side(BookSide::Bid)?,
@@ -410,12 +437,12 @@ impl Okx {
         b.reset();
         let instrument = b.instrument;
         out.event(MarketEvent::BookState {
-            venue: Venue::Okx,
+            venue: VENUE,
             instrument,
             state: BookState::OutOfSync(reason),
         });
         out.incident(
-            Venue::Okx,
+            VENUE,
             Some(instrument),
             Incident::Resync,
             Some("resubscribing books".to_string()),
@@ -482,7 +509,7 @@ impl Okx {
             {
                 let (expected, got) = (last.max(0) as u64, prev.max(0) as u64);
                 out.incident(
-                    Venue::Okx,
+                    VENUE,
                     Some(instrument),
                     Incident::Gap,
                     Some(format!("{inst_id}: prevSeqId {prev}, last seqId {last}")),
@@ -516,10 +543,10 @@ impl Okx {
         if let Some(expected) = d.checksum.filter(|&c| c != 0) {
             let computed = okx_checksum(&b.native);
             if i64::from(computed) == expected {
-                out.incident(Venue::Okx, Some(instrument), Incident::ChecksumOk, None);
+                out.incident(VENUE, Some(instrument), Incident::ChecksumOk, None);
             } else {
                 out.incident(
-                    Venue::Okx,
+                    VENUE,
                     Some(instrument),
                     Incident::ChecksumFailed,
                     Some(format!("{inst_id}: venue {expected}, computed {computed}")),
@@ -562,7 +589,7 @@ impl Okx {
             }
         }
         out.event(MarketEvent::Book(BookUpdate {
-            venue: Venue::Okx,
+            venue: VENUE,
             instrument,
             kind: BookUpdateKind::Delta,
             bids,
@@ -599,7 +626,7 @@ impl Okx {
                 continue;
             };
             out.event(MarketEvent::Trade(Trade {
-                venue: Venue::Okx,
+                venue: VENUE,
                 instrument,
                 price,
                 size,
@@ -642,7 +669,7 @@ impl Okx {
                     continue;
                 };
                 out.event(MarketEvent::Liquidation(Liquidation {
-                    venue: Venue::Okx,
+                    venue: VENUE,
                     instrument,
                     side,
                     price,
@@ -664,7 +691,7 @@ impl Okx {
                 continue;
             };
             out.event(MarketEvent::Funding(Funding {
-                venue: Venue::Okx,
+                venue: VENUE,
                 instrument,
                 update: FundingUpdate {
                     funding_rate: r.funding_rate.and_then(decimal),
@@ -696,7 +723,7 @@ impl Okx {
                 continue;
             }
             out.event(MarketEvent::Funding(Funding {
-                venue: Venue::Okx,
+                venue: VENUE,
                 instrument,
                 update: FundingUpdate {
                     open_interest: oi,
@@ -725,7 +752,7 @@ impl Okx {
                     && arg.channel == "books"
                 {
                     out.event(MarketEvent::BookState {
-                        venue: Venue::Okx,
+                        venue: VENUE,
                         instrument: i,
                         state: BookState::OutOfSync(OutOfSyncReason::Venue(format!(
                             "OKX error {code}: {msg}"
@@ -733,7 +760,7 @@ impl Okx {
                     });
                 }
                 out.incident(
-                    Venue::Okx,
+                    VENUE,
                     instrument,
                     Incident::UnknownMessage,
                     Some(format!("OKX error {code}: {msg}")),
@@ -784,10 +811,7 @@ impl Okx {
                 });
             }
         }
-        out.event(MarketEvent::Instruments {
-            venue: Venue::Okx,
-            list,
-        });
+        out.event(MarketEvent::Instruments { venue: VENUE, list });
     }
 
     /// Books that were held back for want of a contract size.
@@ -821,17 +845,17 @@ impl Okx {
 
 fn parse_error(out: &mut Output, detail: String) {
     tracing::warn!(detail = %detail, "OKX parse error");
-    out.incident(Venue::Okx, None, Incident::ParseError, Some(detail));
+    out.incident(VENUE, None, Incident::ParseError, Some(detail));
 }
 
 fn unknown(out: &mut Output, detail: String) {
     tracing::debug!(detail = %detail, "OKX unknown message");
-    out.incident(Venue::Okx, None, Incident::UnknownMessage, Some(detail));
+    out.incident(VENUE, None, Incident::UnknownMessage, Some(detail));
 }
 
 impl Adapter for Okx {
     fn venue(&self) -> Venue {
-        Venue::Okx
+        VENUE
     }
 
     fn connections(&self) -> Vec<ConnSpec> {
@@ -913,7 +937,7 @@ impl Adapter for Okx {
         for b in self.books.values_mut() {
             if b.phase == Phase::Synced || b.emitted {
                 out.event(MarketEvent::BookState {
-                    venue: Venue::Okx,
+                    venue: VENUE,
                     instrument: b.instrument,
                     state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
                 });

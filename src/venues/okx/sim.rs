@@ -10,15 +10,75 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{BookSide, LiquidatedSide, TakerSide, Venue};
+use crate::model::{BookSide, LiquidatedSide, TakerSide};
 
-use super::Shared;
-use super::book::{FeedView, RawLevel, pad_huge};
-use super::catalog::Spec;
-use super::market::{BookId, SimEvent, SimLiquidation, SimTicker, SimTrade, Step};
-use super::server::{Request, Response};
-use super::session::{Ctx, Protocol};
-use super::wire;
+use super::VENUE;
+use crate::sim::kit::Spec;
+use crate::sim::kit::wire;
+use crate::sim::kit::{BookId, SimEvent, SimLiquidation, SimTicker, SimTrade, Step};
+use crate::sim::kit::{Ctx, Protocol};
+use crate::sim::kit::{FeedView, RawLevel, pad_huge};
+use crate::sim::kit::{Fixed, Listing, Plain, Shared, SimVenue};
+use crate::sim::kit::{Request, Response};
+
+/// The simulated okx venue: its books, endpoints and protocol.
+pub const SIM: SimVenue = SimVenue {
+    listings: &[
+        Listing::new(
+            "BTC-USDT",
+            "BTC-USDT",
+            "0.1",
+            "0.00000001",
+            (Fixed(1), Plain),
+            0.3,
+        ),
+        Listing::new(
+            "ETH-USDT",
+            "ETH-USDT",
+            "0.01",
+            "0.000001",
+            (Fixed(2), Plain),
+            4.0,
+        ),
+        Listing::new(
+            "BTC-USDT-PERP",
+            "BTC-USDT-SWAP",
+            "0.1",
+            "0.01",
+            (Fixed(1), Plain),
+            1.0,
+        )
+        .contracts("0.01"),
+        Listing::new(
+            "ETH-USDT-PERP",
+            "ETH-USDT-SWAP",
+            "0.01",
+            "0.01",
+            (Fixed(2), Plain),
+            15.0,
+        )
+        .contracts("0.1"),
+        Listing::new(
+            "SOL-USDT-PERP",
+            "SOL-USDT-SWAP",
+            "0.01",
+            "0.01",
+            (Fixed(2), Plain),
+            200.0,
+        )
+        .contracts("1"),
+    ],
+    depths: &[400],
+    endpoints: |ws, http| {
+        vec![
+            ("ws", format!("{ws}/ws/v5/public")),
+            ("rest", http.to_string()),
+        ]
+    },
+    protocol,
+    http_get,
+    checksum: Some(view_checksum),
+};
 
 /// OKX's checksum over price/size strings (best first): bid1, ask1, bid2,
 /// ask2, … up to 25 a side, skipping a side that ran out, `price:size`
@@ -47,7 +107,7 @@ fn strings(spec: &Spec, levels: &[RawLevel]) -> Vec<(String, String)> {
 }
 
 /// Checksum of a feed view as its subscribers hold it.
-pub(super) fn view_checksum(spec: &Spec, view: &FeedView) -> i32 {
+fn view_checksum(spec: &Spec, view: &FeedView) -> i32 {
     checksum(&strings(spec, &view.bids), &strings(spec, &view.asks))
 }
 
@@ -88,7 +148,7 @@ struct Sub {
     tickers_seen: u64,
 }
 
-pub(super) fn protocol(req: &Request, shared: &Shared) -> Option<Box<dyn Protocol>> {
+fn protocol(req: &Request, shared: &Shared) -> Option<Box<dyn Protocol>> {
     if req.path != "/ws/v5/public" {
         return None;
     }
@@ -150,7 +210,7 @@ impl Session {
             )
         };
         let book_of = |id: &str, perp_only: bool| {
-            shared.find(Venue::Okx, |s| {
+            shared.find(VENUE, |s| {
                 s.native == id && (!perp_only || s.instrument.is_perp())
             })
         };
@@ -224,7 +284,7 @@ impl Session {
                 && let Some(book) = book
                 && let Some(spec) = ctx.shared.spec(book)
             {
-                let huge = ctx.shared.faults.take_huge_snapshot(Venue::Okx);
+                let huge = ctx.shared.faults.take_huge_snapshot(VENUE);
                 if let Some(mut snap) = ctx.shared.snapshot(book, 0, 400) {
                     if huge {
                         pad_huge(spec, &mut snap.bids, BookSide::Bid);
@@ -481,7 +541,7 @@ impl Protocol for Session {
                     for e in &step.events {
                         if let SimEvent::Liquidation(l) = e
                             && let Some(spec) = ctx.shared.spec(l.book)
-                            && spec.venue == Venue::Okx
+                            && spec.venue == VENUE
                         {
                             out.push(liquidation_message(&sub.arg, spec, l));
                         }
@@ -499,7 +559,7 @@ impl Protocol for Session {
     }
 }
 
-pub(super) fn http_get(req: &Request, shared: &Shared) -> Response {
+fn http_get(req: &Request, shared: &Shared) -> Response {
     if req.path != "/api/v5/public/instruments" {
         return Response::error(
             404,
@@ -523,7 +583,7 @@ pub(super) fn http_get(req: &Request, shared: &Shared) -> Response {
     let data: Vec<Value> = shared
         .specs
         .iter()
-        .filter(|s| s.venue == Venue::Okx && s.instrument.is_perp() == perp)
+        .filter(|s| s.venue == VENUE && s.instrument.is_perp() == perp)
         .filter(|s| wanted.is_none_or(|w| w == s.native))
         .map(|s| {
             let base = s.instrument.base.to_string();

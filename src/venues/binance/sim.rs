@@ -13,17 +13,78 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::model::{BookSide, LiquidatedSide, TakerSide, Venue};
+use crate::model::{BookSide, LiquidatedSide, TakerSide};
 
-use super::Shared;
-use super::book::pad_huge;
-use super::catalog::Spec;
-use super::market::{BookId, SimEvent, SimLiquidation, SimTicker, SimTrade, Step};
-use super::server::{Request, Response};
-use super::session::{Ctx, Protocol};
-use super::wire;
+use super::VENUE;
+use crate::sim::kit::FULL_DEPTH;
+use crate::sim::kit::Spec;
+use crate::sim::kit::pad_huge;
+use crate::sim::kit::wire;
+use crate::sim::kit::{BookId, SimEvent, SimLiquidation, SimTicker, SimTrade, Step};
+use crate::sim::kit::{Ctx, Protocol};
+use crate::sim::kit::{Fixed, Listing, Shared, SimVenue};
+use crate::sim::kit::{Request, Response};
 
-use super::book::HUGE_LEVELS;
+use crate::sim::kit::HUGE_LEVELS;
+
+/// The simulated binance venue: its books, endpoints and protocol.
+pub const SIM: SimVenue = SimVenue {
+    listings: &[
+        Listing::new(
+            "BTC-USDT",
+            "BTCUSDT",
+            "0.01",
+            "0.00001",
+            (Fixed(8), Fixed(8)),
+            0.4,
+        ),
+        Listing::new(
+            "ETH-USDT",
+            "ETHUSDT",
+            "0.01",
+            "0.0001",
+            (Fixed(8), Fixed(8)),
+            6.0,
+        ),
+        Listing::new(
+            "BTC-USDT-PERP",
+            "BTCUSDT",
+            "0.10",
+            "0.001",
+            (Fixed(2), Fixed(3)),
+            1.5,
+        ),
+        Listing::new(
+            "ETH-USDT-PERP",
+            "ETHUSDT",
+            "0.01",
+            "0.001",
+            (Fixed(2), Fixed(3)),
+            25.0,
+        ),
+        Listing::new(
+            "SOL-USDT-PERP",
+            "SOLUSDT",
+            "0.01",
+            "1",
+            (Fixed(2), Fixed(0)),
+            300.0,
+        ),
+    ],
+    depths: &[FULL_DEPTH],
+    endpoints: |ws, http| {
+        vec![
+            ("spot_ws", ws.to_string()),
+            ("spot_rest", http.to_string()),
+            ("futures_public_ws", format!("{ws}/public")),
+            ("futures_market_ws", format!("{ws}/market")),
+            ("futures_rest", http.to_string()),
+        ]
+    },
+    protocol,
+    http_get,
+    checksum: None,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Endpoint {
@@ -86,7 +147,7 @@ fn parse_stream(name: &str, ep: Endpoint, shared: &Shared) -> Option<Stream> {
         _ => return None,
     };
     let upper = sym.to_ascii_uppercase();
-    let book = shared.find(Venue::Binance, |s| {
+    let book = shared.find(VENUE, |s| {
         s.native == upper && s.instrument.is_perp() == perp
     })?;
     Some(Stream {
@@ -96,7 +157,7 @@ fn parse_stream(name: &str, ep: Endpoint, shared: &Shared) -> Option<Stream> {
     })
 }
 
-pub(super) fn protocol(req: &Request, shared: &Shared) -> Option<Box<dyn Protocol>> {
+fn protocol(req: &Request, shared: &Shared) -> Option<Box<dyn Protocol>> {
     let (ep, rest) = if let Some(r) = req.path.strip_prefix("/public") {
         (Endpoint::FuturesPublic, r)
     } else if let Some(r) = req.path.strip_prefix("/market") {
@@ -310,7 +371,7 @@ impl Protocol for Session {
                     let ours = ctx
                         .shared
                         .spec(l.book)
-                        .is_some_and(|s| s.venue == Venue::Binance && s.instrument.is_perp());
+                        .is_some_and(|s| s.venue == VENUE && s.instrument.is_perp());
                     let subscribed = ours
                         && self
                             .live(Kind::ForceOrder)
@@ -452,7 +513,7 @@ fn bad_request(code: i64, msg: &str) -> Response {
     Response::error(400, json!({"code": code, "msg": msg}).to_string())
 }
 
-pub(super) fn http_get(req: &Request, shared: &Shared) -> Response {
+fn http_get(req: &Request, shared: &Shared) -> Response {
     match req.path.as_str() {
         "/api/v3/depth" => depth(req, shared, false),
         "/fapi/v1/depth" => depth(req, shared, true),
@@ -470,7 +531,7 @@ fn depth(req: &Request, shared: &Shared, perp: bool) -> Response {
         );
     };
     let upper = symbol.to_ascii_uppercase();
-    let Some(book) = shared.find(Venue::Binance, |s| {
+    let Some(book) = shared.find(VENUE, |s| {
         s.native == upper && s.instrument.is_perp() == perp
     }) else {
         return bad_request(-1121, "Invalid symbol.");
@@ -484,7 +545,7 @@ fn depth(req: &Request, shared: &Shared, perp: bool) -> Response {
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(default)
         .clamp(1, if perp { 1000 } else { 5000 });
-    let huge = shared.faults.take_huge_snapshot(Venue::Binance);
+    let huge = shared.faults.take_huge_snapshot(VENUE);
     let Some(mut snap) = shared.snapshot(book, 0, if huge { HUGE_LEVELS } else { limit }) else {
         return Response::error(503, "{}");
     };
@@ -517,7 +578,7 @@ fn exchange_info(req: &Request, shared: &Shared, perp: bool) -> Response {
     let symbols: Vec<Value> = shared
         .specs
         .iter()
-        .filter(|s| s.venue == Venue::Binance && s.instrument.is_perp() == perp)
+        .filter(|s| s.venue == VENUE && s.instrument.is_perp() == perp)
         .filter(|s| wanted.as_ref().is_none_or(|w| *w == s.native))
         .map(|s| {
             let base = s.instrument.base.to_string();

@@ -10,6 +10,8 @@
 //! book is cut to the subscribed depth: Kraken never deletes levels that fall
 //! out of it. A mismatch marks the book out of sync and resubscribes.
 
+use crate::model::InstrumentKind;
+use crate::venues::spec::{Endpoint, NotCarried, VenueInfo, VenueSpec, bps};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -19,31 +21,47 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::checksum::{TextBook, kraken_checksum, observed_scales, parse_decimal, raw_text};
-use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping, VenueInfo};
+use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping};
 use crate::model::{
     BookSide, BookState, BookUpdate, BookUpdateKind, Incident, Instrument, InstrumentInfo, Level,
     MarketEvent, Micros, OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
 };
 
-pub const INFO: VenueInfo = VenueInfo {
-    venue: Venue::Kraken,
-    name: "Kraken",
-    markets: "spot",
-    book: "book v2: snapshot + updates, depth 10 (25/100/500/1000 configurable)",
-    trades: "trade",
-    liquidations: "none (spot only)",
-    funding: "none (spot only)",
-    integrity: "CRC32 of top 10 per side on every message; truncation to depth",
+pub const SPEC: VenueSpec = VenueSpec {
+    name: "kraken",
+    display_name: "Kraken",
+    info: VenueInfo {
+        markets: "spot",
+        book: "book v2: snapshot + updates, depth 10 (25/100/500/1000 configurable)",
+        trades: "trade",
+        liquidations: "none (spot only)",
+        funding: "none (spot only)",
+        integrity: "CRC32 of top 10 per side on every message; truncation to depth",
+    },
     capture_names: &["KRAKEN"],
+    endpoints: &[
+        Endpoint::ws("ws", "wss://ws.kraken.com/v2", "spot WebSocket v2"),
+        Endpoint::rest("rest", "https://api.kraken.com", "asset pairs"),
+    ],
+    taker_fee_bps: bps(40, 0),
+    colour: "#8d6bff",
+    carries,
+    default_listing: &["BTC-USD", "ETH-USD", "BTC-USDT", "ETH-USDT"],
+    build: |cfg| Box::new(Kraken::new(cfg)),
+    sim: None,
 };
 
-const DEFAULT_WS: &str = "wss://ws.kraken.com/v2";
-const DEFAULT_REST: &str = "https://api.kraken.com";
+/// This venue.
+pub const VENUE: Venue = Venue::named(SPEC.name);
+
 pub const DEPTHS: [usize; 5] = [10, 25, 100, 500, 1000];
 
 /// Kraken spot lists no perpetuals here.
-pub fn supports(instrument: &Instrument) -> bool {
-    !instrument.is_perp()
+pub fn carries(instrument: &Instrument) -> Result<(), NotCarried> {
+    match instrument.kind {
+        InstrumentKind::Spot => Ok(()),
+        InstrumentKind::Perp => Err("kraken lists spot only"),
+    }
 }
 
 /// Kraken's legacy asset codes (v1 and REST `wsname`) to common ones.
@@ -261,12 +279,12 @@ fn v2_levels<'a>(levels: &[V2Level<'a>]) -> Vec<(&'a str, &'a str)> {
 
 fn parse_error(out: &mut Output, detail: String) {
     tracing::warn!(detail = %detail, "Kraken parse error");
-    out.incident(Venue::Kraken, None, Incident::ParseError, Some(detail));
+    out.incident(VENUE, None, Incident::ParseError, Some(detail));
 }
 
 fn unknown(out: &mut Output, detail: String) {
     tracing::debug!(detail = %detail, "Kraken unknown message");
-    out.incident(Venue::Kraken, None, Incident::UnknownMessage, Some(detail));
+    out.incident(VENUE, None, Incident::UnknownMessage, Some(detail));
 }
 
 fn preview(text: &str) -> String {
@@ -293,13 +311,13 @@ impl Kraken {
     /// Subscribe books at `depth` levels (10, 25, 100, 500 or 1000; other
     /// values round up to the next of these).
     pub fn with_depth(cfg: AdapterConfig, depth: usize) -> Self {
-        let ws_url = cfg.endpoint("ws", DEFAULT_WS);
-        let rest_url = cfg.endpoint("rest", DEFAULT_REST);
+        let ws_url = cfg.endpoint(&SPEC, "ws");
+        let rest_url = cfg.endpoint(&SPEC, "rest");
         let depth = depth_for(depth);
         let books = if cfg.channels.book {
             cfg.instruments
                 .iter()
-                .filter(|i| supports(i))
+                .filter(|i| carries(i).is_ok())
                 .map(|i| {
                     (
                         *i,
@@ -327,7 +345,7 @@ impl Kraken {
     }
 
     fn spot_instruments(&self) -> impl Iterator<Item = &Instrument> {
-        self.cfg.instruments.iter().filter(|i| supports(i))
+        self.cfg.instruments.iter().filter(|i| carries(i).is_ok())
     }
 
     fn next_req_id(&mut self) -> u64 {
@@ -378,12 +396,12 @@ impl Kraken {
             b.phase = Phase::AwaitingSnapshot;
         }
         out.event(MarketEvent::BookState {
-            venue: Venue::Kraken,
+            venue: VENUE,
             instrument,
             state: BookState::OutOfSync(reason),
         });
         out.incident(
-            Venue::Kraken,
+            VENUE,
             Some(instrument),
             Incident::Resync,
             Some("resubscribing book".to_string()),
@@ -456,10 +474,10 @@ impl Kraken {
                 computed = kraken_checksum(&b.native, Some(ps), Some(qs));
             }
             if computed == expected {
-                out.incident(Venue::Kraken, Some(instrument), Incident::ChecksumOk, None);
+                out.incident(VENUE, Some(instrument), Incident::ChecksumOk, None);
             } else {
                 out.incident(
-                    Venue::Kraken,
+                    VENUE,
                     Some(instrument),
                     Incident::ChecksumFailed,
                     Some(format!(
@@ -490,7 +508,7 @@ impl Kraken {
             (BookUpdateKind::Delta, bids, asks)
         };
         out.event(MarketEvent::Book(BookUpdate {
-            venue: Venue::Kraken,
+            venue: VENUE,
             instrument,
             kind,
             bids,
@@ -569,7 +587,7 @@ impl Kraken {
                         continue;
                     };
                     out.event(MarketEvent::Trade(Trade {
-                        venue: Venue::Kraken,
+                        venue: VENUE,
                         instrument,
                         price,
                         size,
@@ -635,10 +653,7 @@ impl Kraken {
                 contract_size: None,
             });
         }
-        out.event(MarketEvent::Instruments {
-            venue: Venue::Kraken,
-            list,
-        });
+        out.event(MarketEvent::Instruments { venue: VENUE, list });
     }
 
     // ---- v1 ----
@@ -793,7 +808,7 @@ impl Kraken {
                     continue;
                 };
                 out.event(MarketEvent::Trade(Trade {
-                    venue: Venue::Kraken,
+                    venue: VENUE,
                     instrument,
                     price,
                     size,
@@ -834,16 +849,13 @@ impl Kraken {
                 contract_size: None,
             });
         }
-        out.event(MarketEvent::Instruments {
-            venue: Venue::Kraken,
-            list,
-        });
+        out.event(MarketEvent::Instruments { venue: VENUE, list });
     }
 }
 
 impl Adapter for Kraken {
     fn venue(&self) -> Venue {
-        Venue::Kraken
+        VENUE
     }
 
     fn connections(&self) -> Vec<ConnSpec> {
@@ -919,7 +931,7 @@ impl Adapter for Kraken {
         for (i, b) in self.books.iter_mut() {
             if b.phase == Phase::Synced {
                 out.event(MarketEvent::BookState {
-                    venue: Venue::Kraken,
+                    venue: VENUE,
                     instrument: *i,
                     state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
                 });

@@ -8,15 +8,73 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{BookSide, LiquidatedSide, TakerSide, Venue};
+use crate::model::{BookSide, LiquidatedSide, TakerSide};
 
-use super::Shared;
-use super::book::{RawLevel, pad_huge};
-use super::catalog::Spec;
-use super::market::{BookId, SimEvent, SimLiquidation, SimTicker, SimTrade, Step};
-use super::server::{Request, Response};
-use super::session::{Ctx, Protocol};
-use super::wire;
+use super::VENUE;
+use crate::sim::kit::Spec;
+use crate::sim::kit::wire;
+use crate::sim::kit::{BookId, SimEvent, SimLiquidation, SimTicker, SimTrade, Step};
+use crate::sim::kit::{Ctx, Protocol};
+use crate::sim::kit::{Fixed, Listing, Plain, Shared, SimVenue};
+use crate::sim::kit::{RawLevel, pad_huge};
+use crate::sim::kit::{Request, Response};
+
+/// The simulated bybit venue: its books, endpoints and protocol.
+pub const SIM: SimVenue = SimVenue {
+    listings: &[
+        Listing::new(
+            "BTC-USDT",
+            "BTCUSDT",
+            "0.1",
+            "0.000001",
+            (Plain, Plain),
+            0.3,
+        ),
+        Listing::new(
+            "ETH-USDT",
+            "ETHUSDT",
+            "0.01",
+            "0.00001",
+            (Plain, Plain),
+            4.0,
+        ),
+        Listing::new(
+            "BTC-USDT-PERP",
+            "BTCUSDT",
+            "0.10",
+            "0.001",
+            (Fixed(2), Fixed(3)),
+            1.2,
+        ),
+        Listing::new(
+            "ETH-USDT-PERP",
+            "ETHUSDT",
+            "0.01",
+            "0.01",
+            (Fixed(2), Fixed(2)),
+            20.0,
+        ),
+        Listing::new(
+            "SOL-USDT-PERP",
+            "SOLUSDT",
+            "0.010",
+            "0.1",
+            (Fixed(3), Fixed(1)),
+            250.0,
+        ),
+    ],
+    depths: &[50, 200, 1000],
+    endpoints: |ws, http| {
+        vec![
+            ("spot_ws", format!("{ws}/v5/public/spot")),
+            ("linear_ws", format!("{ws}/v5/public/linear")),
+            ("rest", http.to_string()),
+        ]
+    },
+    protocol,
+    http_get,
+    checksum: None,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Category {
@@ -43,7 +101,7 @@ struct Sub {
     snapshot_sent: bool,
 }
 
-pub(super) fn protocol(req: &Request, shared: &Shared) -> Option<Box<dyn Protocol>> {
+fn protocol(req: &Request, shared: &Shared) -> Option<Box<dyn Protocol>> {
     let category = match req.path.as_str() {
         "/v5/public/spot" => Category::Spot,
         "/v5/public/linear" => Category::Linear,
@@ -69,9 +127,7 @@ struct Session {
 impl Session {
     fn book_for(&self, sym: &str, shared: &Shared) -> Option<BookId> {
         let perp = self.category == Category::Linear;
-        shared.find(Venue::Bybit, |s| {
-            s.native == sym && s.instrument.is_perp() == perp
-        })
+        shared.find(VENUE, |s| s.native == sym && s.instrument.is_perp() == perp)
     }
 
     fn parse_topic(&self, topic: &str, shared: &Shared) -> Option<(Kind, BookId)> {
@@ -157,7 +213,7 @@ impl Session {
                 && let Some(spec) = ctx.shared.spec(book)
             {
                 let depth = spec.depths.get(view).copied().unwrap_or(200);
-                let huge = ctx.shared.faults.take_huge_snapshot(Venue::Bybit);
+                let huge = ctx.shared.faults.take_huge_snapshot(VENUE);
                 if let Some(mut snap) = ctx.shared.snapshot(book, view, depth) {
                     if huge {
                         pad_huge(spec, &mut snap.bids, BookSide::Bid);
@@ -468,7 +524,7 @@ fn params_error(msg: &str, now: i64) -> Response {
     )
 }
 
-pub(super) fn http_get(req: &Request, shared: &Shared) -> Response {
+fn http_get(req: &Request, shared: &Shared) -> Response {
     let now = shared.now_ms();
     let perp = match req.param("category") {
         Some("spot") => false,
@@ -487,7 +543,7 @@ fn instruments(req: &Request, shared: &Shared, perp: bool, now: i64) -> Response
     let list: Vec<Value> = shared
         .specs
         .iter()
-        .filter(|s| s.venue == Venue::Bybit && s.instrument.is_perp() == perp)
+        .filter(|s| s.venue == VENUE && s.instrument.is_perp() == perp)
         .filter(|s| wanted.is_none_or(|w| w == s.native))
         .map(|s| {
             let base = s.instrument.base.to_string();
@@ -531,9 +587,8 @@ fn orderbook(req: &Request, shared: &Shared, perp: bool, now: i64) -> Response {
     let Some(sym) = req.param("symbol") else {
         return params_error("params error: symbol is required", now);
     };
-    let Some(book) = shared.find(Venue::Bybit, |s| {
-        s.native == sym && s.instrument.is_perp() == perp
-    }) else {
+    let Some(book) = shared.find(VENUE, |s| s.native == sym && s.instrument.is_perp() == perp)
+    else {
         return params_error("params error: symbol invalid", now);
     };
     let Some(spec) = shared.spec(book) else {
