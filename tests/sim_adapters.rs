@@ -64,6 +64,7 @@ impl Driver {
                         self.conns.insert(url.clone(), ws);
                         self.c.open(a, &url, now_micros());
                     }
+                    other => panic!("the simulated venues ask for no {other:?}"),
                 }
             }
         }

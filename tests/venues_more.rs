@@ -716,8 +716,9 @@ mod bitstamp {
             c.text(&mut a, WS, &f(name), 3);
         }
         assert!(
-            c.book(depthwatch::venue!("bitstamp"), "BTC-USD").is_none(),
-            "nothing before the snapshot"
+            c.book(depthwatch::venue!("bitstamp"), "BTC-USD")
+                .is_some_and(|b| !b.is_live() && b.bids.is_empty()),
+            "syncing, nothing before the snapshot"
         );
         c.http(&mut a, BOOK_URL, &f("order_book_snapshot.json"), 4);
         c.text(&mut a, WS, &f("diff_at_snapshot.json"), 5);
@@ -731,6 +732,69 @@ mod bitstamp {
                 .is_live()
         );
         assert_eq!(c.count(Incident::ParseError), 0);
+    }
+
+    /// Issue 10's regression: a recording made by another tool holds the
+    /// REST snapshot before the WebSocket's connect record. The book must
+    /// end as the documented procedure gives it (the snapshot, then the
+    /// diffs newer than its `microtimestamp`) and keep updating: never live
+    /// and frozen, as it was when `on_open` silently reset it.
+    #[test]
+    fn a_snapshot_recorded_before_the_connection_applies_to_its_diffs() {
+        let mut a = Bitstamp::new(config(&["BTC-USD"]));
+        let mut c = Collector::default();
+        c.http(&mut a, BOOK_URL, &f("order_book_snapshot.json"), 1);
+        assert!(
+            c.book(depthwatch::venue!("bitstamp"), "BTC-USD").is_none(),
+            "no stream yet: the snapshot waits"
+        );
+        c.open(&mut a, WS, 2);
+        c.text(&mut a, WS, &f("subscription_succeeded.json"), 3);
+        assert!(
+            !c.actions
+                .iter()
+                .any(|x| matches!(x, Action::HttpGet { url } if url == BOOK_URL)),
+            "the recorded snapshot serves; no new request"
+        );
+        for (i, name) in ["diff_old.json", "diff_at_snapshot.json", "diff_new.json"]
+            .iter()
+            .enumerate()
+        {
+            c.text(&mut a, WS, &f(name), 4 + i as i64);
+        }
+        let (bids, asks) = levels(&c, depthwatch::venue!("bitstamp"), "BTC-USD");
+        // Snapshot at …500000; diff_old (…100000) and diff_at_snapshot
+        // (…500000) are in it, diff_new applies.
+        assert_eq!(
+            bids,
+            pairs(&[("12700", "0.5"), ("12699", "2"), ("12698", "3")])
+        );
+        assert_eq!(asks, pairs(&[("12702.5", "1.25"), ("12703", "1.5")]));
+        let book = c.book(depthwatch::venue!("bitstamp"), "BTC-USD").unwrap();
+        assert!(book.is_live());
+        let updates = c.book_updates;
+        c.text(&mut a, WS, &f("diff_later.json"), 8);
+        assert_eq!(c.book_updates, updates + 1, "not frozen: later diffs apply");
+        let (bids, _) = levels(&c, depthwatch::venue!("bitstamp"), "BTC-USD");
+        assert_eq!(bids, pairs(&[("12700", "0.5"), ("12699", "2")]));
+    }
+
+    /// A snapshot asked for on a connection that closed before it came
+    /// cannot be spliced onto the next stream (no sequence numbers prove
+    /// nothing was missed): it is discarded and asked for again.
+    #[test]
+    fn a_snapshot_answered_after_its_connection_closed_is_not_used() {
+        let (mut a, mut c) = opened();
+        c.text(&mut a, WS, &f("subscription_succeeded.json"), 2);
+        c.close(&mut a, WS, 3);
+        c.http(&mut a, BOOK_URL, &f("order_book_snapshot.json"), 4);
+        c.open(&mut a, WS, 5);
+        c.text(&mut a, WS, &f("diff_new.json"), 6);
+        let book = c.book(depthwatch::venue!("bitstamp"), "BTC-USD").unwrap();
+        assert!(
+            !book.is_live(),
+            "not built on a snapshot from the old stream"
+        );
     }
 
     #[test]

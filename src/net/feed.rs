@@ -29,6 +29,8 @@ enum Inbound {
     Conn(usize, ConnReport),
     Http {
         url: String,
+        /// The JSON body of a POST (kept for a retry).
+        post: Option<String>,
         result: Result<String, NetError>,
         at: Micros,
     },
@@ -193,7 +195,12 @@ pub async fn run_venue_with(
                     }
                 }
             }
-            Inbound::Http { url, result, at } => match result {
+            Inbound::Http {
+                url,
+                post,
+                result,
+                at,
+            } => match result {
                 Ok(body) => {
                     ctx.rest_backoff.reset();
                     if let Some(r) = recording.as_mut() {
@@ -223,7 +230,7 @@ pub async fn run_venue_with(
                         retry_in_ms: delay.as_millis() as u64,
                         reason: e.to_string(),
                     };
-                    ctx.fetch_later(url, delay);
+                    ctx.fetch_later(url, post, delay);
                     ctx.rest_connected = false;
                     ok && ctx.conn_state(REST_CONN, state, at).await
                 }
@@ -310,13 +317,22 @@ impl FeedCtx {
                         tracing::error!(venue = %self.venue, url, "reconnect of a connection that does not exist")
                     }
                 },
-                Action::HttpGet { url } => self.fetch_later(url, Duration::ZERO),
+                Action::HttpGet { url } => self.fetch_later(url, None, Duration::ZERO),
+                Action::HttpPost { url, body } => self.fetch_later(url, Some(body), Duration::ZERO),
+                Action::Dial { url, target } => match self.url_index.get(&url) {
+                    Some(&i) => {
+                        let _ = self.commands[i].send(ConnCommand::Dial(target)).await;
+                    }
+                    None => {
+                        tracing::error!(venue = %self.venue, url, "dial of a connection that does not exist")
+                    }
+                },
             }
         }
         true
     }
 
-    fn fetch_later(&mut self, url: String, delay: Duration) {
+    fn fetch_later(&mut self, url: String, post: Option<String>, delay: Duration) {
         let http = self.http.clone();
         let tx = self.in_tx.clone();
         // Reap finished fetches so the set does not grow.
@@ -325,10 +341,14 @@ impl FeedCtx {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            let result = http.get(&url).await;
+            let result = match &post {
+                Some(body) => http.post(&url, body).await,
+                None => http.get(&url).await,
+            };
             let _ = tx
                 .send(Inbound::Http {
                     url,
+                    post,
                     result,
                     at: now_micros(),
                 })

@@ -1,4 +1,4 @@
-//! REST GETs for snapshots and instrument lists (reqwest on the shared TLS
+//! REST requests for snapshots and instrument lists (reqwest on the shared TLS
 //! configuration).
 
 use std::time::Duration;
@@ -26,9 +26,21 @@ impl HttpClient {
     /// GET a URL and return its body; non-2xx statuses are errors carrying
     /// `Retry-After` when the server sent one.
     pub async fn get(&self, url: &str) -> Result<String, NetError> {
-        let resp = self
+        self.body_of(self.client.get(url)).await
+    }
+
+    /// POST a JSON body, as [`HttpClient::get`] otherwise.
+    pub async fn post(&self, url: &str, json: &str) -> Result<String, NetError> {
+        let req = self
             .client
-            .get(url)
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(json.to_string());
+        self.body_of(req).await
+    }
+
+    async fn body_of(&self, req: reqwest::RequestBuilder) -> Result<String, NetError> {
+        let resp = req
             .send()
             .await
             .map_err(|e| NetError::classify(&error_chain(&e)))?;

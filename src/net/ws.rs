@@ -33,6 +33,8 @@ pub enum ConnReport {
 pub enum ConnCommand {
     Send(String),
     Reconnect(String),
+    /// Dial this address from now on ([`ConnSpec::await_dial`]).
+    Dial(String),
 }
 
 /// Minimum spacing between client frames: venues cap incoming messages per
@@ -72,6 +74,7 @@ pub async fn run_connection(
     mut commands: mpsc::Receiver<ConnCommand>,
 ) {
     let mut backoff = Backoff::new(opts.backoff_base, opts.backoff_cap);
+    let mut target = (!spec.await_dial).then(|| spec.url.clone());
     loop {
         if reports
             .send(ConnReport::State(ConnState::Connecting))
@@ -80,14 +83,23 @@ pub async fn run_connection(
         {
             return;
         }
-        let failure = match connect(&spec.url).await {
+        // A venue that hands out the address (a token) says where to dial.
+        while target.is_none() {
+            match commands.recv().await {
+                None => return,
+                Some(ConnCommand::Dial(t)) => target = Some(t),
+                Some(_) => {}
+            }
+        }
+        let dial = target.clone().unwrap_or_default();
+        let failure = match connect(&dial).await {
             Ok(ws) => {
                 let started = Instant::now();
                 let idle = match (spec.idle_timeout, opts.max_idle) {
                     (Some(t), Some(max)) => Some(t.min(max)),
                     (t, _) => t,
                 };
-                let reason = session(&spec, idle, ws, &reports, &mut commands).await;
+                let reason = session(&spec, idle, ws, &reports, &mut commands, &mut target).await;
                 if started.elapsed() >= HEALTHY_AFTER {
                     backoff.reset();
                 }
@@ -118,6 +130,10 @@ pub async fn run_connection(
             reason: failure.to_string(),
         };
         tracing::warn!(url = %spec.url, "{failure}; retrying in {:.1} s", delay.as_secs_f64());
+        if spec.await_dial {
+            // Tokens are per connection: the adapter hands out a new one.
+            target = None;
+        }
         if reports.send(ConnReport::State(state)).await.is_err() {
             return;
         }
@@ -128,7 +144,11 @@ pub async fn run_connection(
         loop {
             tokio::select! {
                 _ = &mut sleep => break,
-                cmd = commands.recv() => if cmd.is_none() { return },
+                cmd = commands.recv() => match cmd {
+                    None => return,
+                    Some(ConnCommand::Dial(t)) => target = Some(t),
+                    Some(_) => {}
+                },
             }
         }
     }
@@ -178,6 +198,7 @@ async fn session(
     ws: Ws,
     reports: &mpsc::Sender<ConnReport>,
     commands: &mut mpsc::Receiver<ConnCommand>,
+    target: &mut Option<String>,
 ) -> SessionEnd {
     let (mut sink, mut stream) = ws.split();
     if reports
@@ -209,6 +230,7 @@ async fn session(
                     let _ = sink.close().await;
                     return SessionEnd::Closed(reason);
                 }
+                Some(ConnCommand::Dial(t)) => *target = Some(t),
                 Some(ConnCommand::Send(text)) => {
                     let wait = SEND_SPACING.saturating_sub(last_send.elapsed());
                     if !wait.is_zero() {

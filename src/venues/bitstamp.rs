@@ -7,6 +7,15 @@
 //! is at or before the snapshot's (microseconds, not the second-resolution
 //! `timestamp`) and apply the rest. The snapshot is requested once the diff
 //! subscription is confirmed, so no diff between the two can be missed.
+//!
+//! The shared snapshot + diff machine ([`crate::venues::buffered`]) does
+//! the buffering, with `microtimestamp` as the update id and no continuity
+//! rule beyond "newer than the snapshot". A snapshot that arrives while no
+//! diff subscription is open — a recording made by a tool that fetched it
+//! before connecting — is kept and applied to the first diffs of the next
+//! subscription by the same rule (diffs newer than its `microtimestamp`);
+//! one answered for a request made on a connection that has since closed
+//! is discarded, since diffs between it and the new subscription are lost.
 
 use crate::venues::spec::{Endpoint, NotCarried, VenueInfo, VenueSpec, bps};
 use std::borrow::Cow;
@@ -19,11 +28,13 @@ use serde_json::value::RawValue;
 
 use super::checksum::{parse_decimal, raw_text};
 use super::symbols::split_concatenated;
-use super::{Action, Adapter, AdapterConfig, ConnSpec, Output, Ping};
+use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping};
 use crate::model::{
-    BookState, BookUpdate, BookUpdateKind, Incident, Instrument, InstrumentInfo, InstrumentKind,
-    Level, MarketEvent, Micros, OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
+    Instrument, InstrumentInfo, InstrumentKind, Level, MarketEvent, Micros, OutOfSyncReason,
+    TakerSide, Trade, Venue,
 };
+use crate::venues::buffered::{self, BookSync, Diff, Effect, Rule, Snapshot};
+use crate::venues::lifecycle::Lifecycle;
 
 pub const SPEC: VenueSpec = VenueSpec {
     name: "bitstamp",
@@ -56,10 +67,6 @@ pub const SPEC: VenueSpec = VenueSpec {
 /// This venue.
 pub const VENUE: Venue = Venue::named(SPEC.name);
 
-/// Diffs kept while a snapshot is on its way; past this the snapshot is
-/// evidently not coming and a new one is requested.
-const MAX_BUFFERED: usize = 5_000;
-
 pub fn carries(instrument: &Instrument) -> Result<(), NotCarried> {
     match instrument.kind {
         InstrumentKind::Spot => Ok(()),
@@ -72,45 +79,41 @@ pub fn url_symbol(i: &Instrument) -> String {
     format!("{}{}", i.base, i.quote).to_ascii_lowercase()
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Phase {
-    /// Buffering diffs until the REST snapshot arrives.
-    AwaitingSnapshot,
-    Live,
-}
+/// Bitstamp's rule over `microtimestamp`s: a diff at or before the
+/// snapshot's time is in it; every later one applies, in order.
+#[derive(Clone, Copy, Debug)]
+struct ByTime;
 
-/// One diff, kept while waiting for the snapshot.
-struct Diff {
-    micros: Option<Micros>,
-    bids: Vec<Level>,
-    asks: Vec<Level>,
+impl Rule for ByTime {
+    fn is_stale(&self, d: &Diff, id: u64) -> bool {
+        d.last <= id
+    }
+
+    fn bridges(&self, d: &Diff, id: u64) -> bool {
+        d.last > id
+    }
+
+    fn follows(&self, _d: &Diff, _last: u64) -> Result<(), (u64, u64)> {
+        Ok(())
+    }
+
+    /// Timestamps cannot show that no diff was missed.
+    fn proves_continuity(&self) -> bool {
+        false
+    }
 }
 
 struct PairState {
     instrument: Instrument,
-    phase: Phase,
-    buffer: Vec<Diff>,
-    snapshot_requested: bool,
-    /// `microtimestamp` of the snapshot the book was built from.
-    snapshot_micros: Option<Micros>,
+    sync: BookSync<ByTime>,
 }
 
 impl PairState {
     fn new(instrument: Instrument) -> Self {
         PairState {
             instrument,
-            phase: Phase::AwaitingSnapshot,
-            buffer: Vec::new(),
-            snapshot_requested: false,
-            snapshot_micros: None,
+            sync: BookSync::new(ByTime),
         }
-    }
-
-    fn reset(&mut self) {
-        self.phase = Phase::AwaitingSnapshot;
-        self.buffer.clear();
-        self.snapshot_requested = false;
-        self.snapshot_micros = None;
     }
 }
 
@@ -122,6 +125,8 @@ pub struct Bitstamp {
     pairs: HashMap<String, PairState>,
     /// url symbol → instrument, from `trading-pairs-info`.
     names: HashMap<String, Instrument>,
+    lc: Lifecycle,
+    fx: Vec<Effect>,
 }
 
 // ---- wire types ---------------------------------------------------------------
@@ -200,13 +205,11 @@ fn levels(raw: &[Vec<&RawValue>]) -> Option<Vec<Level>> {
 }
 
 fn parse_error(out: &mut Output, detail: String) {
-    tracing::warn!(detail = %detail, "Bitstamp parse error");
-    out.incident(VENUE, None, Incident::ParseError, Some(detail));
+    out.parse_error(VENUE, None, detail);
 }
 
 fn unknown(out: &mut Output, detail: String) {
-    tracing::debug!(detail = %detail, "Bitstamp unknown message");
-    out.incident(VENUE, None, Incident::UnknownMessage, Some(detail));
+    out.unknown(VENUE, None, detail);
 }
 
 /// The pair in `/api/v2/order_book/btcusd/?group=1`.
@@ -233,6 +236,8 @@ impl Bitstamp {
             rest_url,
             pairs,
             names: HashMap::new(),
+            lc: Lifecycle::new(VENUE),
+            fx: Vec::new(),
         }
     }
 
@@ -250,14 +255,31 @@ impl Bitstamp {
         format!("{}/api/v2/order_book/{pair}/", self.rest_url)
     }
 
-    fn request_snapshot(&mut self, pair: &str, out: &mut Output) {
+    /// Carry out the machine's effects for `pair`.
+    fn publish(&mut self, pair: &str, out: &mut Output) {
         let url = self.snapshot_url(pair);
+        let Some(p) = self.pairs.get_mut(pair) else {
+            return;
+        };
+        let mut fx = std::mem::take(&mut self.fx);
+        buffered::publish(
+            &mut p.sync,
+            &mut self.lc,
+            p.instrument,
+            &mut fx,
+            out,
+            |_, out| out.http_get(url.clone()),
+        );
+        self.fx = fx;
+    }
+
+    fn request_snapshot(&mut self, pair: &str, now: Micros, out: &mut Output) {
         if let Some(p) = self.pairs.get_mut(pair)
-            && !p.snapshot_requested
+            && !p.sync.has_pending()
         {
-            p.snapshot_requested = true;
-            out.http_get(url);
+            p.sync.request_snapshot(now, &mut self.fx);
         }
+        self.publish(pair, out);
     }
 
     fn pair_state(&mut self, pair: &str) -> Option<&mut PairState> {
@@ -268,7 +290,14 @@ impl Bitstamp {
         self.pairs.get_mut(pair)
     }
 
-    fn on_diff(&mut self, pair: &str, data: &RawValue, received: Micros, out: &mut Output) {
+    fn on_diff(
+        &mut self,
+        url: &str,
+        pair: &str,
+        data: &RawValue,
+        received: Micros,
+        out: &mut Output,
+    ) {
         let d: BookData = match serde_json::from_str(data.get()) {
             Ok(d) => d,
             Err(e) => return parse_error(out, format!("diff {pair}: {e}")),
@@ -276,38 +305,28 @@ impl Bitstamp {
         let (Some(bids), Some(asks)) = (levels(&d.bids), levels(&d.asks)) else {
             return parse_error(out, format!("diff {pair}: bad level"));
         };
-        let micros = micros_of(d.microtimestamp, d.timestamp);
+        let Some(micros) = micros_of(d.microtimestamp, d.timestamp) else {
+            return parse_error(out, format!("diff {pair}: no microtimestamp"));
+        };
+        let mut fx = std::mem::take(&mut self.fx);
         let Some(p) = self.pair_state(pair) else {
             return unknown(out, format!("diff for unknown pair {pair}"));
         };
         let instrument = p.instrument;
-        match p.phase {
-            Phase::AwaitingSnapshot => {
-                if p.buffer.len() >= MAX_BUFFERED {
-                    p.buffer.clear();
-                    p.snapshot_requested = false;
-                    tracing::warn!(pair, "Bitstamp snapshot overdue: requesting again");
-                    out.incident(
-                        VENUE,
-                        Some(instrument),
-                        Incident::Resync,
-                        Some("snapshot overdue".to_string()),
-                    );
-                }
-                p.buffer.push(Diff { micros, bids, asks });
-                // Normally requested on the subscription ack; a diff proves
-                // the subscription too.
-                self.request_snapshot(pair, out);
-            }
-            Phase::Live => {
-                if let (Some(m), Some(s)) = (micros, p.snapshot_micros)
-                    && m <= s
-                {
-                    return;
-                }
-                out.event(delta(instrument, bids, asks, micros, received));
-            }
-        }
+        let id = u64::try_from(micros).unwrap_or(0);
+        let diff = Diff {
+            first: id,
+            last: id,
+            prev_last: None,
+            bids,
+            asks,
+            exchange_ts: Some(micros),
+            received,
+        };
+        p.sync.on_diff(diff, &mut fx);
+        self.fx = fx;
+        self.lc.carried_by(instrument, url, out);
+        self.publish(pair, out);
     }
 
     fn on_snapshot(&mut self, pair: &str, body: &str, received: Micros, out: &mut Output) {
@@ -318,39 +337,23 @@ impl Bitstamp {
         let (Some(bids), Some(asks)) = (levels(&d.bids), levels(&d.asks)) else {
             return parse_error(out, format!("order_book {pair}: bad level"));
         };
-        let snap_micros = micros_of(d.microtimestamp, d.timestamp);
+        let Some(micros) = micros_of(d.microtimestamp, d.timestamp) else {
+            return parse_error(out, format!("order_book {pair}: no microtimestamp"));
+        };
+        let mut fx = std::mem::take(&mut self.fx);
         let Some(p) = self.pair_state(pair) else {
             return unknown(out, format!("order book for unknown pair {pair}"));
         };
-        let instrument = p.instrument;
-        out.event(MarketEvent::Book(BookUpdate {
-            venue: VENUE,
-            instrument,
-            kind: BookUpdateKind::Snapshot,
+        let snap = Snapshot {
+            last_update_id: u64::try_from(micros).unwrap_or(0),
             bids,
             asks,
-            seq: SeqInfo::default(),
-            exchange_ts: snap_micros,
+            exchange_ts: Some(micros),
             received,
-        }));
-        p.phase = Phase::Live;
-        p.snapshot_requested = false;
-        p.snapshot_micros = snap_micros;
-        for diff in p.buffer.drain(..) {
-            let newer = match (diff.micros, snap_micros) {
-                (Some(m), Some(s)) => m > s,
-                _ => true,
-            };
-            if newer {
-                out.event(delta(
-                    instrument,
-                    diff.bids,
-                    diff.asks,
-                    diff.micros,
-                    received,
-                ));
-            }
-        }
+        };
+        p.sync.on_snapshot(snap, &mut fx);
+        self.fx = fx;
+        self.publish(pair, out);
     }
 
     /// `order_book_{pair}`: a full top-of-book snapshot per message.
@@ -365,16 +368,16 @@ impl Bitstamp {
         let Some(instrument) = self.instrument_of(pair) else {
             return unknown(out, format!("order book for unknown pair {pair}"));
         };
-        out.event(MarketEvent::Book(BookUpdate {
-            venue: VENUE,
+        let u = crate::venues::lifecycle::Update {
             instrument,
-            kind: BookUpdateKind::Snapshot,
             bids,
             asks,
-            seq: SeqInfo::default(),
+            seq: Default::default(),
             exchange_ts: micros_of(d.microtimestamp, d.timestamp),
             received,
-        }));
+        };
+        // Each message is a whole book: a rejected one is replaced by the next.
+        let _ = self.lc.snapshot(u, out);
     }
 
     fn on_trade(&mut self, pair: &str, data: &RawValue, received: Micros, out: &mut Output) {
@@ -403,7 +406,7 @@ impl Bitstamp {
         let Some(instrument) = self.instrument_of(pair) else {
             return unknown(out, format!("trade for unknown pair {pair}"));
         };
-        out.event(MarketEvent::Trade(Trade {
+        out.trade(Trade {
             venue: VENUE,
             instrument,
             price,
@@ -411,7 +414,7 @@ impl Bitstamp {
             side,
             exchange_ts: micros_of(t.microtimestamp, t.timestamp),
             received,
-        }));
+        });
     }
 
     fn on_pairs_info(&mut self, body: &str, out: &mut Output) {
@@ -442,25 +445,6 @@ impl Bitstamp {
     }
 }
 
-fn delta(
-    instrument: Instrument,
-    bids: Vec<Level>,
-    asks: Vec<Level>,
-    ts: Option<Micros>,
-    received: Micros,
-) -> MarketEvent {
-    MarketEvent::Book(BookUpdate {
-        venue: VENUE,
-        instrument,
-        kind: BookUpdateKind::Delta,
-        bids,
-        asks,
-        seq: SeqInfo::default(),
-        exchange_ts: ts,
-        received,
-    })
-}
-
 fn subscribe(channel: &str) -> String {
     serde_json::json!({"event": "bts:subscribe", "data": {"channel": channel}}).to_string()
 }
@@ -471,14 +455,14 @@ impl Adapter for Bitstamp {
     }
 
     fn connections(&self) -> Vec<ConnSpec> {
-        vec![ConnSpec {
-            url: self.ws_url.clone(),
-            idle_timeout: Some(Duration::from_secs(60)),
-            ping: Some(Ping {
+        vec![ConnSpec::new(
+            self.ws_url.clone(),
+            Some(Duration::from_secs(60)),
+            Some(Ping {
                 every: Duration::from_secs(20),
                 text: r#"{"event":"bts:heartbeat"}"#.to_string(),
             }),
-        }]
+        )]
     }
 
     fn start(&mut self, _now: Micros, out: &mut Output) {
@@ -488,12 +472,17 @@ impl Adapter for Bitstamp {
     fn on_open(&mut self, url: &str, _now: Micros, out: &mut Output) {
         let mut symbols: Vec<String> = self.pairs.keys().cloned().collect();
         symbols.sort();
-        for p in self.pairs.values_mut() {
-            p.reset();
-        }
         for s in symbols {
             // Diffs first: they are buffered while the snapshot is fetched.
-            if self.cfg.channels.book {
+            if self.cfg.channels.book
+                && let Some(p) = self.pairs.get_mut(&s)
+            {
+                // A new stream: what was built on the old one is rebuilt;
+                // its snapshot is asked for once the subscription is
+                // confirmed.
+                p.sync.open_without_request();
+                let instrument = p.instrument;
+                self.lc.subscribing(instrument, url, out);
                 out.send(url, subscribe(&format!("diff_order_book_{s}")));
             }
             if self.cfg.channels.trades {
@@ -503,6 +492,7 @@ impl Adapter for Bitstamp {
     }
 
     fn on_text(&mut self, url: &str, text: &str, received: Micros, out: &mut Output) {
+        let now = received;
         let m: Message = match serde_json::from_str(text) {
             Ok(m) => m,
             Err(e) => {
@@ -519,7 +509,7 @@ impl Adapter for Bitstamp {
                     return parse_error(out, format!("{channel}: no data"));
                 };
                 if let Some(pair) = channel.strip_prefix("diff_order_book_") {
-                    self.on_diff(pair, data, received, out);
+                    self.on_diff(url, pair, data, received, out);
                 } else if let Some(pair) = channel.strip_prefix("order_book_") {
                     self.on_full_book(pair, data, received, out);
                 } else {
@@ -535,16 +525,13 @@ impl Adapter for Bitstamp {
             }
             "bts:subscription_succeeded" => {
                 if let Some(pair) = channel.strip_prefix("diff_order_book_") {
-                    self.request_snapshot(pair, out);
+                    self.request_snapshot(pair, now, out);
                 }
             }
             "bts:unsubscription_succeeded" | "bts:heartbeat" => {}
             "bts:request_reconnect" => {
                 tracing::info!("Bitstamp asked for a reconnect");
-                out.actions.push(Action::Reconnect {
-                    url: url.to_string(),
-                    reason: "bts:request_reconnect".to_string(),
-                });
+                out.reconnect(url, "bts:request_reconnect");
             }
             "bts:error" => {
                 let detail = m.data.map(|d| d.get().to_string()).unwrap_or_default();
@@ -568,31 +555,25 @@ impl Adapter for Bitstamp {
 
     fn on_http_error(&mut self, url: &str, error: &str, _now: Micros, out: &mut Output) {
         tracing::warn!(url, error, "Bitstamp REST request failed");
-        // A failed snapshot is asked for again on the next diff.
+        // The runtime retries the request; the book says why it waits.
         if let Some(pair) = order_book_pair(url)
-            && let Some(p) = self.pairs.get_mut(&pair.to_ascii_lowercase())
+            && let Some(p) = self.pairs.get(&pair.to_ascii_lowercase())
+            && !self.lc.is_live(&p.instrument)
         {
-            p.snapshot_requested = false;
-            out.incident(
-                VENUE,
-                Some(p.instrument),
-                Incident::Resync,
-                Some(format!("snapshot request failed: {error}")),
-            );
+            let why = OutOfSyncReason::Venue(format!("snapshot request failed: {error}"));
+            self.lc.fail(p.instrument, why, out);
         }
     }
 
-    fn on_close(&mut self, _url: &str, _now: Micros, out: &mut Output) {
+    fn on_close(&mut self, url: &str, _now: Micros, out: &mut Output) {
         for p in self.pairs.values_mut() {
-            if p.phase == Phase::Live {
-                out.event(MarketEvent::BookState {
-                    venue: VENUE,
-                    instrument: p.instrument,
-                    state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
-                });
-            }
-            p.reset();
+            p.sync.close();
         }
+        self.lc.closed(url, out);
+    }
+
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.lc
     }
 }
 

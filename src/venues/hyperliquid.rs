@@ -4,11 +4,11 @@
 //! Every `l2Book` message is a complete book (up to 20 levels a side), so each
 //! one is emitted as a snapshot; there is nothing to sequence or verify.
 //! Coins map to `COIN-USD-PERP` (Hyperliquid perps settle in USDC; their
-//! prices are quoted in USD terms). The instrument list is a POST
-//! (`/info {"type":"meta"}`), which the sans-IO contract's `HttpGet` cannot
-//! express, so coins are mapped by name: `BTC-USD-PERP` ↔ `BTC`, with the
-//! lower-case `k` prefix of Hyperliquid's thousand-unit coins (`kPEPE`)
-//! restored from a known list.
+//! prices are quoted in USD terms). The perpetuals list is a POST to the
+//! `rest` endpoint (`/info {"type":"meta"}`: names and size decimals); coins
+//! map by name, `BTC-USD-PERP` ↔ `BTC`, with the lower-case `k` prefix of
+//! Hyperliquid's thousand-unit coins (`kPEPE`) restored from the list (or a
+//! known list before it arrives).
 
 use crate::model::InstrumentKind;
 use crate::venues::spec::{Endpoint, NotCarried, VenueInfo, VenueSpec, bps};
@@ -22,9 +22,10 @@ use serde_json::value::RawValue;
 use super::checksum::{parse_decimal, raw_text};
 use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping};
 use crate::model::{
-    BookState, BookUpdate, BookUpdateKind, Funding, FundingUpdate, Incident, Instrument, Level,
-    MarketEvent, Micros, OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
+    Funding, FundingUpdate, Instrument, InstrumentInfo, Level, MarketEvent, Micros, SeqInfo,
+    TakerSide, Trade, Venue,
 };
+use crate::venues::lifecycle::{Applied, Lifecycle, Update};
 
 pub const SPEC: VenueSpec = VenueSpec {
     name: "hyperliquid",
@@ -95,8 +96,22 @@ pub fn parse_coin(coin: &str) -> Option<Instrument> {
 pub struct Hyperliquid {
     cfg: AdapterConfig,
     ws_url: String,
-    /// Books that have had at least one snapshot on this connection.
-    live: Vec<Instrument>,
+    lc: Lifecycle,
+}
+
+/// `POST /info {"type":"meta"}`: the perpetuals.
+#[derive(Deserialize)]
+struct Meta {
+    universe: Vec<MetaAsset>,
+}
+
+#[derive(Deserialize)]
+struct MetaAsset {
+    name: String,
+    #[serde(rename = "szDecimals", default)]
+    sz_decimals: Option<u32>,
+    #[serde(rename = "isDelisted", default)]
+    is_delisted: bool,
 }
 
 // ---- wire types ---------------------------------------------------------------
@@ -178,13 +193,11 @@ fn ms(t: Option<i64>) -> Option<Micros> {
 }
 
 fn parse_error(out: &mut Output, detail: String) {
-    tracing::warn!(detail = %detail, "Hyperliquid parse error");
-    out.incident(VENUE, None, Incident::ParseError, Some(detail));
+    out.parse_error(VENUE, None, detail);
 }
 
 fn unknown(out: &mut Output, detail: String) {
-    tracing::debug!(detail = %detail, "Hyperliquid unknown message");
-    out.incident(VENUE, None, Incident::UnknownMessage, Some(detail));
+    out.unknown(VENUE, None, detail);
 }
 
 fn subscribe(kind: &str, coin: &str) -> String {
@@ -198,7 +211,7 @@ impl Hyperliquid {
         Hyperliquid {
             cfg,
             ws_url,
-            live: Vec::new(),
+            lc: Lifecycle::new(VENUE),
         }
     }
 
@@ -216,19 +229,19 @@ impl Hyperliquid {
         let (Some(bids), Some(asks)) = (levels(bids), levels(asks)) else {
             return parse_error(out, format!("l2Book {}: bad level", b.coin));
         };
-        if !self.live.contains(&instrument) {
-            self.live.push(instrument);
-        }
-        out.event(MarketEvent::Book(BookUpdate {
-            venue: VENUE,
+        let u = Update {
             instrument,
-            kind: BookUpdateKind::Snapshot,
             bids,
             asks,
             seq: SeqInfo::default(),
             exchange_ts: ms(b.time),
             received,
-        }));
+        };
+        if self.lc.snapshot(u, out) == Applied::Rejected {
+            // Every message is a full book: the next one rebuilds it.
+            self.lc
+                .resync(instrument, "waiting for the next full book", out);
+        }
     }
 
     fn on_trades(&mut self, data: &RawValue, received: Micros, out: &mut Output) {
@@ -253,7 +266,7 @@ impl Hyperliquid {
                 parse_error(out, format!("trade {}: bad px/sz", t.coin));
                 continue;
             };
-            out.event(MarketEvent::Trade(Trade {
+            out.trade(Trade {
                 venue: VENUE,
                 instrument,
                 price,
@@ -261,7 +274,7 @@ impl Hyperliquid {
                 side,
                 exchange_ts: ms(t.time),
                 received,
-            }));
+            });
         }
     }
 
@@ -273,7 +286,7 @@ impl Hyperliquid {
         let Some(instrument) = parse_coin(&c.coin) else {
             return;
         };
-        out.event(MarketEvent::Funding(Funding {
+        out.funding(Funding {
             venue: VENUE,
             instrument,
             update: FundingUpdate {
@@ -285,7 +298,35 @@ impl Hyperliquid {
             },
             exchange_ts: None,
             received,
-        }));
+        });
+    }
+
+    fn info_url(&self) -> String {
+        format!("{}/info", self.cfg.endpoint(&SPEC, "rest"))
+    }
+
+    fn on_meta(&mut self, body: &str, out: &mut Output) {
+        let meta: Meta = match serde_json::from_str(body) {
+            Ok(m) => m,
+            Err(e) => return parse_error(out, format!("info meta: {e}")),
+        };
+        let list = meta
+            .universe
+            .into_iter()
+            .filter(|a| !a.is_delisted)
+            .filter_map(|a| {
+                Some(InstrumentInfo {
+                    instrument: parse_coin(&a.name)?,
+                    lot_size: a.sz_decimals.map(|d| Decimal::new(1, d.min(28))),
+                    native: a.name,
+                    // Prices: at most 5 significant figures, so the tick
+                    // depends on the price; none to declare.
+                    tick_size: None,
+                    contract_size: None,
+                })
+            })
+            .collect();
+        out.event(MarketEvent::Instruments { venue: VENUE, list });
     }
 }
 
@@ -295,24 +336,35 @@ impl Adapter for Hyperliquid {
     }
 
     fn connections(&self) -> Vec<ConnSpec> {
-        vec![ConnSpec {
-            url: self.ws_url.clone(),
+        vec![ConnSpec::new(
+            self.ws_url.clone(),
             // Pongs every 50 s keep quiet coins' connections visibly alive.
-            idle_timeout: Some(Duration::from_secs(75)),
-            ping: Some(Ping {
+            Some(Duration::from_secs(75)),
+            Some(Ping {
                 every: Duration::from_secs(50),
                 text: r#"{"method":"ping"}"#.to_string(),
             }),
-        }]
+        )]
+    }
+
+    fn start(&mut self, _now: Micros, out: &mut Output) {
+        out.http_post(self.info_url(), r#"{"type":"meta"}"#);
     }
 
     fn on_open(&mut self, url: &str, _now: Micros, out: &mut Output) {
-        self.live.clear();
         let ch = self.cfg.channels.clone();
-        for i in self.cfg.instruments.iter().filter(|i| carries(i).is_ok()) {
+        let mine: Vec<Instrument> = self
+            .cfg
+            .instruments
+            .iter()
+            .filter(|i| carries(i).is_ok())
+            .copied()
+            .collect();
+        for i in &mine {
             let c = coin(i);
             // One subscription per message: Hyperliquid does not batch.
             if ch.book {
+                self.lc.subscribing(*i, url, out);
                 out.send(url, subscribe("l2Book", &c));
             }
             if ch.trades {
@@ -355,18 +407,20 @@ impl Adapter for Hyperliquid {
         }
     }
 
-    fn on_http(&mut self, url: &str, _body: &str, _received: Micros, out: &mut Output) {
-        unknown(out, format!("HTTP body for {url}"));
+    fn on_http(&mut self, url: &str, body: &str, _received: Micros, out: &mut Output) {
+        if url.ends_with("/info") && body.contains("\"universe\"") {
+            self.on_meta(body, out);
+        } else {
+            unknown(out, format!("HTTP body for {url}"));
+        }
     }
 
-    fn on_close(&mut self, _url: &str, _now: Micros, out: &mut Output) {
-        for instrument in self.live.drain(..) {
-            out.event(MarketEvent::BookState {
-                venue: VENUE,
-                instrument,
-                state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
-            });
-        }
+    fn on_close(&mut self, url: &str, _now: Micros, out: &mut Output) {
+        self.lc.closed(url, out);
+    }
+
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.lc
     }
 }
 

@@ -10,17 +10,20 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::model::{Incident, Instrument, MarketEvent, Micros, Venue};
+use crate::model::{Funding, Incident, Instrument, Liquidation, MarketEvent, Micros, Trade, Venue};
 
 pub mod binance;
 pub mod bitstamp;
+pub mod buffered;
 pub mod bybit;
 pub mod checksum;
 pub mod coinbase;
 pub mod gemini;
 pub mod hyperliquid;
 pub mod kraken;
+pub mod lifecycle;
 pub mod okx;
+pub mod parse;
 pub mod registry;
 pub mod spec;
 pub mod symbols;
@@ -96,6 +99,22 @@ pub struct ConnSpec {
     /// pings and the socket itself.
     pub idle_timeout: Option<Duration>,
     pub ping: Option<Ping>,
+    /// The address to dial is handed out by the venue at run time (e.g. a
+    /// per-connection token): the runtime waits for an [`Action::Dial`]
+    /// before connecting, and dials the latest one on every reconnect. The
+    /// adapter still knows the connection by `url`.
+    pub await_dial: bool,
+}
+
+impl ConnSpec {
+    pub fn new(url: impl Into<String>, idle_timeout: Option<Duration>, ping: Option<Ping>) -> Self {
+        ConnSpec {
+            url: url.into(),
+            idle_timeout,
+            ping,
+            await_dial: false,
+        }
+    }
 }
 
 /// What an adapter asks its driver to do.
@@ -105,6 +124,11 @@ pub enum Action {
     Send { url: String, text: String },
     /// Fetch this URL with HTTP GET and hand the body to `on_http`.
     HttpGet { url: String },
+    /// POST this JSON body to the URL and hand the answer to `on_http`.
+    HttpPost { url: String, body: String },
+    /// Dial `target` for the connection known as `url` (see
+    /// [`ConnSpec::await_dial`]).
+    Dial { url: String, target: String },
     /// Close and reopen the connection (gap or checksum failure that only a
     /// resubscription fixes).
     Reconnect { url: String, reason: String },
@@ -152,6 +176,102 @@ impl Output {
     pub fn http_get(&mut self, url: impl Into<String>) {
         self.actions.push(Action::HttpGet { url: url.into() });
     }
+
+    pub fn http_post(&mut self, url: impl Into<String>, body: impl Into<String>) {
+        self.actions.push(Action::HttpPost {
+            url: url.into(),
+            body: body.into(),
+        });
+    }
+
+    pub fn reconnect(&mut self, url: &str, reason: impl Into<String>) {
+        self.actions.push(Action::Reconnect {
+            url: url.to_string(),
+            reason: reason.into(),
+        });
+    }
+
+    /// A frame that is not the venue's protocol (counted in Health).
+    pub fn parse_error(
+        &mut self,
+        venue: Venue,
+        instrument: Option<Instrument>,
+        detail: impl Into<String>,
+    ) {
+        let detail = detail.into();
+        tracing::warn!(%venue, "unparsable: {detail}");
+        self.incident(venue, instrument, Incident::ParseError, detail);
+    }
+
+    /// A well-formed message the adapter does not handle (counted).
+    pub fn unknown(
+        &mut self,
+        venue: Venue,
+        instrument: Option<Instrument>,
+        detail: impl Into<String>,
+    ) {
+        let detail = detail.into();
+        tracing::debug!(%venue, "unhandled: {detail}");
+        self.incident(venue, instrument, Incident::UnknownMessage, detail);
+    }
+
+    /// A trade, if its numbers are ones a venue may send (else a parse
+    /// error).
+    pub fn trade(&mut self, t: Trade) {
+        let ok = parse::is_price(t.price) && parse::is_size(t.size);
+        match (ok, parse::check_time(t.exchange_ts)) {
+            (true, Ok(())) => self.event(MarketEvent::Trade(t)),
+            (false, _) => self.parse_error(
+                t.venue,
+                Some(t.instrument),
+                format!("trade price {} size {} out of range", t.price, t.size),
+            ),
+            (_, Err(e)) => self.parse_error(t.venue, Some(t.instrument), format!("trade: {e}")),
+        }
+    }
+
+    /// A liquidation, validated as a trade is.
+    pub fn liquidation(&mut self, l: Liquidation) {
+        let ok = parse::is_price(l.price) && parse::is_size(l.size);
+        match (ok, parse::check_time(l.exchange_ts)) {
+            (true, Ok(())) => self.event(MarketEvent::Liquidation(l)),
+            (false, _) => self.parse_error(
+                l.venue,
+                Some(l.instrument),
+                format!("liquidation price {} size {} out of range", l.price, l.size),
+            ),
+            (_, Err(e)) => {
+                self.parse_error(l.venue, Some(l.instrument), format!("liquidation: {e}"))
+            }
+        }
+    }
+
+    /// Derivatives data, validated: prices positive and bounded, open
+    /// interest a size, the funding rate a fraction (|rate| ≤ 1), times sane.
+    pub fn funding(&mut self, f: Funding) {
+        let u = &f.update;
+        let price_ok = |p: Option<rust_decimal::Decimal>| p.is_none_or(parse::is_price);
+        let rate_ok = |r: Option<rust_decimal::Decimal>| {
+            r.is_none_or(|r| r.abs() <= rust_decimal::Decimal::ONE)
+        };
+        let problem = if !price_ok(u.mark_price) || !price_ok(u.index_price) {
+            Some("mark or index price out of range".to_string())
+        } else if !u.open_interest.is_none_or(parse::is_size) {
+            Some("open interest out of range".to_string())
+        } else if !rate_ok(u.funding_rate) {
+            Some("funding rate out of range".to_string())
+        } else if let Err(e) =
+            parse::check_time(f.exchange_ts).and(parse::check_time(u.next_funding))
+        {
+            Some(e.to_string())
+        } else {
+            None
+        };
+        match problem {
+            None => self.event(MarketEvent::Funding(f)),
+            Some(why) => self.parse_error(f.venue, Some(f.instrument), format!("funding: {why}")),
+        }
+    }
 }
 
 /// A venue's protocol, without I/O.
@@ -192,4 +312,8 @@ pub trait Adapter: Send {
     /// The connection closed or timed out: every book it carried must be
     /// marked out of sync.
     fn on_close(&mut self, url: &str, now: Micros, out: &mut Output);
+
+    /// The state of every book, as the engine was told it (tests check that
+    /// the two never disagree).
+    fn lifecycle(&self) -> &lifecycle::Lifecycle;
 }

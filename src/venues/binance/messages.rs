@@ -6,24 +6,15 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::model::{Level, Micros};
+use crate::model::Level;
 
-/// Milliseconds (Binance's default time unit) to microseconds.
-pub fn ms_to_micros(ms: i64) -> Micros {
-    ms.saturating_mul(1000)
-}
-
-/// Parse a decimal string as Binance sends it (`"0.35210000"`).
-pub fn decimal(text: &str) -> Option<Decimal> {
-    Decimal::from_str(text).ok()
-}
+pub use crate::venues::parse::decimal;
 
 /// A side of price levels, `[["price","qty"],...]`, parsed into decimals.
 #[derive(Debug, Default, Clone, PartialEq)]

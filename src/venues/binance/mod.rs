@@ -21,18 +21,20 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::model::{
-    BookState, BookUpdate, BookUpdateKind, Funding, FundingUpdate, Incident, Instrument,
-    InstrumentInfo, LiquidatedSide, Liquidation, MarketEvent, Micros, OutOfSyncReason, SeqInfo,
-    TakerSide, Trade, Venue,
+    Funding, FundingUpdate, Instrument, InstrumentInfo, LiquidatedSide, Liquidation, MarketEvent,
+    Micros, OutOfSyncReason, TakerSide, Trade, Venue,
 };
-use crate::venues::{Action, Adapter, AdapterConfig, ConnSpec, Output, symbols};
+use crate::venues::buffered;
+use crate::venues::lifecycle::Lifecycle;
+use crate::venues::parse::ms_to_micros;
+use crate::venues::{Adapter, AdapterConfig, ConnSpec, Output, symbols};
 
 use messages::{
     DepthSnapshot, DepthUpdate, Envelope, EventHead, ExchangeInfo, ForceOrderEvent, MarkPriceEvent,
-    TradeEvent, decimal, ms_to_micros,
+    TradeEvent, decimal,
 };
 use routing::{Endpoints, EventKind, RestBody};
-use sync::{BookSync, Diff, Effect, Snapshot};
+use sync::{BookSync, Diff, Effect, Rules, Snapshot};
 
 pub use routing::Market;
 
@@ -103,9 +105,7 @@ pub fn carries(instrument: &Instrument) -> Result<(), NotCarried> {
 /// One book being kept in sync.
 struct BookEntry {
     instrument: Instrument,
-    sync: BookSync,
-    /// The connection carrying its diffs, to mark it when that one closes.
-    conn: Option<String>,
+    sync: BookSync<Rules>,
 }
 
 pub struct Binance {
@@ -119,6 +119,7 @@ pub struct Binance {
     books: [HashMap<String, BookEntry>; 2],
     /// Scratch space for the sync state machine's effects.
     effects: Vec<Effect>,
+    lc: Lifecycle,
 }
 
 impl Binance {
@@ -136,6 +137,7 @@ impl Binance {
             listed: Default::default(),
             books: Default::default(),
             effects: Vec::new(),
+            lc: Lifecycle::new(VENUE),
         }
     }
 
@@ -160,7 +162,6 @@ impl Binance {
                 BookEntry {
                     instrument,
                     sync: BookSync::new(market.rules()),
-                    conn: None,
                 },
             );
         }
@@ -168,18 +169,11 @@ impl Binance {
     }
 
     fn parse_error(&self, out: &mut Output, url: &str, what: &str, err: impl std::fmt::Display) {
-        tracing::warn!(venue = "binance", %url, "unparsable {what}: {err}");
-        out.incident(
-            VENUE,
-            None,
-            Incident::ParseError,
-            Some(format!("{what}: {err}")),
-        );
+        out.parse_error(VENUE, None, format!("{what} from {url}: {err}"));
     }
 
     fn unknown(&self, out: &mut Output, instrument: Option<Instrument>, detail: String) {
-        tracing::debug!(venue = "binance", "unhandled: {detail}");
-        out.incident(VENUE, instrument, Incident::UnknownMessage, detail);
+        out.unknown(VENUE, instrument, detail);
     }
 
     /// Parse one payload, counting a failure as a parse error.
@@ -266,16 +260,13 @@ impl Binance {
             prev_last: msg.prev_last_id,
             bids: msg.bids.0,
             asks: msg.asks.0,
-            exchange_ts: msg.event_time.map(ms_to_micros),
+            exchange_ts: msg.event_time.and_then(ms_to_micros),
             received,
         };
         let symbol = msg.symbol;
         let mut fx = std::mem::take(&mut self.effects);
         let instrument = match self.book_entry(market, symbol) {
             Some(entry) => {
-                if entry.conn.as_deref() != Some(url) {
-                    entry.conn = Some(url.to_string());
-                }
                 entry.sync.on_diff(diff, &mut fx);
                 entry.instrument
             }
@@ -289,82 +280,32 @@ impl Binance {
                 return;
             }
         };
-        self.publish(market, symbol, instrument, &mut fx, out);
+        self.lc.carried_by(instrument, url, out);
+        self.publish(market, symbol, &mut fx, out);
         self.effects = fx;
     }
 
-    /// Turn sync effects into events and actions.
-    fn publish(
-        &self,
-        market: Market,
-        native: &str,
-        instrument: Instrument,
-        fx: &mut Vec<Effect>,
-        out: &mut Output,
-    ) {
-        for effect in fx.drain(..) {
-            match effect {
-                Effect::Snapshot(s) => out.event(MarketEvent::Book(BookUpdate {
-                    venue: VENUE,
-                    instrument,
-                    kind: BookUpdateKind::Snapshot,
-                    bids: s.bids,
-                    asks: s.asks,
-                    seq: SeqInfo {
-                        first: None,
-                        last: Some(s.last_update_id),
-                    },
-                    exchange_ts: s.exchange_ts,
-                    received: s.received,
-                })),
-                Effect::Delta(d) => out.event(MarketEvent::Book(BookUpdate {
-                    venue: VENUE,
-                    instrument,
-                    kind: BookUpdateKind::Delta,
-                    bids: d.bids,
-                    asks: d.asks,
-                    seq: SeqInfo {
-                        first: Some(d.first),
-                        last: Some(d.last),
-                    },
-                    exchange_ts: d.exchange_ts,
-                    received: d.received,
-                })),
-                Effect::Gap { expected, got } => {
-                    tracing::warn!(
-                        venue = "binance",
-                        %instrument,
-                        "sequence gap (expected {expected}, got {got}): resyncing"
-                    );
-                    let reason = OutOfSyncReason::Gap { expected, got };
-                    out.incident(VENUE, Some(instrument), Incident::Gap, reason.to_string());
-                    out.event(MarketEvent::BookState {
-                        venue: VENUE,
-                        instrument,
-                        state: BookState::OutOfSync(reason),
-                    });
-                    out.incident(
-                        VENUE,
-                        Some(instrument),
-                        Incident::Resync,
-                        "new depth snapshot after a gap".to_string(),
-                    );
+    /// Turn sync effects into lifecycle transitions and snapshot requests.
+    fn publish(&mut self, market: Market, native: &str, fx: &mut Vec<Effect>, out: &mut Output) {
+        let Some(entry) = self.books[market.index()].get_mut(native) else {
+            return;
+        };
+        let url = self.endpoints.depth_url(market, native);
+        buffered::publish(
+            &mut entry.sync,
+            &mut self.lc,
+            entry.instrument,
+            fx,
+            out,
+            |stale, out| {
+                // A snapshot older than the stream is part of the documented
+                // procedure, not a fault: no incident.
+                if stale {
+                    tracing::debug!(venue = "binance", %native, "snapshot older than the diffs: fetching again");
                 }
-                Effect::SnapshotTooOld => out.event(MarketEvent::BookState {
-                    venue: VENUE,
-                    instrument,
-                    state: BookState::Syncing,
-                }),
-                Effect::RequestSnapshot { stale } => {
-                    // A snapshot older than the stream is part of the
-                    // documented procedure, not a fault: no incident.
-                    if stale {
-                        tracing::debug!(venue = "binance", %instrument, "snapshot older than the diffs: fetching again");
-                    }
-                    out.http_get(self.endpoints.depth_url(market, native));
-                }
-            }
-        }
+                out.http_get(url.clone());
+            },
+        );
     }
 
     fn on_trade(
@@ -390,7 +331,7 @@ impl Binance {
                 format!("trade for unknown symbol {}", msg.symbol),
             );
         };
-        out.event(MarketEvent::Trade(Trade {
+        out.trade(Trade {
             venue: VENUE,
             instrument,
             price,
@@ -400,9 +341,9 @@ impl Binance {
             } else {
                 TakerSide::Buy
             },
-            exchange_ts: msg.event_time.or(msg.trade_time).map(ms_to_micros),
+            exchange_ts: msg.event_time.or(msg.trade_time).and_then(ms_to_micros),
             received,
-        }));
+        });
     }
 
     fn on_force_order(&mut self, url: &str, payload: &str, received: Micros, out: &mut Output) {
@@ -437,15 +378,15 @@ impl Binance {
                 );
                 continue;
             };
-            out.event(MarketEvent::Liquidation(Liquidation {
+            out.liquidation(Liquidation {
                 venue: VENUE,
                 instrument,
                 side,
                 price,
                 size,
-                exchange_ts: o.trade_time.or(msg.event_time).map(ms_to_micros),
+                exchange_ts: o.trade_time.or(msg.event_time).and_then(ms_to_micros),
                 received,
-            }));
+            });
         }
     }
 
@@ -468,18 +409,18 @@ impl Binance {
             let field = |s: Option<&str>| s.filter(|s| !s.is_empty()).and_then(decimal);
             let update = FundingUpdate {
                 funding_rate: field(msg.funding_rate),
-                next_funding: msg.next_funding.filter(|t| *t > 0).map(ms_to_micros),
+                next_funding: msg.next_funding.filter(|t| *t > 0).and_then(ms_to_micros),
                 open_interest: None,
                 mark_price: field(msg.mark_price),
                 index_price: field(msg.index_price),
             };
-            out.event(MarketEvent::Funding(Funding {
+            out.funding(Funding {
                 venue: VENUE,
                 instrument,
                 update,
-                exchange_ts: msg.event_time.map(ms_to_micros),
+                exchange_ts: msg.event_time.and_then(ms_to_micros),
                 received,
-            }));
+            });
         }
     }
 
@@ -505,17 +446,11 @@ impl Binance {
             );
             tracing::warn!(venue = "binance", %url, "{why}");
             let instrument = self.resolve(market, native);
-            if let Some(instrument) = instrument {
-                let awaiting = self.books[market.index()]
-                    .get(native)
-                    .is_none_or(|b| !b.sync.is_synced());
-                if awaiting {
-                    out.event(MarketEvent::BookState {
-                        venue: VENUE,
-                        instrument,
-                        state: BookState::OutOfSync(OutOfSyncReason::Venue(why.clone())),
-                    });
-                }
+            if let Some(instrument) = instrument
+                && !self.lc.is_live(&instrument)
+            {
+                self.lc
+                    .fail(instrument, OutOfSyncReason::Venue(why.clone()), out);
             }
             self.unknown(out, instrument, why);
             return;
@@ -524,7 +459,7 @@ impl Binance {
             last_update_id: id,
             bids: bids.0,
             asks: asks.0,
-            exchange_ts: snap.event_time.map(ms_to_micros),
+            exchange_ts: snap.event_time.and_then(ms_to_micros),
             received,
         };
         let mut fx = std::mem::take(&mut self.effects);
@@ -538,8 +473,7 @@ impl Binance {
             return;
         };
         entry.sync.on_snapshot(snapshot, &mut fx);
-        let instrument = entry.instrument;
-        self.publish(market, native, instrument, &mut fx, out);
+        self.publish(market, native, &mut fx, out);
         self.effects = fx;
     }
 
@@ -600,10 +534,7 @@ impl Binance {
             EventKind::MarkPrice => self.on_mark_price(url, payload, received, out),
             EventKind::ServerShutdown => {
                 tracing::info!(venue = "binance", %url, "serverShutdown: reconnecting");
-                out.actions.push(Action::Reconnect {
-                    url: url.to_string(),
-                    reason: "Binance announced a server shutdown".to_string(),
-                });
+                out.reconnect(url, "Binance announced a server shutdown");
             }
             EventKind::Unused => {
                 let detail = payload.get(..60).unwrap_or(payload);
@@ -647,17 +578,12 @@ impl Adapter for Binance {
                 );
                 continue;
             };
-            entry.conn = Some(url.to_string());
+            // A new connection is a new stream: whatever was built on the
+            // old one (or buffered from it) is rebuilt from a new snapshot.
+            entry.sync.open(now, &mut fx);
             let instrument = entry.instrument;
-            if !entry.sync.is_synced() {
-                entry.sync.request_snapshot(now, &mut fx);
-                out.event(MarketEvent::BookState {
-                    venue: VENUE,
-                    instrument,
-                    state: BookState::Syncing,
-                });
-            }
-            self.publish(market, &native, instrument, &mut fx, out);
+            self.lc.subscribing(instrument, url, out);
+            self.publish(market, &native, &mut fx, out);
             self.effects = fx;
         }
     }
@@ -715,20 +641,17 @@ impl Adapter for Binance {
     }
 
     fn on_close(&mut self, url: &str, _now: Micros, out: &mut Output) {
-        for market in Market::ALL {
-            for entry in self.books[market.index()].values_mut() {
-                if entry.conn.as_deref() != Some(url) {
-                    continue;
-                }
-                entry.conn = None;
-                entry.sync.reset();
-                out.event(MarketEvent::BookState {
-                    venue: VENUE,
-                    instrument: entry.instrument,
-                    state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
-                });
+        let carried = self.lc.on_conn(url);
+        for entry in self.books.iter_mut().flat_map(|m| m.values_mut()) {
+            if carried.contains(&entry.instrument) {
+                entry.sync.close();
             }
         }
+        self.lc.closed(url, out);
+    }
+
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.lc
     }
 }
 

@@ -121,6 +121,7 @@ fn push_chunks(
             url: format!("{base}/stream?streams={}", current.join("/")),
             idle_timeout: (has_book && !book_idle.is_zero()).then_some(book_idle),
             ping: None,
+            await_dial: false,
         });
         current.clear();
     };

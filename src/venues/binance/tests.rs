@@ -3,7 +3,8 @@
 use rust_decimal_macros::dec;
 
 use super::*;
-use crate::model::{BookState, Level};
+use crate::model::{BookState, Incident, Level};
+use crate::venues::Action;
 use crate::venues::testkit::Collector;
 
 const SPOT_WS: &str =
@@ -393,12 +394,12 @@ fn force_order_falls_back_to_order_qty_and_price() {
     let mut a = adapter();
     let mut c = Collector::default();
     // Not yet filled: z and ap are zero; a raw (non-combined) frame.
-    let frame = r#"{"e":"forceOrder","E":1,"o":{"s":"ETHUSDT","S":"BUY","o":"LIMIT","f":"IOC","q":"2.5","p":"1800.5","ap":"0","X":"NEW","l":"0","z":"0","T":2}}"#;
+    let frame = r#"{"e":"forceOrder","E":1672515782135,"o":{"s":"ETHUSDT","S":"BUY","o":"LIMIT","f":"IOC","q":"2.5","p":"1800.5","ap":"0","X":"NEW","l":"0","z":"0","T":1672515782136}}"#;
     c.text(&mut a, FUT_MARKET_WS, frame, 0);
     let l = &c.liquidations[0];
     assert_eq!(l.side, LiquidatedSide::Short);
     assert_eq!((l.price, l.size), (dec!(1800.5), dec!(2.5)));
-    assert_eq!(l.exchange_ts, Some(2_000));
+    assert_eq!(l.exchange_ts, Some(1_672_515_782_136_000));
 }
 
 #[test]
@@ -412,7 +413,7 @@ fn agg_trade_taker_side_comes_from_buyer_is_maker() {
     };
     c.text(&mut a, SPOT_WS, &t(true), 0);
     c.text(&mut a, SPOT_WS, &t(false), 0);
-    let raw = r#"{"e":"trade","E":1,"s":"BNBBTC","t":12345,"p":"0.002","q":"5","T":1,"m":true}"#;
+    let raw = r#"{"e":"trade","E":1672515782137,"s":"BNBBTC","t":12345,"p":"0.002","q":"5","T":1672515782137,"m":true}"#;
     c.text(
         &mut a,
         "wss://stream.binance.com:9443/ws/bnbbtc@trade",

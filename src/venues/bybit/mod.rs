@@ -28,12 +28,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use crate::model::{
-    BookState, BookUpdate, BookUpdateKind, Funding, FundingUpdate, Incident, Instrument,
-    InstrumentInfo, InstrumentKind, LiquidatedSide, Liquidation, MarketEvent, Micros,
-    OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
+    Funding, FundingUpdate, Instrument, InstrumentInfo, InstrumentKind, LiquidatedSide,
+    Liquidation, MarketEvent, Micros, SeqInfo, TakerSide, Trade, Venue,
 };
+use crate::venues::lifecycle::{Applied, Lifecycle, Update};
+use crate::venues::parse::ms_to_micros;
 use crate::venues::symbols::{concatenated, split_concatenated};
-use crate::venues::{Action, Adapter, AdapterConfig, ConnSpec, Output, Ping};
+use crate::venues::{Adapter, AdapterConfig, ConnSpec, Output, Ping};
 
 use wire::{BookData, Envelope, InstrumentsResponse, LiquidationData, TickerData, TradeData};
 
@@ -123,14 +124,6 @@ struct PlannedConn {
     topics: Vec<String>,
 }
 
-/// Where one book stands in Bybit's `u` sequence.
-struct BookSync {
-    /// Connection the book arrives on.
-    url: String,
-    /// Last applied `u`; `None` while waiting for a snapshot.
-    last_u: Option<u64>,
-}
-
 pub struct Bybit {
     cfg: AdapterConfig,
     plan: Vec<PlannedConn>,
@@ -140,7 +133,9 @@ pub struct Bybit {
     lists: BTreeMap<Market, Vec<InstrumentInfo>>,
     /// Pages of a paginated list still being fetched.
     partial: BTreeMap<Market, Vec<InstrumentInfo>>,
-    books: HashMap<Instrument, BookSync>,
+    /// Last applied `u` per live book.
+    last_u: HashMap<Instrument, u64>,
+    lc: Lifecycle,
     next_req_id: u64,
 }
 
@@ -163,10 +158,6 @@ fn native_symbol(inst: &Instrument) -> String {
     }
 }
 
-fn ms_to_micros(ms: i64) -> Micros {
-    ms.saturating_mul(1000)
-}
-
 impl Bybit {
     pub fn new(cfg: AdapterConfig) -> Self {
         let plan = plan_connections(&cfg);
@@ -176,7 +167,8 @@ impl Bybit {
             listed: HashMap::new(),
             lists: BTreeMap::new(),
             partial: BTreeMap::new(),
-            books: HashMap::new(),
+            last_u: HashMap::new(),
+            lc: Lifecycle::new(VENUE),
             next_req_id: 1,
         }
     }
@@ -215,13 +207,11 @@ impl Bybit {
     }
 
     fn parse_error(&self, out: &mut Output, detail: String) {
-        tracing::warn!(venue = "bybit", "{detail}");
-        out.incident(VENUE, None, Incident::ParseError, detail);
+        out.parse_error(VENUE, None, detail);
     }
 
     fn unknown(&self, out: &mut Output, detail: String) {
-        tracing::debug!(venue = "bybit", "unhandled message: {detail}");
-        out.incident(VENUE, None, Incident::UnknownMessage, detail);
+        out.unknown(VENUE, None, detail);
     }
 
     fn on_book(
@@ -249,38 +239,42 @@ impl Bybit {
         if !is_snapshot && kind != "delta" {
             return self.unknown(out, format!("orderbook message of type {kind:?}"));
         }
-        let sync = self.books.entry(instrument).or_insert_with(|| BookSync {
-            url: url.to_string(),
-            last_u: None,
-        });
-        sync.url = url.to_string();
-        let update_kind = if is_snapshot {
-            BookUpdateKind::Snapshot
-        } else {
-            match sync.last_u {
-                // Waiting for a snapshot (first subscription or after a gap).
-                None => return,
-                Some(prev) if data.u == prev.wrapping_add(1) => BookUpdateKind::Delta,
-                Some(prev) => {
-                    sync.last_u = None;
-                    return gap(url, instrument, prev.wrapping_add(1), data.u, out);
-                }
-            }
-        };
-        sync.last_u = Some(data.u);
-        out.event(MarketEvent::Book(BookUpdate {
-            venue: VENUE,
+        self.lc.carried_by(instrument, url, out);
+        let u = Update {
             instrument,
-            kind: update_kind,
             bids: wire::levels(&data.b),
             asks: wire::levels(&data.a),
             seq: SeqInfo {
                 first: None,
                 last: Some(data.u),
             },
-            exchange_ts: env.ts.map(ms_to_micros),
+            exchange_ts: env.ts.and_then(ms_to_micros),
             received,
-        }));
+        };
+        let applied = if is_snapshot {
+            self.lc.snapshot(u, out)
+        } else {
+            match self.last_u.get(&instrument) {
+                // Waiting for a snapshot (first subscription or after a gap).
+                None => return,
+                Some(&prev) if data.u == prev.wrapping_add(1) => self.lc.delta(u, out),
+                Some(&prev) => {
+                    self.last_u.remove(&instrument);
+                    self.lc.gap(instrument, prev.wrapping_add(1), data.u, out);
+                    return reconnect(url, instrument, "book gap", out);
+                }
+            }
+        };
+        match applied {
+            Applied::Published => {
+                self.last_u.insert(instrument, data.u);
+            }
+            Applied::NotLive => {}
+            Applied::Rejected => {
+                self.last_u.remove(&instrument);
+                reconnect(url, instrument, "invalid book data", out);
+            }
+        }
     }
 
     fn on_trades(
@@ -310,15 +304,15 @@ impl Bybit {
                     continue;
                 }
             };
-            out.event(MarketEvent::Trade(Trade {
+            out.trade(Trade {
                 venue: VENUE,
                 instrument,
                 price: t.p,
                 size: t.v,
                 side,
-                exchange_ts: Some(ms_to_micros(t.time)),
+                exchange_ts: ms_to_micros(t.time),
                 received,
-            }));
+            });
         }
     }
 
@@ -351,15 +345,15 @@ impl Bybit {
                     continue;
                 }
             };
-            out.event(MarketEvent::Liquidation(Liquidation {
+            out.liquidation(Liquidation {
                 venue: VENUE,
                 instrument,
                 side,
                 price: l.p,
                 size: l.v,
-                exchange_ts: Some(ms_to_micros(l.time)),
+                exchange_ts: ms_to_micros(l.time),
                 received,
-            }));
+            });
         }
     }
 
@@ -386,7 +380,7 @@ impl Bybit {
         };
         let update = FundingUpdate {
             funding_rate: t.funding_rate,
-            next_funding: t.next_funding_time.map(ms_to_micros),
+            next_funding: t.next_funding_time.and_then(ms_to_micros),
             open_interest: t.open_interest,
             mark_price: t.mark_price,
             index_price: t.index_price,
@@ -395,13 +389,13 @@ impl Bybit {
         if update == FundingUpdate::default() {
             return;
         }
-        out.event(MarketEvent::Funding(Funding {
+        out.funding(Funding {
             venue: VENUE,
             instrument,
             update,
-            exchange_ts: env.ts.map(ms_to_micros),
+            exchange_ts: env.ts.and_then(ms_to_micros),
             received,
-        }));
+        });
     }
 
     fn on_op(&mut self, url: &str, env: &Envelope<'_>, out: &mut Output) {
@@ -494,30 +488,13 @@ impl Bybit {
     }
 }
 
-/// A break in `u`: mark the book, count it and ask for a fresh connection.
-fn gap(url: &str, instrument: Instrument, expected: u64, got: u64, out: &mut Output) {
-    tracing::warn!(venue = "bybit", %instrument, expected, got, "book sequence gap");
-    out.incident(
-        VENUE,
-        Some(instrument),
-        Incident::Gap,
-        format!("expected u={expected}, got u={got}"),
+/// A book broke: a fresh connection brings a fresh snapshot of every topic
+/// (see the module documentation for why not a resubscription).
+fn reconnect(url: &str, instrument: Instrument, why: &str, out: &mut Output) {
+    out.reconnect(
+        url,
+        format!("{instrument} {why}: reconnecting for a fresh snapshot"),
     );
-    out.event(MarketEvent::BookState {
-        venue: VENUE,
-        instrument,
-        state: BookState::OutOfSync(OutOfSyncReason::Gap { expected, got }),
-    });
-    out.incident(
-        VENUE,
-        Some(instrument),
-        Incident::Resync,
-        "reconnecting for a fresh snapshot".to_string(),
-    );
-    out.actions.push(Action::Reconnect {
-        url: url.to_string(),
-        reason: format!("{instrument} book gap (expected u={expected}, got u={got})"),
-    });
 }
 
 /// Split the configured instruments into connections per market within the
@@ -614,13 +591,15 @@ impl Adapter for Bybit {
     fn connections(&self) -> Vec<ConnSpec> {
         self.plan
             .iter()
-            .map(|c| ConnSpec {
-                url: c.url.clone(),
-                idle_timeout: Some(IDLE_TIMEOUT),
-                ping: Some(Ping {
-                    every: PING_EVERY,
-                    text: PING_TEXT.to_string(),
-                }),
+            .map(|c| {
+                ConnSpec::new(
+                    c.url.clone(),
+                    Some(IDLE_TIMEOUT),
+                    Some(Ping {
+                        every: PING_EVERY,
+                        text: PING_TEXT.to_string(),
+                    }),
+                )
             })
             .collect()
     }
@@ -650,6 +629,20 @@ impl Adapter for Bybit {
         let Some(topics) = conn.map(|c| c.topics.clone()) else {
             return;
         };
+        // Every book on this connection starts again from the snapshot the
+        // subscription brings.
+        for topic in &topics {
+            let Some(native) = topic
+                .strip_prefix("orderbook.")
+                .and_then(|t| t.split('.').nth(1))
+            else {
+                continue;
+            };
+            if let Some(instrument) = self.resolve(market, native) {
+                self.last_u.remove(&instrument);
+                self.lc.subscribing(instrument, url, out);
+            }
+        }
         for chunk in topics.chunks(MAX_ARGS_PER_REQUEST) {
             let msg = serde_json::json!({
                 "req_id": self.req_id(),
@@ -699,16 +692,13 @@ impl Adapter for Bybit {
     }
 
     fn on_close(&mut self, url: &str, _now: Micros, out: &mut Output) {
-        for (instrument, sync) in self.books.iter_mut() {
-            if sync.url != url {
-                continue;
-            }
-            sync.last_u = None;
-            out.event(MarketEvent::BookState {
-                venue: VENUE,
-                instrument: *instrument,
-                state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
-            });
+        for instrument in self.lc.on_conn(url) {
+            self.last_u.remove(&instrument);
         }
+        self.lc.closed(url, out);
+    }
+
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.lc
     }
 }

@@ -3,7 +3,8 @@
 use rust_decimal_macros::dec;
 
 use super::*;
-use crate::model::BookState;
+use crate::model::{BookState, Incident, OutOfSyncReason};
+use crate::venues::Action;
 use crate::venues::testkit::Collector;
 
 const LINEAR: &str = "wss://stream.bybit.com/v5/public/linear";

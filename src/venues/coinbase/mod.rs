@@ -29,10 +29,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::model::{
-    BookState, BookUpdate, BookUpdateKind, Incident, Instrument, InstrumentInfo, Level,
-    MarketEvent, Micros, OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
+    Incident, Instrument, InstrumentInfo, Level, MarketEvent, Micros, OutOfSyncReason, SeqInfo,
+    TakerSide, Trade, Venue,
 };
-use crate::venues::{Action, Adapter, AdapterConfig, ConnSpec, Output};
+use crate::venues::lifecycle::{Applied, Lifecycle, Update};
+use crate::venues::{Adapter, AdapterConfig, ConnSpec, Output};
 
 use wire::{Envelope, L2Event, ProductsResponse, Side, TradesEvent};
 
@@ -87,34 +88,22 @@ struct ConnState {
     reconnecting: bool,
 }
 
-/// One book and the connection it arrives on.
-struct BookSync {
-    url: String,
-    /// A snapshot has been applied since the last open or gap.
-    live: bool,
-}
-
 pub struct Coinbase {
     cfg: AdapterConfig,
     conns: HashMap<String, ConnState>,
-    books: HashMap<Instrument, BookSync>,
+    lc: Lifecycle,
     /// `product_id` → instrument, from the products list.
     products: HashMap<String, Instrument>,
 }
 
-/// RFC 3339 time (`2026-08-09T21:05:48.228568804Z`) → Unix µs.
-fn rfc3339_micros(s: &str) -> Option<Micros> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.timestamp_micros())
-}
+use crate::venues::parse::rfc3339_micros;
 
 impl Coinbase {
     pub fn new(cfg: AdapterConfig) -> Self {
         Coinbase {
             cfg,
             conns: HashMap::new(),
-            books: HashMap::new(),
+            lc: Lifecycle::new(VENUE),
             products: HashMap::new(),
         }
     }
@@ -149,13 +138,11 @@ impl Coinbase {
     }
 
     fn parse_error(&self, out: &mut Output, detail: String) {
-        tracing::warn!(venue = "coinbase", "{detail}");
-        out.incident(VENUE, None, Incident::ParseError, detail);
+        out.parse_error(VENUE, None, detail);
     }
 
     fn unknown(&self, out: &mut Output, detail: String) {
-        tracing::debug!(venue = "coinbase", "unhandled message: {detail}");
-        out.incident(VENUE, None, Incident::UnknownMessage, detail);
+        out.unknown(VENUE, None, detail);
     }
 
     /// Check the connection-wide sequence; on a break, take every book of
@@ -178,31 +165,18 @@ impl Coinbase {
             Incident::Gap,
             format!("expected sequence_num {expected}, got {seq}"),
         );
-        let mut affected: Vec<Instrument> = Vec::new();
-        for (instrument, book) in self.books.iter_mut() {
-            if book.url == url {
-                book.live = false;
-                affected.push(*instrument);
-            }
-        }
-        affected.sort();
-        for instrument in affected {
-            out.event(MarketEvent::BookState {
-                venue: VENUE,
-                instrument,
-                state: BookState::OutOfSync(OutOfSyncReason::Gap { expected, got: seq }),
-            });
-        }
+        self.lc
+            .fail_conn(url, OutOfSyncReason::Gap { expected, got: seq }, out);
         out.incident(
             VENUE,
             None,
             Incident::Resync,
             "reconnecting to rebuild every book from fresh snapshots".to_string(),
         );
-        out.actions.push(Action::Reconnect {
-            url: url.to_string(),
-            reason: format!("sequence gap (expected {expected}, got {seq})"),
-        });
+        out.reconnect(
+            url,
+            format!("sequence gap (expected {expected}, got {seq})"),
+        );
     }
 
     fn on_l2(&mut self, url: &str, env: &Envelope<'_>, received: Micros, out: &mut Output) {
@@ -219,22 +193,17 @@ impl Coinbase {
                 self.unknown(out, format!("l2_data for product {}", ev.product_id));
                 continue;
             };
-            let kind = match ev.kind.as_str() {
-                "snapshot" => BookUpdateKind::Snapshot,
-                "update" => BookUpdateKind::Delta,
+            let snapshot = match ev.kind.as_str() {
+                "snapshot" => true,
+                "update" => false,
                 other => {
                     self.unknown(out, format!("l2_data event type {other:?}"));
                     continue;
                 }
             };
-            let book = self.books.entry(instrument).or_insert_with(|| BookSync {
-                url: url.to_string(),
-                live: false,
-            });
-            if kind == BookUpdateKind::Snapshot {
-                book.url = url.to_string();
-                book.live = true;
-            } else if !book.live || book.url != url {
+            if snapshot {
+                self.lc.carried_by(instrument, url, out);
+            } else if self.lc.conn(&instrument) != Some(url) {
                 // Updates before the (re)subscription snapshot cannot be
                 // placed; the snapshot will carry their effect.
                 continue;
@@ -248,10 +217,8 @@ impl Coinbase {
                     Side::Offer => asks.push(level),
                 }
             }
-            out.event(MarketEvent::Book(BookUpdate {
-                venue: VENUE,
+            let u = Update {
                 instrument,
-                kind,
                 bids,
                 asks,
                 seq: SeqInfo {
@@ -260,7 +227,17 @@ impl Coinbase {
                 },
                 exchange_ts,
                 received,
-            }));
+            };
+            let applied = if snapshot {
+                self.lc.snapshot(u, out)
+            } else {
+                self.lc.delta(u, out)
+            };
+            if applied == Applied::Rejected {
+                self.lc
+                    .resync(instrument, "reconnecting after invalid data", out);
+                out.reconnect(url, format!("{instrument}: invalid book data"));
+            }
         }
     }
 
@@ -293,7 +270,7 @@ impl Coinbase {
                     continue;
                 }
             };
-            out.event(MarketEvent::Trade(Trade {
+            out.trade(Trade {
                 venue: VENUE,
                 instrument,
                 price: t.price,
@@ -301,7 +278,7 @@ impl Coinbase {
                 side,
                 exchange_ts: t.time.as_deref().and_then(rfc3339_micros),
                 received,
-            }));
+            });
         }
     }
 
@@ -340,11 +317,7 @@ impl Adapter for Coinbase {
         if self.product_ids().is_empty() {
             return Vec::new();
         }
-        vec![ConnSpec {
-            url: self.ws_url(),
-            idle_timeout: Some(IDLE_TIMEOUT),
-            ping: None,
-        }]
+        vec![ConnSpec::new(self.ws_url(), Some(IDLE_TIMEOUT), None)]
     }
 
     fn start(&mut self, _now: Micros, out: &mut Output) {
@@ -361,6 +334,12 @@ impl Adapter for Coinbase {
         let mut channels = vec!["heartbeats"];
         if self.cfg.channels.book {
             channels.push("level2");
+            let mut books: Vec<Instrument> =
+                products.iter().filter_map(|p| self.resolve(p)).collect();
+            books.sort();
+            for i in books {
+                self.lc.subscribing(i, url, out);
+            }
         }
         if self.cfg.channels.trades {
             channels.push("market_trades");
@@ -416,20 +395,10 @@ impl Adapter for Coinbase {
 
     fn on_close(&mut self, url: &str, _now: Micros, out: &mut Output) {
         self.conns.remove(url);
-        let mut affected: Vec<Instrument> = Vec::new();
-        for (instrument, book) in self.books.iter_mut() {
-            if book.url == url {
-                book.live = false;
-                affected.push(*instrument);
-            }
-        }
-        affected.sort();
-        for instrument in affected {
-            out.event(MarketEvent::BookState {
-                venue: VENUE,
-                instrument,
-                state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
-            });
-        }
+        self.lc.closed(url, out);
+    }
+
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.lc
     }
 }

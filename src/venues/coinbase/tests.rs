@@ -3,6 +3,8 @@
 use rust_decimal_macros::dec;
 
 use super::*;
+use crate::model::BookState;
+use crate::venues::Action;
 use crate::venues::testkit::Collector;
 
 const WS: &str = "wss://advanced-trade-ws.coinbase.com";

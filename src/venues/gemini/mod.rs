@@ -19,13 +19,15 @@ mod wire;
 mod tests;
 
 use crate::venues::spec::{Endpoint, NotCarried, VenueInfo, VenueSpec, bps};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use crate::model::{
-    BookState, BookUpdate, BookUpdateKind, Incident, Instrument, InstrumentInfo, InstrumentKind,
-    Level, MarketEvent, Micros, OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
+    Instrument, InstrumentInfo, InstrumentKind, Level, MarketEvent, Micros, SeqInfo, TakerSide,
+    Trade, Venue,
 };
+use crate::venues::lifecycle::{Applied, Lifecycle, Update};
+use crate::venues::parse::ms_to_micros;
 use crate::venues::symbols::split_concatenated;
 use crate::venues::{Adapter, AdapterConfig, ConnSpec, Output};
 
@@ -87,22 +89,15 @@ fn instrument_from_shape(native: &str) -> Option<Instrument> {
     }
 }
 
-fn ms_to_micros(ms: i64) -> Micros {
-    ms.saturating_mul(1000)
-}
-
-/// One book and whether its initial full message has arrived on the current
-/// connection.
-struct BookSync {
-    url: String,
-    live: bool,
-}
-
 pub struct Gemini {
     cfg: AdapterConfig,
     /// Upper-case native symbol → listing (details where fetched).
     listing: BTreeMap<String, InstrumentInfo>,
-    books: HashMap<Instrument, BookSync>,
+    lc: Lifecycle,
+    /// Connections asked to reconnect: their book messages are ignored
+    /// until they reopen (a message after a rejected one is not a full
+    /// book, though it would be the first one seen).
+    doomed: HashSet<String>,
 }
 
 impl Gemini {
@@ -110,7 +105,8 @@ impl Gemini {
         Gemini {
             cfg,
             listing: BTreeMap::new(),
-            books: HashMap::new(),
+            lc: Lifecycle::new(VENUE),
+            doomed: HashSet::new(),
         }
     }
 
@@ -133,13 +129,11 @@ impl Gemini {
     }
 
     fn parse_error(&self, out: &mut Output, detail: String) {
-        tracing::warn!(venue = "gemini", "{detail}");
-        out.incident(VENUE, None, Incident::ParseError, detail);
+        out.parse_error(VENUE, None, detail);
     }
 
     fn unknown(&self, out: &mut Output, detail: String) {
-        tracing::debug!(venue = "gemini", "unhandled message: {detail}");
-        out.incident(VENUE, None, Incident::UnknownMessage, detail);
+        out.unknown(VENUE, None, detail);
     }
 
     fn on_l2(&mut self, url: &str, text: &str, received: Micros, out: &mut Output) {
@@ -160,31 +154,35 @@ impl Gemini {
                 other => return self.parse_error(out, format!("l2 change side {other:?}")),
             }
         }
-        let book = self.books.entry(instrument).or_insert_with(|| BookSync {
-            url: url.to_string(),
-            live: false,
-        });
+        if self.doomed.contains(url) {
+            return;
+        }
         // The first message per symbol on a connection is the full book.
-        let kind = if book.live && book.url == url {
-            BookUpdateKind::Delta
-        } else {
-            book.url = url.to_string();
-            book.live = true;
-            BookUpdateKind::Snapshot
-        };
-        out.event(MarketEvent::Book(BookUpdate {
-            venue: VENUE,
+        let delta = self.lc.is_live(&instrument) && self.lc.conn(&instrument) == Some(url);
+        self.lc.carried_by(instrument, url, out);
+        let u = Update {
             instrument,
-            kind,
             bids,
             asks,
             seq: SeqInfo::default(),
             exchange_ts: None,
             received,
-        }));
+        };
+        let applied = if delta {
+            self.lc.delta(u, out)
+        } else {
+            self.lc.snapshot(u, out)
+        };
+        if applied == Applied::Rejected {
+            // No sequence to resume from: a new connection brings new books.
+            self.lc
+                .resync(instrument, "reconnecting after invalid data", out);
+            self.doomed.insert(url.to_string());
+            return out.reconnect(url, format!("{instrument}: invalid book data"));
+        }
         // The first message of a subscription carries recent history, not
         // live flow: emitting it would count old trades as happening now.
-        if kind == BookUpdateKind::Delta {
+        if delta {
             for t in msg.trades {
                 self.trade(t, received, out);
             }
@@ -200,15 +198,15 @@ impl Gemini {
             "sell" => TakerSide::Sell,
             other => return self.parse_error(out, format!("trade side {other:?}")),
         };
-        out.event(MarketEvent::Trade(Trade {
+        out.trade(Trade {
             venue: VENUE,
             instrument,
             price: t.price,
             size: t.quantity,
             side,
-            exchange_ts: t.timestamp.map(ms_to_micros),
+            exchange_ts: t.timestamp.and_then(ms_to_micros),
             received,
-        }));
+        });
     }
 
     /// `/v1/symbols`: every listed symbol, named by shape until its details
@@ -287,24 +285,6 @@ impl Gemini {
             list: self.listing.values().cloned().collect(),
         });
     }
-
-    fn mark_books_of(&mut self, url: &str, out: &mut Output) {
-        let mut affected: Vec<Instrument> = Vec::new();
-        for (instrument, book) in self.books.iter_mut() {
-            if book.url == url && book.live {
-                book.live = false;
-                affected.push(*instrument);
-            }
-        }
-        affected.sort();
-        for instrument in affected {
-            out.event(MarketEvent::BookState {
-                venue: VENUE,
-                instrument,
-                state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
-            });
-        }
-    }
 }
 
 impl Adapter for Gemini {
@@ -317,11 +297,11 @@ impl Adapter for Gemini {
         {
             return Vec::new();
         }
-        vec![ConnSpec {
-            url: self.cfg.endpoint(&SPEC, "ws"),
-            idle_timeout: Some(IDLE_TIMEOUT),
-            ping: None,
-        }]
+        vec![ConnSpec::new(
+            self.cfg.endpoint(&SPEC, "ws"),
+            Some(IDLE_TIMEOUT),
+            None,
+        )]
     }
 
     fn start(&mut self, _now: Micros, out: &mut Output) {
@@ -330,7 +310,18 @@ impl Adapter for Gemini {
 
     fn on_open(&mut self, url: &str, _now: Micros, out: &mut Output) {
         // Whatever was live on this URL is stale until its initial message.
-        self.mark_books_of(url, out);
+        self.doomed.remove(url);
+        if self.cfg.channels.book {
+            let mut books: Vec<Instrument> = self
+                .natives()
+                .iter()
+                .filter_map(|n| self.resolve(n))
+                .collect();
+            books.sort();
+            for i in books {
+                self.lc.subscribing(i, url, out);
+            }
+        }
         let symbols = self.natives();
         if symbols.is_empty() {
             return;
@@ -382,6 +373,10 @@ impl Adapter for Gemini {
     }
 
     fn on_close(&mut self, url: &str, _now: Micros, out: &mut Output) {
-        self.mark_books_of(url, out);
+        self.lc.closed(url, out);
+    }
+
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.lc
     }
 }

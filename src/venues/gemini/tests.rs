@@ -3,6 +3,7 @@
 use rust_decimal_macros::dec;
 
 use super::*;
+use crate::model::{BookState, Incident, OutOfSyncReason};
 use crate::venues::Action;
 use crate::venues::testkit::Collector;
 
@@ -93,7 +94,9 @@ fn trade_message_and_perp_symbol() {
     c.text(
         &mut a,
         WS,
-        r#"{"type":"trade","symbol":"BTCUSDCPERP","event_id":3575573053,"timestamp":151231241,"price":"9004.21","quantity":"0.0911","side":"buy","tid":2840140800042677}"#,
+        // The documentation's example, with a real millisecond timestamp
+        // (its `151231241` is 1970: outside the sane window, a parse error).
+        r#"{"type":"trade","symbol":"BTCUSDCPERP","event_id":3575573053,"timestamp":1512312410000,"price":"9004.21","quantity":"0.0911","side":"buy","tid":2840140800042677}"#,
         1,
     );
     assert_eq!(c.trades.len(), 1);

@@ -21,11 +21,13 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::checksum::{TextBook, kraken_checksum, observed_scales, parse_decimal, raw_text};
+use super::parse::{self, preview};
 use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping};
 use crate::model::{
-    BookSide, BookState, BookUpdate, BookUpdateKind, Incident, Instrument, InstrumentInfo, Level,
-    MarketEvent, Micros, OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
+    BookSide, Instrument, InstrumentInfo, Level, MarketEvent, Micros, OutOfSyncReason, SeqInfo,
+    TakerSide, Trade, Venue,
 };
+use crate::venues::lifecycle::{Applied, Lifecycle, Update};
 
 pub const SPEC: VenueSpec = VenueSpec {
     name: "kraken",
@@ -110,15 +112,10 @@ fn depth_for(n: usize) -> usize {
     DEPTHS.iter().copied().find(|&d| d >= n).unwrap_or(1000)
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Phase {
-    AwaitingSnapshot,
-    Synced,
-}
-
+/// The venue's own copy of one book (for the checksum) and its depth;
+/// whether it is live is the lifecycle's to say.
 struct BookSync {
     native: TextBook,
-    phase: Phase,
     depth: usize,
 }
 
@@ -138,6 +135,7 @@ pub struct Kraken {
     books: HashMap<Instrument, BookSync>,
     precision: HashMap<Instrument, Precision>,
     req_id: u64,
+    lc: Lifecycle,
 }
 
 // ---- wire types (v2) ----------------------------------------------------------
@@ -259,15 +257,12 @@ struct AssetPair {
 // ---- helpers -------------------------------------------------------------------
 
 fn rfc3339_micros(ts: Option<&str>) -> Option<Micros> {
-    let t = chrono::DateTime::parse_from_rfc3339(ts?).ok()?;
-    Some(t.timestamp_micros())
+    parse::rfc3339_micros(ts?)
 }
 
 /// v1 timestamps: `"1582905486.493008"` seconds.
 fn v1_secs_micros(ts: &str) -> Option<Micros> {
-    let d = parse_decimal(ts)?;
-    let micros = d.checked_mul(Decimal::from(1_000_000))?.trunc();
-    micros.to_string().parse().ok()
+    parse::decimal_secs_to_micros(ts)
 }
 
 fn v2_levels<'a>(levels: &[V2Level<'a>]) -> Vec<(&'a str, &'a str)> {
@@ -278,17 +273,11 @@ fn v2_levels<'a>(levels: &[V2Level<'a>]) -> Vec<(&'a str, &'a str)> {
 }
 
 fn parse_error(out: &mut Output, detail: String) {
-    tracing::warn!(detail = %detail, "Kraken parse error");
-    out.incident(VENUE, None, Incident::ParseError, Some(detail));
+    out.parse_error(VENUE, None, detail);
 }
 
 fn unknown(out: &mut Output, detail: String) {
-    tracing::debug!(detail = %detail, "Kraken unknown message");
-    out.incident(VENUE, None, Incident::UnknownMessage, Some(detail));
-}
-
-fn preview(text: &str) -> String {
-    text.chars().take(120).collect()
+    out.unknown(VENUE, None, detail);
 }
 
 /// One book message, either protocol version, as text levels in wire order.
@@ -323,7 +312,6 @@ impl Kraken {
                         *i,
                         BookSync {
                             native: TextBook::default(),
-                            phase: Phase::AwaitingSnapshot,
                             depth,
                         },
                     )
@@ -341,6 +329,7 @@ impl Kraken {
             books,
             precision: HashMap::new(),
             req_id: 0,
+            lc: Lifecycle::new(VENUE),
         }
     }
 
@@ -388,28 +377,24 @@ impl Kraken {
         self.conn_url.clone().unwrap_or_else(|| self.ws_url.clone())
     }
 
-    fn resync(&mut self, instrument: Instrument, reason: OutOfSyncReason, out: &mut Output) {
+    /// Resubscribe a book for a new snapshot (the lifecycle has been told
+    /// why).
+    fn resubscribe(&mut self, instrument: Instrument, out: &mut Output) {
         let url = self.url();
         let v1 = is_v1_url(&url);
         if let Some(b) = self.books.get_mut(&instrument) {
             b.native.clear();
-            b.phase = Phase::AwaitingSnapshot;
         }
-        out.event(MarketEvent::BookState {
-            venue: VENUE,
-            instrument,
-            state: BookState::OutOfSync(reason),
-        });
-        out.incident(
-            VENUE,
-            Some(instrument),
-            Incident::Resync,
-            Some("resubscribing book".to_string()),
-        );
         let unsub = self.book_request("unsubscribe", &[instrument], v1);
         let sub = self.book_request("subscribe", &[instrument], v1);
         out.send(&url, unsub);
         out.send(&url, sub);
+    }
+
+    fn resync(&mut self, instrument: Instrument, reason: OutOfSyncReason, out: &mut Output) {
+        self.lc.fail(instrument, reason, out);
+        self.lc.resync(instrument, "resubscribing book", out);
+        self.resubscribe(instrument, out);
     }
 
     /// Apply one book message, verify its checksum, emit the change.
@@ -419,22 +404,23 @@ impl Kraken {
         let default_depth = self.depth;
         let b = self.books.entry(instrument).or_insert_with(|| BookSync {
             native: TextBook::default(),
-            phase: Phase::AwaitingSnapshot,
             depth: default_depth,
         });
+        if let Some(url) = self.conn_url.as_deref() {
+            self.lc.carried_by(instrument, url, out);
+        }
         if let Some(d) = m.depth {
             b.depth = d;
         }
         if m.snapshot {
             b.native.clear();
-            b.phase = Phase::Synced;
             // A snapshot larger than the depth we thought we had tells the
             // real one (replays of recordings made at another depth).
             let n = m.bids.len().max(m.asks.len());
             if n > b.depth {
                 b.depth = depth_for(n);
             }
-        } else if b.phase != Phase::Synced {
+        } else if !self.lc.is_live(&instrument) {
             return;
         }
         let mut bids = Vec::with_capacity(m.bids.len());
@@ -474,49 +460,39 @@ impl Kraken {
                 computed = kraken_checksum(&b.native, Some(ps), Some(qs));
             }
             if computed == expected {
-                out.incident(VENUE, Some(instrument), Incident::ChecksumOk, None);
+                self.lc.checksum_ok(instrument, out);
             } else {
-                out.incident(
-                    VENUE,
-                    Some(instrument),
-                    Incident::ChecksumFailed,
-                    Some(format!(
-                        "{instrument}: venue {expected}, computed {computed}"
-                    )),
-                );
-                tracing::warn!(%instrument, expected, computed, "Kraken book checksum mismatch");
-                return self.resync(
-                    instrument,
-                    OutOfSyncReason::ChecksumMismatch { expected, computed },
-                    out,
-                );
+                self.lc.checksum_failed(instrument, expected, computed, out);
+                return self.resubscribe(instrument, out);
             }
         }
-        let (kind, bids, asks) = if m.snapshot {
+        let (bids, asks) = if m.snapshot {
             let all = |side| {
                 b.native
                     .iter(side)
                     .map(|(p, l)| Level::new(*p, l.size))
                     .collect()
             };
-            (
-                BookUpdateKind::Snapshot,
-                all(BookSide::Bid),
-                all(BookSide::Ask),
-            )
+            (all(BookSide::Bid), all(BookSide::Ask))
         } else {
-            (BookUpdateKind::Delta, bids, asks)
+            (bids, asks)
         };
-        out.event(MarketEvent::Book(BookUpdate {
-            venue: VENUE,
+        let u = Update {
             instrument,
-            kind,
             bids,
             asks,
             seq: SeqInfo::default(),
             exchange_ts: m.exchange_ts,
             received,
-        }));
+        };
+        let applied = if m.snapshot {
+            self.lc.snapshot(u, out)
+        } else {
+            self.lc.delta(u, out)
+        };
+        if applied == Applied::Rejected {
+            self.resubscribe(instrument, out);
+        }
     }
 
     // ---- v2 ----
@@ -586,7 +562,7 @@ impl Kraken {
                         parse_error(out, format!("trade {}: bad fields", t.symbol));
                         continue;
                     };
-                    out.event(MarketEvent::Trade(Trade {
+                    out.trade(Trade {
                         venue: VENUE,
                         instrument,
                         price,
@@ -594,7 +570,7 @@ impl Kraken {
                         side,
                         exchange_ts: rfc3339_micros(t.timestamp.as_deref()),
                         received,
-                    }));
+                    });
                 }
             }
             "instrument" => {
@@ -807,7 +783,7 @@ impl Kraken {
                     parse_error(out, format!("{instrument}: bad v1 trade"));
                     continue;
                 };
-                out.event(MarketEvent::Trade(Trade {
+                out.trade(Trade {
                     venue: VENUE,
                     instrument,
                     price,
@@ -815,7 +791,7 @@ impl Kraken {
                     side,
                     exchange_ts: v1_secs_micros(raw_text(time)),
                     received,
-                }));
+                });
             }
         }
     }
@@ -859,11 +835,11 @@ impl Adapter for Kraken {
     }
 
     fn connections(&self) -> Vec<ConnSpec> {
-        vec![ConnSpec {
-            url: self.ws_url.clone(),
+        vec![ConnSpec::new(
+            self.ws_url.clone(),
             // Kraken sends a heartbeat about every second when quiet.
-            idle_timeout: Some(Duration::from_secs(15)),
-            ping: Some(Ping {
+            Some(Duration::from_secs(15)),
+            Some(Ping {
                 every: Duration::from_secs(30),
                 text: if is_v1_url(&self.ws_url) {
                     r#"{"event":"ping"}"#.to_string()
@@ -871,7 +847,7 @@ impl Adapter for Kraken {
                     r#"{"method":"ping"}"#.to_string()
                 },
             }),
-        }]
+        )]
     }
 
     fn start(&mut self, _now: Micros, out: &mut Output) {
@@ -883,7 +859,11 @@ impl Adapter for Kraken {
         let v1 = is_v1_url(url);
         for b in self.books.values_mut() {
             b.native.clear();
-            b.phase = Phase::AwaitingSnapshot;
+        }
+        let mut books: Vec<Instrument> = self.books.keys().copied().collect();
+        books.sort();
+        for i in books {
+            self.lc.subscribing(i, url, out);
         }
         let symbols: Vec<Instrument> = self.spot_instruments().copied().collect();
         if symbols.is_empty() {
@@ -927,18 +907,15 @@ impl Adapter for Kraken {
         tracing::warn!(url, error, "Kraken REST request failed");
     }
 
-    fn on_close(&mut self, _url: &str, _now: Micros, out: &mut Output) {
-        for (i, b) in self.books.iter_mut() {
-            if b.phase == Phase::Synced {
-                out.event(MarketEvent::BookState {
-                    venue: VENUE,
-                    instrument: *i,
-                    state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
-                });
-            }
+    fn on_close(&mut self, url: &str, _now: Micros, out: &mut Output) {
+        for b in self.books.values_mut() {
             b.native.clear();
-            b.phase = Phase::AwaitingSnapshot;
         }
+        self.lc.closed(url, out);
+    }
+
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.lc
     }
 }
 

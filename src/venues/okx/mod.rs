@@ -27,12 +27,13 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::checksum::{TextBook, okx_checksum, parse_decimal, raw_text};
-use super::{Action, Adapter, AdapterConfig, ConnSpec, Output, Ping};
+use super::parse::{contracts_to_base, preview};
+use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping};
 use crate::model::{
-    BookSide, BookState, BookUpdate, BookUpdateKind, Funding, FundingUpdate, Incident, Instrument,
-    InstrumentInfo, Level, LiquidatedSide, Liquidation, MarketEvent, Micros, OutOfSyncReason,
-    SeqInfo, TakerSide, Trade, Venue,
+    BookSide, Funding, FundingUpdate, Instrument, InstrumentInfo, Level, LiquidatedSide,
+    Liquidation, MarketEvent, Micros, OutOfSyncReason, SeqInfo, TakerSide, Trade, Venue,
 };
+use crate::venues::lifecycle::{Applied, Lifecycle, Update};
 
 pub const SPEC: VenueSpec = VenueSpec {
     name: "okx",
@@ -129,13 +130,13 @@ enum Phase {
     Synced,
 }
 
+/// The venue's own copy of one book, for its checksum and contract sizes.
+/// Whether the engine holds a live copy is the lifecycle's to say.
 struct BookSync {
     instrument: Instrument,
     native: TextBook,
     phase: Phase,
     last_seq: Option<i64>,
-    /// The engine holds a live copy built from our snapshot.
-    emitted: bool,
 }
 
 impl BookSync {
@@ -145,7 +146,6 @@ impl BookSync {
             native: TextBook::default(),
             phase: Phase::AwaitingSnapshot,
             last_seq: None,
-            emitted: false,
         }
     }
 
@@ -153,7 +153,6 @@ impl BookSync {
         self.native.clear();
         self.phase = Phase::AwaitingSnapshot;
         self.last_seq = None;
-        self.emitted = false;
     }
 }
 
@@ -165,6 +164,7 @@ pub struct Okx {
     conn_url: Option<String>,
     books: HashMap<String, BookSync>,
     contracts: HashMap<String, ContractSpec>,
+    lc: Lifecycle,
 }
 
 // ---- wire types -------------------------------------------------------------
@@ -334,6 +334,7 @@ impl Okx {
             conn_url: None,
             books,
             contracts: HashMap::new(),
+            lc: Lifecycle::new(VENUE),
         }
     }
 
@@ -403,7 +404,7 @@ impl Okx {
         seq: SeqInfo,
         ts: Option<Micros>,
         received: Micros,
-    ) -> Option<BookUpdate> {
+    ) -> Option<Update> {
         let b = self.books.get(inst_id)?;
         let side = |side: BookSide| -> Option<Vec<Level>> {
             b.native
@@ -416,10 +417,8 @@ impl Okx {
                 })
                 .collect()
         };
-        Some(BookUpdate {
-            venue: VENUE,
+        Some(Update {
             instrument: b.instrument,
-            kind: BookUpdateKind::Snapshot,
             bids: side(BookSide::Bid)?,
             asks: side(BookSide::Ask)?,
             seq,
@@ -428,28 +427,26 @@ impl Okx {
         })
     }
 
-    /// Mark a book out of sync and resubscribe its channel for a new snapshot.
-    fn resync(&mut self, inst_id: &str, reason: OutOfSyncReason, out: &mut Output) {
+    /// Resubscribe a book's channel for a new snapshot (the lifecycle has
+    /// already been told why).
+    fn resubscribe(&mut self, inst_id: &str, out: &mut Output) {
         let url = self.url();
         let Some(b) = self.books.get_mut(inst_id) else {
             return;
         };
         b.reset();
-        let instrument = b.instrument;
-        out.event(MarketEvent::BookState {
-            venue: VENUE,
-            instrument,
-            state: BookState::OutOfSync(reason),
-        });
-        out.incident(
-            VENUE,
-            Some(instrument),
-            Incident::Resync,
-            Some("resubscribing books".to_string()),
-        );
         let arg = [serde_json::json!({"channel": "books", "instId": inst_id})];
         out.send(&url, subscribe_text("unsubscribe", &arg));
         out.send(&url, subscribe_text("subscribe", &arg));
+    }
+
+    /// The book broke for `reason`: out of sync, resync by resubscribing.
+    fn resync(&mut self, inst_id: &str, reason: OutOfSyncReason, out: &mut Output) {
+        if let Some(instrument) = self.books.get(inst_id).map(|b| b.instrument) {
+            self.lc.fail(instrument, reason, out);
+            self.lc.resync(instrument, "resubscribing books", out);
+        }
+        self.resubscribe(inst_id, out);
     }
 
     fn on_book(
@@ -496,10 +493,12 @@ impl Okx {
             return;
         };
         let instrument = b.instrument;
+        if let Some(url) = self.conn_url.as_deref() {
+            self.lc.carried_by(instrument, url, out);
+        }
         if snapshot {
             b.native.clear();
             b.phase = Phase::Synced;
-            b.emitted = false;
         } else {
             if b.phase != Phase::Synced {
                 return;
@@ -508,14 +507,8 @@ impl Okx {
                 && prev != last
             {
                 let (expected, got) = (last.max(0) as u64, prev.max(0) as u64);
-                out.incident(
-                    VENUE,
-                    Some(instrument),
-                    Incident::Gap,
-                    Some(format!("{inst_id}: prevSeqId {prev}, last seqId {last}")),
-                );
-                tracing::warn!(inst_id, prev, last, "OKX books sequence gap");
-                return self.resync(inst_id, OutOfSyncReason::Gap { expected, got }, out);
+                self.lc.gap(instrument, expected, got, out);
+                return self.resubscribe(inst_id, out);
             }
         }
         if d.seq_id.is_some() {
@@ -529,7 +522,10 @@ impl Okx {
                     Some((p, s)) => changed.push((side, p, s)),
                     None => {
                         b.reset();
-                        parse_error(out, format!("{inst_id}: bad level {level:?}"));
+                        parse_error(
+                            out,
+                            format!("{inst_id}: bad level {}", preview(&format!("{level:?}"))),
+                        );
                         return self.resync(
                             inst_id,
                             OutOfSyncReason::Venue("unparsable level".into()),
@@ -543,33 +539,22 @@ impl Okx {
         if let Some(expected) = d.checksum.filter(|&c| c != 0) {
             let computed = okx_checksum(&b.native);
             if i64::from(computed) == expected {
-                out.incident(VENUE, Some(instrument), Incident::ChecksumOk, None);
+                self.lc.checksum_ok(instrument, out);
             } else {
-                out.incident(
-                    VENUE,
-                    Some(instrument),
-                    Incident::ChecksumFailed,
-                    Some(format!("{inst_id}: venue {expected}, computed {computed}")),
-                );
-                tracing::warn!(inst_id, expected, computed, "OKX book checksum mismatch");
-                let reason = OutOfSyncReason::ChecksumMismatch {
-                    expected: expected as i32 as u32,
-                    computed: computed as u32,
-                };
-                return self.resync(inst_id, reason, out);
+                self.lc
+                    .checksum_failed(instrument, expected as i32 as u32, computed as u32, out);
+                return self.resubscribe(inst_id, out);
             }
         }
-        let emitted = b.emitted;
         if !self.convertible(inst_id, &instrument) {
             // SWAP sizes cannot be converted before the instrument list.
             return;
         }
-        if snapshot || !emitted {
-            if let Some(u) = self.snapshot_event(inst_id, seq, ts, received) {
-                out.event(MarketEvent::Book(u));
-                if let Some(b) = self.books.get_mut(inst_id) {
-                    b.emitted = true;
-                }
+        if snapshot || !self.lc.is_live(&instrument) {
+            if let Some(u) = self.snapshot_event(inst_id, seq, ts, received)
+                && self.lc.snapshot(u, out) == Applied::Rejected
+            {
+                self.resubscribe(inst_id, out);
             }
             return;
         }
@@ -588,16 +573,17 @@ impl Okx {
                 BookSide::Ask => asks.push(l),
             }
         }
-        out.event(MarketEvent::Book(BookUpdate {
-            venue: VENUE,
+        let u = Update {
             instrument,
-            kind: BookUpdateKind::Delta,
             bids,
             asks,
             seq,
             exchange_ts: ts,
             received,
-        }));
+        };
+        if self.lc.delta(u, out) == Applied::Rejected {
+            self.resubscribe(inst_id, out);
+        }
     }
 
     fn on_trades(&mut self, data: &RawValue, received: Micros, out: &mut Output) {
@@ -625,7 +611,7 @@ impl Okx {
                 tracing::debug!(inst_id = %t.inst_id, "OKX trade before contract size is known: dropped");
                 continue;
             };
-            out.event(MarketEvent::Trade(Trade {
+            out.trade(Trade {
                 venue: VENUE,
                 instrument,
                 price,
@@ -633,7 +619,7 @@ impl Okx {
                 side,
                 exchange_ts: ms_to_micros(t.ts),
                 received,
-            }));
+            });
         }
     }
 
@@ -668,7 +654,7 @@ impl Okx {
                     tracing::debug!(inst_id = %row.inst_id, "OKX liquidation before contract size is known: dropped");
                     continue;
                 };
-                out.event(MarketEvent::Liquidation(Liquidation {
+                out.liquidation(Liquidation {
                     venue: VENUE,
                     instrument,
                     side,
@@ -676,7 +662,7 @@ impl Okx {
                     size,
                     exchange_ts: ms_to_micros(d.ts),
                     received,
-                }));
+                });
             }
         }
     }
@@ -690,7 +676,7 @@ impl Okx {
             let Some(instrument) = parse_native(&r.inst_id) else {
                 continue;
             };
-            out.event(MarketEvent::Funding(Funding {
+            out.funding(Funding {
                 venue: VENUE,
                 instrument,
                 update: FundingUpdate {
@@ -700,7 +686,7 @@ impl Okx {
                 },
                 exchange_ts: ms_to_micros(r.ts),
                 received,
-            }));
+            });
         }
     }
 
@@ -717,12 +703,16 @@ impl Okx {
             let oi = r.oi_ccy.and_then(decimal).or_else(|| {
                 let contracts = r.oi.and_then(decimal)?;
                 let spec = self.contracts.get(r.inst_id.as_ref())?;
-                (!spec.inverse).then(|| (contracts * spec.value).normalize())
+                // Checked: a venue can send any number of contracts.
+                (!spec.inverse)
+                    .then(|| contracts_to_base(contracts, spec.value))
+                    .flatten()
+                    .map(|d| d.normalize())
             });
             if oi.is_none() {
                 continue;
             }
-            out.event(MarketEvent::Funding(Funding {
+            out.funding(Funding {
                 venue: VENUE,
                 instrument,
                 update: FundingUpdate {
@@ -731,7 +721,7 @@ impl Okx {
                 },
                 exchange_ts: ms_to_micros(r.ts),
                 received,
-            }));
+            });
         }
     }
 
@@ -751,29 +741,16 @@ impl Okx {
                 if let (Some(arg), Some(i)) = (&p.arg, instrument)
                     && arg.channel == "books"
                 {
-                    out.event(MarketEvent::BookState {
-                        venue: VENUE,
-                        instrument: i,
-                        state: BookState::OutOfSync(OutOfSyncReason::Venue(format!(
-                            "OKX error {code}: {msg}"
-                        ))),
-                    });
+                    let why = format!("OKX error {code}: {msg}");
+                    self.lc.fail(i, OutOfSyncReason::Venue(why), out);
                 }
-                out.incident(
-                    VENUE,
-                    instrument,
-                    Incident::UnknownMessage,
-                    Some(format!("OKX error {code}: {msg}")),
-                );
+                out.unknown(VENUE, instrument, format!("OKX error {code}: {msg}"));
             }
             "notice" => {
                 tracing::warn!(code, msg = %msg, "OKX notice");
                 if code == "64008" {
                     // Service upgrade: the server drops us within 60 s.
-                    out.actions.push(Action::Reconnect {
-                        url: url.to_string(),
-                        reason: format!("OKX notice 64008: {msg}"),
-                    });
+                    out.reconnect(url, format!("OKX notice 64008: {msg}"));
                 }
             }
             other => unknown(out, format!("OKX event {other}")),
@@ -816,14 +793,17 @@ impl Okx {
 
     /// Books that were held back for want of a contract size.
     fn release_held_books(&mut self, received: Micros, out: &mut Output) {
-        let held: Vec<String> = self
+        let mut held: Vec<String> = self
             .books
             .iter()
             .filter(|(id, b)| {
-                b.phase == Phase::Synced && !b.emitted && self.convertible(id, &b.instrument)
+                b.phase == Phase::Synced
+                    && !self.lc.is_live(&b.instrument)
+                    && self.convertible(id, &b.instrument)
             })
             .map(|(id, _)| id.clone())
             .collect();
+        held.sort();
         for id in held {
             let seq = SeqInfo {
                 first: None,
@@ -833,24 +813,21 @@ impl Okx {
                     .and_then(|b| b.last_seq)
                     .and_then(|s| u64::try_from(s).ok()),
             };
-            if let Some(u) = self.snapshot_event(&id, seq, None, received) {
-                out.event(MarketEvent::Book(u));
-                if let Some(b) = self.books.get_mut(&id) {
-                    b.emitted = true;
-                }
+            if let Some(u) = self.snapshot_event(&id, seq, None, received)
+                && self.lc.snapshot(u, out) == Applied::Rejected
+            {
+                self.resubscribe(&id, out);
             }
         }
     }
 }
 
 fn parse_error(out: &mut Output, detail: String) {
-    tracing::warn!(detail = %detail, "OKX parse error");
-    out.incident(VENUE, None, Incident::ParseError, Some(detail));
+    out.parse_error(VENUE, None, detail);
 }
 
 fn unknown(out: &mut Output, detail: String) {
-    tracing::debug!(detail = %detail, "OKX unknown message");
-    out.incident(VENUE, None, Incident::UnknownMessage, Some(detail));
+    out.unknown(VENUE, None, detail);
 }
 
 impl Adapter for Okx {
@@ -859,15 +836,15 @@ impl Adapter for Okx {
     }
 
     fn connections(&self) -> Vec<ConnSpec> {
-        vec![ConnSpec {
-            url: self.ws_url.clone(),
-            idle_timeout: Some(Duration::from_secs(40)),
+        vec![ConnSpec::new(
+            self.ws_url.clone(),
+            Some(Duration::from_secs(40)),
             // OKX drops a connection silent for 30 s: ping while idle.
-            ping: Some(Ping {
+            Some(Ping {
                 every: Duration::from_secs(20),
                 text: "ping".to_string(),
             }),
-        }]
+        )]
     }
 
     fn start(&mut self, _now: Micros, out: &mut Output) {
@@ -879,8 +856,14 @@ impl Adapter for Okx {
 
     fn on_open(&mut self, url: &str, _now: Micros, out: &mut Output) {
         self.conn_url = Some(url.to_string());
+        let mut instruments: Vec<Instrument> = Vec::new();
         for b in self.books.values_mut() {
             b.reset();
+            instruments.push(b.instrument);
+        }
+        instruments.sort();
+        for i in instruments {
+            self.lc.subscribing(i, url, out);
         }
         let args = self.subscription_args();
         for chunk in args.chunks(ARGS_PER_MESSAGE) {
@@ -933,22 +916,16 @@ impl Adapter for Okx {
         tracing::warn!(url, error, "OKX REST request failed");
     }
 
-    fn on_close(&mut self, _url: &str, _now: Micros, out: &mut Output) {
+    fn on_close(&mut self, url: &str, _now: Micros, out: &mut Output) {
         for b in self.books.values_mut() {
-            if b.phase == Phase::Synced || b.emitted {
-                out.event(MarketEvent::BookState {
-                    venue: VENUE,
-                    instrument: b.instrument,
-                    state: BookState::OutOfSync(OutOfSyncReason::Disconnected),
-                });
-            }
             b.reset();
         }
+        self.lc.closed(url, out);
     }
-}
 
-fn preview(text: &str) -> String {
-    text.chars().take(120).collect()
+    fn lifecycle(&self) -> &Lifecycle {
+        &self.lc
+    }
 }
 
 #[cfg(test)]
