@@ -83,6 +83,93 @@ fn every_invalid_fixture_fails_where_its_first_line_says() {
     }
 }
 
+/// Issue 10's drift: Gemini's perpetuals were dropped without a word
+/// (`OK: 1 instruments, 0 venues`).
+#[test]
+fn gemini_perpetuals_are_watched() {
+    let text = "[watchlist]\ninstruments = [\"BTC-USDC-PERP\"]\nvenues = [\"gemini\"]\n";
+    let config = check(text, Path::new("g.toml")).unwrap();
+    let adapters = config.adapter_configs();
+    assert_eq!(
+        adapters[&depthwatch::venue!("gemini")].instruments,
+        [inst("BTC-USDC-PERP")]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.toml");
+    fs::write(&path, text).unwrap();
+    let (code, report) = check_config_report(Some(path));
+    assert_eq!(code, 0);
+    assert!(report.ends_with("1 instruments, 1 venues"), "{report}");
+}
+
+/// An instrument only some watched venues carry is allowed, with a note
+/// naming the others and why.
+#[test]
+fn partly_carried_instruments_get_a_note() {
+    let text = "[watchlist]\ninstruments = [\"BTC-USD-PERP\"]\nvenues = [\"okx\", \"bybit\"]\n";
+    let (config, notes) = depthwatch::config::check_with_notes(text, Path::new("n.toml")).unwrap();
+    assert_eq!(
+        config.venues_for(&inst("BTC-USD-PERP")),
+        [depthwatch::venue!("okx")]
+    );
+    assert_eq!(notes.len(), 1);
+    assert_eq!(
+        notes[0].to_string(),
+        "n.toml:2:16: BTC-USD-PERP is watched on okx only: bybit lists only USDT and USDC perpetuals"
+    );
+}
+
+/// Every endpoint key the example documents changes where its venue
+/// connects or what it fetches (issue 10: `[endpoints.hyperliquid] rest`
+/// was documented and never read).
+#[test]
+fn every_documented_endpoint_key_is_read() {
+    use depthwatch::venues::{Action, AdapterConfig, Output, registry};
+    let mut checked = 0;
+    for v in Venue::all() {
+        let instruments: Vec<Instrument> = [
+            "BTC-USDT",
+            "BTC-USD",
+            "BTC-USDT-PERP",
+            "BTC-USD-PERP",
+            "BTC-USDC-PERP",
+        ]
+        .iter()
+        .map(|s| inst(s))
+        .filter(|i| v.spec().carries(i))
+        .collect();
+        for e in v.spec().endpoints {
+            let scheme = e.kind.schemes()[1];
+            let marker = format!("{scheme}override-{}.invalid", e.key.replace('_', "-"));
+            let cfg = AdapterConfig {
+                instruments: instruments.clone(),
+                endpoints: [(e.key.to_string(), marker.clone())].into(),
+                ..AdapterConfig::default()
+            };
+            let mut adapter = registry::build(v, cfg);
+            let mut out = Output::default();
+            adapter.start(0, &mut out);
+            let conns = adapter.connections();
+            for c in &conns {
+                adapter.on_open(&c.url, 0, &mut out);
+            }
+            let touched = conns.iter().any(|c| c.url.starts_with(&marker))
+                || out.actions.iter().any(|a| match a {
+                    Action::HttpGet { url } | Action::HttpPost { url, .. } => {
+                        url.starts_with(&marker)
+                    }
+                    Action::Send { url, .. } | Action::Reconnect { url, .. } => {
+                        url.starts_with(&marker)
+                    }
+                    Action::Dial { target, .. } => target.starts_with(&marker),
+                });
+            assert!(touched, "[endpoints.{v}] {} is never read", e.key);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2 * Venue::count());
+}
+
 #[test]
 fn the_example_is_exactly_the_built_in_defaults() {
     let config = check(EXAMPLE, Path::new("config.example.toml")).unwrap();
@@ -265,7 +352,12 @@ fn check_config_reports_counts_or_diagnostics() {
     assert_eq!(code, 0);
     assert_eq!(
         text,
-        format!("OK: {}: 2 instruments, 2 venues", good.display())
+        format!(
+            "OK: {p}: 2 instruments, 2 venues\n\
+             note: {p}:2:16: BTC-USD is watched on coinbase, gemini only: binance does not list BTC-USD\n\
+             note: {p}:2:27: ETH-USD is watched on coinbase, gemini only: binance does not list ETH-USD",
+            p = good.display()
+        )
     );
 
     let bad = dir.path().join("bad.toml");

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use toml::Spanned;
 
 use super::file::{ConfigFile, Number, Text};
-use super::{Config, Theme, WatchEntry, listings, paths};
+use super::{Config, Theme, WatchEntry, paths};
 use crate::model::{Asset, Instrument, Venue};
 
 /// One problem in a config file, 1-based line and column (in characters).
@@ -70,10 +70,20 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// Validates config text; `path` is only used to label diagnostics.
 pub fn check(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> {
+    check_with_notes(text, path).map(|(config, _)| config)
+}
+
+/// [`check`], with the notes of a valid file: things that are allowed but
+/// worth knowing (an instrument some of the watched venues do not carry).
+pub fn check_with_notes(
+    text: &str,
+    path: &Path,
+) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut checker = Checker {
         text,
         path,
         diagnostics: Vec::new(),
+        notes: Vec::new(),
     };
     let file: ConfigFile = match toml::from_str(text) {
         Ok(file) => file,
@@ -86,7 +96,7 @@ pub fn check(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> {
     };
     let config = checker.build(file);
     if checker.diagnostics.is_empty() {
-        Ok(config)
+        Ok((config, checker.notes))
     } else {
         checker.diagnostics.sort_by_key(|d| (d.line, d.column));
         Err(checker.diagnostics)
@@ -126,17 +136,24 @@ pub fn check_config_report(path: Option<PathBuf>) -> (i32, String) {
             ),
         );
     }
-    match load(&path) {
-        Ok(c) => (
-            0,
-            format!(
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(error) => return (1, ConfigError::Read { path, error }.to_string()),
+    };
+    match check_with_notes(&text, &path) {
+        Ok((c, notes)) => {
+            let mut report = format!(
                 "OK: {}: {} instruments, {} venues",
                 path.display(),
                 c.watchlist.entries.len(),
                 c.active_venues().len()
-            ),
-        ),
-        Err(e) => (1, e.to_string()),
+            );
+            for n in notes {
+                report.push_str(&format!("\nnote: {n}"));
+            }
+            (0, report)
+        }
+        Err(diagnostics) => (1, render(&diagnostics)),
     }
 }
 
@@ -202,6 +219,7 @@ struct Checker<'a> {
     text: &'a str,
     path: &'a Path,
     diagnostics: Vec<Diagnostic>,
+    notes: Vec<Diagnostic>,
 }
 
 fn venue_list() -> String {
@@ -212,14 +230,24 @@ fn venue_list() -> String {
 }
 
 impl Checker<'_> {
-    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+    fn diagnostic(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
         let (line, column) = line_col(self.text, span.start);
-        self.diagnostics.push(Diagnostic {
+        Diagnostic {
             path: self.path.to_path_buf(),
             line,
             column,
             message: message.into(),
-        });
+        }
+    }
+
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let d = self.diagnostic(span, message);
+        self.diagnostics.push(d);
+    }
+
+    fn note(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let d = self.diagnostic(span, message);
+        self.notes.push(d);
     }
 
     fn venue(&mut self, name: &Text) -> Option<Venue> {
@@ -388,10 +416,10 @@ impl Checker<'_> {
             let venues = table.venues.as_deref().map(|v| self.venues(v));
             if let Some(venues) = &venues {
                 for (venue, name) in venues.iter().zip(table.venues.iter().flatten()) {
-                    if !listings::carries(*venue, &instrument) {
+                    if let Err(why) = (venue.spec().carries)(&instrument) {
                         self.error(
                             name.span(),
-                            format!("{venue} does not carry {instrument} in depthwatch"),
+                            format!("{venue} does not carry {instrument}: {why}"),
                         );
                     }
                 }
@@ -402,6 +430,60 @@ impl Checker<'_> {
             }
         }
         config.watchlist.entries = entries;
+        self.check_carried(config, &first_seen, &overridden);
+    }
+
+    /// Every instrument the file names must be carried by a venue it is
+    /// watched on (explicit venue lists were checked one by one); when only
+    /// some carry it, a note names the others and why.
+    fn check_carried(
+        &mut self,
+        config: &Config,
+        listed: &BTreeMap<Instrument, Range<usize>>,
+        overridden: &BTreeMap<Instrument, Range<usize>>,
+    ) {
+        for e in &config.watchlist.entries {
+            if e.venues.is_some() {
+                continue;
+            }
+            let Some(span) = overridden.get(&e.instrument).or(listed.get(&e.instrument)) else {
+                continue; // from the built-in list
+            };
+            let i = e.instrument;
+            // What the app will do: `venues_for` also consults the venues'
+            // built-in listings for the default instruments.
+            let carry = config.venues_for(&i);
+            let refuse: Vec<Venue> = config
+                .watchlist
+                .venues
+                .iter()
+                .filter(|v| !carry.contains(v))
+                .copied()
+                .collect();
+            let why = refuse
+                .iter()
+                .map(|v| match (v.spec().carries)(&i) {
+                    Err(why) => why.to_string(),
+                    Ok(()) => format!("{v} does not list {i}"),
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            if carry.is_empty() {
+                let message = if refuse.is_empty() {
+                    format!("{i}: no venue is watched (watchlist.venues is empty)")
+                } else {
+                    format!("no watched venue carries {i}: {why}")
+                };
+                self.error(span.clone(), message);
+            } else if !refuse.is_empty() {
+                let on = carry
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.note(span.clone(), format!("{i} is watched on {on} only: {why}"));
+            }
+        }
     }
 
     fn quote_groups(&mut self, groups: &[Spanned<Vec<Text>>]) -> Vec<Vec<Asset>> {

@@ -28,7 +28,7 @@ pub mod reload;
 
 pub use atomic::save_atomic;
 pub use catalog::Catalog;
-pub use load::{ConfigError, Diagnostic, check, check_config_cmd, load};
+pub use load::{ConfigError, Diagnostic, check, check_config_cmd, check_with_notes, load};
 pub use reload::ConfigWatcher;
 
 /// A validated configuration. `Config::default()` is what runs with no file.

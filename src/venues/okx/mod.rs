@@ -58,7 +58,14 @@ pub const SPEC: VenueSpec = VenueSpec {
     taker_fee_bps: bps(10, 0),
     colour: "#9aa0a6",
     carries,
-    default_listing: &["BTC-USDT", "ETH-USDT", "BTC-USDT-PERP", "ETH-USDT-PERP"],
+    default_listing: &[
+        "BTC-USDT",
+        "ETH-USDT",
+        "BTC-USDT-PERP",
+        "ETH-USDT-PERP",
+        "BTC-USD-PERP",
+        "ETH-USD-PERP",
+    ],
     build: |cfg| Box::new(Okx::new(cfg)),
     sim: Some(&sim::SIM),
 };
