@@ -784,7 +784,7 @@ mod tests {
         let c = check("", Path::new("empty.toml")).unwrap();
         assert_eq!(c, Config::default());
         let names: Vec<String> = c.instruments().iter().map(|i| i.to_string()).collect();
-        for n in listings::DEFAULT_WATCHLIST {
+        for n in crate::config::listings::DEFAULT_WATCHLIST {
             assert!(names.contains(&n.to_string()));
         }
     }
