@@ -215,7 +215,7 @@ impl Hyperliquid {
         }
     }
 
-    fn on_book(&mut self, data: &RawValue, received: Micros, out: &mut Output) {
+    fn on_book(&mut self, url: &str, data: &RawValue, received: Micros, out: &mut Output) {
         let b: Book = match serde_json::from_str(data.get()) {
             Ok(b) => b,
             Err(e) => return parse_error(out, format!("l2Book: {e}")),
@@ -229,6 +229,7 @@ impl Hyperliquid {
         let (Some(bids), Some(asks)) = (levels(bids), levels(asks)) else {
             return parse_error(out, format!("l2Book {}: bad level", b.coin));
         };
+        self.lc.carried_by(instrument, url, out);
         let u = Update {
             instrument,
             bids,
@@ -376,7 +377,7 @@ impl Adapter for Hyperliquid {
         }
     }
 
-    fn on_text(&mut self, _url: &str, text: &str, received: Micros, out: &mut Output) {
+    fn on_text(&mut self, url: &str, text: &str, received: Micros, out: &mut Output) {
         let m: Message = match serde_json::from_str(text) {
             Ok(m) => m,
             Err(e) => {
@@ -398,7 +399,7 @@ impl Adapter for Hyperliquid {
                     return parse_error(out, format!("{channel} without data"));
                 };
                 match channel {
-                    "l2Book" => self.on_book(data, received, out),
+                    "l2Book" => self.on_book(url, data, received, out),
                     "trades" => self.on_trades(data, received, out),
                     "activeAssetCtx" => self.on_asset_ctx(data, received, out),
                     other => unknown(out, format!("channel {other}")),

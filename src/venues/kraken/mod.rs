@@ -879,7 +879,12 @@ impl Adapter for Kraken {
         }
     }
 
-    fn on_text(&mut self, _url: &str, text: &str, received: Micros, out: &mut Output) {
+    fn on_text(&mut self, url: &str, text: &str, received: Micros, out: &mut Output) {
+        // Frames say which connection carries the books (also when the
+        // opening was not seen, as in some recordings).
+        if self.conn_url.as_deref() != Some(url) {
+            self.conn_url = Some(url.to_string());
+        }
         let trimmed = text.trim_start();
         if trimmed.starts_with('[') {
             return self.on_v1_array(trimmed, received, out);

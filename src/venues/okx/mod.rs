@@ -879,6 +879,11 @@ impl Adapter for Okx {
     }
 
     fn on_text(&mut self, url: &str, text: &str, received: Micros, out: &mut Output) {
+        // Frames say which connection carries the books (also when the
+        // opening was not seen, as in some recordings).
+        if self.conn_url.as_deref() != Some(url) {
+            self.conn_url = Some(url.to_string());
+        }
         let trimmed = text.trim();
         if trimmed == "pong" {
             return;
