@@ -17,5 +17,6 @@ pub mod model;
 pub mod net;
 pub mod replay;
 pub mod sim;
+#[cfg(feature = "tui")]
 pub mod ui;
 pub mod venues;

@@ -93,6 +93,7 @@ pub fn init(opts: &LogOptions) -> anyhow::Result<LogGuard> {
             (None, None, None)
         }
     };
+    #[cfg(feature = "tui")]
     let tui_layer = if opts.tui {
         tui_logger::init_logger(tui_logger::LevelFilter::Trace)
             .map_err(|e| anyhow::anyhow!("log pane: {e}"))?;
@@ -101,6 +102,9 @@ pub fn init(opts: &LogOptions) -> anyhow::Result<LogGuard> {
     } else {
         None
     };
+    // Without the TUI there is no log pane to feed.
+    #[cfg(not(feature = "tui"))]
+    let tui_layer: Option<tracing_subscriber::layer::Identity> = None;
     let stderr_layer = opts
         .stderr
         .then(|| tracing_subscriber::fmt::layer().with_writer(std::io::stderr));

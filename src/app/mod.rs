@@ -3,8 +3,10 @@
 pub mod feeds;
 pub mod live;
 pub mod replay;
+#[cfg(feature = "tui")]
 pub mod tui;
 pub mod venues;
+#[cfg(feature = "tui")]
 pub mod watchlist;
 
 use anyhow::Result;
@@ -48,12 +50,46 @@ pub fn main(cli: Cli) -> Result<i32> {
                     replay::run_headless(args, config.engine_config())?;
                     Ok(0)
                 } else {
-                    tui::run_replay(&cli, args, config, source).await
+                    run_replay_tui(&cli, args, config, source).await
                 }
             }
             Some(Command::Record(args)) => live::run_record(&cli, args).await,
             _ if cli.live.output.headless => live::run_headless(&cli).await,
-            _ => tui::run_live(&cli).await,
+            _ => run_live_tui(&cli).await,
         }
     })
 }
+
+#[cfg(feature = "tui")]
+async fn run_replay_tui(
+    cli: &Cli,
+    args: &crate::cli::ReplayArgs,
+    config: crate::config::Config,
+    source: crate::config::paths::Source,
+) -> Result<i32> {
+    tui::run_replay(cli, args, config, source).await
+}
+
+#[cfg(feature = "tui")]
+async fn run_live_tui(cli: &Cli) -> Result<i32> {
+    tui::run_live(cli).await
+}
+
+#[cfg(not(feature = "tui"))]
+async fn run_replay_tui(
+    _: &Cli,
+    _: &crate::cli::ReplayArgs,
+    _: crate::config::Config,
+    _: crate::config::paths::Source,
+) -> Result<i32> {
+    anyhow::bail!(NO_TUI)
+}
+
+#[cfg(not(feature = "tui"))]
+async fn run_live_tui(_: &Cli) -> Result<i32> {
+    anyhow::bail!(NO_TUI)
+}
+
+#[cfg(not(feature = "tui"))]
+const NO_TUI: &str = "this depthwatch was built without the terminal UI (cargo feature `tui`): \
+    use --headless, or build with default features";

@@ -9,6 +9,7 @@
 pub mod app;
 pub mod chrome;
 pub mod editor;
+#[cfg(any(test, feature = "testkit"))]
 pub mod fixtures;
 pub mod format;
 pub mod keymap;

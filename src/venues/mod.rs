@@ -27,6 +27,7 @@ pub mod parse;
 pub mod registry;
 pub mod spec;
 pub mod symbols;
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 
 pub use spec::{Endpoint, EndpointKind, NotCarried, VenueInfo, VenueSpec, bps};
