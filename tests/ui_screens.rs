@@ -495,3 +495,97 @@ fn thresholds_follow_the_engine_until_the_user_changes_them() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A live session's app (watchlist known) showing `snap`.
+fn live_app(snap: &Snapshot) -> App {
+    let mut app = app();
+    app.set_watchlist(depthwatch::ui::fixtures::default_watchlist());
+    app.observe(&Arc::new(snap.clone()));
+    app
+}
+
+fn live_screen(app: &App, snap: &Snapshot, w: u16, h: u16) -> String {
+    let s = text(&render_buffer(app, snap, w, h));
+    if std::env::var_os("SHOW_SCREENS").is_some() {
+        println!("{s}");
+    }
+    s
+}
+
+#[test]
+fn offline_overview_says_unreachable_and_why() {
+    let snap = depthwatch::ui::fixtures::offline_snapshot();
+    let app = live_app(&snap);
+    for (w, h) in [(80, 24), (160, 48)] {
+        let s = live_screen(&app, &snap, w, h);
+        assert!(!s.contains("no venue carries"), "{s}");
+        assert!(s.contains("unreachable: DNS lookup failed"), "{s}");
+        assert!(s.contains("see Health (6)"), "{s}");
+        insta::assert_snapshot!(format!("overview_offline_{w}x{h}"), s);
+    }
+    let wide = live_screen(&app, &snap, 160, 48);
+    // The venues are named where there is room, the TLS failure in plain words.
+    assert!(
+        wide.contains(
+            "binance, bybit, okx, kraken unreachable: DNS lookup failed — see Health (6)"
+        ),
+        "{wide}"
+    );
+    assert!(
+        wide.contains("bitstamp unreachable: TLS handshake failed — see Health (6)"),
+        "{wide}"
+    );
+    assert!(!wide.contains("UnknownIssuer"), "{wide}");
+}
+
+#[test]
+fn offline_book_and_watchlist_say_unreachable() {
+    let snap = depthwatch::ui::fixtures::offline_snapshot();
+    let mut app = live_app(&snap);
+    app.go_to(PaneId::Book);
+    let s = live_screen(&app, &snap, 80, 24);
+    assert!(s.contains("unreachable: DNS lookup failed"), "{s}");
+    assert!(!s.contains("no venue carries"), "{s}");
+    insta::assert_snapshot!("book_offline_80x24", s);
+    app.go_to(PaneId::Watchlist);
+    let s = live_screen(&app, &snap, 80, 24);
+    assert!(s.contains("✗ down") || s.contains("✗ unreachable"), "{s}");
+    assert!(!s.contains("not carried"), "{s}");
+    insta::assert_snapshot!("watchlist_offline_80x24", s);
+}
+
+#[test]
+fn connecting_overview_waits_for_the_first_book() {
+    let snap = depthwatch::ui::fixtures::connecting_snapshot();
+    let app = live_app(&snap);
+    for (w, h) in [(80, 24), (160, 48)] {
+        let s = live_screen(&app, &snap, w, h);
+        assert!(s.contains("waiting for the first book…"), "{s}");
+        assert!(!s.contains("no venue carries"), "{s}");
+        assert!(!s.contains("unreachable"), "{s}");
+        insta::assert_snapshot!(format!("overview_connecting_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn no_venue_carries_only_when_true() {
+    let snap = depthwatch::ui::fixtures::offline_snapshot();
+    let mut info = depthwatch::ui::fixtures::default_watchlist();
+    // No configured venue lists this one.
+    info.rows[5].venues.clear();
+    let mut app = live_app(&snap);
+    app.set_watchlist(info.clone());
+    let s = live_screen(&app, &snap, 160, 48);
+    let row = |name: &str| {
+        s.lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let unwatched = info.rows[5].instrument.to_string();
+    assert!(
+        row(&unwatched).contains("no venue carries this instrument"),
+        "{s}"
+    );
+    assert!(row("BTC-USDT").contains("unreachable"), "{s}");
+}

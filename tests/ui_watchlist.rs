@@ -168,7 +168,7 @@ fn screen_shows_each_venue_state() {
         "✗ out of sync (gap)",
         "◌ syncing",
         "✗ stale",
-        "· not carried",
+        "· no book yet",
         "○ off",
         "binance · BTC-USDT: live",
         "Edits go to /home/me/.config/depthwatch/config.toml (comments kept)",

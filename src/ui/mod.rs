@@ -13,6 +13,7 @@ pub mod fixtures;
 pub mod format;
 pub mod keymap;
 pub mod panes;
+pub mod reach;
 pub mod table;
 pub mod terminal;
 pub mod theme;

@@ -17,6 +17,7 @@ use crate::engine::snapshot::{AggLevel, InstrumentView, VenueBook};
 use crate::model::{BookState, Venue};
 use crate::ui::app::{App, BookMode};
 use crate::ui::format;
+use crate::ui::reach::Why;
 use crate::ui::table::{Col, Fitted, fit};
 use crate::ui::theme::Theme;
 
@@ -47,6 +48,7 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
         BookMode::Aggregated => None,
     };
     let live = view.venues.iter().filter(|b| b.state.is_live()).count();
+    let why = Why::of(snap, app, view);
     let title = match venue_book {
         Some(b) => format!(
             "Book · {} · {} only ({})",
@@ -57,14 +59,14 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
         None => format!(
             "Book · {} · aggregated ({live} of {} venues live)",
             view.label,
-            view.venues.len()
+            view.venues.len() + why.missing.len()
         ),
     };
     let inner = framed(frame, area, title, theme);
     if inner.height == 0 || inner.width == 0 {
         return;
     }
-    let header = header_lines(view, venue_book, theme);
+    let header = header_lines(view, venue_book, &why, theme);
     let parts = stack(inner, &[(header.len() as u16).min(inner.height / 2)]);
     lines(frame, parts[0], header, theme);
 
@@ -87,12 +89,12 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
         (parts[1], None)
     };
     if bids.is_empty() && asks.is_empty() {
-        note(
-            frame,
-            ladder_area,
-            "no levels: no live venue has a book for this instrument yet",
-            theme,
-        );
+        let text = match venue_book {
+            Some(b) => format!("no levels: {} {}", b.venue, state_reason(&b.state)),
+            None if why.no_venue() => "no levels: no venue carries this instrument".into(),
+            None => format!("no levels: {}", why.sentence(0)),
+        };
+        wrapped_note(frame, ladder_area, text, theme);
     } else {
         ladder(frame, ladder_area, view, &bids, &asks, stale, theme);
     }
@@ -105,6 +107,7 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
 fn header_lines(
     view: &InstrumentView,
     only: Option<&VenueBook>,
+    why: &Why,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
     let mut out = Vec::new();
@@ -124,6 +127,9 @@ fn header_lines(
             "□"
         };
         legend.push(Span::styled(format!("{mark} {}  ", b.venue), style));
+    }
+    for (venue, _) in &why.missing {
+        legend.push(Span::styled(format!("□ {venue}  "), theme.fg(theme.stale)));
     }
     if view.mixed_quotes {
         legend.push(Span::styled(
@@ -147,6 +153,17 @@ fn header_lines(
                 out.push(Line::from(Span::styled(
                     format!("✗ {} left out: {}", b.venue, state_reason(&b.state)),
                     theme.fg(theme.stale),
+                )));
+            }
+            for (venue, reach) in &why.missing {
+                let style = if reach.is_failure() {
+                    theme.fg(theme.error)
+                } else {
+                    theme.fg(theme.stale)
+                };
+                out.push(Line::from(Span::styled(
+                    format!("✗ {venue} {}: {}", reach.state_word(), reach.detail()),
+                    style,
                 )));
             }
         }
@@ -449,4 +466,15 @@ fn depth_chart(
                 ]),
         );
     frame.render_widget(chart, area);
+}
+
+/// A muted note wrapped at word boundaries.
+fn wrapped_note(frame: &mut Frame, area: Rect, text: String, theme: &Theme) {
+    use ratatui::widgets::{Paragraph, Wrap};
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(text, theme.muted())))
+            .style(theme.base())
+            .wrap(Wrap { trim: true }),
+        area,
+    );
 }
