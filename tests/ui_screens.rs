@@ -589,3 +589,57 @@ fn no_venue_carries_only_when_true() {
     );
     assert!(row("BTC-USDT").contains("unreachable"), "{s}");
 }
+
+#[test]
+fn crossed_book_draws_both_depth_curves() {
+    let snap = depthwatch::ui::fixtures::crossed_snapshot();
+    let group = snap
+        .instruments
+        .iter()
+        .find(|v| v.mixed_quotes)
+        .expect("the fixture has a quote group");
+    let (best_bid, best_ask) = (&group.aggregated.bids[0], &group.aggregated.asks[0]);
+    assert!(best_bid.price > best_ask.price, "the fixture is crossed");
+    assert!(
+        group.aggregated.bids.last().unwrap().price > group.aggregated.asks.last().unwrap().price,
+        "every bid shown is above every ask"
+    );
+    let mut app = app();
+    app.observe(&Arc::new(snap.clone()));
+    app.selected = Some(group.instrument);
+    app.go_to(PaneId::Book);
+    let buf = render_buffer(&app, &snap, 160, 48);
+    let s = text(&buf);
+    if std::env::var_os("SHOW_SCREENS").is_some() {
+        println!("{s}");
+    }
+    assert!(s.contains("crossed by 122.61 (18.82 bps)"), "{s}");
+    assert!(
+        s.contains("Depth (cumulative size) · crossed by 122.61"),
+        "{s}"
+    );
+    // Both curves are drawn: cells in the bid and in the ask colour inside
+    // the chart (the right part of the pane), and the crossed band marker.
+    let theme = app.theme();
+    let chart_x = 160 * 11 / 20;
+    let count = |colour| {
+        let mut n = 0;
+        for y in 0..48 {
+            for x in chart_x..160 {
+                let c = &buf[(x, y)];
+                let braille = c
+                    .symbol()
+                    .chars()
+                    .any(|ch| ('\u{2801}'..='\u{28FF}').contains(&ch));
+                if c.fg == colour && braille {
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    assert!(count(theme.bid) > 10, "bid curve drawn:\n{s}");
+    assert!(count(theme.ask) > 10, "ask curve drawn:\n{s}");
+    assert!(count(theme.warning) > 5, "crossed band drawn:\n{s}");
+    insta::assert_snapshot!("book_crossed_160x48", s);
+}

@@ -1095,6 +1095,21 @@ pub fn connecting_snapshot() -> Snapshot {
     }
 }
 
+/// The sample with its BTC-USD quote group's aggregated book capped at 12
+/// levels a side, as the engine publishes it: gemini's bids sit above
+/// coinbase's asks, so every bid shown is above every ask (venues crossed
+/// against each other, the arbitrage the Arbitrage pane prices).
+pub fn crossed_snapshot() -> Snapshot {
+    let mut snap = sample_snapshot();
+    for v in &mut snap.instruments {
+        if v.mixed_quotes {
+            v.aggregated.bids.truncate(12);
+            v.aggregated.asks.truncate(12);
+        }
+    }
+    snap
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
