@@ -11,8 +11,9 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use super::app::{App, BookMode};
 use super::format;
-use super::keymap::{Context, HelpLine};
+use super::keymap::{Action, Context, HelpLine};
 use super::panes::{self, PANES};
+use super::tabs::{self, TabSpec};
 use super::theme::Theme;
 use crate::engine::Snapshot;
 use crate::engine::snapshot::ConnState;
@@ -42,37 +43,42 @@ fn render_pane(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme:
 }
 
 fn tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let brand = " depthwatch ";
-    let titles: usize = PANES.iter().map(|p| p.title.chars().count() + 4).sum();
-    // Wide: brand and spaced tabs; medium: tabs only; narrow: short titles.
-    let width = area.width as usize;
-    let (with_brand, gap, short) = if brand.len() + titles + PANES.len() <= width {
-        (true, " ", false)
-    } else if titles <= width {
-        (false, "", false)
-    } else {
-        (false, "", true)
-    };
+    const BRAND: &str = " depthwatch ";
+    let specs: Vec<TabSpec> = PANES
+        .iter()
+        .enumerate()
+        .map(|(i, p)| TabSpec {
+            title: p.title.to_string(),
+            short: p.short.to_string(),
+            key: app
+                .keymap
+                .keys_for(Action::GoToPane(i), Context::Global)
+                .first()
+                .map(|k| k.to_string()),
+        })
+        .collect();
+    let line = tabs::layout(&specs, app.pane, area.width as usize, BRAND.len());
     let mut spans = Vec::new();
-    if with_brand {
+    if line.brand {
         spans.push(Span::styled(
-            brand,
+            BRAND,
             theme.title().add_modifier(Modifier::REVERSED),
         ));
     }
-    for (i, p) in PANES.iter().enumerate() {
-        let title: String = if short {
-            p.title.chars().take(4).collect()
-        } else {
-            p.title.to_string()
-        };
+    if line.more_left {
+        spans.push(Span::styled("‹", theme.muted()));
+    }
+    for (i, label) in line.tabs {
         let style = if i == app.pane {
             theme.title().bg(theme.selection_bg)
         } else {
             theme.muted()
         };
-        spans.push(Span::raw(gap));
-        spans.push(Span::styled(format!(" {} {} ", i + 1, title), style));
+        spans.push(Span::raw(line.gap));
+        spans.push(Span::styled(label, style));
+    }
+    if line.more_right {
+        spans.push(Span::styled("›", theme.muted()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base()), area);
 }

@@ -15,6 +15,7 @@ pub mod keymap;
 pub mod panes;
 pub mod reach;
 pub mod table;
+pub mod tabs;
 pub mod terminal;
 pub mod theme;
 
