@@ -643,3 +643,74 @@ fn crossed_book_draws_both_depth_curves() {
     assert!(count(theme.warning) > 5, "crossed band drawn:\n{s}");
     insta::assert_snapshot!("book_crossed_160x48", s);
 }
+
+/// An app whose clock the test moves.
+fn app_with_clock() -> (App, Arc<std::sync::Mutex<std::time::Instant>>) {
+    let mut app = app();
+    let now = Arc::new(std::sync::Mutex::new(std::time::Instant::now()));
+    let clock = now.clone();
+    app.clock = Arc::new(move || *clock.lock().unwrap());
+    (app, now)
+}
+
+fn advance(now: &std::sync::Mutex<std::time::Instant>, secs: u64) {
+    *now.lock().unwrap() += std::time::Duration::from_secs(secs);
+}
+
+#[test]
+fn status_messages_expire_and_errors_wait_to_be_dismissed() {
+    let (mut app, now) = app_with_clock();
+    app.handle_key(key('t'));
+    let theme = app.theme().name.clone();
+    assert_eq!(
+        app.message().map(|m| m.text.to_string()),
+        Some(format!("theme: {theme}"))
+    );
+    // Other keys do not wipe it; time does.
+    app.handle_key(key('j'));
+    advance(&now, 4);
+    assert!(screen(&app, 80, 24).contains(&format!("theme: {theme}")));
+    advance(&now, 1);
+    app.tick();
+    assert_eq!(app.message(), None);
+    assert!(
+        screen(&app, 80, 24).contains("? help"),
+        "the hints are back"
+    );
+
+    // An error outlives any number of seconds and keys, until Esc.
+    app.set_status(
+        "config not reloaded, keeping the running one: config.toml:3:7: unknown key `fsp`".into(),
+    );
+    app.set_info("config file unchanged".into());
+    advance(&now, 600);
+    app.tick();
+    app.handle_key(key('j'));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("✗ config not reloaded"), "{s}");
+    assert!(s.contains("Esc dismisses"), "{s}");
+    insta::assert_snapshot!("error_message_80x24", s);
+    // In Logs, Esc reads the error first (and follows the log only after).
+    app.go_to(PaneId::Logs);
+    assert_eq!(app.handle_key(code(KeyCode::Esc)), Outcome::Consumed);
+    assert_eq!(app.message(), None, "the info expired meanwhile");
+    assert_eq!(app.handle_key(code(KeyCode::Esc)), Outcome::Consumed);
+    // Esc with no error is not taken from the panes that use it.
+    app.go_to(PaneId::Overview);
+    assert_eq!(app.handle_key(code(KeyCode::Esc)), Outcome::NotConsumed);
+}
+
+#[test]
+fn dismiss_key_is_in_the_help_and_can_be_rebound() {
+    let mut app = app();
+    app.handle_key(key('?'));
+    let s = screen(&app, 160, 48);
+    assert!(s.contains("Esc  dismiss the error message"), "{s}");
+    let overrides = BTreeMap::from([("dismiss".to_string(), "ctrl-d".to_string())]);
+    let mut app = app_with(Keymap::with_overrides(&overrides).unwrap());
+    app.set_error("not saved: disk full".into());
+    assert!(screen(&app, 80, 24).contains("Ctrl-d dismisses"));
+    assert_eq!(app.handle_key(code(KeyCode::Esc)), Outcome::NotConsumed);
+    assert_eq!(app.handle_key(ctrl('d')), Outcome::Consumed);
+    assert_eq!(app.message(), None);
+}
