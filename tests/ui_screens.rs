@@ -226,7 +226,7 @@ fn screens_show_the_key_content() {
     let h80 = pane_screen(PaneId::Health, 80, 24);
     assert!(h80.contains("HTTP 429: rate limited"), "{h80}");
     assert!(
-        h80.contains("1 gap"),
+        h80.contains("1 gap") || h80.contains("1 book not live +"),
         "counters fold into notes when narrow:\n{h80}"
     );
 
@@ -713,4 +713,54 @@ fn dismiss_key_is_in_the_help_and_can_be_rebound() {
     assert_eq!(app.handle_key(code(KeyCode::Esc)), Outcome::NotConsumed);
     assert_eq!(app.handle_key(ctrl('d')), Outcome::Consumed);
     assert_eq!(app.message(), None);
+}
+
+#[test]
+fn every_pane_at_80x24_shows_whole_names_and_hints() {
+    let sample = sample_snapshot();
+    let offline = depthwatch::ui::fixtures::offline_snapshot();
+    for (snap, live) in [(&sample, false), (&offline, true)] {
+        for p in PANES {
+            let mut app = if live { live_app(snap) } else { app() };
+            app.go_to(p.id);
+            let s = live_screen(&app, snap, 80, 24);
+            let lines: Vec<&str> = s.lines().collect();
+            // The current pane's name is whole in the tab line.
+            assert!(
+                format!("{} ", lines[0]).contains(&format!(" {} ", p.title)),
+                "{}:\n{s}",
+                p.title
+            );
+            // Every hint shown is whole: the bottom lines hold whole
+            // "key label" items only.
+            let hints: Vec<String> = app
+                .keymap
+                .hints(p.id)
+                .into_iter()
+                .map(|(k, l)| {
+                    // As the hint line shows them: the first of several keys.
+                    let k = if k.contains('/') && k.len() > 1 {
+                        k.split('/').next().unwrap_or_default().to_string()
+                    } else {
+                        k
+                    };
+                    format!("{k} {l}")
+                })
+                .collect();
+            let bottom: String = lines
+                .iter()
+                .rev()
+                .take_while(|l| !l.contains(" venues "))
+                .map(|l| l.trim())
+                .collect::<Vec<_>>()
+                .join("  ");
+            let leftover: String = bottom
+                .split("  ")
+                .filter(|item| !item.is_empty() && !hints.iter().any(|h| h == item.trim()))
+                .collect::<Vec<_>>()
+                .join(" | ");
+            assert!(leftover.is_empty(), "partial hints {leftover:?}:\n{s}");
+            assert!(bottom.contains("? help"), "{s}");
+        }
+    }
 }

@@ -12,7 +12,8 @@ use crate::ui::theme::Theme;
 pub fn render(frame: &mut Frame, area: Rect, _snap: &Snapshot, app: &App, theme: &Theme) {
     let widget = TuiLoggerSmartWidget::default()
         .title_log("Logs")
-        .title_target("Targets")
+        // Fits the selector at its narrowest (no targets yet).
+        .title_target("Target")
         .border_style(theme.border())
         .style(theme.base())
         .style_error(theme.fg(theme.error))

@@ -521,12 +521,21 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
         ));
         foot.push(footer_line(pane, theme));
         foot.push(legend(theme));
-        // Long paths and sentences wrap at words rather than being cut.
+        // Long paths and sentences wrap at words rather than being cut,
+        // continuation lines indented like the first.
+        let foot: Vec<Line<'static>> = foot.into_iter().map(unindent).collect();
+        let area = table[1];
+        let inset = Rect::new(
+            area.x + 1,
+            area.y,
+            area.width.saturating_sub(1),
+            area.height,
+        );
         frame.render_widget(
             Paragraph::new(foot)
                 .style(theme.base())
-                .wrap(Wrap { trim: false }),
-            table[1],
+                .wrap(Wrap { trim: true }),
+            inset,
         );
     }
     if let (Mode::Adding(line), Some(area)) = (&pane.mode, parts.get(1))
@@ -534,6 +543,16 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
     {
         add_box(frame, *area, line, theme);
     }
+}
+
+/// The line without its one leading space (the area is inset instead).
+fn unindent(mut line: Line<'static>) -> Line<'static> {
+    if let Some(first) = line.spans.first_mut()
+        && let Some(rest) = first.content.strip_prefix(' ')
+    {
+        first.content = rest.to_string().into();
+    }
+    line
 }
 
 /// Width of one venue column, its gap included (the last column needs no
@@ -608,10 +627,14 @@ fn grid(
             if c == venue_cursor && live {
                 style = style.add_modifier(Modifier::UNDERLINED);
             }
-            let at = c * cell_w;
-            header.push(Span::raw(" ".repeat(at.saturating_sub(used))));
             let name = pad(Span::raw(v.as_str()), room, Align::Left);
             let name = name.content.trim_end().to_string();
+            // A name running past the right edge moves left to end there.
+            let right = (area.width as usize).saturating_sub(name_w);
+            let at = (c * cell_w)
+                .min(right.saturating_sub(name.chars().count()))
+                .max(used + usize::from(used > 0));
+            header.push(Span::raw(" ".repeat(at.saturating_sub(used))));
             used = at + name.chars().count();
             header.push(Span::styled(name, style));
         }
