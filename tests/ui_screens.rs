@@ -226,7 +226,7 @@ fn screens_show_the_key_content() {
     let h80 = pane_screen(PaneId::Health, 80, 24);
     assert!(h80.contains("HTTP 429: rate limited"), "{h80}");
     assert!(
-        h80.contains("1 gap"),
+        h80.contains("1 gap") || h80.contains("1 book not live +"),
         "counters fold into notes when narrow:\n{h80}"
     );
 
@@ -493,5 +493,274 @@ fn thresholds_follow_the_engine_until_the_user_changes_them() {
     match sent.as_slice() {
         [UiCommand::SetLargeTradeUsd(x)] => assert!(*x > snap.trades.threshold_usd, "{x}"),
         other => panic!("{other:?}"),
+    }
+}
+
+/// A live session's app (watchlist known) showing `snap`.
+fn live_app(snap: &Snapshot) -> App {
+    let mut app = app();
+    app.set_watchlist(depthwatch::ui::fixtures::default_watchlist());
+    app.observe(&Arc::new(snap.clone()));
+    app
+}
+
+fn live_screen(app: &App, snap: &Snapshot, w: u16, h: u16) -> String {
+    let s = text(&render_buffer(app, snap, w, h));
+    if std::env::var_os("SHOW_SCREENS").is_some() {
+        println!("{s}");
+    }
+    s
+}
+
+#[test]
+fn offline_overview_says_unreachable_and_why() {
+    let snap = depthwatch::ui::fixtures::offline_snapshot();
+    let app = live_app(&snap);
+    for (w, h) in [(80, 24), (160, 48)] {
+        let s = live_screen(&app, &snap, w, h);
+        assert!(!s.contains("no venue carries"), "{s}");
+        assert!(s.contains("unreachable: DNS lookup failed"), "{s}");
+        assert!(s.contains("see Health (6)"), "{s}");
+        insta::assert_snapshot!(format!("overview_offline_{w}x{h}"), s);
+    }
+    let wide = live_screen(&app, &snap, 160, 48);
+    // The venues are named where there is room, the TLS failure in plain words.
+    assert!(
+        wide.contains(
+            "binance, bybit, okx, kraken unreachable: DNS lookup failed — see Health (6)"
+        ),
+        "{wide}"
+    );
+    assert!(
+        wide.contains("bitstamp unreachable: TLS handshake failed — see Health (6)"),
+        "{wide}"
+    );
+    assert!(!wide.contains("UnknownIssuer"), "{wide}");
+}
+
+#[test]
+fn offline_book_and_watchlist_say_unreachable() {
+    let snap = depthwatch::ui::fixtures::offline_snapshot();
+    let mut app = live_app(&snap);
+    app.go_to(PaneId::Book);
+    let s = live_screen(&app, &snap, 80, 24);
+    assert!(s.contains("unreachable: DNS lookup failed"), "{s}");
+    assert!(!s.contains("no venue carries"), "{s}");
+    insta::assert_snapshot!("book_offline_80x24", s);
+    app.go_to(PaneId::Watchlist);
+    let s = live_screen(&app, &snap, 80, 24);
+    assert!(s.contains("✗ down") || s.contains("✗ unreachable"), "{s}");
+    assert!(!s.contains("not carried"), "{s}");
+    insta::assert_snapshot!("watchlist_offline_80x24", s);
+}
+
+#[test]
+fn connecting_overview_waits_for_the_first_book() {
+    let snap = depthwatch::ui::fixtures::connecting_snapshot();
+    let app = live_app(&snap);
+    for (w, h) in [(80, 24), (160, 48)] {
+        let s = live_screen(&app, &snap, w, h);
+        assert!(s.contains("waiting for the first book…"), "{s}");
+        assert!(!s.contains("no venue carries"), "{s}");
+        assert!(!s.contains("unreachable"), "{s}");
+        insta::assert_snapshot!(format!("overview_connecting_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn no_venue_carries_only_when_true() {
+    let snap = depthwatch::ui::fixtures::offline_snapshot();
+    let mut info = depthwatch::ui::fixtures::default_watchlist();
+    // No configured venue lists this one.
+    info.rows[5].venues.clear();
+    let mut app = live_app(&snap);
+    app.set_watchlist(info.clone());
+    let s = live_screen(&app, &snap, 160, 48);
+    let row = |name: &str| {
+        s.lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let unwatched = info.rows[5].instrument.to_string();
+    assert!(
+        row(&unwatched).contains("no venue carries this instrument"),
+        "{s}"
+    );
+    assert!(row("BTC-USDT").contains("unreachable"), "{s}");
+}
+
+#[test]
+fn crossed_book_draws_both_depth_curves() {
+    let snap = depthwatch::ui::fixtures::crossed_snapshot();
+    let group = snap
+        .instruments
+        .iter()
+        .find(|v| v.mixed_quotes)
+        .expect("the fixture has a quote group");
+    let (best_bid, best_ask) = (&group.aggregated.bids[0], &group.aggregated.asks[0]);
+    assert!(best_bid.price > best_ask.price, "the fixture is crossed");
+    assert!(
+        group.aggregated.bids.last().unwrap().price > group.aggregated.asks.last().unwrap().price,
+        "every bid shown is above every ask"
+    );
+    let mut app = app();
+    app.observe(&Arc::new(snap.clone()));
+    app.selected = Some(group.instrument);
+    app.go_to(PaneId::Book);
+    let buf = render_buffer(&app, &snap, 160, 48);
+    let s = text(&buf);
+    if std::env::var_os("SHOW_SCREENS").is_some() {
+        println!("{s}");
+    }
+    assert!(s.contains("crossed by 122.61 (18.82 bps)"), "{s}");
+    assert!(
+        s.contains("Depth (cumulative size) · crossed by 122.61"),
+        "{s}"
+    );
+    // Both curves are drawn: cells in the bid and in the ask colour inside
+    // the chart (the right part of the pane), and the crossed band marker.
+    let theme = app.theme();
+    let chart_x = 160 * 11 / 20;
+    let count = |colour| {
+        let mut n = 0;
+        for y in 0..48 {
+            for x in chart_x..160 {
+                let c = &buf[(x, y)];
+                let braille = c
+                    .symbol()
+                    .chars()
+                    .any(|ch| ('\u{2801}'..='\u{28FF}').contains(&ch));
+                if c.fg == colour && braille {
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    assert!(count(theme.bid) > 10, "bid curve drawn:\n{s}");
+    assert!(count(theme.ask) > 10, "ask curve drawn:\n{s}");
+    assert!(count(theme.warning) > 5, "crossed band drawn:\n{s}");
+    insta::assert_snapshot!("book_crossed_160x48", s);
+}
+
+/// An app whose clock the test moves.
+fn app_with_clock() -> (App, Arc<std::sync::Mutex<std::time::Instant>>) {
+    let mut app = app();
+    let now = Arc::new(std::sync::Mutex::new(std::time::Instant::now()));
+    let clock = now.clone();
+    app.clock = Arc::new(move || *clock.lock().unwrap());
+    (app, now)
+}
+
+fn advance(now: &std::sync::Mutex<std::time::Instant>, secs: u64) {
+    *now.lock().unwrap() += std::time::Duration::from_secs(secs);
+}
+
+#[test]
+fn status_messages_expire_and_errors_wait_to_be_dismissed() {
+    let (mut app, now) = app_with_clock();
+    app.handle_key(key('t'));
+    let theme = app.theme().name.clone();
+    assert_eq!(
+        app.message().map(|m| m.text.to_string()),
+        Some(format!("theme: {theme}"))
+    );
+    // Other keys do not wipe it; time does.
+    app.handle_key(key('j'));
+    advance(&now, 4);
+    assert!(screen(&app, 80, 24).contains(&format!("theme: {theme}")));
+    advance(&now, 1);
+    app.tick();
+    assert_eq!(app.message(), None);
+    assert!(
+        screen(&app, 80, 24).contains("? help"),
+        "the hints are back"
+    );
+
+    // An error outlives any number of seconds and keys, until Esc.
+    app.set_status(
+        "config not reloaded, keeping the running one: config.toml:3:7: unknown key `fsp`".into(),
+    );
+    app.set_info("config file unchanged".into());
+    advance(&now, 600);
+    app.tick();
+    app.handle_key(key('j'));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("✗ config not reloaded"), "{s}");
+    assert!(s.contains("Esc dismisses"), "{s}");
+    insta::assert_snapshot!("error_message_80x24", s);
+    // In Logs, Esc reads the error first (and follows the log only after).
+    app.go_to(PaneId::Logs);
+    assert_eq!(app.handle_key(code(KeyCode::Esc)), Outcome::Consumed);
+    assert_eq!(app.message(), None, "the info expired meanwhile");
+    assert_eq!(app.handle_key(code(KeyCode::Esc)), Outcome::Consumed);
+    // Esc with no error is not taken from the panes that use it.
+    app.go_to(PaneId::Overview);
+    assert_eq!(app.handle_key(code(KeyCode::Esc)), Outcome::NotConsumed);
+}
+
+#[test]
+fn dismiss_key_is_in_the_help_and_can_be_rebound() {
+    let mut app = app();
+    app.handle_key(key('?'));
+    let s = screen(&app, 160, 48);
+    assert!(s.contains("Esc  dismiss the error message"), "{s}");
+    let overrides = BTreeMap::from([("dismiss".to_string(), "ctrl-d".to_string())]);
+    let mut app = app_with(Keymap::with_overrides(&overrides).unwrap());
+    app.set_error("not saved: disk full".into());
+    assert!(screen(&app, 80, 24).contains("Ctrl-d dismisses"));
+    assert_eq!(app.handle_key(code(KeyCode::Esc)), Outcome::NotConsumed);
+    assert_eq!(app.handle_key(ctrl('d')), Outcome::Consumed);
+    assert_eq!(app.message(), None);
+}
+
+#[test]
+fn every_pane_at_80x24_shows_whole_names_and_hints() {
+    let sample = sample_snapshot();
+    let offline = depthwatch::ui::fixtures::offline_snapshot();
+    for (snap, live) in [(&sample, false), (&offline, true)] {
+        for p in PANES {
+            let mut app = if live { live_app(snap) } else { app() };
+            app.go_to(p.id);
+            let s = live_screen(&app, snap, 80, 24);
+            let lines: Vec<&str> = s.lines().collect();
+            // The current pane's name is whole in the tab line.
+            assert!(
+                format!("{} ", lines[0]).contains(&format!(" {} ", p.title)),
+                "{}:\n{s}",
+                p.title
+            );
+            // Every hint shown is whole: the bottom lines hold whole
+            // "key label" items only.
+            let hints: Vec<String> = app
+                .keymap
+                .hints(p.id)
+                .into_iter()
+                .map(|(k, l)| {
+                    // As the hint line shows them: the first of several keys.
+                    let k = if k.contains('/') && k.len() > 1 {
+                        k.split('/').next().unwrap_or_default().to_string()
+                    } else {
+                        k
+                    };
+                    format!("{k} {l}")
+                })
+                .collect();
+            let bottom: String = lines
+                .iter()
+                .rev()
+                .take_while(|l| !l.contains(" venues "))
+                .map(|l| l.trim())
+                .collect::<Vec<_>>()
+                .join("  ");
+            let leftover: String = bottom
+                .split("  ")
+                .filter(|item| !item.is_empty() && !hints.iter().any(|h| h == item.trim()))
+                .collect::<Vec<_>>()
+                .join(" | ");
+            assert!(leftover.is_empty(), "partial hints {leftover:?}:\n{s}");
+            assert!(bottom.contains("? help"), "{s}");
+        }
     }
 }

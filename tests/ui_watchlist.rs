@@ -168,7 +168,7 @@ fn screen_shows_each_venue_state() {
         "✗ out of sync (gap)",
         "◌ syncing",
         "✗ stale",
-        "· not carried",
+        "· no book yet",
         "○ off",
         "binance · BTC-USDT: live",
         "Edits go to /home/me/.config/depthwatch/config.toml (comments kept)",
@@ -196,7 +196,12 @@ fn replay_is_read_only() {
     for k in ['a', 'd', ' ', 'E'] {
         assert_eq!(app.handle_key(key(k)), Outcome::Consumed);
         assert!(app.take_commands().is_empty());
-        assert!(app.status.as_deref().unwrap_or("").contains("replay"));
+        assert!(
+            app.message()
+                .map(|m| m.text)
+                .unwrap_or("")
+                .contains("replay")
+        );
     }
     assert_eq!(app.watch.mode, Mode::Browse);
 }
@@ -305,7 +310,7 @@ fn remove_asks_first() {
     // Any other key keeps it (and is not acted on).
     assert_eq!(app.handle_key(key('q')), Outcome::Consumed);
     assert!(app.take_commands().is_empty());
-    assert_eq!(app.status.as_deref(), Some("kept ETH-USD"));
+    assert_eq!(app.message().map(|m| m.text), Some("kept ETH-USD"));
     app.handle_key(key('d'));
     app.handle_key(key('y'));
     assert_eq!(
@@ -353,7 +358,7 @@ fn space_toggles_the_venue_under_the_cursor() {
     app.handle_key(key(' '));
     assert!(app.take_commands().is_empty());
     assert_eq!(
-        app.status.as_deref(),
+        app.message().map(|m| m.text),
         Some("depthwatch does not watch BTC-USDT-PERP on gemini")
     );
     // E asks the UI loop to run the editor.
@@ -369,7 +374,10 @@ fn read_only_live_sessions_say_why() {
     app.set_watchlist(ro);
     app.handle_key(key('a'));
     assert_eq!(app.watch.mode, Mode::Browse);
-    assert_eq!(app.status.as_deref(), Some("demo without a config file"));
+    assert_eq!(
+        app.message().map(|m| m.text),
+        Some("demo without a config file")
+    );
     // Cursor bounds follow the rows the app sent.
     let mut fewer = info();
     fewer.rows.truncate(1);

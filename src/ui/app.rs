@@ -3,11 +3,13 @@
 //! may consume them), then to the global handlers.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_logger::{TuiWidgetEvent, TuiWidgetState};
 
 use super::keymap::{Action, Context, Keymap};
+use super::messages::{Level, Messages, Shown};
 use super::panes::watchlist::{WatchPane, WatchlistInfo};
 use super::panes::{PANES, PaneId};
 use super::theme::Theme;
@@ -74,7 +76,10 @@ pub struct App {
     /// Display thresholds; `None` until first seen in a snapshot.
     pub liq_min_notional: Option<f64>,
     pub large_trade_usd: Option<f64>,
-    pub status: Option<String>,
+    /// The message line: information that expires, errors until dismissed.
+    pub messages: Messages,
+    /// The time source for message expiry (tests inject their own).
+    pub clock: Clock,
     pub demo: bool,
     pub replay: Option<ReplayStatus>,
     pub time_zone: TimeZone,
@@ -97,7 +102,17 @@ impl Default for App {
     }
 }
 
+/// The UI's time source.
+pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
 impl App {
+    /// What a pane said (watchlist refusals and progress): information.
+    fn say(&mut self, said: Option<String>) {
+        if let Some(m) = said {
+            self.set_status(m);
+        }
+    }
+
     pub fn new(keymap: Keymap, themes: Vec<Theme>, theme_name: &str) -> App {
         let themes = if themes.is_empty() {
             vec![Theme::default()]
@@ -120,7 +135,8 @@ impl App {
             book_mode: BookMode::Aggregated,
             liq_min_notional: None,
             large_trade_usd: None,
-            status: None,
+            messages: Messages::default(),
+            clock: Arc::new(Instant::now),
             demo: false,
             replay: None,
             time_zone: TimeZone::Local,
@@ -133,7 +149,7 @@ impl App {
             watch: WatchPane::default(),
         };
         if theme_index.is_none() {
-            app.status = Some(format!(
+            app.set_error(format!(
                 "unknown theme `{theme_name}`, using `{}` (built-in: {})",
                 app.theme().name,
                 super::theme::builtin_names()
@@ -165,8 +181,35 @@ impl App {
             .unwrap_or(0)
     }
 
+    /// A message as plain text: an error if it reads as one (see
+    /// [`Level::of`]), else information.
     pub fn set_status(&mut self, message: String) {
-        self.status = Some(message);
+        let level = Level::of(&message);
+        let now = (self.clock)();
+        self.messages.push(message, level, now);
+    }
+
+    /// Information for the message line; it expires after a few seconds.
+    pub fn set_info(&mut self, message: String) {
+        let now = (self.clock)();
+        self.messages.info(message, now);
+    }
+
+    /// An error for the message line; it stays until dismissed.
+    pub fn set_error(&mut self, message: String) {
+        let now = (self.clock)();
+        self.messages.error(message, now);
+    }
+
+    /// What the message line shows now, if anything.
+    pub fn message(&self) -> Option<Shown<'_>> {
+        self.messages.shown((self.clock)())
+    }
+
+    /// Forgets expired information; true when the screen changed.
+    pub fn tick(&mut self) -> bool {
+        let now = (self.clock)();
+        self.messages.expire(now)
     }
 
     /// The app's view of the watchlist changed (an edit or a reload).
@@ -254,18 +297,16 @@ impl App {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
-        // A status message stays until the user does something.
-        self.status = None;
         if self.filter_editing && self.filter_input(&key) {
             self.after_filter_change();
             return Outcome::Consumed;
         }
+        let mut said = None;
         if self.pane_id() == PaneId::Watchlist
             && self.watch.is_modal()
-            && self
-                .watch
-                .modal_key(&key, &mut self.commands, &mut self.status)
+            && self.watch.modal_key(&key, &mut self.commands, &mut said)
         {
+            self.say(said);
             return Outcome::Consumed;
         }
         if self.help {
@@ -275,6 +316,14 @@ impl App {
             }
             // The overlay is modal: any key closes it.
             self.help = false;
+            return Outcome::Consumed;
+        }
+        // While an error is shown, its dismiss key reads it (before any
+        // pane sees the key: Esc also means "follow" in Logs).
+        if self.messages.has_error()
+            && self.keymap.lookup(&key, Context::Global) == Some(Action::Dismiss)
+        {
+            self.messages.dismiss();
             return Outcome::Consumed;
         }
         let pane = self.pane_id();
@@ -339,7 +388,7 @@ impl App {
                 let rows = self.filtered_instruments();
                 if let Some((key, _)) = rows.get(self.cursor(PaneId::Overview)) {
                     self.select_instrument(*key);
-                    self.status = Some(format!(
+                    self.set_info(format!(
                         "selected {}",
                         rows[self.cursor(PaneId::Overview)].1
                     ));
@@ -390,8 +439,12 @@ impl App {
             }
             (PaneId::Watchlist, action) => {
                 let row = self.cursor(PaneId::Watchlist);
-                self.watch
-                    .action(action, row, &mut self.commands, &mut self.status)
+                let mut said = None;
+                let done = self
+                    .watch
+                    .action(action, row, &mut self.commands, &mut said);
+                self.say(said);
+                done
             }
             (PaneId::Logs, _) => match log_event(action) {
                 Some(ev) => {
@@ -412,7 +465,7 @@ impl App {
             Action::Help => self.help = !self.help,
             Action::Pause => {
                 self.paused = !self.paused;
-                self.status = Some(if self.paused {
+                self.set_info(if self.paused {
                     "display paused: feeds keep running (p resumes)".to_string()
                 } else {
                     "display resumed".to_string()
@@ -431,7 +484,7 @@ impl App {
             Action::Filter => self.filter_editing = true,
             Action::CycleTheme => {
                 self.theme_index = (self.theme_index + 1) % self.themes.len();
-                self.status = Some(format!("theme: {}", self.theme().name));
+                self.set_info(format!("theme: {}", self.theme().name));
             }
             Action::NextInstrument => return self.step_instrument(1),
             Action::PrevInstrument => return self.step_instrument(-1),

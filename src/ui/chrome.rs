@@ -11,8 +11,10 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use super::app::{App, BookMode};
 use super::format;
-use super::keymap::{Context, HelpLine};
+use super::keymap::{Action, Context, HelpLine};
+use super::messages::Level;
 use super::panes::{self, PANES};
+use super::tabs::{self, TabSpec};
 use super::theme::Theme;
 use crate::engine::Snapshot;
 use crate::engine::snapshot::ConnState;
@@ -25,11 +27,17 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, app: &App, theme: &Theme) {
         render_pane(frame, area, snap, app, theme);
         return;
     }
-    let rows = panes::stack(area, &[1, area.height - 3, 1]);
+    let mut bottom = bottom_lines(app, theme, area.width as usize);
+    // A second bottom line only when the pane keeps a useful height.
+    if area.height < 12 {
+        bottom.truncate(1);
+    }
+    let n = bottom.len().max(1) as u16;
+    let rows = panes::stack(area, &[1, area.height - 2 - n, 1]);
     tabs(frame, rows[0], app, theme);
     render_pane(frame, rows[1], snap, app, theme);
     status_bar(frame, rows[2], snap, app, theme);
-    hint_line(frame, rows[3], app, theme);
+    frame.render_widget(Paragraph::new(bottom).style(theme.base()), rows[3]);
     if app.help {
         help_overlay(frame, area, app, theme);
     }
@@ -42,37 +50,42 @@ fn render_pane(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme:
 }
 
 fn tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let brand = " depthwatch ";
-    let titles: usize = PANES.iter().map(|p| p.title.chars().count() + 4).sum();
-    // Wide: brand and spaced tabs; medium: tabs only; narrow: short titles.
-    let width = area.width as usize;
-    let (with_brand, gap, short) = if brand.len() + titles + PANES.len() <= width {
-        (true, " ", false)
-    } else if titles <= width {
-        (false, "", false)
-    } else {
-        (false, "", true)
-    };
+    const BRAND: &str = " depthwatch ";
+    let specs: Vec<TabSpec> = PANES
+        .iter()
+        .enumerate()
+        .map(|(i, p)| TabSpec {
+            title: p.title.to_string(),
+            short: p.short.to_string(),
+            key: app
+                .keymap
+                .keys_for(Action::GoToPane(i), Context::Global)
+                .first()
+                .map(|k| k.to_string()),
+        })
+        .collect();
+    let line = tabs::layout(&specs, app.pane, area.width as usize, BRAND.len());
     let mut spans = Vec::new();
-    if with_brand {
+    if line.brand {
         spans.push(Span::styled(
-            brand,
+            BRAND,
             theme.title().add_modifier(Modifier::REVERSED),
         ));
     }
-    for (i, p) in PANES.iter().enumerate() {
-        let title: String = if short {
-            p.title.chars().take(4).collect()
-        } else {
-            p.title.to_string()
-        };
+    if line.more_left {
+        spans.push(Span::styled("‹", theme.muted()));
+    }
+    for (i, label) in line.tabs {
         let style = if i == app.pane {
             theme.title().bg(theme.selection_bg)
         } else {
             theme.muted()
         };
-        spans.push(Span::raw(gap));
-        spans.push(Span::styled(format!(" {} {} ", i + 1, title), style));
+        spans.push(Span::raw(line.gap));
+        spans.push(Span::styled(label, style));
+    }
+    if line.more_right {
+        spans.push(Span::styled("›", theme.muted()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base()), area);
 }
@@ -159,34 +172,139 @@ fn venues_live(snap: &Snapshot) -> (usize, usize) {
     (live.len(), all.len())
 }
 
-fn hint_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let line = if app.filter_editing {
-        Line::from(vec![
-            Span::styled(" / ", bold(theme.fg(theme.highlight))),
+/// The lines under the status bar: the filter input, else the message
+/// (an error until dismissed, information for a few seconds), else the key
+/// hints. Long ones wrap at word (or hint) boundaries onto a second line.
+fn bottom_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let key_style = bold(theme.fg(theme.highlight));
+    if app.filter_editing {
+        return vec![Line::from(vec![
+            Span::styled(" / ", key_style),
             Span::styled(app.filter.clone(), theme.fg(theme.text)),
             Span::styled("█", theme.fg(theme.highlight)),
             Span::styled("   Enter keep · Esc clear", theme.muted()),
-        ])
-    } else if let Some(msg) = &app.status {
-        Line::from(vec![
-            Span::styled(" ", theme.muted()),
-            Span::styled(msg.clone(), theme.fg(theme.warning)),
-        ])
-    } else {
-        let mut spans = vec![Span::raw(" ")];
-        for (keys, label) in app.keymap.hints(app.pane_id()) {
-            // The first key is enough here; `?` lists them all.
-            let keys = if keys.contains('/') && keys.len() > 1 {
-                keys.split('/').next().unwrap_or_default().to_string()
-            } else {
-                keys
-            };
-            spans.push(Span::styled(keys, bold(theme.fg(theme.highlight))));
-            spans.push(Span::styled(format!(" {label}  "), theme.muted()));
+        ])];
+    }
+    if let Some(msg) = app.message() {
+        let (style, mut atoms): (Style, Vec<Vec<Span<'static>>>) = match msg.level {
+            Level::Error => (
+                theme.fg(theme.error),
+                vec![vec![Span::styled("✗", theme.fg(theme.error))]],
+            ),
+            Level::Info => (theme.fg(theme.warning), Vec::new()),
+        };
+        atoms.extend(
+            msg.text
+                .split_whitespace()
+                .map(|w| vec![Span::styled(w.to_string(), style)]),
+        );
+        if msg.level == Level::Error {
+            let key = app
+                .keymap
+                .keys_for(Action::Dismiss, Context::Global)
+                .first()
+                .map(|k| k.to_string());
+            let mut tail = vec![Span::styled("·", theme.muted())];
+            if let Some(k) = key {
+                tail.push(Span::styled(format!(" {k}"), key_style));
+                tail.push(Span::styled(" dismisses", theme.muted()));
+            }
+            if msg.more > 0 {
+                tail.push(Span::styled(format!(" ({} more)", msg.more), theme.muted()));
+            }
+            atoms.push(tail);
         }
-        Line::from(spans)
-    };
-    frame.render_widget(Paragraph::new(line).style(theme.base()), area);
+        return pack(&atoms, " ", width, 2, true).0;
+    }
+    let mut atoms: Vec<Vec<Span<'static>>> = Vec::new();
+    let mut help_at = None;
+    for (keys, label) in app.keymap.hints(app.pane_id()) {
+        // The first key is enough here; `?` lists them all.
+        let keys = if keys.contains('/') && keys.len() > 1 {
+            keys.split('/').next().unwrap_or_default().to_string()
+        } else {
+            keys
+        };
+        if label == "help" {
+            help_at = Some(atoms.len());
+        }
+        atoms.push(vec![
+            Span::styled(keys, key_style),
+            Span::styled(format!(" {label}"), theme.muted()),
+        ]);
+    }
+    // Hints that do not fit on two lines go, from the end, but never the
+    // one that opens the help listing them all.
+    loop {
+        let (lines, placed) = pack(&atoms, "  ", width, 2, false);
+        if placed == atoms.len() || atoms.len() <= 1 {
+            return lines;
+        }
+        let drop = (0..atoms.len()).rev().find(|i| Some(*i) != help_at);
+        match drop {
+            Some(i) => {
+                atoms.remove(i);
+                if help_at.is_some_and(|h| h > i) {
+                    help_at = help_at.map(|h| h - 1);
+                }
+            }
+            None => return lines,
+        }
+    }
+}
+
+/// Packs atoms (runs of spans never split) into at most `max_lines` lines of
+/// `width`, each starting with a space, atoms separated by `sep`. Atoms that
+/// do not fit are left out; with `ellipsis` the last line then ends in `…`.
+/// Returns the lines and how many atoms they hold.
+fn pack(
+    atoms: &[Vec<Span<'static>>],
+    sep: &str,
+    width: usize,
+    max_lines: usize,
+    ellipsis: bool,
+) -> (Vec<Line<'static>>, usize) {
+    let atom_w = |a: &[Span<'static>]| a.iter().map(|s| s.content.chars().count()).sum::<usize>();
+    let mut lines: Vec<Vec<Span<'static>>> = vec![vec![Span::raw(" ")]];
+    let mut used = 1;
+    let mut placed = 0;
+    for atom in atoms {
+        let w = atom_w(atom);
+        let lead = if used > 1 { sep.chars().count() } else { 0 };
+        if used + lead + w > width && used > 1 {
+            if lines.len() == max_lines {
+                break;
+            }
+            lines.push(vec![Span::raw(" ")]);
+            used = 1;
+        }
+        let line = lines.last_mut().expect("one line at least");
+        if used > 1 {
+            line.push(Span::raw(sep.to_string()));
+            used += sep.chars().count();
+        }
+        if used + w > width {
+            // Longer than a whole line (a long path): cut with an ellipsis.
+            let text: String = atom.iter().map(|s| s.content.as_ref()).collect();
+            let style = atom.first().map(|s| s.style).unwrap_or_default();
+            let room = width.saturating_sub(used);
+            line.push(Span::styled(super::reach::ellipsize(&text, room), style));
+            used = width;
+            placed += 1;
+            continue;
+        }
+        line.extend(atom.iter().cloned());
+        used += w;
+        placed += 1;
+    }
+    if placed < atoms.len() && ellipsis {
+        let line = lines.last_mut().expect("one line at least");
+        if used + 1 > width {
+            line.pop();
+        }
+        line.push(Span::raw("…"));
+    }
+    (lines.into_iter().map(Line::from).collect(), placed)
 }
 
 fn bold(style: Style) -> Style {
@@ -234,8 +352,12 @@ fn help_overlay(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // Flow into as many columns as the height needs.
     let avail_h = area.height.saturating_sub(2).max(1) as usize;
     let columns: Vec<&[Line<'static>]> = all.chunks(avail_h).collect();
-    let col_w = all.iter().map(|l| l.width()).max().unwrap_or(0) as u16 + 3;
-    let w = (col_w * columns.len() as u16 + 2).min(area.width);
+    // Each column as wide as its own longest line.
+    let widths: Vec<u16> = columns
+        .iter()
+        .map(|c| c.iter().map(|l| l.width()).max().unwrap_or(0) as u16 + 3)
+        .collect();
+    let w = (widths.iter().sum::<u16>() + 2).min(area.width);
     let h = (all.len().min(avail_h) as u16 + 2).min(area.height);
     let rect = Rect::new(
         area.x + (area.width - w) / 2,
@@ -246,7 +368,7 @@ fn help_overlay(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Clear, rect);
     let inner = panes::framed(frame, rect, "Keys (any key closes)", theme);
     let mut x = inner.x;
-    for column in columns {
+    for (column, col_w) in columns.into_iter().zip(widths) {
         let width = col_w.min((inner.x + inner.width).saturating_sub(x));
         if width == 0 {
             break;

@@ -964,6 +964,152 @@ pub fn sample_snapshot() -> Snapshot {
     }
 }
 
+/// An instrument with no book at all (what the engine publishes before a
+/// venue's first book arrives).
+fn empty_view(name: &str) -> InstrumentView {
+    InstrumentView {
+        instrument: inst(name),
+        label: name.to_string(),
+        mixed_quotes: false,
+        cbbo: Cbbo::default(),
+        venues: Vec::new(),
+        aggregated: AggregatedBook::default(),
+        mid_history: Vec::new(),
+        best_net_bps: None,
+        liquidations_5m_usd: 0.0,
+        funding: Vec::new(),
+    }
+}
+
+/// The built-in watchlist's instruments with no books, as the engine
+/// shows them before any venue has sent one.
+fn empty_instruments() -> Vec<InstrumentView> {
+    crate::config::listings::DEFAULT_WATCHLIST
+        .iter()
+        .map(|n| empty_view(n))
+        .collect()
+}
+
+/// One health row per connection a live session opens for `venue`, all in
+/// `state` (the names the live feeds use).
+fn venue_conns(venue: Venue, names: &[&str], state: &ConnState) -> Vec<ConnHealth> {
+    names
+        .iter()
+        .map(|n| conn(venue, n, state.clone(), 0.0, None, None, [0; 6], 0))
+        .collect()
+}
+
+/// The connections of the live default session, per venue.
+const LIVE_CONNS: [(&str, &[&str]); 8] = [
+    ("binance", &["rest", "market", "public", "ws"]),
+    ("bybit", &["rest", "linear", "spot"]),
+    ("okx", &["rest", "public"]),
+    ("coinbase", &["rest", "ws"]),
+    ("kraken", &["rest", "ws"]),
+    ("bitstamp", &["rest", "ws"]),
+    ("gemini", &["rest", "ws"]),
+    ("hyperliquid", &["ws"]),
+];
+
+/// The watchlist a live session without a config file runs: the built-in
+/// instruments on every venue that lists them.
+pub fn default_watchlist() -> crate::ui::WatchlistInfo {
+    use crate::config::listings;
+    let rows = listings::DEFAULT_WATCHLIST
+        .iter()
+        .map(|n| {
+            let instrument = inst(n);
+            crate::ui::WatchRow {
+                instrument,
+                venues: Venue::all()
+                    .filter(|v| listings::probably_lists(*v, &instrument))
+                    .collect(),
+            }
+        })
+        .collect();
+    crate::ui::WatchlistInfo {
+        rows,
+        venues: Venue::all().collect(),
+        config_path: Some(std::path::PathBuf::from(
+            "/home/me/.config/depthwatch/config.toml",
+        )),
+        read_only: None,
+    }
+}
+
+/// A machine with no network: the default watchlist, no books, and every
+/// connection backing off after a failed DNS lookup (bitstamp's after a
+/// TLS failure, so two reasons show).
+pub fn offline_snapshot() -> Snapshot {
+    let dns = |ms: u64| ConnState::Backoff {
+        retry_in_ms: ms,
+        reason: "DNS lookup failed".into(),
+    };
+    let mut health = Vec::new();
+    for (i, (name, conns)) in LIVE_CONNS.iter().enumerate() {
+        let venue: Venue = name.parse().expect("registered venue");
+        let state = if *name == "bitstamp" {
+            ConnState::Disconnected {
+                reason: "TLS handshake failed (invalid peer certificate: UnknownIssuer)".into(),
+            }
+        } else {
+            dns(4_000 + 3_000 * i as u64)
+        };
+        health.extend(venue_conns(venue, conns, &state));
+    }
+    Snapshot {
+        version: 3,
+        now: NOW,
+        instruments: empty_instruments(),
+        health,
+        ..Snapshot::default()
+    }
+}
+
+/// Start-up: the default watchlist with no books yet; binance is connected
+/// (its books are on their way), bybit and okx are connecting, the others
+/// have not reported.
+pub fn connecting_snapshot() -> Snapshot {
+    let mut health = Vec::new();
+    health.extend(venue_conns(
+        crate::venue!("binance"),
+        LIVE_CONNS[0].1,
+        &ConnState::Connected,
+    ));
+    health.extend(venue_conns(
+        crate::venue!("bybit"),
+        LIVE_CONNS[1].1,
+        &ConnState::Connecting,
+    ));
+    health.extend(venue_conns(
+        crate::venue!("okx"),
+        LIVE_CONNS[2].1,
+        &ConnState::Connecting,
+    ));
+    Snapshot {
+        version: 2,
+        now: NOW,
+        instruments: empty_instruments(),
+        health,
+        ..Snapshot::default()
+    }
+}
+
+/// The sample with its BTC-USD quote group's aggregated book capped at 12
+/// levels a side, as the engine publishes it: gemini's bids sit above
+/// coinbase's asks, so every bid shown is above every ask (venues crossed
+/// against each other, the arbitrage the Arbitrage pane prices).
+pub fn crossed_snapshot() -> Snapshot {
+    let mut snap = sample_snapshot();
+    for v in &mut snap.instruments {
+        if v.mixed_quotes {
+            v.aggregated.bids.truncate(12);
+            v.aggregated.asks.truncate(12);
+        }
+    }
+    snap
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

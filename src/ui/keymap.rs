@@ -35,6 +35,8 @@ pub enum Action {
     Select,
     Filter,
     CycleTheme,
+    /// Mark the error on the message line read.
+    Dismiss,
     NextInstrument,
     PrevInstrument,
     /// Book pane: aggregated → each venue's own book → aggregated.
@@ -83,6 +85,7 @@ impl Action {
             Action::Select => "select",
             Action::Filter => "filter",
             Action::CycleTheme => "cycle_theme",
+            Action::Dismiss => "dismiss",
             Action::NextInstrument => "next_instrument",
             Action::PrevInstrument => "prev_instrument",
             Action::CycleBookVenue => "book_venue",
@@ -364,6 +367,13 @@ fn default_bindings() -> Vec<Binding> {
             A::CycleTheme,
             "cycle colour theme",
             Some("theme"),
+        ),
+        (
+            Key::plain(K::Esc),
+            Global,
+            A::Dismiss,
+            "dismiss the error message",
+            None,
         ),
         (
             Key::ch(' '),

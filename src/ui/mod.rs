@@ -13,8 +13,11 @@ pub mod editor;
 pub mod fixtures;
 pub mod format;
 pub mod keymap;
+pub mod messages;
 pub mod panes;
+pub mod reach;
 pub mod table;
+pub mod tabs;
 pub mod terminal;
 pub mod theme;
 
@@ -144,7 +147,7 @@ pub async fn run(
     app.demo = ctx.demo;
     if let Some(err) = theme_errors.first() {
         tracing::warn!("{err}");
-        app.set_status(err.clone());
+        app.set_error(err.clone());
     }
     let mut replay = ctx.replay;
     app.replay = replay.as_ref().map(|r| r.borrow().clone());
@@ -206,7 +209,7 @@ pub async fn run(
                 for cmd in app.take_commands() {
                     if cmd == UiCommand::EditConfig {
                         let Some(path) = &config_path else {
-                            app.set_status("no config file location on this system".into());
+                            app.set_error("no config file location on this system".into());
                             continue;
                         };
                         // The editor owns the terminal (and its keys) until it exits.
@@ -215,10 +218,10 @@ pub async fn run(
                         events = EventStream::new();
                         dirty = true;
                         match result {
-                            Ok(program) => app.set_status(format!("back from {program}: reloading the config")),
+                            Ok(program) => app.set_info(format!("back from {program}: reloading the config")),
                             Err(e) => {
                                 tracing::error!("{e}");
-                                app.set_status(e);
+                                app.set_error(e);
                                 continue;
                             }
                         }
@@ -235,7 +238,7 @@ pub async fn run(
             changed = snapshots.changed(), if engine_alive => {
                 if changed.is_err() {
                     engine_alive = false;
-                    app.set_status("engine stopped: the display is frozen (see the Logs pane)".into());
+                    app.set_error("engine stopped: the display is frozen (see the Logs pane)".into());
                     dirty = true;
                 } else {
                     let snap = snapshots.borrow_and_update().clone();
@@ -282,7 +285,10 @@ pub async fn run(
                 }
                 dirty = true;
             }
-            _ = clock.tick() => dirty = true,
+            _ = clock.tick() => {
+                app.tick();
+                dirty = true;
+            }
             _ = tokio::time::sleep_until(last_draw + frame_gap), if dirty => {}
         }
     }

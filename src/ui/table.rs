@@ -128,13 +128,7 @@ pub fn pad(span: Span<'static>, width: usize, align: Align) -> Span<'static> {
     let text = span.content.as_ref();
     let len = text.chars().count();
     let content = if len > width {
-        if width == 0 {
-            String::new()
-        } else {
-            let mut s: String = text.chars().take(width - 1).collect();
-            s.push('…');
-            s
-        }
+        cut(text, width)
     } else {
         let fill = " ".repeat(width - len);
         match align {
@@ -143,6 +137,21 @@ pub fn pad(span: Span<'static>, width: usize, align: Align) -> Span<'static> {
         }
     };
     Span::styled(content, span.style)
+}
+
+/// `text` in `width` characters with `…`: at a word boundary when that
+/// keeps at least a third of the width, else mid-word (a single long word).
+pub fn cut(text: &str, width: usize) -> String {
+    if width == 0 {
+        return String::new();
+    }
+    let at_word = crate::ui::reach::ellipsize(text, width);
+    if at_word.chars().count() * 3 >= width {
+        return at_word;
+    }
+    let mut s: String = text.chars().take(width - 1).collect();
+    s.push('…');
+    s
 }
 
 /// The visible window `[start, end)` of `len` rows in `height` lines that
@@ -175,6 +184,12 @@ mod tests {
         let line = fit(&cols, 14).row(vec!["x".into(), "yy".into(), "toolong".into()]);
         let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(text, "x      yy too…");
+        assert_eq!(
+            cut("HTTP 429: rate limited, retrying", 25),
+            "HTTP 429: rate limited…"
+        );
+        assert_eq!(cut("coinbase", 7), "coinba…");
+        assert_eq!(cut("a verylongword", 9), "a verylo…");
         assert_eq!(fit(&cols, 0).width(0), 0);
     }
 

@@ -17,6 +17,7 @@ use crate::engine::snapshot::{AggLevel, InstrumentView, VenueBook};
 use crate::model::{BookState, Venue};
 use crate::ui::app::{App, BookMode};
 use crate::ui::format;
+use crate::ui::reach::Why;
 use crate::ui::table::{Col, Fitted, fit};
 use crate::ui::theme::Theme;
 
@@ -47,6 +48,7 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
         BookMode::Aggregated => None,
     };
     let live = view.venues.iter().filter(|b| b.state.is_live()).count();
+    let why = Why::of(snap, app, view);
     let title = match venue_book {
         Some(b) => format!(
             "Book · {} · {} only ({})",
@@ -57,14 +59,14 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
         None => format!(
             "Book · {} · aggregated ({live} of {} venues live)",
             view.label,
-            view.venues.len()
+            view.venues.len() + why.missing.len()
         ),
     };
     let inner = framed(frame, area, title, theme);
     if inner.height == 0 || inner.width == 0 {
         return;
     }
-    let header = header_lines(view, venue_book, theme);
+    let header = header_lines(view, venue_book, &why, theme);
     let parts = stack(inner, &[(header.len() as u16).min(inner.height / 2)]);
     lines(frame, parts[0], header, theme);
 
@@ -87,12 +89,12 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
         (parts[1], None)
     };
     if bids.is_empty() && asks.is_empty() {
-        note(
-            frame,
-            ladder_area,
-            "no levels: no live venue has a book for this instrument yet",
-            theme,
-        );
+        let text = match venue_book {
+            Some(b) => format!("no levels: {} {}", b.venue, state_reason(&b.state)),
+            None if why.no_venue() => "no levels: no venue carries this instrument".into(),
+            None => format!("no levels: {}", why.sentence(0)),
+        };
+        wrapped_note(frame, ladder_area, text, theme);
     } else {
         ladder(frame, ladder_area, view, &bids, &asks, stale, theme);
     }
@@ -105,6 +107,7 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
 fn header_lines(
     view: &InstrumentView,
     only: Option<&VenueBook>,
+    why: &Why,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
     let mut out = Vec::new();
@@ -124,6 +127,9 @@ fn header_lines(
             "□"
         };
         legend.push(Span::styled(format!("{mark} {}  ", b.venue), style));
+    }
+    for (venue, _) in &why.missing {
+        legend.push(Span::styled(format!("□ {venue}  "), theme.fg(theme.stale)));
     }
     if view.mixed_quotes {
         legend.push(Span::styled(
@@ -147,6 +153,17 @@ fn header_lines(
                 out.push(Line::from(Span::styled(
                     format!("✗ {} left out: {}", b.venue, state_reason(&b.state)),
                     theme.fg(theme.stale),
+                )));
+            }
+            for (venue, reach) in &why.missing {
+                let style = if reach.is_failure() {
+                    theme.fg(theme.error)
+                } else {
+                    theme.fg(theme.stale)
+                };
+                out.push(Line::from(Span::styled(
+                    format!("✗ {venue} {}: {}", reach.state_word(), reach.detail()),
+                    style,
                 )));
             }
         }
@@ -345,34 +362,165 @@ fn spread_line(
     width: u16,
     theme: &Theme,
 ) -> Line<'static> {
-    let text = match (bid, ask) {
+    let bps_of = |d: Decimal, a: Decimal, b: Decimal| {
+        let mid = (a + b) / Decimal::TWO;
+        if mid.is_zero() {
+            Decimal::ZERO
+        } else {
+            (d / mid * Decimal::from(10_000)).round_dp(2)
+        }
+    };
+    // Longest first; the first that fits is shown.
+    let (texts, style) = match (bid, ask) {
+        (Some(b), Some(a)) if b.price > a.price => {
+            let by = b.price - a.price;
+            let head = format!(
+                " crossed by {} ({:.2} bps)",
+                format::dec(by, dp),
+                bps_of(by, a.price, b.price)
+            );
+            (
+                vec![
+                    format!("{head}: bids above asks across venues "),
+                    format!("{head} "),
+                ],
+                theme.fg(theme.warning),
+            )
+        }
         (Some(b), Some(a)) => {
             let spread = a.price - b.price;
             let mid = (a.price + b.price) / Decimal::TWO;
-            let bps = if mid.is_zero() {
-                Decimal::ZERO
-            } else {
-                spread / mid * Decimal::from(10_000)
-            };
-            format!(
-                " spread {} ({:.2} bps) · mid {} {} ",
+            let head = format!(
+                " spread {} ({:.2} bps)",
                 format::dec(spread, dp),
-                bps.round_dp(2),
-                format::dec(mid, dp + 1),
-                view.instrument.quote
+                bps_of(spread, a.price, b.price)
+            );
+            (
+                vec![
+                    format!(
+                        "{head} · mid {} {} ",
+                        format::dec(mid, dp + 1),
+                        view.instrument.quote
+                    ),
+                    format!("{head} "),
+                ],
+                theme.fg(theme.highlight),
             )
         }
-        _ => " one side empty ".to_string(),
+        _ => (
+            vec![" one side empty ".to_string()],
+            theme.fg(theme.highlight),
+        ),
     };
     let w = width as usize;
+    let text = texts
+        .iter()
+        .find(|t| t.chars().count() <= w)
+        .or(texts.last())
+        .cloned()
+        .unwrap_or_default();
     let len = text.chars().count();
     let left = w.saturating_sub(len) / 2;
     let right = w.saturating_sub(len + left);
     Line::from(vec![
         Span::styled("─".repeat(left), theme.border()),
-        Span::styled(text, theme.fg(theme.highlight)),
+        Span::styled(text, style),
         Span::styled("─".repeat(right), theme.border()),
     ])
+}
+
+/// Cumulative size from the best price outwards, as a step curve that
+/// starts at zero on the best price: `(price, cumulative)` points in the
+/// order of `levels` (best first).
+fn step_curve(levels: &[AggLevel]) -> Vec<(f64, f64)> {
+    let to_f = |d: Decimal| d.to_f64().unwrap_or(0.0);
+    let mut out = Vec::with_capacity(levels.len() * 2);
+    let mut acc = 0.0;
+    for l in levels {
+        let price = to_f(l.price);
+        out.push((price, acc));
+        acc += to_f(l.total);
+        out.push((price, acc));
+    }
+    out
+}
+
+/// How far the best bid is above the best ask, when it is (a crossed
+/// aggregated book: venues crossed against each other).
+fn crossing(bids: &[AggLevel], asks: &[AggLevel]) -> Option<(Decimal, Decimal)> {
+    let (b, a) = (bids.first()?.price, asks.first()?.price);
+    (b > a).then_some((a, b))
+}
+
+/// Price → chart x. Linear over every price shown; but when the book is so
+/// crossed that every bid shown lies above every ask, the empty stretch
+/// between the two sides would squeeze both curves into the chart's edges,
+/// so each side gets its own half, asks left and bids right (price order
+/// kept), with the break in the middle.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum XMap {
+    Linear { lo: f64, hi: f64 },
+    Split { asks: (f64, f64), bids: (f64, f64) },
+}
+
+/// Share of the width each side gets in a split chart.
+const HALF: f64 = 0.46;
+
+impl XMap {
+    fn new(bids: &[AggLevel], asks: &[AggLevel]) -> Option<XMap> {
+        let range = |ls: &[AggLevel]| {
+            let prices = ls.iter().map(|l| l.price.to_f64().unwrap_or(0.0));
+            let lo = prices.clone().fold(f64::INFINITY, f64::min);
+            let hi = prices.fold(f64::NEG_INFINITY, f64::max);
+            (lo.is_finite() && hi.is_finite()).then_some((lo, hi))
+        };
+        match (range(bids), range(asks)) {
+            (Some(b), Some(a)) if b.0 > a.1 => Some(XMap::Split { asks: a, bids: b }),
+            (b, a) => {
+                let lo = b.map(|r| r.0).into_iter().chain(a.map(|r| r.0));
+                let hi = b.map(|r| r.1).into_iter().chain(a.map(|r| r.1));
+                let (lo, hi) = (
+                    lo.fold(f64::INFINITY, f64::min),
+                    hi.fold(f64::NEG_INFINITY, f64::max),
+                );
+                if !lo.is_finite() || !hi.is_finite() {
+                    return None;
+                }
+                let pad = if hi > lo {
+                    0.0
+                } else {
+                    (lo.abs() * 1e-4).max(1e-9)
+                };
+                Some(XMap::Linear {
+                    lo: lo - pad,
+                    hi: hi + pad,
+                })
+            }
+        }
+    }
+
+    fn bounds(self) -> [f64; 2] {
+        match self {
+            XMap::Linear { lo, hi } => [lo, hi],
+            XMap::Split { .. } => [0.0, 1.0],
+        }
+    }
+
+    /// `bid`: which side the price is from (decides the half when split).
+    fn x(self, price: f64, bid: bool) -> f64 {
+        let within = |(lo, hi): (f64, f64)| {
+            if hi > lo {
+                (price - lo) / (hi - lo) * HALF
+            } else {
+                HALF / 2.0
+            }
+        };
+        match self {
+            XMap::Linear { .. } => price,
+            XMap::Split { asks, .. } if !bid => within(asks),
+            XMap::Split { bids, .. } => 1.0 - HALF + within(bids),
+        }
+    }
 }
 
 fn depth_chart(
@@ -383,25 +531,15 @@ fn depth_chart(
     stale: bool,
     theme: &Theme,
 ) {
-    let to_f = |d: Decimal| d.to_f64().unwrap_or(0.0);
-    let curve = |ls: &[AggLevel]| {
-        let mut acc = 0.0;
-        ls.iter()
-            .map(|l| {
-                acc += to_f(l.total);
-                (to_f(l.price), acc)
-            })
-            .collect::<Vec<(f64, f64)>>()
-    };
-    let mut bid_pts = curve(bids);
-    bid_pts.reverse();
-    let ask_pts = curve(asks);
-    let (Some(lo), Some(hi)) = (
-        bid_pts.first().or(ask_pts.first()).map(|p| p.0),
-        ask_pts.last().or(bid_pts.last()).map(|p| p.0),
-    ) else {
+    let Some(xmap) = XMap::new(bids, asks) else {
         return;
     };
+    let place = |pts: Vec<(f64, f64)>, bid: bool| -> Vec<(f64, f64)> {
+        pts.into_iter().map(|(p, y)| (xmap.x(p, bid), y)).collect()
+    };
+    let mut bid_pts = place(step_curve(bids), true);
+    bid_pts.reverse();
+    let ask_pts = place(step_curve(asks), false);
     let top = bid_pts
         .iter()
         .chain(&ask_pts)
@@ -413,30 +551,75 @@ fn depth_chart(
     } else {
         (theme.bid, theme.ask)
     };
-    let datasets = vec![
+    let crossed = crossing(bids, asks);
+    let dp = format::dp_for(bids.iter().chain(asks).map(|l| l.price), 8);
+    // Where the book is crossed: bracketed from the best ask up to the best
+    // bid when the sides overlap, or the break between the halves.
+    let band: Vec<(f64, f64)> = match (crossed, xmap) {
+        (None, _) => Vec::new(),
+        (Some(_), XMap::Split { .. }) => vec![(0.5, top), (0.5, 0.0)],
+        (Some((a, b)), XMap::Linear { .. }) => {
+            let (a, b) = (a.to_f64().unwrap_or(0.0), b.to_f64().unwrap_or(0.0));
+            vec![(a, top), (a, 0.0), (b, 0.0), (b, top)]
+        }
+    };
+    let mut datasets = Vec::new();
+    if !band.is_empty() {
+        datasets.push(
+            Dataset::default()
+                .name("crossed")
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(theme.warning))
+                .data(&band),
+        );
+    }
+    datasets.push(
         Dataset::default()
             .name("bids")
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
             .style(Style::default().fg(bc))
             .data(&bid_pts),
+    );
+    datasets.push(
         Dataset::default()
             .name("asks")
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
             .style(Style::default().fg(ac))
             .data(&ask_pts),
-    ];
+    );
+    let title = match crossed {
+        Some((a, b)) => format!(
+            "Depth (cumulative size) · crossed by {}",
+            format::dec(b - a, dp)
+        ),
+        None => "Depth (cumulative size)".to_string(),
+    };
     let label = |x: f64| Span::styled(format::thousands(&format!("{x:.1}")), theme.muted());
+    let x_labels = match xmap {
+        XMap::Linear { lo, hi } => vec![label(lo), label((lo + hi) / 2.0), label(hi)],
+        XMap::Split { asks, bids } => vec![
+            label(asks.0),
+            Span::styled("asks ┊ bids", theme.fg(theme.warning)),
+            label(bids.1),
+        ],
+    };
     let chart = Chart::new(datasets)
-        .block(super::block("Depth (cumulative size)", theme))
+        .block(super::block(title, theme))
         .style(theme.base())
-        .legend_position(Some(LegendPosition::Top))
+        // Where the curves are lowest: near the spread, or at the outer
+        // end of the asks when the halves are split.
+        .legend_position(Some(match xmap {
+            XMap::Linear { .. } => LegendPosition::Top,
+            XMap::Split { .. } => LegendPosition::TopLeft,
+        }))
         .x_axis(
             Axis::default()
                 .style(theme.border())
-                .bounds([lo, hi])
-                .labels(vec![label(lo), label((lo + hi) / 2.0), label(hi)]),
+                .bounds(xmap.bounds())
+                .labels(x_labels),
         )
         .y_axis(
             Axis::default()
@@ -449,4 +632,15 @@ fn depth_chart(
                 ]),
         );
     frame.render_widget(chart, area);
+}
+
+/// A muted note wrapped at word boundaries.
+fn wrapped_note(frame: &mut Frame, area: Rect, text: String, theme: &Theme) {
+    use ratatui::widgets::{Paragraph, Wrap};
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(text, theme.muted())))
+            .style(theme.base())
+            .wrap(Wrap { trim: true }),
+        area,
+    );
 }

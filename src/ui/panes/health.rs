@@ -5,6 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{PaneId, framed, highlight, lines};
 use crate::engine::Snapshot;
@@ -68,13 +69,14 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
             line
         });
     }
+    let mut detail: Vec<Line<'static>> = Vec::new();
     if let Some(h) = snap
         .health
         .get(cursor.min(snap.health.len().saturating_sub(1)))
         && out.len() + 2 <= inner.height as usize
     {
-        out.push(Line::from(""));
-        out.push(Line::from(vec![
+        detail.push(Line::from(""));
+        detail.push(Line::from(vec![
             Span::styled(format!("{} ", h.venue), theme.fg(theme.venue(h.venue))),
             Span::styled(
                 format!(
@@ -95,13 +97,22 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
         };
         let all = notes(h, reason, false);
         if !all.is_empty() {
-            out.push(Line::from(Span::styled(
+            detail.push(Line::from(Span::styled(
                 all.join("; "),
                 theme.fg(theme.warning),
             )));
         }
     }
-    lines(frame, inner, out, theme);
+    let table_h = (out.len() as u16).min(inner.height);
+    let parts = super::stack(inner, &[table_h]);
+    lines(frame, parts[0], out, theme);
+    // The selected connection in full: long URLs and reasons wrap.
+    frame.render_widget(
+        Paragraph::new(detail)
+            .style(theme.base())
+            .wrap(Wrap { trim: false }),
+        parts[1],
+    );
 }
 
 fn bytes(b: f64) -> String {
@@ -211,8 +222,40 @@ fn row(
         count(h.parse_errors, true),
         Span::styled(h.queue_depth.to_string(), theme.muted()),
         count(h.books_not_live as u64, false),
-        Span::styled(notes.join("; "), note_style),
+        Span::styled(fit_notes(&notes, fitted.width(13) as usize), note_style),
     ])
+}
+
+/// Whole notes while they fit, then how many more (the detail line below
+/// the table has them all); a single note too long is cut at a word.
+fn fit_notes(notes: &[String], width: usize) -> String {
+    let all = notes.join("; ");
+    if all.chars().count() <= width {
+        return all;
+    }
+    let mut out = String::new();
+    for (i, note) in notes.iter().enumerate() {
+        let rest = notes.len() - i - 1;
+        let more = if rest > 0 {
+            format!(" +{rest}")
+        } else {
+            String::new()
+        };
+        let sep = if out.is_empty() { "" } else { "; " };
+        let next = format!("{out}{sep}{note}");
+        if next.chars().count() + more.chars().count() <= width {
+            out = next;
+            continue;
+        }
+        let left = notes.len() - i;
+        if out.is_empty() {
+            // The first note (the reason, when there is one) alone is too
+            // long: as many of its words as fit.
+            return crate::ui::table::cut(note, width);
+        }
+        return format!("{out} +{left}");
+    }
+    out
 }
 
 /// The state's reason, clock skew, books not live and (when the counter
@@ -226,7 +269,11 @@ fn notes(h: &ConnHealth, reason: Option<String>, counters_shown: bool) -> Vec<St
         notes.push(format!("clock skew: {skew}; latency not shown"));
     }
     if h.books_not_live > 0 {
-        notes.push(format!("{} book(s) not live", h.books_not_live));
+        let n = h.books_not_live;
+        notes.push(format!(
+            "{n} book{} not live",
+            if n == 1 { "" } else { "s" }
+        ));
     }
     if !counters_shown {
         for (n, what) in [

@@ -39,6 +39,8 @@ pub type RenderFn = fn(&mut Frame, Rect, &Snapshot, &App, &Theme);
 pub struct PaneSpec {
     pub id: PaneId,
     pub title: &'static str,
+    /// For narrow tab lines: short, but still reads as the name.
+    pub short: &'static str,
     pub render: RenderFn,
 }
 
@@ -47,41 +49,49 @@ pub const PANES: &[PaneSpec] = &[
     PaneSpec {
         id: PaneId::Overview,
         title: "Overview",
+        short: "Ovw",
         render: overview::render,
     },
     PaneSpec {
         id: PaneId::Book,
         title: "Book",
+        short: "Book",
         render: book::render,
     },
     PaneSpec {
         id: PaneId::Arbitrage,
         title: "Arbitrage",
+        short: "Arb",
         render: arbitrage::render,
     },
     PaneSpec {
         id: PaneId::Liquidations,
         title: "Liquidations",
+        short: "Liq",
         render: liquidations::render,
     },
     PaneSpec {
         id: PaneId::Trades,
         title: "Trades",
+        short: "Trd",
         render: trades::render,
     },
     PaneSpec {
         id: PaneId::Health,
         title: "Health",
+        short: "Hlth",
         render: health::render,
     },
     PaneSpec {
         id: PaneId::Logs,
         title: "Logs",
+        short: "Logs",
         render: logs::render,
     },
     PaneSpec {
         id: PaneId::Watchlist,
         title: "Watchlist",
+        short: "Watch",
         render: watchlist::render,
     },
 ];

@@ -9,9 +9,10 @@ use ratatui::text::{Line, Span};
 use super::{PaneId, ask_span, bid_span, highlight, lines, note, selected_view, stack};
 use crate::engine::Snapshot;
 use crate::engine::snapshot::{InstrumentView, VenueBook};
-use crate::model::BookState;
+use crate::model::{BookState, Venue};
 use crate::ui::app::App;
 use crate::ui::format;
+use crate::ui::reach::{self, Reach, Why, ellipsize};
 use crate::ui::table::{Col, fit};
 use crate::ui::theme::Theme;
 
@@ -46,7 +47,10 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
         )
     };
     let detail = selected_view(snap, app);
-    let detail_h = detail.map_or(0, |v| v.venues.len() as u16 + 3);
+    let missing = detail
+        .map(|v| reach::missing(snap, app, v))
+        .unwrap_or_default();
+    let detail_h = detail.map_or(0, |v| (v.venues.len() + missing.len()) as u16 + 3);
     let top_h = (rows.len() as u16 + 3).max(4);
     // Venue detail and the mid chart only when the instrument list fits first.
     let parts = if area.height >= top_h + detail_h + MID_CHART_MIN_H {
@@ -57,12 +61,12 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
         vec![area]
     };
     let inner = super::framed(frame, parts[0], title, theme);
-    instrument_table(frame, inner, &rows, app, theme);
+    instrument_table(frame, inner, snap, &rows, app, theme);
     if let (Some(view), Some(part)) = (detail, parts.get(1))
         && part.height > 2
     {
         let inner = super::framed(frame, *part, format!("Venues · {}", view.label), theme);
-        venue_table(frame, inner, view, snap, theme);
+        venue_table(frame, inner, view, &missing, snap, theme);
     }
     if let (Some(view), Some(part)) = (detail, parts.get(2))
         && part.height >= MID_CHART_MIN_H
@@ -120,6 +124,7 @@ fn mid_chart(frame: &mut Frame, area: Rect, view: &InstrumentView, theme: &Theme
 fn instrument_table(
     frame: &mut Frame,
     area: Rect,
+    snap: &Snapshot,
     rows: &[&InstrumentView],
     app: &App,
     theme: &Theme,
@@ -149,17 +154,31 @@ fn instrument_table(
         };
         let name = Span::styled(format!("{marker}{}", v.label), theme.fg(theme.text));
         let dp = price_dp(v);
+        let why = Why::of(snap, app, v);
         let live = v.venues.iter().filter(|b| b.state.is_live()).count();
-        let live_style = if live == v.venues.len() {
+        let expected = v.venues.len() + why.missing.len();
+        let live_style = if live == expected {
             theme.muted()
         } else {
             theme.fg(theme.warning)
         };
         let line = match (&v.cbbo.bid, &v.cbbo.ask) {
             (None, None) => {
-                let why = no_venue_reason(v);
+                // The reason starts in the name column's padding when the
+                // name leaves room for a space.
+                let name_w = fitted.width(0) as usize;
+                let gap = usize::from(name.content.chars().count() >= name_w);
                 let mut spans = fitted.row(vec![name]).spans;
-                spans.push(Span::styled(format!(" {why}"), theme.fg(theme.stale)));
+                let room = (area.width as usize).saturating_sub(name_w + gap);
+                let style = if why.unreachable() {
+                    theme.fg(theme.error)
+                } else {
+                    theme.fg(theme.stale)
+                };
+                spans.push(Span::styled(
+                    format!("{}{}", " ".repeat(gap), why.fitted(room)),
+                    style,
+                ));
                 Line::from(spans)
             }
             (bid, ask) => {
@@ -199,7 +218,7 @@ fn instrument_table(
                 } else {
                     Span::styled("—", theme.muted())
                 };
-                let notes = notes(v);
+                let notes = notes(v, &why, fitted.width(10) as usize);
                 fitted.row(vec![
                     name,
                     cell_price(bid.as_ref(), true),
@@ -209,7 +228,7 @@ fn instrument_table(
                     spread,
                     net,
                     liq,
-                    Span::styled(format!("{live}/{}", v.venues.len()), live_style),
+                    Span::styled(format!("{live}/{expected}"), live_style),
                     Span::styled(
                         format::sparkline(&v.mid_history, spark_w),
                         theme.fg(theme.title),
@@ -238,34 +257,23 @@ fn price_dp(v: &InstrumentView) -> u32 {
     )
 }
 
-fn no_venue_reason(v: &InstrumentView) -> String {
-    if v.venues.is_empty() {
-        return "no venue carries this instrument".to_string();
+/// What is left out or missing for a row that has a CBBO, in `width`.
+fn notes(v: &InstrumentView, why: &Why, width: usize) -> String {
+    let mut text = String::new();
+    for level in 0..=Why::TERSEST {
+        text = why.note(level);
+        if v.mixed_quotes {
+            text = if text.is_empty() {
+                "mixed quotes".into()
+            } else {
+                format!("mixed quotes; {text}")
+            };
+        }
+        if text.chars().count() <= width {
+            return text;
+        }
     }
-    let why: Vec<String> = v
-        .cbbo
-        .excluded
-        .iter()
-        .map(|(venue, r)| format!("{venue}: {r}"))
-        .collect();
-    if why.is_empty() {
-        "no live venue yet".to_string()
-    } else {
-        format!("no live venue — {}", why.join("; "))
-    }
-}
-
-fn notes(v: &InstrumentView) -> String {
-    let mut parts: Vec<String> = v
-        .cbbo
-        .excluded
-        .iter()
-        .map(|(venue, r)| format!("{venue}: {r}"))
-        .collect();
-    if v.mixed_quotes {
-        parts.insert(0, "mixed quotes".to_string());
-    }
-    parts.join("; ")
+    ellipsize(&text, width)
 }
 
 const VENUE_COLS: [Col; 10] = [
@@ -281,8 +289,15 @@ const VENUE_COLS: [Col; 10] = [
     Col::left("Why / funding", 20, 5).flex(),
 ];
 
-fn venue_table(frame: &mut Frame, area: Rect, v: &InstrumentView, snap: &Snapshot, theme: &Theme) {
-    if v.venues.is_empty() {
+fn venue_table(
+    frame: &mut Frame,
+    area: Rect,
+    v: &InstrumentView,
+    missing: &[(Venue, Reach)],
+    snap: &Snapshot,
+    theme: &Theme,
+) {
+    if v.venues.is_empty() && missing.is_empty() {
         note(frame, area, "no venue carries this instrument", theme);
         return;
     }
@@ -298,6 +313,9 @@ fn venue_table(frame: &mut Frame, area: Rect, v: &InstrumentView, snap: &Snapsho
     let mut out = vec![fitted.header(theme.header())];
     for b in &v.venues {
         out.push(venue_row(&fitted, b, v, snap, dp, size_dp, theme));
+    }
+    for (venue, reach) in missing {
+        out.push(missing_row(&fitted, *venue, reach, v, area.width, theme));
     }
     lines(frame, area, out, theme);
 }
@@ -372,4 +390,37 @@ fn venue_row(
             },
         ),
     ])
+}
+
+/// A venue that should carry the instrument but has no book: its state
+/// in words, and why across the remaining columns.
+fn missing_row(
+    fitted: &crate::ui::table::Fitted,
+    venue: Venue,
+    reach: &Reach,
+    v: &InstrumentView,
+    width: u16,
+    theme: &Theme,
+) -> Line<'static> {
+    let style = match reach {
+        Reach::Unreachable { .. } | Reach::Partial { .. } => theme.fg(theme.error),
+        Reach::Starting | Reach::Connecting => theme.fg(theme.warning),
+        Reach::Up | Reach::Replay => theme.muted(),
+    };
+    let cells = vec![
+        Span::styled(format!("  {venue}"), theme.fg(theme.venue(venue))),
+        Span::styled(v.instrument.to_string(), theme.fg(theme.stale)),
+        Span::styled(reach.state_word(), style),
+    ];
+    let lead: usize = [0, 1, 2]
+        .iter()
+        .filter(|&&i| fitted.shown(i))
+        .map(|&i| fitted.width(i) as usize + 1)
+        .sum();
+    let mut line = fitted.row(cells);
+    let room = (width as usize).saturating_sub(lead);
+    line.spans.push(Span::raw(" "));
+    line.spans
+        .push(Span::styled(ellipsize(&reach.detail(), room), style));
+    line
 }

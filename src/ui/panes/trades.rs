@@ -49,7 +49,15 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
         "Taker flow imbalance (buy − sell) / (buy + sell)",
         theme,
     );
-    let fitted = fit(&FLOW, inner.width);
+    // The instrument column as wide as the longest name (BTC-USDT-PERP).
+    let mut cols = FLOW;
+    cols[0].width = flows
+        .iter()
+        .map(|f| f.key.to_string().chars().count() as u16)
+        .max()
+        .unwrap_or(0)
+        .clamp(10, 22);
+    let fitted = fit(&cols, inner.width);
     let bar_w = fitted.width(6) as usize;
     let mut out = vec![fitted.header(theme.header())];
     for f in &flows {

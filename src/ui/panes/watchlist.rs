@@ -18,6 +18,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{PaneId, framed, highlight, lines, stack};
 use crate::config::{Catalog, listings};
@@ -26,6 +27,7 @@ use crate::model::{BookState, Instrument, OutOfSyncReason, Venue};
 use crate::ui::UiCommand;
 use crate::ui::app::App;
 use crate::ui::keymap::Action;
+use crate::ui::reach::{Reach, health_pointer, venue_reach};
 use crate::ui::table::{Align, pad};
 use crate::ui::theme::Theme;
 
@@ -357,8 +359,9 @@ enum Cell<'a> {
     /// The venue does not trade this kind of instrument.
     Unsupported,
     Off,
-    /// Watched, but the snapshot has no book for it.
-    NotCarried,
+    /// Watched, but the snapshot has no book for it; what the venue's
+    /// connections say.
+    NotCarried(Reach),
     /// Replay: the captures hold no book of it there.
     Absent,
     Book(&'a BookState),
@@ -371,7 +374,9 @@ impl Cell<'_> {
             return match self {
                 Cell::Unsupported | Cell::Absent => "—".to_string(),
                 Cell::Off => "○ off".to_string(),
-                Cell::NotCarried => "· none".to_string(),
+                Cell::NotCarried(r) if r.is_failure() => "✗ down".to_string(),
+                Cell::NotCarried(Reach::Starting | Reach::Connecting) => "◌ conn".to_string(),
+                Cell::NotCarried(_) => "· none".to_string(),
                 Cell::Book(BookState::Live) => "● live".to_string(),
                 Cell::Book(BookState::Syncing) => "◌ sync".to_string(),
                 Cell::Book(BookState::OutOfSync(why)) => format!("✗ {}", short(why)),
@@ -380,7 +385,11 @@ impl Cell<'_> {
         match self {
             Cell::Unsupported | Cell::Absent => "—".to_string(),
             Cell::Off => "○ off".to_string(),
-            Cell::NotCarried => "· not carried".to_string(),
+            Cell::NotCarried(r @ (Reach::Unreachable { .. } | Reach::Partial { .. })) => {
+                format!("✗ {}", r.state_word())
+            }
+            Cell::NotCarried(Reach::Starting | Reach::Connecting) => "◌ connecting".to_string(),
+            Cell::NotCarried(_) => "· no book yet".to_string(),
             Cell::Book(BookState::Live) => "● live".to_string(),
             Cell::Book(BookState::Syncing) => "◌ syncing".to_string(),
             Cell::Book(BookState::OutOfSync(OutOfSyncReason::Stale)) => "✗ stale".to_string(),
@@ -388,15 +397,19 @@ impl Cell<'_> {
         }
     }
 
-    /// The full sentence for the detail line.
-    fn detail(&self) -> String {
+    /// The full sentence for the detail line; `health` points at the pane.
+    fn detail(&self, health: &str) -> String {
         match self {
             Cell::Unsupported => "depthwatch does not watch this kind of instrument there".into(),
             Cell::Absent => "no book of it in the captures".into(),
             Cell::Off => "off (Space turns it on)".into(),
-            Cell::NotCarried => {
-                "watched, but no book yet: connecting, or the venue does not list it".into()
+            Cell::NotCarried(r) if r.is_failure() => {
+                format!("{}: {} — see {health}", r.state_word(), r.detail())
             }
+            Cell::NotCarried(Reach::Up) => {
+                "connected, but no book yet: on its way, or the venue does not list it".into()
+            }
+            Cell::NotCarried(r) => format!("watched, no book yet: {}", r.detail()),
             Cell::Book(BookState::Live) => "live".into(),
             Cell::Book(BookState::Syncing) => "syncing: waiting for a snapshot".into(),
             Cell::Book(BookState::OutOfSync(why)) => format!("out of sync: {why}"),
@@ -406,7 +419,8 @@ impl Cell<'_> {
     fn style(&self, theme: &Theme) -> Style {
         match self {
             Cell::Unsupported | Cell::Absent | Cell::Off => theme.muted(),
-            Cell::NotCarried => theme.fg(theme.warning),
+            Cell::NotCarried(r) if r.is_failure() => theme.fg(theme.error),
+            Cell::NotCarried(_) => theme.fg(theme.warning),
             Cell::Book(BookState::Live) => theme.fg(theme.ok),
             Cell::Book(BookState::Syncing) => theme.fg(theme.warning),
             Cell::Book(BookState::OutOfSync(OutOfSyncReason::Stale)) => theme.fg(theme.stale),
@@ -443,7 +457,10 @@ fn cell<'a>(snap: &'a Snapshot, row: &Shown, venue: Venue, live: bool) -> Cell<'
         .iter()
         .flat_map(|v| &v.venues)
         .find(|b| b.venue == venue && b.instrument == row.instrument)
-        .map_or(Cell::NotCarried, |b| Cell::Book(&b.state))
+        .map_or_else(
+            || Cell::NotCarried(venue_reach(&snap.health, venue)),
+            |b| Cell::Book(&b.state),
+        )
 }
 
 pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: &Theme) {
@@ -475,7 +492,11 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
     // The table, then a blank line, the selected cell in words and a footer
     // (dropped first when short of room).
     let footer_h: u16 = if inner.height >= 7 { 4 } else { 0 };
-    let table_h = (rows.len().max(1) as u16 + 1).min(inner.height - footer_h);
+    let header_h = 1 + u16::from(staggered(
+        &columns,
+        cell_width(inner.width, &rows, &columns),
+    ));
+    let table_h = (rows.len().max(1) as u16 + header_h).min(inner.height - footer_h);
     let table = stack(inner, &[table_h]);
     grid(
         frame,
@@ -495,17 +516,63 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
             &columns,
             (cursor, venue_cursor),
             pane,
+            &health_pointer(app),
             theme,
         ));
         foot.push(footer_line(pane, theme));
         foot.push(legend(theme));
-        lines(frame, table[1], foot, theme);
+        // Long paths and sentences wrap at words rather than being cut,
+        // continuation lines indented like the first.
+        let foot: Vec<Line<'static>> = foot.into_iter().map(unindent).collect();
+        let area = table[1];
+        let inset = Rect::new(
+            area.x + 1,
+            area.y,
+            area.width.saturating_sub(1),
+            area.height,
+        );
+        frame.render_widget(
+            Paragraph::new(foot)
+                .style(theme.base())
+                .wrap(Wrap { trim: true }),
+            inset,
+        );
     }
     if let (Mode::Adding(line), Some(area)) = (&pane.mode, parts.get(1))
         && area.height > 0
     {
         add_box(frame, *area, line, theme);
     }
+}
+
+/// The line without its one leading space (the area is inset instead).
+fn unindent(mut line: Line<'static>) -> Line<'static> {
+    if let Some(first) = line.spans.first_mut()
+        && let Some(rest) = first.content.strip_prefix(' ')
+    {
+        first.content = rest.to_string().into();
+    }
+    line
+}
+
+/// Width of one venue column, its gap included (the last column needs no
+/// gap after it).
+fn cell_width(width: u16, rows: &[Shown], columns: &[Venue]) -> usize {
+    let avail = (width as usize).saturating_sub(name_width(rows));
+    if columns.is_empty() {
+        0
+    } else {
+        ((avail + 1) / columns.len()).clamp(1, 26)
+    }
+}
+
+/// Whether some venue name is longer than its column (then the header
+/// takes two lines).
+fn staggered(columns: &[Venue], cell_w: usize) -> bool {
+    cell_w > 1
+        && columns
+            .iter()
+            .any(|v| v.as_str().chars().count() > cell_w - 1)
 }
 
 /// Width of the instrument column, marker included.
@@ -534,27 +601,45 @@ fn grid(
     }
     let live = pane.info.is_some();
     let name_w = name_width(rows);
-    let avail = (area.width as usize).saturating_sub(name_w);
-    let cell_w = if columns.is_empty() {
-        0
-    } else {
-        (avail / columns.len()).clamp(1, 26)
-    };
-    let mut header = vec![pad(
-        Span::styled("  Instrument", theme.header()),
-        name_w,
-        Align::Left,
-    )];
-    for (c, v) in columns.iter().enumerate() {
-        let mut style = theme.fg(theme.venue(*v)).add_modifier(Modifier::BOLD);
-        if c == venue_cursor && live {
-            style = style.add_modifier(Modifier::UNDERLINED);
+    let cell_w = cell_width(area.width, rows, columns);
+    let stagger = staggered(columns, cell_w);
+    let mut out = Vec::new();
+    // Venue names too long for their column alternate between two header
+    // lines, each with two columns of room, rather than being cut.
+    for line in 0..1 + usize::from(stagger) {
+        let title = if line == 0 { "  Instrument" } else { "" };
+        let mut header = vec![pad(
+            Span::styled(title, theme.header()),
+            name_w,
+            Align::Left,
+        )];
+        let room = if stagger {
+            2 * cell_w - 1
+        } else {
+            cell_w.saturating_sub(1)
+        };
+        let mut used = 0;
+        for (c, v) in columns.iter().enumerate() {
+            if stagger && c % 2 != line {
+                continue;
+            }
+            let mut style = theme.fg(theme.venue(*v)).add_modifier(Modifier::BOLD);
+            if c == venue_cursor && live {
+                style = style.add_modifier(Modifier::UNDERLINED);
+            }
+            let name = pad(Span::raw(v.as_str()), room, Align::Left);
+            let name = name.content.trim_end().to_string();
+            // A name running past the right edge moves left to end there.
+            let right = (area.width as usize).saturating_sub(name_w);
+            let at = (c * cell_w)
+                .min(right.saturating_sub(name.chars().count()))
+                .max(used + usize::from(used > 0));
+            header.push(Span::raw(" ".repeat(at.saturating_sub(used))));
+            used = at + name.chars().count();
+            header.push(Span::styled(name, style));
         }
-        let name = pad(Span::raw(v.as_str()), cell_w.saturating_sub(1), Align::Left);
-        header.push(Span::styled(name.content, style));
-        header.push(Span::raw(if cell_w > 1 { " " } else { "" }));
+        out.push(Line::from(header));
     }
-    let mut out = vec![Line::from(header)];
     if rows.is_empty() {
         let text = if live {
             "  nothing watched: a adds an instrument"
@@ -563,7 +648,11 @@ fn grid(
         };
         out.push(Line::from(Span::styled(text, theme.muted())));
     }
-    let (start, end) = crate::ui::table::window(rows.len(), cursor, area.height as usize - 1);
+    let (start, end) = crate::ui::table::window(
+        rows.len(),
+        cursor,
+        (area.height as usize).saturating_sub(out.len()),
+    );
     for (r, row) in rows.iter().enumerate().take(end).skip(start) {
         let selected = r == cursor;
         let marker = if selected { "▸ " } else { "  " };
@@ -605,6 +694,7 @@ fn detail_line(
     columns: &[Venue],
     (cursor, venue_cursor): (usize, usize),
     pane: &WatchPane,
+    health: &str,
     theme: &Theme,
 ) -> Line<'static> {
     if let Mode::ConfirmRemove(i) = &pane.mode {
@@ -627,7 +717,7 @@ fn detail_line(
             theme.fg(theme.venue(*venue)).add_modifier(Modifier::BOLD),
         ),
         Span::styled(format!(" · {}: ", row.instrument), theme.fg(theme.text)),
-        Span::styled(cell.detail(), cell.style(theme)),
+        Span::styled(cell.detail(health), cell.style(theme)),
     ])
 }
 
@@ -653,14 +743,14 @@ fn legend(theme: &Theme) -> Line<'static> {
         Cell::Book(&BookState::Live),
         Cell::Book(&BookState::Syncing),
         Cell::Book(&BookState::OutOfSync(OutOfSyncReason::Crossed)),
-        Cell::NotCarried,
+        Cell::NotCarried(Reach::Up),
         Cell::Off,
         Cell::Unsupported,
     ];
     let words = [
         "live",
         "syncing",
-        "out of sync / stale",
+        "out of sync / stale / down",
         "no book",
         "off",
         "n/a",
