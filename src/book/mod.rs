@@ -3,7 +3,7 @@
 mod side;
 mod walk;
 
-pub use side::Side;
+pub use side::{Iter, Side};
 pub use walk::{Fill, walk};
 
 use rust_decimal::Decimal;
@@ -82,12 +82,8 @@ impl OrderBook {
                 if !self.state.is_live() {
                     return Applied::IgnoredNotLive;
                 }
-                for l in &u.bids {
-                    self.bids.set(l.price, l.size);
-                }
-                for l in &u.asks {
-                    self.asks.set(l.price, l.size);
-                }
+                self.bids.apply(&u.bids);
+                self.asks.apply(&u.asks);
                 self.updates_since_snapshot += 1;
             }
         }
