@@ -62,9 +62,11 @@ impl KeyState {
     }
 
     pub fn sample_mid(&mut self, now: Micros) {
+        // Saturating: a clock jump of any size (even a bogus i64::MIN/MAX
+        // receive time) only makes a sample due, never wraps.
         let due = self
             .last_mid_sample
-            .is_none_or(|t| now - t >= MID_SAMPLE_EVERY);
+            .is_none_or(|t| now.saturating_sub(t) >= MID_SAMPLE_EVERY);
         if !due {
             return;
         }

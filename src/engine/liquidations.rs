@@ -15,7 +15,7 @@ impl Bucket for LongShort {
     fn merge(&mut self, other: &Self) {
         self.long_usd += other.long_usd;
         self.short_usd += other.short_usd;
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
     }
 }
 

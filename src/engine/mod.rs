@@ -16,6 +16,14 @@
 //! and builds the snapshot. The maths lives beside them: [`cbbo`], [`arb`],
 //! [`aggregate`], [`usd`], and the statistics in [`liquidations`],
 //! [`trades`], [`health`] over [`window`].
+//!
+//! Arithmetic on what came from the network never panics or wraps: decimal
+//! steps are `checked_*` (a figure that would not fit is dropped — `None`,
+//! no row — rather than shown wrong; sums of sizes saturate), and time
+//! differences saturate. The engine clock only moves forward from 0, so
+//! differences of engine times fit anyway; receive and exchange times of
+//! events may be anything in `i64`, and ages, windows and latencies built
+//! from them saturate at the ends of the range.
 
 pub mod aggregate;
 pub mod arb;
@@ -232,7 +240,7 @@ impl Engine {
             }
             EngineInput::Tick { now } => {
                 self.advance(now);
-                if self.now - self.last_snapshot_now >= IDLE_REFRESH {
+                if self.now.saturating_sub(self.last_snapshot_now) >= IDLE_REFRESH {
                     self.changed = true;
                 }
             }

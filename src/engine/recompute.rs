@@ -46,7 +46,10 @@ impl Engine {
             let usable = self.books.usable(s);
             let slot = self.books.slot_mut(s);
             slot.top = Top::of(&slot.book, usable, self.fees.of(slot.venue));
-            let usd_due = slot.last_usd_mid.is_none_or(|t| now - t >= USD_MID_EVERY);
+            // Saturating, like every difference of engine times.
+            let usd_due = slot
+                .last_usd_mid
+                .is_none_or(|t| now.saturating_sub(t) >= USD_MID_EVERY);
             if usable
                 && usd_due
                 && let Some(mid) = slot.book.mid()

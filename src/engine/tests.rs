@@ -1018,3 +1018,201 @@ fn instrument_lists_reach_the_snapshot() {
         Some(list.as_slice())
     );
 }
+
+/// Every query a UI frame or a headless line makes.
+fn look_at_everything(e: &mut Engine) {
+    let s = e.snapshot();
+    for v in &s.instruments {
+        let _ = v.cbbo.spread_bps();
+        let _ = e.cbbo(&v.instrument).spread_bps();
+    }
+    let _ = (e.all_spreads(), e.open_arbs(), e.totals());
+    for b in e.books() {
+        let _ = (b.book.mid(), b.book.bids.top(10), b.book.asks.top(10));
+        let _ = crate::book::walk(&b.book.asks, Decimal::MAX);
+        let _ = crate::book::walk(&b.book.bids, Decimal::MAX).vwap();
+    }
+}
+
+#[test]
+fn extreme_values_never_panic() {
+    let (max, min) = (Decimal::MAX, Decimal::MIN);
+    assert_eq!(max.to_string(), "79228162514264337593543950335");
+    assert_eq!(min.to_string(), "-79228162514264337593543950335");
+    let tiny = Decimal::new(1, 28);
+    let configs = [
+        cfg(),
+        EngineConfig {
+            default_taker_fee_bps: Decimal::ZERO,
+            quote_groups: usd_group(),
+            ..cfg()
+        },
+        EngineConfig {
+            default_taker_fee_bps: max,
+            arb_max_notional: max,
+            ..cfg()
+        },
+        EngineConfig {
+            default_taker_fee_bps: min,
+            arb_max_notional: dec!(1),
+            arb_min_net_bps: min,
+            arb_min_profit: min,
+            ..cfg()
+        },
+    ];
+    for config in configs {
+        let mut e = Engine::new(config.clone());
+        let (okx, bybit, kraken) = (
+            crate::venue!("okx"),
+            crate::venue!("bybit"),
+            crate::venue!("kraken"),
+        );
+        let (binance, coinbase) = (crate::venue!("binance"), crate::venue!("coinbase"));
+        let books = [
+            // The bounds themselves, as prices and sizes.
+            (
+                okx,
+                vec![(min, max), (dec!(1), min)],
+                vec![(max, max), (dec!(2), min)],
+            ),
+            // A mid that only fits as a sum of halves.
+            (
+                bybit,
+                vec![(max - dec!(1), max), (dec!(1), max)],
+                vec![(max, max)],
+            ),
+            // Negative prices on both sides.
+            (
+                kraken,
+                vec![(min, max)],
+                vec![(min + dec!(1), max), (dec!(-1), max)],
+            ),
+            // Tiny prices and sizes: quotients that do not fit.
+            (binance, vec![(tiny, max)], vec![(tiny * dec!(2), tiny)]),
+            // Crossed from the start.
+            (coinbase, vec![(max, max)], vec![(min, max)]),
+        ];
+        // All live at an ordinary time first (the engine clock only moves
+        // forward, so a book received at i64::MIN would be stale at once),
+        // with absurd exchange times.
+        for (k, (venue, bids, asks)) in books.iter().enumerate() {
+            let mut ev = snap(*venue, "BTC-USDT", bids, asks);
+            if let MarketEvent::Book(u) = &mut ev {
+                u.exchange_ts = Some(if k % 2 == 0 { i64::MIN } else { i64::MAX });
+            }
+            e.handle(feed(*venue, SEC, vec![ev]));
+            look_at_everything(&mut e);
+        }
+        assert!(
+            !e.snapshot().instruments[0].cbbo.excluded.is_empty(),
+            "the crossed book is out"
+        );
+        // Then receive times at the ends of the range (a book last updated at
+        // i64::MIN has an age of i64::MAX at any later engine time).
+        for t in [i64::MIN, 2 * SEC, i64::MAX] {
+            for (venue, _, _) in &books {
+                let events = vec![
+                    delta(
+                        *venue,
+                        "BTC-USDT",
+                        &[(max, max), (min, min)],
+                        &[(max, tiny)],
+                    ),
+                    delta(
+                        *venue,
+                        "BTC-USDT",
+                        &[(tiny, max)],
+                        &[(min, max), (max, min)],
+                    ),
+                    MarketEvent::Trade(crate::model::Trade {
+                        venue: *venue,
+                        instrument: i("BTC-USDT"),
+                        price: max,
+                        size: max,
+                        side: crate::model::TakerSide::Buy,
+                        exchange_ts: Some(t),
+                        received: t,
+                    }),
+                    MarketEvent::Trade(crate::model::Trade {
+                        venue: *venue,
+                        instrument: i("BTC-EUR"),
+                        price: min,
+                        size: max,
+                        side: crate::model::TakerSide::Sell,
+                        exchange_ts: Some(i64::MIN),
+                        received: t,
+                    }),
+                    MarketEvent::Liquidation(Liquidation {
+                        venue: *venue,
+                        instrument: i("BTC-USDT-PERP"),
+                        side: LiquidatedSide::Short,
+                        price: min,
+                        size: min,
+                        exchange_ts: Some(i64::MAX),
+                        received: t,
+                    }),
+                    MarketEvent::Liquidation(Liquidation {
+                        venue: *venue,
+                        instrument: i("BTC-USDT-PERP"),
+                        side: LiquidatedSide::Long,
+                        price: max,
+                        size: max,
+                        exchange_ts: None,
+                        received: t,
+                    }),
+                    MarketEvent::Funding(Funding {
+                        venue: *venue,
+                        instrument: i("BTC-USDT-PERP"),
+                        update: FundingUpdate {
+                            funding_rate: Some(min),
+                            next_funding: Some(i64::MIN),
+                            open_interest: Some(max),
+                            mark_price: Some(max),
+                            index_price: Some(min),
+                        },
+                        exchange_ts: Some(t),
+                        received: t,
+                    }),
+                ];
+                e.handle(feed(*venue, t, events));
+                look_at_everything(&mut e);
+            }
+            e.handle(EngineInput::Tick { now: t });
+            e.handle(EngineInput::Conn {
+                venue: okx,
+                conn: "wss://okx".into(),
+                state: ConnState::Disconnected {
+                    reason: "closed".into(),
+                },
+                at: t,
+            });
+            look_at_everything(&mut e);
+            // Fresh snapshots after all that, then a regroup.
+            for (venue, bids, asks) in &books {
+                e.handle(feed(*venue, t, vec![snap(*venue, "BTC-USDT", bids, asks)]));
+            }
+            e.set_config(EngineConfig {
+                quote_groups: if config.quote_groups.is_empty() {
+                    usd_group()
+                } else {
+                    Vec::new()
+                },
+                stale_after: i64::MAX,
+                ..config.clone()
+            });
+            look_at_everything(&mut e);
+            e.set_config(EngineConfig {
+                stale_after: 1,
+                ..config.clone()
+            });
+            e.handle(EngineInput::Tick { now: i64::MAX });
+            look_at_everything(&mut e);
+        }
+        e.handle(EngineInput::Forget {
+            venue: bybit,
+            instruments: vec![i("BTC-USDT"), i("BTC-USDT-PERP")],
+            venue_stopped: true,
+        });
+        look_at_everything(&mut e);
+    }
+}

@@ -12,7 +12,7 @@ impl Bucket for FlowStats {
     fn merge(&mut self, other: &Self) {
         self.buy_usd += other.buy_usd;
         self.sell_usd += other.sell_usd;
-        self.trades += other.trades;
+        self.trades = self.trades.saturating_add(other.trades);
     }
 }
 

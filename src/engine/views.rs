@@ -199,10 +199,11 @@ impl Engine {
                     q.figures(self.fees.of(bs.venue).bps, self.fees.of(ss.venue).bps)
                         .map(|f| f.net_bps)
                 });
+                // Saturating: times come from the network and may be absurd.
                 let open_for = track
                     .open
                     .as_ref()
-                    .map_or(0, |o| (self.now - o.opened).max(0));
+                    .map_or(0, |o| self.now.saturating_sub(o.opened).max(0));
                 let best = max_opt(
                     track.best_net_bps,
                     track.open.as_ref().map(|o| o.peak_net_bps),
@@ -220,8 +221,11 @@ impl Engine {
                     },
                     None,
                 ));
-                row.count += track.count;
-                row.total_open += track.total_open + open_for;
+                row.count = row.count.saturating_add(track.count);
+                row.total_open = row
+                    .total_open
+                    .saturating_add(track.total_open)
+                    .saturating_add(open_for);
                 row.longest = row.longest.max(track.longest).max(open_for);
                 row.current_net_bps = max_opt(row.current_net_bps, current);
                 *row_best = max_opt(*row_best, best);
@@ -257,9 +261,10 @@ impl Engine {
     }
 
     fn instrument_view(&self, key: Instrument) -> InstrumentView {
-        let liquidations_5m_usd = self
-            .liqs
-            .usd_since(|i| self.groups.key_of(i) == key, self.now - LIQ_WINDOW);
+        let liquidations_5m_usd = self.liqs.usd_since(
+            |i| self.groups.key_of(i) == key,
+            self.now.saturating_sub(LIQ_WINDOW),
+        );
         let funding: Vec<(Venue, FundingUpdate)> = self
             .funding
             .iter()
