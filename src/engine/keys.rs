@@ -173,16 +173,12 @@ impl Engine {
         if gone.is_empty() {
             return;
         }
-        let now = self.now;
         for &s in &gone {
-            let slot = self.books.slot(s);
-            let reason = format!("{venue} {} no longer watched", slot.instrument);
-            let pairs = &mut self.keys[slot.key].pairs;
-            for pair in pairs.involving(slot.pos) {
-                if let Some(closed) = pairs[pair].close(now, reason.clone()) {
-                    self.history.push_front(closed);
-                }
-            }
+            let reason = format!(
+                "{venue} {} no longer watched",
+                self.books.slot(s).instrument
+            );
+            self.close_pairs(s, &reason);
         }
         self.history.truncate(self.cfg.arb_history);
         let map = self.books.remove(&gone);
@@ -210,6 +206,18 @@ impl Engine {
             }
         }
         self.dirty.extend(0..self.books.slots().len());
+    }
+
+    /// Close every open opportunity involving book `s` with `reason` (into
+    /// the history; the caller truncates it).
+    pub(super) fn close_pairs(&mut self, s: SlotId, reason: &str) {
+        let slot = self.books.slot(s);
+        let pairs = &mut self.keys[slot.key].pairs;
+        for pair in pairs.involving(slot.pos) {
+            if let Some(closed) = pairs[pair].close(self.now, reason.to_string()) {
+                self.history.push_front(closed);
+            }
+        }
     }
 
     /// Rebuild the key table after the quote groups changed.

@@ -54,7 +54,8 @@ use std::sync::Arc;
 
 use crate::book::{Applied, OrderBook};
 use crate::model::{
-    BookState, FundingUpdate, Instrument, InstrumentInfo, MarketEvent, Micros, Venue,
+    BookState, FundingUpdate, Instrument, InstrumentInfo, MarketEvent, Micros, OutOfSyncReason,
+    Venue,
 };
 
 use arb::{Fees, Thresholds};
@@ -255,11 +256,28 @@ impl Engine {
                 }
                 self.changed = true;
             }
+            EngineInput::VenueReset { venue, reason } => {
+                self.venue_reset(venue, reason);
+                self.changed = true;
+            }
         }
         let dirty = &mut self.dirty;
         self.books
             .check_stale(self.now, self.cfg.stale_after, |s| dirty.push(s));
         self.flush_dirty();
+    }
+
+    /// See [`EngineInput::VenueReset`]. The opportunities close here, with
+    /// the reason, before the recompute (which would only say "out of sync").
+    fn venue_reset(&mut self, venue: Venue, reason: String) {
+        let why = format!("{venue} out of sync: {reason}");
+        let state = BookState::OutOfSync(OutOfSyncReason::Venue(reason));
+        let marked = self.books.mark_venue(venue, &state);
+        for &s in &marked {
+            self.close_pairs(s, &why);
+        }
+        self.history.truncate(self.cfg.arb_history);
+        self.dirty.extend(marked);
     }
 
     fn advance(&mut self, t: Micros) {

@@ -1216,3 +1216,105 @@ fn extreme_values_never_panic() {
         look_at_everything(&mut e);
     }
 }
+
+#[test]
+fn venue_reset_takes_every_book_of_the_venue_out_until_its_snapshot() {
+    let mut e = engine_with_arb(); // buy okx, sell bybit: open at 1 s
+    let okx = crate::venue!("okx");
+    e.handle(feed(
+        okx,
+        SEC,
+        vec![snap(
+            okx,
+            "ETH-USDT",
+            &[(dec!(10), dec!(1))],
+            &[(dec!(11), dec!(1))],
+        )],
+    ));
+    // A book still syncing is marked too.
+    e.handle(feed(
+        okx,
+        SEC,
+        vec![MarketEvent::BookState {
+            venue: okx,
+            instrument: i("SOL-USDT"),
+            state: BookState::Syncing,
+        }],
+    ));
+    assert_eq!(e.open_arbs().len(), 1);
+    let v1 = e.snapshot().version;
+
+    let reason = "feed task restarted after an internal error";
+    e.handle(EngineInput::VenueReset {
+        venue: okx,
+        reason: reason.to_string(),
+    });
+    let out = BookState::OutOfSync(OutOfSyncReason::Venue(reason.to_string()));
+    let states: Vec<(Venue, BookState)> = e.books().map(|b| (b.venue, b.state)).collect();
+    assert_eq!(
+        states,
+        [
+            (crate::venue!("bybit"), BookState::Live),
+            (okx, out.clone()),
+            (okx, out.clone()),
+            (okx, out.clone()),
+        ]
+    );
+    assert!(e.open_arbs().is_empty());
+    let c = e.cbbo(&i("BTC-USDT"));
+    assert_eq!(c.bid.unwrap().venue, crate::venue!("bybit"));
+    assert_eq!(c.ask.unwrap().venue, crate::venue!("bybit"));
+    assert_eq!(c.excluded, [(okx, format!("out of sync: {reason}"))]);
+    assert!(e.cbbo(&i("ETH-USDT")).bid.is_none());
+    let s = e.snapshot();
+    assert_eq!(s.version, v1 + 1);
+    assert_eq!(s.arb_history.len(), 1);
+    assert_eq!(
+        s.arb_history[0].reason,
+        format!("okx out of sync: {reason}")
+    );
+    assert_eq!(s.arb_history[0].closed, SEC);
+    // The levels stay for display.
+    let btc = s
+        .instruments
+        .iter()
+        .find(|v| v.label == "BTC-USDT")
+        .unwrap();
+    let okx_book = btc.venues.iter().find(|b| b.venue == okx).unwrap();
+    assert_eq!(okx_book.state, out);
+    assert_eq!(okx_book.asks.len(), 1);
+    assert_eq!(btc.aggregated.asks.len(), 1, "bybit's only");
+
+    // Deltas do not bring it back; a snapshot does, book by book.
+    e.handle(feed(
+        okx,
+        2 * SEC,
+        vec![delta(okx, "BTC-USDT", &[(dec!(99.5), dec!(1))], &[])],
+    ));
+    assert_eq!(e.book(okx, &i("BTC-USDT")).unwrap().state(), &out);
+    assert!(e.open_arbs().is_empty());
+    e.handle(feed(
+        okx,
+        3 * SEC,
+        vec![snap(
+            okx,
+            "BTC-USDT",
+            &[(dec!(99), dec!(1))],
+            &[(dec!(100), dec!(1))],
+        )],
+    ));
+    assert!(e.book(okx, &i("BTC-USDT")).unwrap().is_live());
+    assert_eq!(e.book(okx, &i("ETH-USDT")).unwrap().state(), &out);
+    assert!(e.cbbo(&i("BTC-USDT")).excluded.is_empty());
+    let arbs = e.open_arbs();
+    assert_eq!(arbs.len(), 1);
+    assert_eq!(arbs[0].opened, 3 * SEC, "a new opportunity");
+
+    // A venue with no books: nothing happens to the others.
+    e.handle(EngineInput::VenueReset {
+        venue: crate::venue!("gemini"),
+        reason: "restarted".into(),
+    });
+    assert_eq!(e.open_arbs().len(), 1);
+    assert_eq!(e.snapshot().arb_history.len(), 1);
+}
