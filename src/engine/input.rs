@@ -44,8 +44,8 @@ pub enum EngineInput {
     },
     /// The venue's feed task was restarted after an internal error: every
     /// book of `venue` is at once `OutOfSync(Venue(reason))`, out of CBBO and
-    /// arbitrage (open opportunities on them close as "<venue> out of sync:
-    /// <reason>"), until a new snapshot of that book arrives. Its levels stay
+    /// arbitrage (open opportunities on them close as "`VENUE` out of sync:
+    /// `REASON`"), until a new snapshot of that book arrives. Its levels stay
     /// for display, greyed; deltas are ignored meanwhile.
     VenueReset { venue: Venue, reason: String },
 }
