@@ -113,7 +113,7 @@ impl Replayer {
         if align_start {
             for s in &mut sources {
                 if let Some(r) = &s.next {
-                    s.offset = start - r.ts();
+                    s.offset = start.saturating_sub(r.ts());
                 }
             }
         }
@@ -134,7 +134,7 @@ impl Replayer {
     pub fn peek_ts(&self) -> Option<Micros> {
         self.sources
             .iter()
-            .filter_map(|s| s.next.as_ref().map(|r| r.ts() + s.offset))
+            .filter_map(|s| s.next.as_ref().map(|r| shifted(r.ts(), s.offset)))
             .min()
     }
 
@@ -145,7 +145,7 @@ impl Replayer {
             .sources
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.next.as_ref().map(|r| (r.ts() + s.offset, i)))
+            .filter_map(|(i, s)| s.next.as_ref().map(|r| (shifted(r.ts(), s.offset), i)))
             .min()
             .map(|(_, i)| i)
         else {
@@ -156,7 +156,7 @@ impl Replayer {
             return Ok(None);
         };
         src.next = src.reader.next_record()?;
-        let ts = record.ts() + src.offset;
+        let ts = shifted(record.ts(), src.offset);
         let venue = src.venue;
         let mut inputs = Vec::new();
         let out = &mut self.out;
@@ -228,6 +228,14 @@ impl Replayer {
     }
 }
 
+/// A capture time moved by a file's `--align-start` offset. Capture files are
+/// input like any other: a corrupt or hostile time near `i64::MIN`/`MAX`
+/// saturates at the end of the range instead of wrapping (a wrapped time
+/// would reorder the merge of files and jump the engine clock).
+fn shifted(ts: Micros, offset: Micros) -> Micros {
+    ts.saturating_add(offset)
+}
+
 /// Move exchange timestamps with `--align-start`, so latency stays the
 /// recorded latency instead of the distance between recording dates.
 fn shift_exchange_times(events: &mut [MarketEvent], offset: Micros) {
@@ -240,7 +248,7 @@ fn shift_exchange_times(events: &mut [MarketEvent], offset: Micros) {
             _ => continue,
         };
         if let Some(t) = ts {
-            *t += offset;
+            *t = shifted(*t, offset);
         }
     }
 }
@@ -256,4 +264,44 @@ fn header_instruments(h: &crate::capture::Header) -> Vec<Instrument> {
     all.sort();
     all.dedup();
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{TakerSide, Trade};
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn offsets_saturate_at_the_ends_of_the_range() {
+        assert_eq!(shifted(10, -3), 7);
+        assert_eq!(shifted(i64::MAX, 1), i64::MAX);
+        assert_eq!(shifted(i64::MIN, -1), i64::MIN);
+        assert_eq!(shifted(i64::MIN, i64::MAX), -1);
+        // An alignment offset between absurd first times saturates too.
+        assert_eq!(i64::MIN.saturating_sub(i64::MAX), i64::MIN);
+
+        let trade = |ts| {
+            MarketEvent::Trade(Trade {
+                venue: crate::venue!("okx"),
+                instrument: "BTC-USDT".parse().unwrap(),
+                price: Decimal::ONE,
+                size: Decimal::ONE,
+                side: TakerSide::Buy,
+                exchange_ts: ts,
+                received: 0,
+            })
+        };
+        let mut events = vec![trade(Some(i64::MAX)), trade(Some(i64::MIN)), trade(None)];
+        shift_exchange_times(&mut events, i64::MAX);
+        shift_exchange_times(&mut events, i64::MIN);
+        let times: Vec<Option<Micros>> = events
+            .iter()
+            .map(|e| match e {
+                MarketEvent::Trade(t) => t.exchange_ts,
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(times, [Some(-1), Some(i64::MIN), None]);
+    }
 }

@@ -3,7 +3,7 @@
 mod side;
 mod walk;
 
-pub use side::Side;
+pub use side::{Iter, Side};
 pub use walk::{Fill, walk};
 
 use rust_decimal::Decimal;
@@ -11,6 +11,18 @@ use rust_decimal::Decimal;
 use crate::model::{
     BookSide, BookState, BookUpdate, BookUpdateKind, Level, Micros, OutOfSyncReason,
 };
+
+/// `(a + b) / 2` without overflow: the sum as usual, and when it does not fit
+/// (both near `Decimal::MAX` or `MIN`), the halves summed instead. `None`
+/// only when even that does not fit (rounding the halves up can leave them
+/// one unit past the bound): such a price is nonsense, and no figure is
+/// better than a wrong one.
+pub fn midpoint(a: Decimal, b: Decimal) -> Option<Decimal> {
+    match a.checked_add(b) {
+        Some(sum) => Some(sum / Decimal::TWO),
+        None => (a / Decimal::TWO).checked_add(b / Decimal::TWO),
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct OrderBook {
@@ -82,13 +94,9 @@ impl OrderBook {
                 if !self.state.is_live() {
                     return Applied::IgnoredNotLive;
                 }
-                for l in &u.bids {
-                    self.bids.set(l.price, l.size);
-                }
-                for l in &u.asks {
-                    self.asks.set(l.price, l.size);
-                }
-                self.updates_since_snapshot += 1;
+                self.bids.apply(&u.bids);
+                self.asks.apply(&u.asks);
+                self.updates_since_snapshot = self.updates_since_snapshot.saturating_add(1);
             }
         }
         self.last_update = Some(u.received);
@@ -118,9 +126,11 @@ impl OrderBook {
         }
     }
 
+    /// Midpoint of the best bid and ask; `None` when a side is empty or the
+    /// midpoint is not representable (see [`midpoint`]).
     pub fn mid(&self) -> Option<Decimal> {
         let (b, a) = (self.best_bid()?, self.best_ask()?);
-        Some((b.price + a.price) / Decimal::TWO)
+        midpoint(b.price, a.price)
     }
 
     pub fn side(&self, side: BookSide) -> &Side {
@@ -209,6 +219,44 @@ mod tests {
         assert!(b.is_live());
         assert_eq!(b.best_ask(), None);
         assert_eq!(b.mid(), None);
+    }
+
+    #[test]
+    fn midpoint_never_overflows() {
+        let (max, min) = (Decimal::MAX, Decimal::MIN);
+        assert_eq!(midpoint(dec!(1), dec!(2)), Some(dec!(1.5)));
+        assert_eq!(midpoint(max, min), Some(Decimal::ZERO));
+        assert_eq!(midpoint(min, max), Some(Decimal::ZERO));
+        // Summing the halves: MAX/2 rounds up, so two of them do not fit.
+        let near = max - dec!(1);
+        assert_eq!(midpoint(near, near - dec!(2)), Some(max - dec!(2)));
+        assert_eq!(midpoint(max, max), None);
+        assert_eq!(midpoint(min, min), None);
+        assert_eq!(midpoint(-near, -near + dec!(2)), Some(-max + dec!(2)));
+    }
+
+    #[test]
+    fn extreme_levels_do_not_panic() {
+        let (max, min) = (Decimal::MAX, Decimal::MIN);
+        let mut b = OrderBook::new();
+        let r = b.apply(&update(
+            BookUpdateKind::Snapshot,
+            &[(min, max), (dec!(0), max), (dec!(1), min)],
+            &[(max, max), (dec!(5), min)],
+        ));
+        assert_eq!(r, Applied::Ok);
+        assert_eq!(b.best_bid(), Some(Level::new(dec!(0), max)));
+        assert_eq!(b.mid(), Some(max / dec!(2)));
+        let r = b.apply(&update(
+            BookUpdateKind::Delta,
+            &[(min, dec!(0)), (dec!(0), dec!(0)), (max - dec!(1), max)],
+            &[],
+        ));
+        assert_eq!(r, Applied::Ok);
+        // (MAX − 1 + MAX) / 2 overflows as a sum; the halves give MAX.
+        assert_eq!(b.mid(), Some(max));
+        let r = b.apply(&update(BookUpdateKind::Delta, &[(max, max)], &[]));
+        assert_eq!(r, Applied::Crossed);
     }
 
     #[test]

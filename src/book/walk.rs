@@ -16,17 +16,23 @@ pub struct Fill {
 }
 
 impl Fill {
-    /// Volume-weighted average price, if anything filled.
+    /// Volume-weighted average price, if anything filled (and the quotient
+    /// is representable: a huge notional over a tiny size is not).
     pub fn vwap(&self) -> Option<Decimal> {
         if self.size.is_zero() {
             None
         } else {
-            Some(self.notional / self.size)
+            self.notional.checked_div(self.size)
         }
     }
 }
 
 /// Take up to `size` from `side`, best level first.
+///
+/// Overflow: the walk stops before a level whose notional would not fit in
+/// a `Decimal` (only absurd prices or sizes get there), so the fill reports
+/// a smaller size with a notional that is exact, never a wrapped or
+/// saturated one.
 pub fn walk(side: &Side, size: Decimal) -> Fill {
     let mut left = size;
     let mut notional = Decimal::ZERO;
@@ -36,12 +42,26 @@ pub fn walk(side: &Side, size: Decimal) -> Fill {
             break;
         }
         let take = level.size.min(left);
-        notional += take * level.price;
-        left -= take;
+        let Some(next) = take
+            .checked_mul(level.price)
+            .and_then(|n| notional.checked_add(n))
+        else {
+            break;
+        };
+        // take ≤ left, both positive: no overflow.
+        let Some(rest) = left.checked_sub(take) else {
+            break;
+        };
+        notional = next;
+        left = rest;
         worst_price = Some(level.price);
     }
+    // 0 ≤ left.max(0) ≤ size when size > 0; left == size otherwise.
+    let filled = size
+        .checked_sub(left.max(Decimal::ZERO))
+        .unwrap_or(Decimal::ZERO);
     Fill {
-        size: size - left.max(Decimal::ZERO),
+        size: filled,
         notional,
         worst_price,
     }
@@ -65,6 +85,32 @@ mod tests {
         assert_eq!(f.notional, dec!(201));
         assert_eq!(f.vwap(), Some(dec!(100.5)));
         assert_eq!(f.worst_price, Some(dec!(101)));
+    }
+
+    #[test]
+    fn extreme_values_stop_the_walk_instead_of_overflowing() {
+        let (max, min) = (Decimal::MAX, Decimal::MIN);
+        let mut asks = Side::new(BookSide::Ask);
+        asks.replace(&[Level::new(dec!(2), dec!(1)), Level::new(max, max)]);
+        let f = walk(&asks, max);
+        assert_eq!((f.size, f.notional), (dec!(1), dec!(2)));
+        assert_eq!(f.worst_price, Some(dec!(2)));
+        let f = walk(&asks, min);
+        assert_eq!((f.size, f.notional, f.worst_price), (min, dec!(0), None));
+        assert_eq!(f.vwap(), Some(Decimal::ZERO));
+
+        let mut bids = Side::new(BookSide::Bid);
+        bids.replace(&[Level::new(min, max), Level::new(dec!(-1), max)]);
+        let f = walk(&bids, max);
+        assert_eq!((f.size, f.notional), (max, -max));
+        assert_eq!(f.vwap(), Some(dec!(-1)));
+        // A notional too large for its tiny size has no vwap.
+        let f = Fill {
+            size: Decimal::new(1, 28),
+            notional: max,
+            worst_price: None,
+        };
+        assert_eq!(f.vwap(), None);
     }
 
     #[test]

@@ -12,6 +12,12 @@
 //! The walk keeps only sums (size, cost, proceeds); the divisions above are
 //! done only when a figure is needed (threshold check of an executable pair,
 //! snapshot), which keeps the per-update path to a few multiplications.
+//!
+//! Overflow: every step on book values is checked. A walk whose sums would
+//! not fit in a `Decimal` gives no quote (the pair shows nothing, an open
+//! opportunity on it closes), and a figure that would not fit gives no
+//! figures: only absurd prices or sizes get there, and a missing number is
+//! better than a wrong one.
 
 use rust_decimal::Decimal;
 
@@ -35,6 +41,7 @@ pub struct FeeInfo {
 
 impl FeeInfo {
     pub fn new(bps: Decimal) -> Self {
+        // |frac| ≤ Decimal::MAX / 1e4, so 1 ± frac cannot overflow.
         let frac = bps / BPS;
         FeeInfo {
             bps,
@@ -100,13 +107,17 @@ impl PairQuote {
     /// executable size, vwaps are the top prices and profit is zero.
     pub fn figures(&self, buy_fee_bps: Decimal, sell_fee_bps: Decimal) -> Option<Figures> {
         let (buy_vwap, sell_vwap, gross_bps) = if self.size.is_zero() {
-            let gross = (self.top_bid - self.top_ask)
+            let gross = self
+                .top_bid
+                .checked_sub(self.top_ask)?
                 .checked_mul(BPS)?
                 .checked_div(self.top_ask)?;
             (self.top_ask, self.top_bid, gross)
         } else {
             // (sell_vwap − buy_vwap) / buy_vwap = (proceeds − cost) / cost.
-            let gross = (self.proceeds - self.cost)
+            let gross = self
+                .proceeds
+                .checked_sub(self.cost)?
                 .checked_mul(BPS)?
                 .checked_div(self.cost)?;
             (
@@ -115,7 +126,9 @@ impl PairQuote {
                 gross,
             )
         };
-        let net_bps = gross_bps - buy_fee_bps - sell_fee_bps;
+        let net_bps = gross_bps
+            .checked_sub(buy_fee_bps)?
+            .checked_sub(sell_fee_bps)?;
         let profit = self.cost.checked_mul(net_bps)?.checked_div(BPS)?;
         Some(Figures {
             size: self.size,
@@ -161,7 +174,9 @@ pub fn walk_pair(
         let mut take = ask.size.min(bid.size);
         let mut cap_reached = false;
         if capped {
-            let room = (max_notional - quote.cost).checked_div(ask.price)?;
+            let room = max_notional
+                .checked_sub(quote.cost)?
+                .checked_div(ask.price)?;
             if room <= take {
                 take = room;
                 cap_reached = true;
@@ -175,8 +190,8 @@ pub fn walk_pair(
         if cap_reached {
             break;
         }
-        ask.size -= take;
-        bid.size -= take;
+        ask.size = ask.size.checked_sub(take)?;
+        bid.size = bid.size.checked_sub(take)?;
         if !positive(ask.size) {
             match ask_iter.next() {
                 Some(next) => {
@@ -305,7 +320,7 @@ impl PairTrack {
                 None
             }
             (Some(new), None) => {
-                self.count += 1;
+                self.count = self.count.saturating_add(1);
                 self.open = Some(new);
                 None
             }
@@ -320,8 +335,9 @@ impl PairTrack {
     /// Close the open opportunity, if any, folding it into the statistics.
     pub fn close(&mut self, now: Micros, reason: String) -> Option<ClosedArb> {
         let open = self.open.take()?;
-        let lasted = (now - open.opened).max(0);
-        self.total_open += lasted;
+        // Saturating: engine times come from the network and may be absurd.
+        let lasted = now.saturating_sub(open.opened).max(0);
+        self.total_open = self.total_open.saturating_add(lasted);
         self.longest = self.longest.max(lasted);
         self.best_net_bps = Some(
             self.best_net_bps
@@ -423,6 +439,100 @@ mod tests {
         let bids = side(BookSide::Bid, &[(dec!(1), dec!(1))]);
         let fee = FeeInfo::new(dec!(10));
         assert_eq!(walk_pair(&asks, &fee, &bids, &fee, Decimal::ZERO), None);
+    }
+
+    #[test]
+    fn extreme_values_give_no_quote_or_no_figures() {
+        let (max, min) = (Decimal::MAX, Decimal::MIN);
+        for fee in [
+            FeeInfo::new(dec!(0)),
+            FeeInfo::new(dec!(10)),
+            FeeInfo::new(max),
+            FeeInfo::new(min),
+        ] {
+            for cap in [Decimal::ZERO, dec!(1), max, min] {
+                for (ask_p, ask_s, bid_p, bid_s) in [
+                    (min, max, max, max),
+                    (min, max, dec!(1), max),
+                    (dec!(1), max, max, max),
+                    (dec!(-1), max, dec!(1), Decimal::new(1, 28)),
+                    (Decimal::new(1, 28), max, max, Decimal::new(1, 28)),
+                    (max, max, max, max),
+                ] {
+                    let asks = side(BookSide::Ask, &[(ask_p, ask_s)]);
+                    let bids = side(BookSide::Bid, &[(bid_p, bid_s)]);
+                    if let Some(q) = walk_pair(&asks, &fee, &bids, &fee, cap) {
+                        let _ = q.figures(fee.bps, fee.bps);
+                        let _ = q.figures(max, min);
+                    }
+                }
+            }
+        }
+        // Tops that far apart have no spread figure.
+        let q = PairQuote {
+            size: Decimal::ZERO,
+            cost: Decimal::ZERO,
+            proceeds: Decimal::ZERO,
+            top_ask: min,
+            top_bid: max,
+        };
+        assert_eq!(q.figures(dec!(0), dec!(0)), None);
+        let q = PairQuote {
+            top_ask: dec!(1),
+            top_bid: dec!(2),
+            ..q
+        };
+        assert!(q.figures(dec!(0), dec!(0)).is_some());
+        assert_eq!(q.figures(min, dec!(0)), None, "net = gross − MIN overflows");
+        let q = PairQuote {
+            size: dec!(1),
+            cost: min,
+            proceeds: max,
+            ..q
+        };
+        assert_eq!(q.figures(dec!(0), dec!(0)), None);
+        // A cost that overflowed the walk: no quote, not a panic.
+        let asks = side(BookSide::Ask, &[(dec!(2), max)]);
+        let bids = side(BookSide::Bid, &[(dec!(3), max)]);
+        let zero = FeeInfo::new(dec!(0));
+        assert_eq!(walk_pair(&asks, &zero, &bids, &zero, Decimal::ZERO), None);
+    }
+
+    #[test]
+    fn track_durations_saturate() {
+        let ctx = PairCtx {
+            key: "BTC-USD".parse().unwrap(),
+            buy_venue: crate::venue!("okx"),
+            buy_instrument: "BTC-USD".parse().unwrap(),
+            sell_venue: crate::venue!("kraken"),
+            sell_instrument: "BTC-USD".parse().unwrap(),
+            buy_fee_bps: dec!(0),
+            sell_fee_bps: dec!(0),
+        };
+        let th = Thresholds {
+            min_net_bps: dec!(0),
+            min_profit: dec!(0),
+            max_notional: dec!(0),
+        };
+        let walk = PairQuote {
+            size: dec!(1),
+            cost: dec!(100),
+            proceeds: dec!(101),
+            top_ask: dec!(100),
+            top_bid: dec!(101),
+        };
+        let mut t = PairTrack::default();
+        assert_eq!(t.update(Some(walk), &ctx, &th, i64::MIN, None), None);
+        let closed = t.update(None, &ctx, &th, i64::MAX, None).unwrap();
+        assert_eq!((closed.opened, closed.closed), (i64::MIN, i64::MAX));
+        assert_eq!((t.total_open, t.longest), (i64::MAX, i64::MAX));
+        t.update(Some(walk), &ctx, &th, i64::MIN, None);
+        t.close(i64::MAX, "again".into());
+        assert_eq!((t.total_open, t.count), (i64::MAX, 2));
+        // Closing "before" it opened counts nothing.
+        t.update(Some(walk), &ctx, &th, i64::MAX, None);
+        t.close(i64::MIN, "clock went back".into());
+        assert_eq!(t.total_open, i64::MAX);
     }
 
     #[test]

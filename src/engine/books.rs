@@ -206,6 +206,18 @@ impl Books {
         marked
     }
 
+    /// Put every book of `venue` in `state`. Returns the books marked.
+    pub fn mark_venue(&mut self, venue: Venue, state: &BookState) -> Vec<SlotId> {
+        let mut marked = Vec::new();
+        for (id, slot) in self.slots.iter_mut().enumerate() {
+            if slot.venue == venue {
+                slot.book.set_state(state.clone());
+                marked.push(id);
+            }
+        }
+        marked
+    }
+
     /// Re-derive staleness at `now`; calls `changed` for every book whose
     /// connection turned stale. Cheap when nothing can have changed.
     pub fn check_stale(

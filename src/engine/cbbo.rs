@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 
 use rust_decimal::Decimal;
 
-use crate::book::OrderBook;
+use crate::book::{OrderBook, midpoint};
 use crate::model::{BookState, Instrument, Level, Micros, OutOfSyncReason, Venue};
 
 use super::arb::FeeInfo;
@@ -66,9 +66,9 @@ pub struct CbboTop {
 }
 
 impl CbboTop {
+    /// `None` also when the midpoint does not fit (see [`midpoint`]).
     pub fn mid(&self) -> Option<Decimal> {
-        let (b, a) = (self.bid?.1.price, self.ask?.1.price);
-        Some((b + a) / Decimal::TWO)
+        midpoint(self.bid?.1.price, self.ask?.1.price)
     }
 }
 
@@ -159,9 +159,13 @@ pub fn unusable_phrase(venue: Venue, effective: &BookState) -> String {
     format!("{venue} {what}")
 }
 
-/// Age of a book's last update at `now`.
+/// Age of a book's last update at `now`, never negative; saturating, so a
+/// bogus receive time (`i64::MIN`, `i64::MAX`) gives an age of 0 or
+/// `i64::MAX`, never a wrapped one.
 pub fn age(now: Micros, last_update: Option<Micros>) -> Micros {
-    last_update.map(|t| (now - t).max(0)).unwrap_or(0)
+    last_update
+        .map(|t| now.saturating_sub(t).max(0))
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -246,6 +250,41 @@ mod tests {
             Some(0),
             "order of candidates does not matter"
         );
+    }
+
+    #[test]
+    fn extreme_prices_and_times() {
+        let (max, min) = (Decimal::MAX, Decimal::MIN);
+        let side = |p| Some((0, Level::new(p, max)));
+        let c = CbboTop {
+            bid: side(min),
+            ask: side(max),
+        };
+        assert_eq!(c.mid(), Some(Decimal::ZERO));
+        let c = CbboTop {
+            bid: side(max),
+            ask: side(max),
+        };
+        assert_eq!(c.mid(), None);
+        assert_eq!(age(i64::MAX, Some(i64::MIN)), i64::MAX);
+        assert_eq!(age(i64::MIN, Some(i64::MAX)), 0);
+        assert_eq!(age(i64::MIN, Some(i64::MIN)), 0);
+        assert_eq!(age(5, None), 0);
+        let fee = FeeInfo::new(Decimal::MAX);
+        let mut book = OrderBook::new();
+        book.apply(&crate::model::BookUpdate {
+            venue: crate::venue!("okx"),
+            instrument: "BTC-USD".parse().unwrap(),
+            kind: crate::model::BookUpdateKind::Snapshot,
+            bids: vec![Level::new(min, max)],
+            asks: vec![Level::new(max, max)],
+            seq: Default::default(),
+            exchange_ts: None,
+            received: 0,
+        });
+        let top = Top::of(&book, true, &fee);
+        assert!(top.usable && top.bid.is_some() && top.ask.is_some());
+        assert_eq!(top.eff_ask, None, "MAX × (1 + MAX/1e4) does not fit");
     }
 
     #[test]

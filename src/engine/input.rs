@@ -42,4 +42,10 @@ pub enum EngineInput {
         instruments: Vec<Instrument>,
         venue_stopped: bool,
     },
+    /// The venue's feed task was restarted after an internal error: every
+    /// book of `venue` is at once `OutOfSync(Venue(reason))`, out of CBBO and
+    /// arbitrage (open opportunities on them close as "`VENUE` out of sync:
+    /// `REASON`"), until a new snapshot of that book arrives. Its levels stay
+    /// for display, greyed; deltas are ignored meanwhile.
+    VenueReset { venue: Venue, reason: String },
 }

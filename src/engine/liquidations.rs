@@ -15,7 +15,7 @@ impl Bucket for LongShort {
     fn merge(&mut self, other: &Self) {
         self.long_usd += other.long_usd;
         self.short_usd += other.short_usd;
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
     }
 }
 
@@ -263,6 +263,43 @@ mod tests {
         let largest = v.largest_1h.unwrap();
         assert_eq!(largest.notional_usd, 30_000.0);
         assert_eq!(largest.side, LiquidatedSide::Long);
+    }
+
+    #[test]
+    fn extreme_times_counts_and_notionals() {
+        let mut s = LiquidationStats::new(3);
+        for at in [i64::MIN, 0, i64::MAX] {
+            let mut l = liq(LiquidatedSide::Long, 0);
+            (l.price, l.size) = (rust_decimal::Decimal::MAX, rust_decimal::Decimal::MIN);
+            (l.received, l.exchange_ts) = (at, Some(at));
+            s.record(&l, Some(f64::MAX));
+            let short = Liquidation {
+                received: at,
+                ..liq(LiquidatedSide::Short, 0)
+            };
+            s.record(&short, Some(f64::INFINITY));
+            for now in [i64::MIN, 0, i64::MAX] {
+                let v = s.view(now, 0.0);
+                assert!(v.per_minute.len() <= 60);
+                let _ = s.usd_since(|_| true, now);
+            }
+        }
+        let v = s.view(i64::MAX, 0.0);
+        assert_eq!(v.last_1m.count, 2);
+        assert_eq!(v.last_1m.long_usd, f64::MAX);
+        assert_eq!(
+            v.last_1m.short_usd, 0.0,
+            "a non-finite notional adds nothing"
+        );
+        let mut total = LongShort {
+            count: u64::MAX,
+            ..LongShort::default()
+        };
+        total.merge(&LongShort {
+            count: 1,
+            ..LongShort::default()
+        });
+        assert_eq!(total.count, u64::MAX);
     }
 
     #[test]

@@ -71,13 +71,19 @@ pub struct Cbbo {
 }
 
 impl Cbbo {
+    /// `(ask − bid) / mid × 1e4`; `None` without both sides, with a zero
+    /// mid, or when a step does not fit in a `Decimal` (absurd prices: no
+    /// figure rather than a wrong one).
     pub fn spread_bps(&self) -> Option<Decimal> {
         let (b, a) = (self.bid.as_ref()?, self.ask.as_ref()?);
-        let mid = (a.price + b.price) / Decimal::TWO;
+        let mid = crate::book::midpoint(a.price, b.price)?;
         if mid.is_zero() {
             return None;
         }
-        Some((a.price - b.price) / mid * Decimal::from(10_000))
+        a.price
+            .checked_sub(b.price)?
+            .checked_div(mid)?
+            .checked_mul(Decimal::from(10_000))
     }
 }
 
@@ -298,4 +304,50 @@ pub struct ConnHealth {
     pub queue_depth: usize,
     /// Books carried by this connection that are not live.
     pub books_not_live: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn cbbo(bid: Decimal, ask: Decimal) -> Cbbo {
+        let side = |price| CbboSide {
+            price,
+            size: Decimal::MAX,
+            venue: crate::venue!("okx"),
+            instrument: "BTC-USD".parse().unwrap(),
+            age: i64::MAX,
+        };
+        Cbbo {
+            bid: Some(side(bid)),
+            ask: Some(side(ask)),
+            excluded: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn spread_bps_at_the_edges() {
+        let (max, min) = (Decimal::MAX, Decimal::MIN);
+        assert_eq!(cbbo(dec!(99), dec!(101)).spread_bps(), Some(dec!(200)));
+        assert_eq!(cbbo(min, max).spread_bps(), None, "zero mid");
+        assert_eq!(cbbo(max, max).spread_bps(), None, "mid does not fit");
+        assert_eq!(cbbo(min, min).spread_bps(), None);
+        assert_eq!(cbbo(dec!(-1), max).spread_bps(), None, "MAX + 1 overflows");
+        let wide = cbbo(dec!(1), max).spread_bps().unwrap();
+        assert_eq!(wide.round(), dec!(20000), "(MAX − 1) / (MAX / 2) × 1e4");
+        assert_eq!(
+            cbbo(max, dec!(1)).spread_bps().map(|b| b.round()),
+            Some(dec!(-20000))
+        );
+        let big = dec!(1e27);
+        assert_eq!(
+            cbbo(-big, big + dec!(2)).spread_bps(),
+            None,
+            "× 1e4 overflows"
+        );
+        let tiny = Decimal::new(1, 28);
+        assert_eq!(cbbo(tiny, tiny).spread_bps(), Some(Decimal::ZERO));
+        assert_eq!(Cbbo::default().spread_bps(), None);
+    }
 }

@@ -12,7 +12,7 @@ impl Bucket for FlowStats {
     fn merge(&mut self, other: &Self) {
         self.buy_usd += other.buy_usd;
         self.sell_usd += other.sell_usd;
-        self.trades += other.trades;
+        self.trades = self.trades.saturating_add(other.trades);
     }
 }
 
@@ -219,6 +219,32 @@ mod tests {
         let later = s.view(T0 + 10 * MINUTE, 1e9);
         assert_eq!(later.flow[0].last_5m, FlowStats::default());
         assert_eq!(later.flow[0].last_1h.trades, 3);
+    }
+
+    #[test]
+    fn extreme_times_and_counts() {
+        let mut s = TradeStats::new(2);
+        let k = key("BTC-USD");
+        for at in [i64::MIN, 0, i64::MAX] {
+            s.record(&trade(TakerSide::Buy, at), k, Some(f64::MAX), 1.0);
+            s.record(&trade(TakerSide::Sell, at), k, Some(f64::NAN), 1.0);
+            for now in [i64::MIN, 0, i64::MAX] {
+                let _ = s.view(now, 0.0);
+            }
+        }
+        let v = s.view(i64::MAX, 0.0);
+        assert_eq!(v.flow[0].last_1m.trades, 2);
+        assert_eq!(v.flow[0].last_1m.sell_usd, 0.0);
+        assert_eq!(v.large.len(), 2);
+        let mut f = FlowStats {
+            trades: u64::MAX,
+            ..FlowStats::default()
+        };
+        f.merge(&FlowStats {
+            trades: 5,
+            ..FlowStats::default()
+        });
+        assert_eq!(f.trades, u64::MAX);
     }
 
     #[test]

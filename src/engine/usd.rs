@@ -66,7 +66,9 @@ impl UsdRates {
     }
 
     /// `price × size` converted from the instrument's quote currency to USD;
-    /// `None` while the quote's rate is unknown.
+    /// `None` while the quote's rate is unknown, and for a result that is not
+    /// a finite, non-negative amount (a negative price or size from a broken
+    /// feed is an unknown notional, not a negative one).
     pub fn notional_usd(
         &self,
         instrument: &Instrument,
@@ -74,8 +76,9 @@ impl UsdRates {
         size: Decimal,
     ) -> Option<f64> {
         let rate = self.rate(instrument.quote)?;
+        // f64: cannot panic; Decimal::MAX² × rate is ~6e57, still finite.
         let notional = price.to_f64()? * size.to_f64()? * rate;
-        notional.is_finite().then_some(notional)
+        (notional.is_finite() && notional >= 0.0).then_some(notional)
     }
 }
 
@@ -128,6 +131,27 @@ mod tests {
         rates.set_mid(&inst("BTC-USD-PERP"), dec!(64000));
         let n = rates.notional_usd(&eth_btc, dec!(0.05), dec!(10)).unwrap();
         assert!((n - 32_000.0).abs() < 1e-6, "{n}");
+    }
+
+    #[test]
+    fn extreme_values() {
+        let (max, min) = (Decimal::MAX, Decimal::MIN);
+        let mut rates = UsdRates::new();
+        let usdt = inst("BTC-USDT");
+        let n = rates.notional_usd(&usdt, max, max).unwrap();
+        assert!(n.is_finite() && n > 6e57, "{n}");
+        assert_eq!(rates.notional_usd(&usdt, min, max), None);
+        assert_eq!(rates.notional_usd(&usdt, max, min), None);
+        assert_eq!(rates.notional_usd(&usdt, min, min), Some(n));
+        rates.set_mid(&inst("EUR-USD"), max);
+        rates.set_mid(&inst("USD-JPY"), Decimal::new(1, 28));
+        let eur = rates.notional_usd(&inst("BTC-EUR"), max, max).unwrap();
+        assert!(eur.is_finite(), "{eur}");
+        assert_eq!(rates.rate(asset("JPY")), Some(1e28));
+        let jpy = rates.notional_usd(&inst("BTC-JPY"), max, max).unwrap();
+        assert!(jpy.is_finite() && jpy > 6e85, "{jpy}");
+        rates.set_mid(&inst("GBP-USD"), min);
+        assert_eq!(rates.rate(asset("GBP")), None);
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! folds at most the ring's length, whatever the event rate. Buckets are reset
 //! lazily: a slot whose stored index is not the one wanted holds stale data
 //! and is ignored or overwritten.
+//!
+//! Times come from the network and may be anything from `i64::MIN` to
+//! `i64::MAX`: bucket arithmetic saturates, so an absurd time lands in the
+//! first or last bucket there is instead of wrapping (a window near the ends
+//! of the range may then hold fewer buckets; no real time is near them).
 
 use crate::model::Micros;
 
@@ -77,7 +82,10 @@ impl<T: Bucket> RollingWindow<T> {
     /// still in the ring (or nothing was ever written).
     pub fn covers(&self, since: Micros) -> bool {
         match self.newest {
-            Some(newest) => newest - (self.slots.len() as i64) < self.index_of(since),
+            // In i128: exact at the ends of the i64 range too.
+            Some(newest) => {
+                i128::from(newest) - (self.slots.len() as i128) < i128::from(self.index_of(since))
+            }
             None => true,
         }
     }
@@ -101,7 +109,10 @@ impl<T: Bucket> RollingWindow<T> {
         let newest = self.index_of(now);
         let n = n.min(self.slots.len()) as i64;
         let mut total = T::default();
-        for index in (newest - n + 1)..=newest {
+        if n == 0 {
+            return total;
+        }
+        for index in newest.saturating_sub(n - 1)..=newest {
             if let Some(value) = self.bucket(index) {
                 total.merge(value);
             }
@@ -114,7 +125,7 @@ impl<T: Bucket> RollingWindow<T> {
         let current = self.index_of(now);
         let n = n.min(self.slots.len().saturating_sub(1)) as i64;
         let mut total = T::default();
-        for index in (current - n)..current {
+        for index in current.saturating_sub(n)..current {
             if let Some(value) = self.bucket(index) {
                 total.merge(value);
             }
@@ -127,7 +138,10 @@ impl<T: Bucket> RollingWindow<T> {
     pub fn series(&self, now: Micros, n: usize) -> Vec<T> {
         let newest = self.index_of(now);
         let n = n.min(self.slots.len()) as i64;
-        ((newest - n + 1)..=newest)
+        if n == 0 {
+            return Vec::new();
+        }
+        (newest.saturating_sub(n - 1)..=newest)
             .map(|index| self.bucket(index).cloned().unwrap_or_default())
             .collect()
     }
@@ -269,6 +283,49 @@ mod tests {
         assert_eq!(w.sum_since(T0 + 10 * MINUTE), Count(4));
         assert_eq!(w.sum_since(T0 + 5 * SECOND), Count(7));
         assert_eq!(w.sum_since(T0 - MINUTE), Count(7));
+    }
+
+    #[test]
+    fn extreme_times_do_not_panic() {
+        // Width 1 puts bucket indices at the ends of the i64 range.
+        for width in [1, SECOND] {
+            let mut w = RollingWindow::<Count>::new(4, width);
+            for t in [i64::MIN, i64::MIN + 1, 0, i64::MAX - 1, i64::MAX] {
+                w.add(t, &Count(1));
+                for now in [i64::MIN, 0, i64::MAX] {
+                    let _ = w.covers(now);
+                    let _ = w.sum_since(now);
+                    let _ = w.sum_last(now, 4);
+                    assert_eq!(w.sum_last(now, 0), Count(0));
+                    let _ = w.sum_complete(now, 4);
+                    assert!(w.series(now, 4).len() <= 4);
+                    assert!(w.series(now, 0).is_empty());
+                }
+            }
+        }
+        let mut w = RollingWindow::<Count>::new(4, 1);
+        w.add(i64::MAX, &Count(2));
+        assert_eq!(w.sum_last(i64::MAX, 4), Count(2));
+        assert_eq!(
+            w.series(i64::MAX, 4),
+            vec![Count(0), Count(0), Count(0), Count(2)]
+        );
+        assert_eq!(w.sum_complete(i64::MAX, 3), Count(0));
+        let mut w = RollingWindow::<Count>::new(4, 1);
+        w.add(i64::MIN, &Count(3));
+        assert!(w.covers(i64::MIN));
+        assert_eq!(w.sum_last(i64::MIN, 4), Count(3));
+        assert_eq!(
+            w.series(i64::MIN, 4),
+            vec![Count(3)],
+            "clipped at the range"
+        );
+        let mut t = TimeWindows::<Count>::new();
+        t.add(i64::MIN, &Count(1));
+        t.add(i64::MAX, &Count(1));
+        assert_eq!(t.last_1h(i64::MAX), Count(1));
+        assert_eq!(t.per_minute(i64::MIN).len(), 60);
+        assert_eq!(t.sum_since(i64::MIN), Count(2));
     }
 
     #[test]
