@@ -10,7 +10,7 @@ use crate::capture::{CaptureReader, Frame, Record};
 use crate::engine::EngineInput;
 use crate::engine::snapshot::ConnState;
 use crate::model::{Instrument, MarketEvent, Micros, Venue};
-use crate::venues::{self, Adapter, AdapterConfig, Output};
+use crate::venues::{self, Adapter, AdapterConfig, Output, guard};
 
 /// How fast to replay.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -161,6 +161,9 @@ impl Replayer {
         let mut inputs = Vec::new();
         let out = &mut self.out;
         out.clear();
+        // A panic inside the adapter is caught (`guard`): the venue's books
+        // go out of sync and a fresh adapter takes the rest of the file.
+        let mut panicked: Option<String> = None;
         match record {
             Record::Connect { conn, addr, .. } => {
                 if !src.conns_seen.insert(conn.clone()) {
@@ -178,14 +181,18 @@ impl Replayer {
                     state: ConnState::Replay,
                     at: ts,
                 });
-                src.adapter.on_open(&addr, ts, out);
+                panicked =
+                    guard::call(&mut src.adapter, out, |a, out| a.on_open(&addr, ts, out)).err();
             }
             Record::Send { .. } => {}
             Record::Http {
                 url, body, conn, ..
             } => {
                 self.counts.http_bodies += 1;
-                src.adapter.on_http(&url, &body, ts, out);
+                panicked = guard::call(&mut src.adapter, out, |a, out| {
+                    a.on_http(&url, &body, ts, out)
+                })
+                .err();
                 if !out.events.is_empty() {
                     inputs.push(EngineInput::Feed {
                         venue,
@@ -201,10 +208,11 @@ impl Replayer {
             } => {
                 self.counts.frames += 1;
                 let bytes = frame.len();
-                match frame {
-                    Frame::Text(t) => src.adapter.on_text(&addr, &t, ts, out),
-                    Frame::Binary(b) => src.adapter.on_binary(&addr, &b, ts, out),
-                }
+                panicked = guard::call(&mut src.adapter, out, |a, out| match &frame {
+                    Frame::Text(t) => a.on_text(&addr, t, ts, out),
+                    Frame::Binary(b) => a.on_binary(&addr, b, ts, out),
+                })
+                .err();
                 inputs.push(EngineInput::Feed {
                     venue,
                     conn,
@@ -213,6 +221,20 @@ impl Replayer {
                     events: std::mem::take(&mut out.events),
                 });
             }
+        }
+        if let Some(why) = panicked {
+            inputs.push(EngineInput::VenueReset {
+                venue,
+                reason: "adapter restarted after an internal error".to_string(),
+            });
+            guard::restart(&mut src.adapter, &why, out);
+            inputs.push(EngineInput::Feed {
+                venue,
+                conn: crate::engine::REST_CONN.to_string(),
+                received: ts,
+                bytes: 0,
+                events: std::mem::take(&mut out.events),
+            });
         }
         if src.offset != 0 {
             for input in &mut inputs {

@@ -16,6 +16,7 @@ use crate::logging::{self, LogOptions};
 
 /// Run the parsed command line; returns the process exit code.
 pub fn main(cli: Cli) -> Result<i32> {
+    crate::venues::guard::install_hook();
     match &cli.command {
         Some(Command::Venues) => {
             print!("{}", venues::table());

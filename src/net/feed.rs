@@ -16,7 +16,7 @@ use crate::capture::CaptureWriter;
 use crate::engine::EngineInput;
 use crate::engine::snapshot::ConnState;
 use crate::model::{Micros, Venue, now_micros};
-use crate::venues::{Action, Adapter, Output};
+use crate::venues::{Action, Adapter, Output, guard};
 
 /// Where a venue's traffic is recorded, in capture format 2.
 pub struct Recording {
@@ -134,7 +134,11 @@ pub async fn run_venue_with(
         tasks: JoinSet::new(),
     };
     let mut out = Output::default();
-    adapter.start(now_micros(), &mut out);
+    // Set when the adapter panicked and was rebuilt (see `guard`).
+    let mut restarted = false;
+    guarded(&mut adapter, &mut out, &mut restarted, |a, out| {
+        a.start(now_micros(), out)
+    });
     if !ctx.dispatch(&mut out, REST_CONN, now_micros(), 0).await {
         return;
     }
@@ -162,21 +166,27 @@ pub async fn run_venue_with(
                         if let Some(r) = recording.as_mut() {
                             record(r.writer.connect(&names[i], now, url));
                         }
-                        adapter.on_open(url, now, &mut out);
+                        guarded(&mut adapter, &mut out, &mut restarted, |a, out| {
+                            a.on_open(url, now, out)
+                        });
                         ctx.dispatch(&mut out, url, now, 0).await
                     }
                     ConnReport::Text { text, received } => {
                         if let Some(r) = recording.as_mut() {
                             record(r.writer.recv_text(&names[i], received, &text));
                         }
-                        adapter.on_text(url, &text, received, &mut out);
+                        guarded(&mut adapter, &mut out, &mut restarted, |a, out| {
+                            a.on_text(url, &text, received, out)
+                        });
                         ctx.dispatch(&mut out, url, received, text.len()).await
                     }
                     ConnReport::Binary { data, received } => {
                         if let Some(r) = recording.as_mut() {
                             record(r.writer.recv_binary(&names[i], received, &data));
                         }
-                        adapter.on_binary(url, &data, received, &mut out);
+                        guarded(&mut adapter, &mut out, &mut restarted, |a, out| {
+                            a.on_binary(url, &data, received, out)
+                        });
                         ctx.dispatch(&mut out, url, received, data.len()).await
                     }
                     ConnReport::Sent { text, at } => {
@@ -187,7 +197,9 @@ pub async fn run_venue_with(
                     }
                     ConnReport::Closed { reason } => {
                         tracing::warn!(%venue, url, "connection closed: {reason}");
-                        adapter.on_close(url, now, &mut out);
+                        guarded(&mut adapter, &mut out, &mut restarted, |a, out| {
+                            a.on_close(url, now, out)
+                        });
                         let ok = ctx.dispatch(&mut out, url, now, 0).await;
                         ok && ctx
                             .conn_state(url, ConnState::Disconnected { reason }, now)
@@ -207,7 +219,9 @@ pub async fn run_venue_with(
                         let name = format!("{}.http.1", r.exchange);
                         record(r.writer.http(&name, at, &url, &body));
                     }
-                    adapter.on_http(&url, &body, at, &mut out);
+                    guarded(&mut adapter, &mut out, &mut restarted, |a, out| {
+                        a.on_http(&url, &body, at, out)
+                    });
                     let ok = ctx.dispatch(&mut out, REST_CONN, at, body.len()).await;
                     // Only a change of state is news: every later success
                     // would otherwise count as a reconnect.
@@ -224,7 +238,10 @@ pub async fn run_venue_with(
                         delay = delay.max(min);
                     }
                     tracing::warn!(%venue, url, "REST request failed: {e}; retrying in {} s", delay.as_secs());
-                    adapter.on_http_error(&url, &e.to_string(), at, &mut out);
+                    let error = e.to_string();
+                    guarded(&mut adapter, &mut out, &mut restarted, |a, out| {
+                        a.on_http_error(&url, &error, at, out)
+                    });
                     let ok = ctx.dispatch(&mut out, REST_CONN, at, 0).await;
                     let state = ConnState::Backoff {
                         retry_in_ms: delay.as_millis() as u64,
@@ -239,11 +256,52 @@ pub async fn run_venue_with(
         if !alive {
             break;
         }
+        if std::mem::take(&mut restarted) {
+            // Every book the engine holds for the venue, whatever the old
+            // adapter still knew.
+            let reset = EngineInput::VenueReset {
+                venue,
+                reason: "adapter restarted after an internal error".to_string(),
+            };
+            if ctx.engine.send(reset).await.is_err() {
+                break;
+            }
+            // The new adapter knows no connection: reopen them all, so each
+            // subscribes again and its books rebuild from new snapshots.
+            for (i, spec) in specs.iter().enumerate() {
+                let why = "the venue's adapter was restarted after an internal error";
+                let _ = ctx.commands[i]
+                    .send(ConnCommand::Reconnect(why.to_string()))
+                    .await;
+                tracing::info!(%venue, url = %spec.url, "reconnecting: {why}");
+            }
+            let now = now_micros();
+            guarded(&mut adapter, &mut out, &mut restarted, |a, out| {
+                a.start(now, out)
+            });
+            if !ctx.dispatch(&mut out, REST_CONN, now, 0).await {
+                break;
+            }
+        }
     }
     if let Some(r) = recording {
         record(r.writer.finish());
     }
     tasks.abort_all();
+}
+
+/// Call into the adapter; if it panics, announce its books out of sync and
+/// rebuild it (the caller then reconnects, see `restarted`).
+fn guarded(
+    adapter: &mut Box<dyn Adapter>,
+    out: &mut Output,
+    restarted: &mut bool,
+    f: impl FnOnce(&mut dyn Adapter, &mut Output),
+) {
+    if let Err(why) = guard::call(adapter, out, f) {
+        guard::restart(adapter, &why, out);
+        *restarted = true;
+    }
 }
 
 fn record(result: std::io::Result<()>) {

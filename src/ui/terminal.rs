@@ -29,7 +29,11 @@ fn install_panic_hook() {
     PANIC_HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let _ = restore_terminal();
+            // A panic inside an adapter is caught and handled; the UI
+            // carries on, so the screen stays as it is.
+            if !crate::venues::guard::in_guarded_call() {
+                let _ = restore_terminal();
+            }
             previous(info);
         }));
     });

@@ -575,6 +575,10 @@ impl Adapter for Bitstamp {
     fn lifecycle(&self) -> &Lifecycle {
         &self.lc
     }
+
+    fn config(&self) -> &AdapterConfig {
+        &self.cfg
+    }
 }
 
 #[cfg(test)]

@@ -423,6 +423,10 @@ impl Adapter for Hyperliquid {
     fn lifecycle(&self) -> &Lifecycle {
         &self.lc
     }
+
+    fn config(&self) -> &AdapterConfig {
+        &self.cfg
+    }
 }
 
 #[cfg(test)]

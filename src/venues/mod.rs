@@ -19,6 +19,7 @@ pub mod bybit;
 pub mod checksum;
 pub mod coinbase;
 pub mod gemini;
+pub mod guard;
 pub mod hyperliquid;
 pub mod kraken;
 pub mod lifecycle;
@@ -317,4 +318,8 @@ pub trait Adapter: Send {
     /// The state of every book, as the engine was told it (tests check that
     /// the two never disagree).
     fn lifecycle(&self) -> &lifecycle::Lifecycle;
+
+    /// What the adapter was built from (a panicked adapter is rebuilt from
+    /// it, see [`guard`]).
+    fn config(&self) -> &AdapterConfig;
 }

@@ -653,6 +653,10 @@ impl Adapter for Binance {
     fn lifecycle(&self) -> &Lifecycle {
         &self.lc
     }
+
+    fn config(&self) -> &AdapterConfig {
+        &self.cfg
+    }
 }
 
 impl Binance {

@@ -701,4 +701,8 @@ impl Adapter for Bybit {
     fn lifecycle(&self) -> &Lifecycle {
         &self.lc
     }
+
+    fn config(&self) -> &AdapterConfig {
+        &self.cfg
+    }
 }

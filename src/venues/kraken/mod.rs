@@ -922,6 +922,10 @@ impl Adapter for Kraken {
     fn lifecycle(&self) -> &Lifecycle {
         &self.lc
     }
+
+    fn config(&self) -> &AdapterConfig {
+        &self.cfg
+    }
 }
 
 #[cfg(test)]

@@ -938,6 +938,10 @@ impl Adapter for Okx {
     fn lifecycle(&self) -> &Lifecycle {
         &self.lc
     }
+
+    fn config(&self) -> &AdapterConfig {
+        &self.cfg
+    }
 }
 
 #[cfg(test)]
