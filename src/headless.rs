@@ -100,6 +100,7 @@ pub fn arb_line(a: &ArbOpportunity) -> Value {
         "gross_bps": dec_dp(a.gross_bps, 2),
         "net_bps": dec_dp(a.net_bps, 2),
         "profit": dec_dp(a.profit, 2),
+        "polled": a.polled,
     })
 }
 

@@ -17,7 +17,7 @@ use depthwatch::model::{BookState, Micros, OutOfSyncReason, Venue};
 use depthwatch::net::{HttpClient, run_venue};
 use depthwatch::sim::{SimConfig, Simulator};
 use depthwatch::venues::lifecycle::Lifecycle;
-use depthwatch::venues::{Adapter, AdapterConfig, ConnSpec, Output, registry};
+use depthwatch::venues::{Adapter, AdapterConfig, ConnSpec, DepthPoll, Output, registry};
 use tokio::sync::{mpsc, watch};
 
 /// The real Bybit adapter, with a bug that fires once.
@@ -58,6 +58,18 @@ impl Adapter for Buggy {
     }
     fn config(&self) -> &AdapterConfig {
         self.inner.config()
+    }
+    fn poll_depth(&self, instrument: &depthwatch::model::Instrument) -> Option<DepthPoll> {
+        self.inner.poll_depth(instrument)
+    }
+    fn on_poll(
+        &mut self,
+        instrument: depthwatch::model::Instrument,
+        body: &str,
+        received: Micros,
+        out: &mut Output,
+    ) {
+        self.inner.on_poll(instrument, body, received, out)
     }
 }
 

@@ -90,6 +90,12 @@ impl OrderBook {
                 self.state = BookState::Live;
                 self.updates_since_snapshot = 0;
             }
+            BookUpdateKind::Polled => {
+                self.bids.replace(&u.bids);
+                self.asks.replace(&u.asks);
+                self.state = BookState::Polled;
+                self.updates_since_snapshot = 0;
+            }
             BookUpdateKind::Delta => {
                 if !self.state.is_live() {
                     return Applied::IgnoredNotLive;

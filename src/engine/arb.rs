@@ -224,6 +224,8 @@ pub struct PairCtx {
     pub sell_instrument: Instrument,
     pub buy_fee_bps: Decimal,
     pub sell_fee_bps: Decimal,
+    /// Either book is polled (REST fallback).
+    pub polled: bool,
 }
 
 impl PairCtx {
@@ -247,6 +249,7 @@ impl PairCtx {
             opened: now,
             peak_net_bps: f.net_bps,
             peak_profit: f.profit,
+            polled: self.polled,
         })
     }
 }
@@ -508,6 +511,7 @@ mod tests {
             sell_instrument: "BTC-USD".parse().unwrap(),
             buy_fee_bps: dec!(0),
             sell_fee_bps: dec!(0),
+            polled: false,
         };
         let th = Thresholds {
             min_net_bps: dec!(0),

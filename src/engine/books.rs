@@ -182,9 +182,9 @@ impl Books {
         self.slots[slot].conn.is_some_and(|c| self.conns[c].stale)
     }
 
-    /// Live and not silent.
+    /// Live (or polled) and not silent.
     pub fn usable(&self, slot: SlotId) -> bool {
-        self.slots[slot].book.is_live() && !self.conn_stale(slot)
+        self.slots[slot].book.state().is_usable() && !self.conn_stale(slot)
     }
 
     /// The state shown for a book (stale when its connection went silent).

@@ -130,7 +130,7 @@ pub fn best<'a>(candidates: impl IntoIterator<Item = Candidate<'a>>) -> CbboTop 
 /// The state shown for a book: a live book whose connection went silent is
 /// shown as `OutOfSync(Stale)`.
 pub fn effective_state(state: &BookState, conn_stale: bool) -> BookState {
-    if state.is_live() && conn_stale {
+    if state.is_usable() && conn_stale {
         BookState::OutOfSync(OutOfSyncReason::Stale)
     } else {
         state.clone()
@@ -140,7 +140,7 @@ pub fn effective_state(state: &BookState, conn_stale: bool) -> BookState {
 /// Why a book is kept out of the CBBO, or `None` when it is usable.
 pub fn exclusion_reason(effective: &BookState) -> Option<String> {
     match effective {
-        BookState::Live => None,
+        BookState::Live | BookState::Polled => None,
         BookState::Syncing => Some("syncing".to_string()),
         BookState::OutOfSync(OutOfSyncReason::Stale) => Some("stale".to_string()),
         BookState::OutOfSync(why) => Some(format!("out of sync: {why}")),
@@ -151,7 +151,7 @@ pub fn exclusion_reason(effective: &BookState) -> Option<String> {
 /// opportunities: "bybit out of sync", "okx stale", "kraken syncing".
 pub fn unusable_phrase(venue: Venue, effective: &BookState) -> String {
     let what = match effective {
-        BookState::Live => "book empty",
+        BookState::Live | BookState::Polled => "book empty",
         BookState::Syncing => "syncing",
         BookState::OutOfSync(OutOfSyncReason::Stale) => "stale",
         BookState::OutOfSync(_) => "out of sync",

@@ -9,6 +9,11 @@ use super::snapshot::ConnState;
 /// Books are never attached to it: their stream decides their staleness.
 pub const REST_CONN: &str = "rest";
 
+/// The connection name under which polled books (the REST fallback) are
+/// fed: unlike [`REST_CONN`], books are attached to it, so a poller that
+/// stops leaves its books stale like a silent stream.
+pub const POLL_CONN: &str = "rest poll";
+
 #[derive(Clone, Debug)]
 pub enum EngineInput {
     /// The events parsed from one received frame or REST body.

@@ -45,7 +45,7 @@ mod views;
 pub mod window;
 
 pub use config::EngineConfig;
-pub use input::{EngineInput, REST_CONN};
+pub use input::{EngineInput, POLL_CONN, REST_CONN};
 pub use runner::{EngineControl, INPUT_CAPACITY};
 pub use snapshot::Snapshot;
 

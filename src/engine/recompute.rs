@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::model::{Instrument, Micros};
+use crate::model::{BookState, Instrument, Micros};
 
 use super::Engine;
 use super::arb::{Fees, PairCtx, PairQuote, walk_pair};
@@ -173,5 +173,6 @@ pub(super) fn pair_ctx(key: Instrument, buy: &BookSlot, sell: &BookSlot, fees: &
         sell_instrument: sell.instrument,
         buy_fee_bps: fees.of(buy.venue).bps,
         sell_fee_bps: fees.of(sell.venue).bps,
+        polled: *buy.book.state() == BookState::Polled || *sell.book.state() == BookState::Polled,
     }
 }

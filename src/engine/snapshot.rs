@@ -147,6 +147,9 @@ pub struct ArbOpportunity {
     pub opened: Micros,
     pub peak_net_bps: Decimal,
     pub peak_profit: Decimal,
+    /// One of the books is polled over REST (the venue's stream is
+    /// unreachable): a coarser, older picture than a live book.
+    pub polled: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

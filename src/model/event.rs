@@ -68,6 +68,9 @@ pub enum BookUpdateKind {
     Snapshot,
     /// Apply absolute sizes per price; size 0 deletes the level.
     Delta,
+    /// A whole book fetched by REST polling while the venue's stream cannot
+    /// be reached: replaces the book, which is then `Polled`, not `Live`.
+    Polled,
 }
 
 #[derive(Clone, PartialEq, Debug)]
@@ -174,6 +177,9 @@ pub enum BookState {
     Syncing,
     /// Built from a snapshot and every update since; may be used.
     Live,
+    /// A REST snapshot polled while the stream is unreachable: usable while
+    /// fresher than the stale limit, and marked as such wherever it is used.
+    Polled,
     /// Known wrong or incomplete until rebuilt.
     OutOfSync(OutOfSyncReason),
 }
@@ -183,10 +189,16 @@ impl BookState {
         matches!(self, BookState::Live)
     }
 
+    /// Live, or polled: its levels may be used (while fresh).
+    pub fn is_usable(&self) -> bool {
+        matches!(self, BookState::Live | BookState::Polled)
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             BookState::Syncing => "syncing",
             BookState::Live => "live",
+            BookState::Polled => "polled",
             BookState::OutOfSync(OutOfSyncReason::Stale) => "stale",
             BookState::OutOfSync(_) => "out_of_sync",
         }

@@ -11,11 +11,12 @@ use tokio::task::JoinSet;
 use super::backoff::Backoff;
 use super::error::NetError;
 use super::http::HttpClient;
+use super::poll::Fallback;
 use super::ws::{ConnCommand, ConnOptions, ConnReport, run_connection};
 use crate::capture::CaptureWriter;
 use crate::engine::EngineInput;
 use crate::engine::snapshot::ConnState;
-use crate::model::{Micros, Venue, now_micros};
+use crate::model::{Instrument, Micros, Venue, now_micros};
 use crate::venues::{Action, Adapter, Output, guard};
 
 /// Where a venue's traffic is recorded, in capture format 2.
@@ -27,6 +28,13 @@ pub struct Recording {
 
 enum Inbound {
     Conn(usize, ConnReport),
+    /// A REST-fallback poll's answer.
+    Poll {
+        instrument: Instrument,
+        every: Duration,
+        result: Result<String, NetError>,
+        at: Micros,
+    },
     Http {
         url: String,
         /// The JSON body of a POST (kept for a retry).
@@ -36,7 +44,7 @@ enum Inbound {
     },
 }
 
-pub use crate::engine::REST_CONN;
+pub use crate::engine::{POLL_CONN, REST_CONN};
 
 /// Retry and timeout settings of one venue's feed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,6 +141,7 @@ pub async fn run_venue_with(
         rest_connected: false,
         tasks: JoinSet::new(),
     };
+    let mut fallback = Fallback::new(specs.len());
     let mut out = Output::default();
     // Set when the adapter panicked and was rebuilt (see `guard`).
     let mut restarted = false;
@@ -144,11 +153,18 @@ pub async fn run_venue_with(
     }
 
     loop {
+        let poll_due = fallback.next_at();
         let inbound = tokio::select! {
             inbound = in_rx.recv() => match inbound {
                 Some(i) => i,
                 None => break,
             },
+            _ = async { tokio::time::sleep_until(poll_due.unwrap_or_else(tokio::time::Instant::now)).await }, if poll_due.is_some() => {
+                if let Some((instrument, poll)) = fallback.next(adapter.as_ref()) {
+                    ctx.poll(instrument, poll);
+                }
+                continue;
+            }
             changed = stop.changed() => {
                 if changed.is_err() || *stop.borrow() {
                     break;
@@ -161,7 +177,10 @@ pub async fn run_venue_with(
             Inbound::Conn(i, report) => {
                 let url = specs[i].url.as_str();
                 match report {
-                    ConnReport::State(state) => ctx.conn_state(url, state, now).await,
+                    ConnReport::State(state) => {
+                        fallback.on_state(i, &state);
+                        ctx.conn_state(url, state, now).await
+                    }
                     ConnReport::Opened => {
                         if let Some(r) = recording.as_mut() {
                             record(r.writer.connect(&names[i], now, url));
@@ -204,6 +223,30 @@ pub async fn run_venue_with(
                         ok && ctx
                             .conn_state(url, ConnState::Disconnected { reason }, now)
                             .await
+                    }
+                }
+            }
+            Inbound::Poll {
+                instrument,
+                every,
+                result,
+                at,
+            } => {
+                fallback.answered(every);
+                match result {
+                    Ok(body) => {
+                        guarded(&mut adapter, &mut out, &mut restarted, |a, out| {
+                            a.on_poll(instrument, &body, at, out)
+                        });
+                        ctx.dispatch(&mut out, POLL_CONN, at, body.len()).await
+                    }
+                    Err(e) => {
+                        tracing::warn!(%venue, %instrument, "REST depth poll failed: {e}");
+                        let state = ConnState::Backoff {
+                            retry_in_ms: every.as_millis() as u64,
+                            reason: e.to_string(),
+                        };
+                        ctx.conn_state(POLL_CONN, state, at).await
                     }
                 }
             }
@@ -388,6 +431,28 @@ impl FeedCtx {
             }
         }
         true
+    }
+
+    /// Poll one book's REST depth (the fallback); the answer comes back as
+    /// [`Inbound::Poll`].
+    fn poll(&mut self, instrument: Instrument, poll: crate::venues::DepthPoll) {
+        let http = self.http.clone();
+        let tx = self.in_tx.clone();
+        while self.tasks.try_join_next().is_some() {}
+        self.tasks.spawn(async move {
+            let result = match &poll.post {
+                Some(body) => http.post(&poll.url, body).await,
+                None => http.get(&poll.url).await,
+            };
+            let _ = tx
+                .send(Inbound::Poll {
+                    instrument,
+                    every: poll.every,
+                    result,
+                    at: now_micros(),
+                })
+                .await;
+        });
     }
 
     fn fetch_later(&mut self, url: String, post: Option<String>, delay: Duration) {

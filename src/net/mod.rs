@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod error;
 pub mod feed;
 pub mod http;
+pub mod poll;
 pub mod tls;
 pub mod ws;
 

@@ -48,6 +48,9 @@ pub enum Fault {
     Malformed,
     UnknownMessage,
     RefuseConnections(Duration),
+    /// Refuse WebSocket connections only; REST keeps answering (a network
+    /// that blocks WebSockets).
+    RefuseWebSockets(Duration),
     HugeSnapshot,
 }
 
@@ -73,6 +76,7 @@ impl Fault {
             Fault::Malformed => "malformed frame",
             Fault::UnknownMessage => "unknown message",
             Fault::RefuseConnections(_) => "refuse connections",
+            Fault::RefuseWebSockets(_) => "refuse WebSockets",
             Fault::HugeSnapshot => "huge snapshot",
         }
     }
@@ -206,7 +210,7 @@ impl SessionFaults {
             Fault::UnknownMessage => {
                 self.unknown.fetch_add(1, Ordering::AcqRel);
             }
-            Fault::RefuseConnections(_) | Fault::HugeSnapshot => {}
+            Fault::RefuseConnections(_) | Fault::RefuseWebSockets(_) | Fault::HugeSnapshot => {}
         }
     }
 }
@@ -216,6 +220,7 @@ impl SessionFaults {
 struct VenueState {
     counters: Arc<Counters>,
     refuse_until: Mutex<Option<Instant>>,
+    refuse_ws_until: Mutex<Option<Instant>>,
     huge_snapshot: AtomicU32,
 }
 
@@ -341,11 +346,12 @@ impl FaultControl {
         let Some(v) = self.reg.venues.get(&venue) else {
             return false;
         };
-        let refusing = v
-            .refuse_until
-            .lock()
-            .map(|g| g.is_some_and(|t| t > Instant::now()))
-            .unwrap_or(false);
+        let until = |m: &Mutex<Option<Instant>>| {
+            m.lock()
+                .map(|g| g.is_some_and(|t| t > Instant::now()))
+                .unwrap_or(false)
+        };
+        let refusing = until(&v.refuse_until) || (websocket && until(&v.refuse_ws_until));
         if refusing {
             bump(if websocket {
                 &v.counters.refused_connections
@@ -383,6 +389,13 @@ impl FaultTarget {
             Fault::RefuseConnections(d) => {
                 if let Some(v) = state
                     && let Ok(mut g) = v.refuse_until.lock()
+                {
+                    *g = Some(Instant::now() + d);
+                }
+            }
+            Fault::RefuseWebSockets(d) => {
+                if let Some(v) = state
+                    && let Ok(mut g) = v.refuse_ws_until.lock()
                 {
                     *g = Some(Instant::now() + d);
                 }
@@ -446,6 +459,11 @@ impl FaultTarget {
     /// For `d`, close new WebSocket connections at once and answer HTTP 503.
     pub fn refuse_connections(&self, d: Duration) {
         self.inject(Fault::RefuseConnections(d));
+    }
+
+    /// Refuse WebSocket connections for `d`; REST still answers.
+    pub fn refuse_websockets(&self, d: Duration) {
+        self.inject(Fault::RefuseWebSockets(d));
     }
 
     /// The venue's next snapshot (WebSocket or REST) carries ~5000 levels a side.

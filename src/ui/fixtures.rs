@@ -148,7 +148,7 @@ fn cbbo(venues: &[VenueBook]) -> Cbbo {
             let why = match &v.state {
                 BookState::Syncing => "syncing: waiting for a snapshot".to_string(),
                 BookState::OutOfSync(r) => r.to_string(),
-                BookState::Live => String::new(),
+                BookState::Live | BookState::Polled => String::new(),
             };
             (v.venue, why)
         })
@@ -442,6 +442,7 @@ fn arbs() -> (Vec<ArbOpportunity>, Vec<ClosedArb>, Vec<ArbPairStats>) {
             opened: NOW - 14 * SEC,
             peak_net_bps: d("11.02"),
             peak_profit: d("3.59"),
+            polled: false,
         },
         ArbOpportunity {
             key: eth_usd,
@@ -460,6 +461,7 @@ fn arbs() -> (Vec<ArbOpportunity>, Vec<ClosedArb>, Vec<ArbPairStats>) {
             opened: NOW - 2_300_000,
             peak_net_bps: d("3.4"),
             peak_profit: d("1.45"),
+            polled: false,
         },
     ];
     let closed = vec![

@@ -28,7 +28,7 @@ use serde_json::value::RawValue;
 
 use super::checksum::{parse_decimal, raw_text};
 use super::symbols::split_concatenated;
-use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping};
+use super::{Adapter, AdapterConfig, ConnSpec, DepthPoll, Output, Ping};
 use crate::model::{
     Instrument, InstrumentInfo, InstrumentKind, Level, MarketEvent, Micros, OutOfSyncReason,
     TakerSide, Trade, Venue,
@@ -578,6 +578,36 @@ impl Adapter for Bitstamp {
 
     fn config(&self) -> &AdapterConfig {
         &self.cfg
+    }
+
+    /// `GET /api/v2/order_book/{pair}/`; Bitstamp allows 400 requests a
+    /// second, and the full book is large: one a second.
+    fn poll_depth(&self, instrument: &Instrument) -> Option<DepthPoll> {
+        carries(instrument).ok()?;
+        Some(DepthPoll {
+            url: self.snapshot_url(&url_symbol(instrument)),
+            post: None,
+            every: Duration::from_secs(1),
+        })
+    }
+
+    fn on_poll(&mut self, instrument: Instrument, body: &str, received: Micros, out: &mut Output) {
+        let d: BookData = match serde_json::from_str(body) {
+            Ok(d) => d,
+            Err(e) => return parse_error(out, format!("polled order_book: {e}")),
+        };
+        let (Some(bids), Some(asks)) = (levels(&d.bids), levels(&d.asks)) else {
+            return parse_error(out, "polled order_book: bad level".to_string());
+        };
+        let u = crate::venues::lifecycle::Update {
+            instrument,
+            bids,
+            asks,
+            seq: Default::default(),
+            exchange_ts: micros_of(d.microtimestamp, d.timestamp),
+            received,
+        };
+        let _ = self.lc.polled(u, out);
     }
 }
 

@@ -137,6 +137,10 @@ mod tests {
         fn config(&self) -> &AdapterConfig {
             &self.cfg
         }
+        fn poll_depth(&self, _: &Instrument) -> Option<crate::venues::DepthPoll> {
+            None
+        }
+        fn on_poll(&mut self, _: Instrument, _: &str, _: Micros, _: &mut Output) {}
     }
 
     #[test]

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::checksum::{parse_decimal, raw_text};
-use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping};
+use super::{Adapter, AdapterConfig, ConnSpec, DepthPoll, Output, Ping};
 use crate::model::{
     Funding, FundingUpdate, Instrument, InstrumentInfo, Level, MarketEvent, Micros, SeqInfo,
     TakerSide, Trade, Venue,
@@ -426,6 +426,38 @@ impl Adapter for Hyperliquid {
 
     fn config(&self) -> &AdapterConfig {
         &self.cfg
+    }
+
+    /// `POST /info {"type":"l2Book"}`: weight 2 of 1 200 a minute.
+    fn poll_depth(&self, instrument: &Instrument) -> Option<DepthPoll> {
+        carries(instrument).ok()?;
+        Some(DepthPoll {
+            url: self.info_url(),
+            post: Some(serde_json::json!({"type": "l2Book", "coin": coin(instrument)}).to_string()),
+            every: Duration::from_millis(500),
+        })
+    }
+
+    fn on_poll(&mut self, instrument: Instrument, body: &str, received: Micros, out: &mut Output) {
+        let b: Book = match serde_json::from_str(body) {
+            Ok(b) => b,
+            Err(e) => return parse_error(out, format!("polled l2Book: {e}")),
+        };
+        let [bids, asks] = b.levels.as_slice() else {
+            return parse_error(out, "polled l2Book: expected [bids, asks]".to_string());
+        };
+        let (Some(bids), Some(asks)) = (levels(bids), levels(asks)) else {
+            return parse_error(out, "polled l2Book: bad level".to_string());
+        };
+        let u = Update {
+            instrument,
+            bids,
+            asks,
+            seq: SeqInfo::default(),
+            exchange_ts: ms(b.time),
+            received,
+        };
+        let _ = self.lc.polled(u, out);
     }
 }
 

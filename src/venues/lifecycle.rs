@@ -47,6 +47,7 @@ pub enum Phase {
 enum Told {
     Nothing,
     Live,
+    Polled,
     Syncing,
     /// Out of sync, for a reason already shown.
     OutOfSync,
@@ -144,6 +145,7 @@ impl Lifecycle {
     fn tell(&mut self, instrument: Instrument, state: BookState, out: &mut Output) {
         let told = match &state {
             BookState::Live => Told::Live,
+            BookState::Polled => Told::Polled,
             BookState::Syncing => Told::Syncing,
             BookState::OutOfSync(_) => Told::OutOfSync,
         };
@@ -162,7 +164,8 @@ impl Lifecycle {
         if e.conn.as_deref() != Some(conn) {
             e.conn = Some(conn.to_string());
         }
-        let announce = e.phase == Phase::Live || matches!(e.told, Told::Nothing | Told::Live);
+        let announce =
+            e.phase == Phase::Live || matches!(e.told, Told::Nothing | Told::Live | Told::Polled);
         e.phase = Phase::Syncing;
         if announce {
             self.tell(instrument, BookState::Syncing, out);
@@ -191,6 +194,26 @@ impl Lifecycle {
         e.phase = Phase::Live;
         e.told = Told::Live;
         self.publish(u, BookUpdateKind::Snapshot, out);
+        Applied::Published
+    }
+
+    /// A whole book polled over REST while the stream is unreachable (see
+    /// [`super::Adapter::poll_depth`]). Shown as polled, usable while fresh;
+    /// ignored once the stream keeps the book live again.
+    pub fn polled(&mut self, u: Update, out: &mut Output) -> Applied {
+        if self.is_live(&u.instrument) {
+            return Applied::NotLive;
+        }
+        if let Err(why) = validate(&u) {
+            out.parse_error(
+                self.venue,
+                Some(u.instrument),
+                format!("polled {}: {why}", u.instrument),
+            );
+            return Applied::Rejected;
+        }
+        self.entry(u.instrument).told = Told::Polled;
+        self.publish(u, BookUpdateKind::Polled, out);
         Applied::Published
     }
 
@@ -344,7 +367,7 @@ impl Lifecycle {
     /// as out of sync.
     pub fn unsubscribed(&mut self, instrument: Instrument, out: &mut Output) {
         let e = self.entry(instrument);
-        let was_shown = matches!(e.told, Told::Live | Told::Syncing);
+        let was_shown = matches!(e.told, Told::Live | Told::Polled | Told::Syncing);
         e.phase = Phase::Idle;
         e.conn = None;
         if was_shown {

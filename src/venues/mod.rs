@@ -119,6 +119,18 @@ impl ConnSpec {
     }
 }
 
+/// How to poll one book's depth over REST while the venue's stream cannot
+/// be reached (the REST fallback, `net::poll`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DepthPoll {
+    pub url: String,
+    /// A JSON body to POST instead of a GET.
+    pub post: Option<String>,
+    /// The least time between two polls of this venue, within its
+    /// published rate limits (the runtime polls one book at a time).
+    pub every: Duration,
+}
+
 /// What an adapter asks its driver to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -322,4 +334,12 @@ pub trait Adapter: Send {
     /// What the adapter was built from (a panicked adapter is rebuilt from
     /// it, see [`guard`]).
     fn config(&self) -> &AdapterConfig;
+
+    /// The REST request for one book's depth, for polling while the stream
+    /// cannot be reached; `None` if the venue has no public REST depth.
+    fn poll_depth(&self, instrument: &Instrument) -> Option<DepthPoll>;
+
+    /// A polled depth body for `instrument`: publish it through
+    /// [`lifecycle::Lifecycle::polled`] (a parse error otherwise).
+    fn on_poll(&mut self, instrument: Instrument, body: &str, received: Micros, out: &mut Output);
 }

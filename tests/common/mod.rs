@@ -135,14 +135,28 @@ impl Monitor {
             if self.last.get(&key) != Some(&b.state) {
                 changes.push((key, b.state.clone()));
             }
-            if b.state.is_live() {
+            // Live, or polled over REST while fresh (the REST fallback):
+            // usable, never crossed; arbitrage through a polled book says so.
+            if b.state.is_usable() {
                 if let (Some(bid), Some(ask)) = (b.book.best_bid(), b.book.best_ask())
                     && bid.price >= ask.price
                 {
                     self.violation(format!(
-                        "{} {} live but crossed: bid {} >= ask {}",
+                        "{} {} usable but crossed: bid {} >= ask {}",
                         b.venue, b.instrument, bid.price, ask.price
                     ));
+                }
+                if b.state == BookState::Polled {
+                    for a in &arbs {
+                        let uses = (a.buy_venue == b.venue && a.buy_instrument == b.instrument)
+                            || (a.sell_venue == b.venue && a.sell_instrument == b.instrument);
+                        if uses && !a.polled {
+                            self.violation(format!(
+                                "{} {} is polled but an opportunity through it is not marked",
+                                b.venue, b.instrument
+                            ));
+                        }
+                    }
                 }
                 continue;
             }
@@ -238,7 +252,7 @@ impl Monitor {
         self.snapshots += 1;
         for view in &snap.instruments {
             for vb in &view.venues {
-                if vb.state.is_live() {
+                if vb.state.is_usable() {
                     if let (Some(bid), Some(ask)) = (vb.bids.first(), vb.asks.first())
                         && bid.price >= ask.price
                     {

@@ -141,7 +141,15 @@ fn open_table(
                 super::bold(theme.fg(theme.highlight)),
             ),
             Span::styled(format::bps(a.peak_net_bps), theme.muted()),
-            Span::styled(format::age(snap.now - a.opened), theme.fg(theme.text)),
+            // A polled book (REST fallback) is coarser and older: say so.
+            if a.polled {
+                Span::styled(
+                    format!("{} poll", format::age(snap.now - a.opened)),
+                    theme.fg(theme.warning),
+                )
+            } else {
+                Span::styled(format::age(snap.now - a.opened), theme.fg(theme.text))
+            },
             Span::styled(
                 format!(
                     "{} / {}",

@@ -339,12 +339,14 @@ fn venue_row(
     };
     let (state_text, state_style) = match &b.state {
         BookState::Live => ("live".to_string(), theme.fg(theme.ok)),
+        BookState::Polled => ("polled".to_string(), theme.fg(theme.warning)),
         BookState::Syncing => ("syncing".to_string(), theme.fg(theme.warning)),
         BookState::OutOfSync(_) => (b.state.label().replace('_', " "), theme.fg(theme.error)),
     };
     let why = match &b.state {
         BookState::OutOfSync(r) => r.to_string(),
         BookState::Syncing => "waiting for a snapshot; not used".to_string(),
+        BookState::Polled => "REST poll: stream unreachable; used while fresh".to_string(),
         BookState::Live => v
             .funding
             .iter()

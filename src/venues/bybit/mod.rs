@@ -34,9 +34,12 @@ use crate::model::{
 use crate::venues::lifecycle::{Applied, Lifecycle, Update};
 use crate::venues::parse::ms_to_micros;
 use crate::venues::symbols::{concatenated, split_concatenated};
-use crate::venues::{Adapter, AdapterConfig, ConnSpec, Output, Ping};
+use crate::venues::{Adapter, AdapterConfig, ConnSpec, DepthPoll, Output, Ping};
 
-use wire::{BookData, Envelope, InstrumentsResponse, LiquidationData, TickerData, TradeData};
+use wire::{
+    BookData, Envelope, InstrumentsResponse, LiquidationData, OrderbookResponse, TickerData,
+    TradeData,
+};
 
 pub const SPEC: VenueSpec = VenueSpec {
     name: "bybit",
@@ -704,5 +707,53 @@ impl Adapter for Bybit {
 
     fn config(&self) -> &AdapterConfig {
         &self.cfg
+    }
+
+    /// `GET /v5/market/orderbook`, 200 levels; Bybit allows 600 requests
+    /// per 5 s per IP on market endpoints.
+    fn poll_depth(&self, instrument: &Instrument) -> Option<DepthPoll> {
+        carries(instrument).ok()?;
+        let category = if instrument.is_perp() {
+            "linear"
+        } else {
+            "spot"
+        };
+        Some(DepthPoll {
+            url: format!(
+                "{}/v5/market/orderbook?category={category}&symbol={}&limit=200",
+                self.cfg.endpoint(&SPEC, "rest"),
+                native_symbol(instrument)
+            ),
+            post: None,
+            every: Duration::from_millis(250),
+        })
+    }
+
+    fn on_poll(&mut self, instrument: Instrument, body: &str, received: Micros, out: &mut Output) {
+        let resp: OrderbookResponse = match serde_json::from_str(body) {
+            Ok(r) => r,
+            Err(e) => return self.parse_error(out, format!("polled orderbook: {e}")),
+        };
+        let Some(r) = resp.result.filter(|_| resp.ret_code == 0) else {
+            return self.unknown(
+                out,
+                format!(
+                    "polled orderbook retCode {}: {}",
+                    resp.ret_code, resp.ret_msg
+                ),
+            );
+        };
+        let u = Update {
+            instrument,
+            bids: wire::levels(&r.b),
+            asks: wire::levels(&r.a),
+            seq: SeqInfo {
+                first: None,
+                last: r.u,
+            },
+            exchange_ts: r.ts.and_then(ms_to_micros),
+            received,
+        };
+        let _ = self.lc.polled(u, out);
     }
 }

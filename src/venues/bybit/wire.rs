@@ -163,3 +163,26 @@ pub struct LotSizeFilter {
     #[serde(default, deserialize_with = "opt_decimal")]
     pub base_precision: Option<Decimal>,
 }
+
+/// `GET /v5/market/orderbook`: the REST book (for the REST fallback).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderbookResponse {
+    pub ret_code: i64,
+    #[serde(default)]
+    pub ret_msg: String,
+    #[serde(default)]
+    pub result: Option<OrderbookResult>,
+}
+
+#[derive(Deserialize)]
+pub struct OrderbookResult {
+    #[serde(default)]
+    pub b: Vec<(Decimal, Decimal)>,
+    #[serde(default)]
+    pub a: Vec<(Decimal, Decimal)>,
+    #[serde(default)]
+    pub ts: Option<i64>,
+    #[serde(default)]
+    pub u: Option<u64>,
+}

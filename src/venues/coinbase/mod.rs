@@ -33,7 +33,7 @@ use crate::model::{
     TakerSide, Trade, Venue,
 };
 use crate::venues::lifecycle::{Applied, Lifecycle, Update};
-use crate::venues::{Adapter, AdapterConfig, ConnSpec, Output};
+use crate::venues::{Adapter, AdapterConfig, ConnSpec, DepthPoll, Output};
 
 use wire::{Envelope, L2Event, ProductsResponse, Side, TradesEvent};
 
@@ -404,5 +404,38 @@ impl Adapter for Coinbase {
 
     fn config(&self) -> &AdapterConfig {
         &self.cfg
+    }
+
+    /// `GET /api/v3/brokerage/market/product_book`, 100 levels; public
+    /// endpoints allow 10 requests a second.
+    fn poll_depth(&self, instrument: &Instrument) -> Option<DepthPoll> {
+        carries(instrument).ok()?;
+        Some(DepthPoll {
+            url: format!(
+                "{}/api/v3/brokerage/market/product_book?product_id={}-{}&limit=100",
+                self.cfg.endpoint(&SPEC, "rest"),
+                instrument.base,
+                instrument.quote
+            ),
+            post: None,
+            every: Duration::from_millis(250),
+        })
+    }
+
+    fn on_poll(&mut self, instrument: Instrument, body: &str, received: Micros, out: &mut Output) {
+        let book: wire::ProductBookResponse = match serde_json::from_str(body) {
+            Ok(b) => b,
+            Err(e) => return self.parse_error(out, format!("polled product_book: {e}")),
+        };
+        let side = |v: &[wire::BookEntry]| v.iter().map(|l| Level::new(l.price, l.size)).collect();
+        let u = Update {
+            instrument,
+            bids: side(&book.pricebook.bids),
+            asks: side(&book.pricebook.asks),
+            seq: SeqInfo::default(),
+            exchange_ts: book.pricebook.time.as_deref().and_then(rfc3339_micros),
+            received,
+        };
+        let _ = self.lc.polled(u, out);
     }
 }

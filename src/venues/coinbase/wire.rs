@@ -104,3 +104,25 @@ fn opt_decimal<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Decimal>
         Some(text) => text.parse().map(Some).map_err(serde::de::Error::custom),
     }
 }
+
+/// `GET /api/v3/brokerage/market/product_book` (the REST fallback).
+#[derive(Deserialize)]
+pub struct ProductBookResponse {
+    pub pricebook: PriceBook,
+}
+
+#[derive(Deserialize)]
+pub struct PriceBook {
+    #[serde(default)]
+    pub bids: Vec<BookEntry>,
+    #[serde(default)]
+    pub asks: Vec<BookEntry>,
+    #[serde(default)]
+    pub time: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct BookEntry {
+    pub price: Decimal,
+    pub size: Decimal,
+}

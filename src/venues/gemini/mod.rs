@@ -29,7 +29,7 @@ use crate::model::{
 use crate::venues::lifecycle::{Applied, Lifecycle, Update};
 use crate::venues::parse::ms_to_micros;
 use crate::venues::symbols::split_concatenated;
-use crate::venues::{Adapter, AdapterConfig, ConnSpec, Output};
+use crate::venues::{Adapter, AdapterConfig, ConnSpec, DepthPoll, Output};
 
 use wire::{Envelope, L2Updates, SymbolDetails, TradeData, raw_decimal};
 
@@ -382,5 +382,38 @@ impl Adapter for Gemini {
 
     fn config(&self) -> &AdapterConfig {
         &self.cfg
+    }
+
+    /// `GET /v1/book/{symbol}`, 100 levels a side; public endpoints allow
+    /// 120 requests a minute.
+    fn poll_depth(&self, instrument: &Instrument) -> Option<DepthPoll> {
+        carries(instrument).ok()?;
+        Some(DepthPoll {
+            url: format!(
+                "{}/v1/book/{}?limit_bids=100&limit_asks=100",
+                self.rest(),
+                native_symbol(instrument).to_ascii_lowercase()
+            ),
+            post: None,
+            every: Duration::from_secs(1),
+        })
+    }
+
+    fn on_poll(&mut self, instrument: Instrument, body: &str, received: Micros, out: &mut Output) {
+        let book: wire::RestBook = match serde_json::from_str(body) {
+            Ok(b) => b,
+            Err(e) => return self.parse_error(out, format!("polled book: {e}")),
+        };
+        let side =
+            |v: &[wire::RestLevel]| v.iter().map(|l| Level::new(l.price, l.amount)).collect();
+        let u = Update {
+            instrument,
+            bids: side(&book.bids),
+            asks: side(&book.asks),
+            seq: SeqInfo::default(),
+            exchange_ts: None,
+            received,
+        };
+        let _ = self.lc.polled(u, out);
     }
 }

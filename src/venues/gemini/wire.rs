@@ -69,3 +69,18 @@ pub fn raw_decimal(raw: Option<&RawValue>) -> Option<Decimal> {
         .or_else(|_| Decimal::from_scientific(text))
         .ok()
 }
+
+/// `GET /v1/book/{symbol}` (the REST fallback).
+#[derive(Deserialize)]
+pub struct RestBook {
+    #[serde(default)]
+    pub bids: Vec<RestLevel>,
+    #[serde(default)]
+    pub asks: Vec<RestLevel>,
+}
+
+#[derive(Deserialize)]
+pub struct RestLevel {
+    pub price: Decimal,
+    pub amount: Decimal,
+}

@@ -10,6 +10,7 @@
 //! book is cut to the subscribed depth: Kraken never deletes levels that fall
 //! out of it. A mismatch marks the book out of sync and resubscribes.
 
+mod poll;
 mod sync;
 #[cfg(test)]
 mod tests;
@@ -350,5 +351,14 @@ impl Adapter for Kraken {
 
     fn config(&self) -> &AdapterConfig {
         &self.cfg
+    }
+
+    fn poll_depth(&self, instrument: &Instrument) -> Option<crate::venues::DepthPoll> {
+        carries(instrument).ok()?;
+        Some(self.poll_request(instrument))
+    }
+
+    fn on_poll(&mut self, instrument: Instrument, body: &str, received: Micros, out: &mut Output) {
+        self.polled(instrument, body, received, out);
     }
 }

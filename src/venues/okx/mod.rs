@@ -14,6 +14,7 @@
 //! and text (for the checksum) and emits base-asset sizes, so a SWAP book
 //! stays `Syncing` until the instrument list gives its contract value.
 
+mod poll;
 pub mod sim;
 mod sync;
 mod wire;
@@ -510,5 +511,14 @@ impl Adapter for Okx {
 
     fn config(&self) -> &AdapterConfig {
         &self.cfg
+    }
+
+    fn poll_depth(&self, instrument: &Instrument) -> Option<crate::venues::DepthPoll> {
+        carries(instrument).ok()?;
+        Some(self.poll_request(instrument))
+    }
+
+    fn on_poll(&mut self, instrument: Instrument, body: &str, received: Micros, out: &mut Output) {
+        self.polled(instrument, body, received, out);
     }
 }

@@ -165,6 +165,7 @@ fn header_lines(
 fn state_reason(state: &BookState) -> String {
     match state {
         BookState::Live => "live".to_string(),
+        BookState::Polled => "polled over REST: its stream is unreachable".to_string(),
         BookState::Syncing => "syncing, waiting for a snapshot".to_string(),
         BookState::OutOfSync(r) => format!("out of sync: {r}"),
     }

@@ -41,6 +41,7 @@ impl Cell<'_> {
                 Cell::NotCarried(Reach::Starting | Reach::Connecting) => "◌ conn".to_string(),
                 Cell::NotCarried(_) => "· none".to_string(),
                 Cell::Book(BookState::Live) => "● live".to_string(),
+                Cell::Book(BookState::Polled) => "◐ poll".to_string(),
                 Cell::Book(BookState::Syncing) => "◌ sync".to_string(),
                 Cell::Book(BookState::OutOfSync(why)) => format!("✗ {}", short(why)),
             };
@@ -54,6 +55,7 @@ impl Cell<'_> {
             Cell::NotCarried(Reach::Starting | Reach::Connecting) => "◌ connecting".to_string(),
             Cell::NotCarried(_) => "· no book yet".to_string(),
             Cell::Book(BookState::Live) => "● live".to_string(),
+            Cell::Book(BookState::Polled) => "◐ polled".to_string(),
             Cell::Book(BookState::Syncing) => "◌ syncing".to_string(),
             Cell::Book(BookState::OutOfSync(OutOfSyncReason::Stale)) => "✗ stale".to_string(),
             Cell::Book(BookState::OutOfSync(why)) => format!("✗ out of sync ({})", short(why)),
@@ -74,6 +76,9 @@ impl Cell<'_> {
             }
             Cell::NotCarried(r) => format!("watched, no book yet: {}", r.detail()),
             Cell::Book(BookState::Live) => "live".into(),
+            Cell::Book(BookState::Polled) => {
+                format!("polled over REST: the stream is unreachable — see {health}")
+            }
             Cell::Book(BookState::Syncing) => "syncing: waiting for a snapshot".into(),
             Cell::Book(BookState::OutOfSync(why)) => format!("out of sync: {why}"),
         }
@@ -85,6 +90,7 @@ impl Cell<'_> {
             Cell::NotCarried(r) if r.is_failure() => theme.fg(theme.error),
             Cell::NotCarried(_) => theme.fg(theme.warning),
             Cell::Book(BookState::Live) => theme.fg(theme.ok),
+            Cell::Book(BookState::Polled) => theme.fg(theme.warning),
             Cell::Book(BookState::Syncing) => theme.fg(theme.warning),
             Cell::Book(BookState::OutOfSync(OutOfSyncReason::Stale)) => theme.fg(theme.stale),
             Cell::Book(BookState::OutOfSync(_)) => theme.fg(theme.error),
