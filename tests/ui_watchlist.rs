@@ -75,6 +75,7 @@ fn listed(venue: Venue, names: &[&str]) -> (Venue, Vec<InstrumentInfo>) {
             tick_size: None,
             lot_size: None,
             contract_size: None,
+            contract_usd: None,
         })
         .collect();
     (venue, list)

@@ -34,6 +34,8 @@ struct CachedInstrument {
     lot_size: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     contract_size: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    contract_usd: Option<Decimal>,
 }
 
 impl From<&InstrumentInfo> for CachedInstrument {
@@ -44,6 +46,7 @@ impl From<&InstrumentInfo> for CachedInstrument {
             tick_size: i.tick_size,
             lot_size: i.lot_size,
             contract_size: i.contract_size,
+            contract_usd: i.contract_usd,
         }
     }
 }
@@ -56,6 +59,7 @@ impl From<CachedInstrument> for InstrumentInfo {
             tick_size: c.tick_size,
             lot_size: c.lot_size,
             contract_size: c.contract_size,
+            contract_usd: c.contract_usd,
         }
     }
 }
@@ -219,6 +223,7 @@ mod tests {
             tick_size: Some("0.01".parse().unwrap()),
             lot_size: None,
             contract_size: None,
+            contract_usd: None,
         }
     }
 

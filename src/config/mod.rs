@@ -319,6 +319,7 @@ mod tests {
                 tick_size: None,
                 lot_size: None,
                 contract_size: None,
+                contract_usd: None,
             })
             .collect()
     }

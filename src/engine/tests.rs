@@ -1001,6 +1001,7 @@ fn instrument_lists_reach_the_snapshot() {
         tick_size: None,
         lot_size: None,
         contract_size: None,
+        contract_usd: None,
     }];
     e.handle(feed(
         crate::venue!("binance"),

@@ -256,6 +256,10 @@ pub struct InstrumentInfo {
     pub native: String,
     pub tick_size: Option<Decimal>,
     pub lot_size: Option<Decimal>,
-    /// Base quantity per contract, for venues that size in contracts.
+    /// Base quantity per contract, for venues that size linear contracts
+    /// in contracts.
     pub contract_size: Option<Decimal>,
+    /// Quote (USD) value per contract of an inverse (coin-margined)
+    /// perpetual: base = contracts × this / price.
+    pub contract_usd: Option<Decimal>,
 }

@@ -438,6 +438,7 @@ impl Bitstamp {
                     tick_size: r.counter_decimals.map(|d| Decimal::new(1, d.min(28))),
                     lot_size: r.base_decimals.map(|d| Decimal::new(1, d.min(28))),
                     contract_size: None,
+                    contract_usd: None,
                 });
             }
         }

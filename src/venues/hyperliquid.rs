@@ -324,6 +324,7 @@ impl Hyperliquid {
                     // depends on the price; none to declare.
                     tick_size: None,
                     contract_size: None,
+                    contract_usd: None,
                 })
             })
             .collect();

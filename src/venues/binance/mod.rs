@@ -508,6 +508,7 @@ impl Binance {
                     tick_size: s.tick_size(),
                     lot_size: s.lot_size(),
                     contract_size: None,
+                    contract_usd: None,
                 });
             }
         }

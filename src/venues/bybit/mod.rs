@@ -469,6 +469,7 @@ impl Bybit {
                 tick_size: e.price_filter.and_then(|p| p.tick_size),
                 lot_size: lot,
                 contract_size: None,
+                contract_usd: None,
             });
         }
         self.partial.entry(market).or_default().extend(page);

@@ -302,6 +302,7 @@ impl Coinbase {
                 tick_size: p.price_increment.or(p.quote_increment),
                 lot_size: p.base_increment,
                 contract_size: None,
+                contract_usd: None,
             });
         }
         out.event(MarketEvent::Instruments { venue: VENUE, list });

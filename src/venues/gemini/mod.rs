@@ -230,6 +230,7 @@ impl Gemini {
                         tick_size: None,
                         lot_size: None,
                         contract_size: None,
+                        contract_usd: None,
                     },
                 );
             }
@@ -274,6 +275,7 @@ impl Gemini {
                 tick_size: raw_decimal(d.quote_increment),
                 lot_size: raw_decimal(d.tick_size),
                 contract_size: None,
+                contract_usd: None,
             },
         );
         self.publish_listing(out);

@@ -249,6 +249,7 @@ impl Kraken {
                 tick_size: p.tick_size.as_deref().and_then(parse_decimal),
                 lot_size: Some(Decimal::new(1, p.lot_decimals.min(28))),
                 contract_size: None,
+                contract_usd: None,
             });
         }
         out.event(MarketEvent::Instruments { venue: VENUE, list });

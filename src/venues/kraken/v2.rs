@@ -144,6 +144,7 @@ impl Kraken {
                 tick_size: p.price_increment.and_then(Decimal::from_f64),
                 lot_size: p.qty_increment.and_then(Decimal::from_f64),
                 contract_size: None,
+                contract_usd: None,
             });
         }
         out.event(MarketEvent::Instruments { venue: VENUE, list });

@@ -374,7 +374,7 @@ impl Okx {
             let Some(instrument) = parse_native(&row.inst_id) else {
                 continue;
             };
-            let mut contract_size = None;
+            let (mut contract_size, mut contract_usd) = (None, None);
             if instrument.is_perp() {
                 let ct_val = parse_decimal(&row.ct_val);
                 let ct_mult = parse_decimal(&row.ct_mult).unwrap_or(Decimal::ONE);
@@ -383,6 +383,7 @@ impl Okx {
                     self.contracts
                         .insert(row.inst_id.clone(), ContractSpec { value: v, inverse });
                     contract_size = (!inverse).then(|| v.normalize());
+                    contract_usd = inverse.then(|| v.normalize());
                 }
             }
             if row.state.is_empty() || row.state == "live" {
@@ -392,6 +393,7 @@ impl Okx {
                     tick_size: parse_decimal(&row.tick_sz),
                     lot_size: parse_decimal(&row.lot_sz),
                     contract_size,
+                    contract_usd,
                 });
             }
         }
