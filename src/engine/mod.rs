@@ -35,6 +35,7 @@ pub mod health;
 pub mod input;
 mod keys;
 pub mod liquidations;
+pub mod notices;
 pub mod pairs;
 mod recompute;
 pub mod runner;
@@ -64,6 +65,7 @@ use groups::QuoteGroups;
 use health::HealthTracker;
 use keys::Keys;
 use liquidations::LiquidationStats;
+use notices::{Notice, Notices, SinkStatus};
 use snapshot::{ClosedArb, ConnState};
 use trades::TradeStats;
 use usd::UsdRates;
@@ -127,6 +129,8 @@ pub struct Engine {
     crossed_books: u64,
     /// Books touched by the input being handled.
     dirty: Vec<SlotId>,
+    /// Sinks and what this input gave them.
+    notices: Notices,
 }
 
 impl Engine {
@@ -151,6 +155,7 @@ impl Engine {
             book_updates: 0,
             crossed_books: 0,
             dirty: Vec::new(),
+            notices: Notices::default(),
             cfg,
         }
     }
@@ -209,6 +214,26 @@ impl Engine {
             } => {
                 self.advance(received);
                 self.health.on_feed(venue, &conn, received, bytes, &events);
+                if self.notices.wanted() {
+                    for e in &events {
+                        if let MarketEvent::Incident {
+                            venue,
+                            instrument,
+                            incident,
+                            detail,
+                        } = e
+                            && !matches!(incident, crate::model::Incident::ChecksumOk)
+                        {
+                            self.notices.push(Notice::Incident {
+                                venue: *venue,
+                                instrument: *instrument,
+                                incident: *incident,
+                                detail: detail.clone(),
+                                at: received,
+                            });
+                        }
+                    }
+                }
                 let cid = self.books.conn_id(venue, &conn, received);
                 if let Some(revived) = self.books.heard(cid, received) {
                     self.dirty.extend_from_slice(revived);
@@ -235,6 +260,14 @@ impl Engine {
                 ) {
                     let marked = self.books.disconnect(cid);
                     self.dirty.extend(marked);
+                }
+                if self.notices.wanted() {
+                    self.notices.push(Notice::Conn {
+                        venue,
+                        conn: conn.clone(),
+                        state: state.clone(),
+                        at,
+                    });
                 }
                 self.health.on_conn(venue, &conn, state, at);
                 self.changed = true;
@@ -265,6 +298,18 @@ impl Engine {
         self.books
             .check_stale(self.now, self.cfg.stale_after, |s| dirty.push(s));
         self.flush_dirty();
+        self.notices.flush();
+    }
+
+    /// Register a sink (alerts, store, bus, metrics): it receives every
+    /// [`Notice`] from now on through a bounded channel; what does not fit
+    /// is dropped and counted, never waited for.
+    pub fn add_sink(
+        &mut self,
+        name: &str,
+        capacity: usize,
+    ) -> (tokio::sync::mpsc::Receiver<Arc<Notice>>, Arc<SinkStatus>) {
+        self.notices.add(name, capacity)
     }
 
     /// See [`EngineInput::VenueReset`]. The opportunities close here, with
@@ -321,11 +366,14 @@ impl Engine {
             MarketEvent::Trade(t) => {
                 let key = self.groups.key_of(&t.instrument);
                 let usd = self.usd.notional_usd(&t.instrument, t.price, t.size);
-                self.trades.record(&t, key, usd, self.cfg.large_trade_usd);
+                if let Some(row) = self.trades.record(&t, key, usd, self.cfg.large_trade_usd) {
+                    self.notices.push(Notice::LargeTrade(row));
+                }
             }
             MarketEvent::Liquidation(l) => {
                 let usd = self.usd.notional_usd(&l.instrument, l.price, l.size);
-                self.liqs.record(&l, usd);
+                let row = self.liqs.record(&l, usd);
+                self.notices.push(Notice::Liquidation(row));
             }
             MarketEvent::Funding(f) => {
                 let merged = self.funding.entry((f.venue, f.instrument)).or_default();

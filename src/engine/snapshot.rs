@@ -35,6 +35,8 @@ pub struct Snapshot {
     /// for symbol completion. A list is replaced, never edited, so a changed
     /// `Arc` means a new list.
     pub instrument_lists: BTreeMap<Venue, Arc<Vec<InstrumentInfo>>>,
+    /// The sinks (alerts, store, bus, metrics) and what they dropped.
+    pub sinks: Vec<super::notices::SinkHealth>,
 }
 
 /// The key under which venues are compared: an instrument, or a quote group

@@ -963,6 +963,7 @@ pub fn sample_snapshot() -> Snapshot {
         trades: trades(),
         health: health(),
         instrument_lists: Default::default(),
+        sinks: Vec::new(),
     }
 }
 
