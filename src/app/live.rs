@@ -136,7 +136,7 @@ impl Session {
         }
         let _ = self
             .control
-            .send(EngineControl::SetConfig(config.engine_config()))
+            .send(EngineControl::SetConfig(Box::new(config.engine_config())))
             .await;
         let demo = self.sim.is_some();
         let before = wanted_feeds(&self.config, demo);

@@ -164,7 +164,7 @@ impl Engine {
     /// watched, as an instrument with no data).
     pub(super) fn forget(&mut self, venue: Venue, instruments: &[Instrument]) {
         for i in instruments {
-            self.funding.remove(&(venue, *i));
+            self.derivs.forget(venue, i);
         }
         let gone: Vec<SlotId> = instruments
             .iter()

@@ -30,6 +30,7 @@ pub mod arb;
 pub mod books;
 pub mod cbbo;
 pub mod config;
+pub mod derivs;
 pub mod groups;
 pub mod health;
 pub mod input;
@@ -55,8 +56,7 @@ use std::sync::Arc;
 
 use crate::book::{Applied, OrderBook};
 use crate::model::{
-    BookState, FundingUpdate, Instrument, InstrumentInfo, MarketEvent, Micros, OutOfSyncReason,
-    Venue,
+    BookState, Instrument, InstrumentInfo, MarketEvent, Micros, OutOfSyncReason, Venue,
 };
 
 use arb::{Fees, Thresholds};
@@ -109,8 +109,8 @@ pub struct Engine {
     thresholds: Thresholds,
     books: Books,
     keys: Keys,
-    /// Latest merged derivatives data per venue and instrument.
-    funding: BTreeMap<(Venue, Instrument), FundingUpdate>,
+    /// Funding, open interest, basis, spikes per perpetual and venue.
+    derivs: derivs::Derivs,
     /// Latest instrument list per venue (passed through to snapshots).
     instrument_lists: BTreeMap<Venue, Arc<Vec<InstrumentInfo>>>,
     /// Closed opportunities, newest first.
@@ -141,7 +141,7 @@ impl Engine {
             thresholds: Thresholds::from_config(&cfg),
             books: Books::default(),
             keys: Keys::default(),
-            funding: BTreeMap::new(),
+            derivs: derivs::Derivs::new(cfg.spikes, cfg.funding_hold_days),
             instrument_lists: BTreeMap::new(),
             history: VecDeque::new(),
             usd: UsdRates::new(),
@@ -298,7 +298,33 @@ impl Engine {
         self.books
             .check_stale(self.now, self.cfg.stale_after, |s| dirty.push(s));
         self.flush_dirty();
+        self.close_minutes();
         self.notices.flush();
+    }
+
+    /// Close the derivatives minutes engine time passed: spikes and samples
+    /// go to the sinks.
+    fn close_minutes(&mut self) {
+        // Field by field: the derivatives are borrowed mutably beside them.
+        let ctx = views::DerivCtx {
+            groups: &self.groups,
+            keys: &self.keys,
+            usd: &self.usd,
+            fees: &self.fees,
+            lists: &self.instrument_lists,
+        };
+        let (spikes, samples) = self.derivs.tick(self.now, &ctx);
+        if !spikes.is_empty() {
+            self.changed = true;
+        }
+        for s in spikes {
+            self.notices.push(Notice::Spike(s));
+        }
+        if self.notices.wanted() {
+            for s in samples {
+                self.notices.push(Notice::DerivSample(s));
+            }
+        }
     }
 
     /// Register a sink (alerts, store, bus, metrics): it receives every
@@ -366,6 +392,7 @@ impl Engine {
             MarketEvent::Trade(t) => {
                 let key = self.groups.key_of(&t.instrument);
                 let usd = self.usd.notional_usd(&t.instrument, t.price, t.size);
+                self.derivs.on_trade(&t, usd);
                 if let Some(row) = self.trades.record(&t, key, usd, self.cfg.large_trade_usd) {
                     self.notices.push(Notice::LargeTrade(row));
                 }
@@ -375,25 +402,13 @@ impl Engine {
                 let row = self.liqs.record(&l, usd);
                 self.notices.push(Notice::Liquidation(row));
             }
-            MarketEvent::Funding(f) => {
-                let merged = self.funding.entry((f.venue, f.instrument)).or_default();
-                let u = f.update;
-                if u.funding_rate.is_some() {
-                    merged.funding_rate = u.funding_rate;
-                }
-                if u.next_funding.is_some() {
-                    merged.next_funding = u.next_funding;
-                }
-                if u.open_interest.is_some() {
-                    merged.open_interest = u.open_interest;
-                }
-                if u.mark_price.is_some() {
-                    merged.mark_price = u.mark_price;
-                }
-                if u.index_price.is_some() {
-                    merged.index_price = u.index_price;
-                }
-            }
+            MarketEvent::Funding(f) => self.derivs.on_funding(&f, self.now),
+            MarketEvent::History {
+                venue,
+                instrument,
+                kind,
+                points,
+            } => self.derivs.on_history(venue, instrument, kind, &points),
             // Instrument lists are for the UI's completion.
             MarketEvent::Instruments { venue, list } => {
                 self.instrument_lists.insert(venue, Arc::new(list));

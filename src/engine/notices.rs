@@ -40,6 +40,11 @@ pub enum Notice {
         state: BookState,
         at: Micros,
     },
+    /// An open-interest or volume spike (`derivs`).
+    Spike(super::derivs::SpikeRow),
+    /// A closed minute of one perpetual (funding, mark, open interest,
+    /// volume), for the store and the bus.
+    DerivSample(super::derivs::DerivSample),
     /// A connection changed state.
     Conn {
         venue: Venue,

@@ -35,6 +35,8 @@ pub struct Snapshot {
     /// for symbol completion. A list is replaced, never edited, so a changed
     /// `Arc` means a new list.
     pub instrument_lists: BTreeMap<Venue, Arc<Vec<InstrumentInfo>>>,
+    /// Funding, open interest, basis, spikes, carry (the Derivatives pane).
+    pub derivatives: super::derivs::DerivativesView,
     /// The sinks (alerts, store, bus, metrics) and what they dropped.
     pub sinks: Vec<super::notices::SinkHealth>,
 }

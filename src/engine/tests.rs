@@ -4,6 +4,7 @@ use rust_decimal::Decimal;
 
 use super::snapshot::ArbOpportunity;
 use super::*;
+use crate::model::FundingUpdate;
 use crate::model::{
     BookUpdate, BookUpdateKind, Funding, Level, LiquidatedSide, Liquidation, OutOfSyncReason,
     SeqInfo,
@@ -1170,6 +1171,7 @@ fn extreme_values_never_panic() {
                             open_interest: Some(max),
                             mark_price: Some(max),
                             index_price: Some(min),
+                            ..FundingUpdate::default()
                         },
                         exchange_ts: Some(t),
                         received: t,

@@ -296,6 +296,7 @@ impl Hyperliquid {
                 open_interest: c.ctx.open_interest.and_then(decimal),
                 mark_price: c.ctx.mark_px.and_then(decimal),
                 index_price: c.ctx.oracle_px.and_then(decimal),
+                ..FundingUpdate::default()
             },
             exchange_ts: None,
             received,

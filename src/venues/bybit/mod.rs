@@ -387,6 +387,7 @@ impl Bybit {
             open_interest: t.open_interest,
             mark_price: t.mark_price,
             index_price: t.index_price,
+            ..FundingUpdate::default()
         };
         // Most ticker deltas only move bid1/ask1; nothing for us then.
         if update == FundingUpdate::default() {
