@@ -10,7 +10,7 @@ fn main() {
     let max_bytes: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
-        .unwrap_or(256 << 10);
+        .unwrap_or(64 << 10);
     let Some(dir) = depthwatch_fuzz::seeds::captures_dir() else {
         eprintln!("no captures found (set DEPTHWATCH_CAPTURES): no seeds written");
         return;

@@ -38,7 +38,20 @@ pub fn get(target: &str) -> &'static Dict {
 pub fn load(target: &str) -> Dict {
     let wanted = target.strip_prefix("adapter_");
     let mut d = Dict::default();
-    for path in seeds::capture_files() {
+    // The seeds written by `examples/seeds.rs` hold the captures' frames
+    // already cut down: reading them is much faster than the captures (a
+    // forked libFuzzer loads the dictionary in every job).
+    let written = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("seeds")
+        .join(target);
+    let mut from_seeds = false;
+    for entry in std::fs::read_dir(&written).into_iter().flatten().flatten() {
+        if let Ok(bytes) = std::fs::read(entry.path()) {
+            add_steps(&mut d, wanted.unwrap_or(""), &Scenario::parse(&bytes).steps);
+            from_seeds = true;
+        }
+    }
+    for path in seeds::capture_files().into_iter().filter(|_| !from_seeds) {
         let Ok((venue, steps)) = seeds::capture_steps(&path) else {
             continue;
         };

@@ -17,13 +17,17 @@ use serde_json::Value;
 
 /// Bodies and frames larger than this are shrunk (lists filtered to the
 /// harness's instruments, arrays cut) before they become seeds.
-pub const SHRINK_ABOVE: usize = 16 << 10;
-/// Elements kept per array when shrinking.
-pub const KEEP_PER_ARRAY: usize = 100;
+pub const SHRINK_ABOVE: usize = 4 << 10;
+/// Elements naming a harness instrument kept per array when shrinking …
+pub const KEEP_PER_ARRAY: usize = 30;
+/// … and other elements (book levels, other symbols).
+pub const KEEP_OTHERS: usize = 20;
 /// Frames per window.
-pub const WINDOW: usize = 48;
+pub const WINDOW: usize = 16;
 /// Stream snapshots carried into later windows.
 const MAX_SETUP_SNAPSHOTS: usize = 8;
+/// REST bodies of other symbols carried into later windows.
+const MAX_SETUP_OTHER_BODIES: usize = 12;
 
 /// `$DEPTHWATCH_CAPTURES`, else the first `shared/captures` beside the
 /// repository or one of its parents (a worktree's `../shared` included).
@@ -101,6 +105,7 @@ pub fn capture_steps(path: &Path) -> Result<(Venue, Vec<Step>), String> {
 /// latest body of each REST URL and the latest book snapshots pushed on
 /// the stream.
 pub fn windows(steps: &[Step], max_bytes: usize) -> Vec<Scenario> {
+    let natives = natives();
     let mut out = Vec::new();
     let mut setup: Vec<Step> = Vec::new();
     let mut i = 0;
@@ -117,7 +122,15 @@ pub fn windows(steps: &[Step], max_bytes: usize) -> Vec<Scenario> {
             sc.steps.push(s.clone());
             if matches!(s.op, Op::Open | Op::Http) {
                 setup.retain(|o| !(o.op == s.op && o.sel == s.sel));
-                setup.push(s.clone());
+                // Per-symbol REST bodies (Gemini's details of every symbol)
+                // of other instruments: a dozen is plenty.
+                let others = setup
+                    .iter()
+                    .filter(|o| o.op == Op::Http && !for_harness(o, &natives))
+                    .count();
+                if s.op == Op::Open || for_harness(s, &natives) || others < MAX_SETUP_OTHER_BODIES {
+                    setup.push(s.clone());
+                }
             } else if s.op == Op::Text && s.payload.contains("snapshot") {
                 // Book snapshots pushed on the stream (Bybit, Coinbase, OKX).
                 let snapshots = setup.iter().filter(|o| o.op == Op::Text).count();
@@ -138,6 +151,22 @@ pub fn windows(steps: &[Step], max_bytes: usize) -> Vec<Scenario> {
     out
 }
 
+/// Whether an `http @URL` step is for one of the harness's instruments (its
+/// last path segment or a query value names one) or for no symbol at all.
+fn for_harness(s: &Step, natives: &HashSet<String>) -> bool {
+    let Some(Selector::Url(u)) = &s.sel else {
+        return true;
+    };
+    let u = u.to_lowercase();
+    let (path, query) = u.split_once('?').unwrap_or((&u, ""));
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    natives.contains(last)
+        || query
+            .split('&')
+            .any(|kv| kv.split_once('=').is_some_and(|(_, v)| natives.contains(v)))
+        || !path.contains("/details/")
+}
+
 /// The lower-case native spellings of the harness's instruments (`btcusd`,
 /// `btc-usdt-swap`, `xbt/usd`, ...), to keep their entries when shrinking.
 pub fn natives() -> HashSet<String> {
@@ -156,7 +185,6 @@ pub fn natives() -> HashSet<String> {
             set.insert(format!("{b}-{q}-swap"));
             set.insert(format!("{b}{q}perp"));
             set.insert(format!("{b}-{q}-perp"));
-            set.insert(b.clone());
         }
     }
     set
@@ -191,24 +219,24 @@ fn names_native(v: &Value, natives: &HashSet<String>) -> bool {
 fn shrink_value(v: &mut Value, natives: &HashSet<String>) {
     match v {
         Value::Array(items) => {
-            if items.len() > KEEP_PER_ARRAY {
+            if items.len() > KEEP_OTHERS {
                 let (mut keep, rest): (Vec<Value>, Vec<Value>) = std::mem::take(items)
                     .into_iter()
                     .partition(|i| names_native(i, natives));
-                keep.extend(rest);
                 keep.truncate(KEEP_PER_ARRAY);
+                keep.extend(rest.into_iter().take(KEEP_OTHERS));
                 *items = keep;
             }
             items.iter_mut().for_each(|i| shrink_value(i, natives));
         }
         Value::Object(m) => {
-            if m.len() > KEEP_PER_ARRAY {
+            if m.len() > KEEP_OTHERS {
                 let entries: Vec<(String, Value)> = std::mem::take(m).into_iter().collect();
                 let (mut keep, rest): (Vec<_>, Vec<_>) = entries.into_iter().partition(|(k, v)| {
                     natives.contains(&k.to_lowercase()) || names_native(v, natives)
                 });
-                keep.extend(rest);
                 keep.truncate(KEEP_PER_ARRAY);
+                keep.extend(rest.into_iter().take(KEEP_OTHERS));
                 m.extend(keep);
             }
             m.values_mut().for_each(|i| shrink_value(i, natives));
