@@ -21,7 +21,39 @@ use depthwatch::fuzzing;
 /// an entry when its fix lands (the test says which).
 const KNOWN_CRASHES: &[(&str, &str)] = &[
     (
+        "crashes/adapter_bitstamp/mid-overflow-rest-snapshot-max-bid",
+        "OrderBook::mid: bid + ask overflows Decimal",
+    ),
+    (
         "crashes/adapter_gemini/known-mid-overflow-max-ask",
+        "OrderBook::mid: bid + ask overflows Decimal",
+    ),
+    (
+        "crashes/adapter_gemini/mid-overflow-perp-max-ask",
+        "OrderBook::mid: bid + ask overflows Decimal",
+    ),
+    (
+        "crashes/adapter_hyperliquid/mid-overflow-l2book-max-ask",
+        "OrderBook::mid: bid + ask overflows Decimal",
+    ),
+    (
+        "crashes/adapter_kraken/checksum-33-fraction-digits",
+        "kraken checksum: pad_to_scale rescales past 28 digits, Decimal::to_string panics",
+    ),
+    (
+        "crashes/adapter_kraken/checksum-34-fraction-digits",
+        "kraken checksum: pad_to_scale rescales past 28 digits, Decimal::to_string panics",
+    ),
+    (
+        "crashes/adapter_okx/known-open-interest-overflow",
+        "okx open-interest: contracts × ctVal overflows Decimal",
+    ),
+    (
+        "crashes/pipeline/gemini-mid-overflow-max-ask-after-half-bid",
+        "OrderBook::mid: bid + ask overflows Decimal",
+    ),
+    (
+        "crashes/pipeline/gemini-mid-overflow-max-ask-after-real-bid",
         "OrderBook::mid: bid + ask overflows Decimal",
     ),
     (
@@ -31,10 +63,6 @@ const KNOWN_CRASHES: &[(&str, &str)] = &[
     (
         "crashes/pipeline/known-gemini-mid-overflow-min-bid",
         "Cbbo::spread_bps: ask - bid overflows Decimal",
-    ),
-    (
-        "crashes/adapter_okx/known-open-interest-overflow",
-        "okx open-interest: contracts × ctVal overflows Decimal",
     ),
     (
         "crashes/pipeline/known-okx-open-interest-overflow",

@@ -378,7 +378,7 @@ fn replacement(orig: &Value, rng: &mut Rng) -> String {
         }
         8 => container(orig, rng),
         9 => {
-            let depth = *rng.pick(&[64usize, 129, 1000, 50_000, 100_000]);
+            let depth = *rng.pick(&[64usize, 129, 1000, 10_000, 100_000]);
             if rng.chance(50) {
                 format!("<<rep {depth}||[>>{orig_text}<<rep {depth}||]>>")
             } else {
@@ -386,7 +386,7 @@ fn replacement(orig: &Value, rng: &mut Rng) -> String {
             }
         }
         10 => {
-            let n = *rng.pick(&[40usize, 1000, 100_000]);
+            let n = *rng.pick(&[40usize, 400, 1000, 10_000, 100_000]);
             wrap(format!("<<rep {n}||9>>"), rng)
         }
         _ => orig_text,
@@ -405,7 +405,7 @@ fn container(orig: &Value, rng: &mut Rng) -> String {
             match rng.below(6) {
                 0 => "[]".into(),
                 1 => {
-                    let n = *rng.pick(&[1000usize, 100_000]);
+                    let n = *rng.pick(&[100usize, 1000, 10_000, 100_000]);
                     format!("[<<rep {n}|,|{elem}>>]")
                 }
                 2 => {
