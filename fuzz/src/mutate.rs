@@ -128,7 +128,7 @@ impl Rng {
         Rng(u64::from(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -140,7 +140,7 @@ impl Rng {
         if n == 0 {
             0
         } else {
-            (self.next() % n as u64) as usize
+            (self.next_u64() % n as u64) as usize
         }
     }
 
@@ -427,7 +427,7 @@ fn container(orig: &Value, rng: &mut Rng) -> String {
                 }
                 _ => {
                     // Every element at one edge value.
-                    let edge = quoted(*rng.pick(EDGES));
+                    let edge = quoted(rng.pick::<&str>(EDGES));
                     let n = a.len().clamp(1, 1000);
                     format!("[<<rep {n}|,|[{edge},{edge}]>>]")
                 }
@@ -443,7 +443,11 @@ fn container(orig: &Value, rng: &mut Rng) -> String {
                 .collect();
             if rng.chance(50) {
                 // A duplicate key, later value at an edge.
-                parts.push(format!("{}:{}", quoted(&key), quoted(*rng.pick(EDGES))));
+                parts.push(format!(
+                    "{}:{}",
+                    quoted(&key),
+                    quoted(rng.pick::<&str>(EDGES))
+                ));
             }
             format!("{{{}}}", parts.join(","))
         }
@@ -609,7 +613,7 @@ fn splice_number(sc: &mut Scenario, rng: &mut Rng) -> bool {
         return false;
     }
     let (start, end) = *rng.pick(&runs);
-    s.payload.replace_range(start..end, *rng.pick(EDGES));
+    s.payload.replace_range(start..end, rng.pick::<&str>(EDGES));
     true
 }
 
