@@ -53,7 +53,7 @@ const KNOWN_CRASHES: &[(&str, &str)] = &[
         "OrderBook::mid: bid + ask overflows Decimal",
     ),
     (
-        "crashes/pipeline/gemini-mid-overflow-max-ask-after-real-bid",
+        "crashes/pipeline/gemini-mid-overflow-max-ask-after-bid",
         "OrderBook::mid: bid + ask overflows Decimal",
     ),
     (
