@@ -381,4 +381,5 @@ lifecycle_properties!(
     bitstamp,
     gemini,
     hyperliquid,
+    deribit,
 );

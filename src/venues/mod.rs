@@ -18,6 +18,7 @@ pub mod buffered;
 pub mod bybit;
 pub mod checksum;
 pub mod coinbase;
+pub mod deribit;
 pub mod gemini;
 pub mod guard;
 pub mod hyperliquid;
