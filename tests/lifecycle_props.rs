@@ -382,4 +382,5 @@ lifecycle_properties!(
     gemini,
     hyperliquid,
     deribit,
+    bitget,
 );

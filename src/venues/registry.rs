@@ -4,19 +4,19 @@
 
 use super::spec::VenueSpec;
 use super::{Adapter, AdapterConfig};
-use super::{binance, bitstamp, bybit, coinbase, deribit, gemini, hyperliquid, kraken, okx};
 use crate::model::{Instrument, Venue};
 
 pub const SPECS: &[&VenueSpec] = &[
-    &binance::SPEC,
-    &bybit::SPEC,
-    &okx::SPEC,
-    &coinbase::SPEC,
-    &kraken::SPEC,
-    &bitstamp::SPEC,
-    &gemini::SPEC,
-    &hyperliquid::SPEC,
-    &deribit::SPEC,
+    &super::binance::SPEC,
+    &super::bybit::SPEC,
+    &super::okx::SPEC,
+    &super::coinbase::SPEC,
+    &super::kraken::SPEC,
+    &super::bitstamp::SPEC,
+    &super::gemini::SPEC,
+    &super::hyperliquid::SPEC,
+    &super::deribit::SPEC,
+    &super::bitget::SPEC,
 ];
 
 /// Build the adapter for a venue.

@@ -368,15 +368,19 @@ impl Deribit {
                 Some(oi)
             }
         });
-        // Deribit accrues funding continuously: `current_funding` is the
-        // rate now, `funding_8h` the last 8 hours'; there is no next funding
-        // time to show.
+        // Deribit accrues funding continuously: `funding_8h` is the rate
+        // over the last 8 hours (the figure comparable with other venues'
+        // 8-hour periods), `current_funding` the instantaneous one; there is
+        // no next funding time to show.
+        let inverse = self.is_inverse(&t.instrument_name);
         let update = FundingUpdate {
-            funding_rate: num(t.current_funding).or_else(|| num(t.funding_8h)),
-            next_funding: None,
+            funding_rate: num(t.funding_8h).or_else(|| num(t.current_funding)),
+            interval: Some(8 * 3_600_000_000),
             open_interest,
+            open_interest_usd: num(t.open_interest).filter(|_| inverse),
             mark_price: mark,
             index_price: num(t.index_price),
+            ..FundingUpdate::default()
         };
         if update == FundingUpdate::default() {
             return;

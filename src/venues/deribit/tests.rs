@@ -220,11 +220,14 @@ fn ticker_gives_funding_mark_index_and_open_interest_in_coin() {
     c.text(&mut a, WS, fixture!("ticker.json"), 2);
     assert_eq!(c.funding.len(), 1);
     let u = &c.funding[0].update;
-    assert_eq!(u.funding_rate, Some(dec!(0.00002)));
+    // funding_8h, the figure comparable with other venues' 8-hour periods.
+    assert_eq!(u.funding_rate, Some(dec!(0.00011307)));
+    assert_eq!(u.interval, Some(8 * 3_600_000_000));
     assert_eq!(u.mark_price, Some(dec!(65000.0)));
     assert_eq!(u.index_price, Some(dec!(64990.11)));
     // 650 M USD of contracts at a 65 000 mark.
     assert_eq!(u.open_interest, Some(dec!(10000)));
+    assert_eq!(u.open_interest_usd, Some(dec!(650000000)));
     assert_eq!(u.next_funding, None);
 }
 
