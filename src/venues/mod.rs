@@ -22,6 +22,7 @@ pub mod coinbase;
 pub mod deribit;
 pub mod gemini;
 pub mod guard;
+pub mod htx;
 pub mod hyperliquid;
 pub mod kraken;
 pub mod lifecycle;

@@ -17,6 +17,7 @@ pub const SPECS: &[&VenueSpec] = &[
     &super::hyperliquid::SPEC,
     &super::deribit::SPEC,
     &super::bitget::SPEC,
+    &super::htx::SPEC,
 ];
 
 /// Build the adapter for a venue.
