@@ -383,4 +383,5 @@ lifecycle_properties!(
     hyperliquid,
     deribit,
     bitget,
+    gate,
 );

@@ -17,6 +17,7 @@ pub const SPECS: &[&VenueSpec] = &[
     &super::hyperliquid::SPEC,
     &super::deribit::SPEC,
     &super::bitget::SPEC,
+    &super::gate::SPEC,
 ];
 
 /// Build the adapter for a venue.
