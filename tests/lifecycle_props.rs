@@ -384,4 +384,5 @@ lifecycle_properties!(
     deribit,
     bitget,
     htx,
+    gate,
 );

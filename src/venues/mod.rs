@@ -20,6 +20,7 @@ pub mod bybit;
 pub mod checksum;
 pub mod coinbase;
 pub mod deribit;
+pub mod gate;
 pub mod gemini;
 pub mod guard;
 pub mod htx;

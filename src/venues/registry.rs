@@ -18,6 +18,7 @@ pub const SPECS: &[&VenueSpec] = &[
     &super::deribit::SPEC,
     &super::bitget::SPEC,
     &super::htx::SPEC,
+    &super::gate::SPEC,
 ];
 
 /// Build the adapter for a venue.
