@@ -502,7 +502,7 @@ mod tests {
     #[test]
     fn rates_and_periods_read() {
         assert_eq!(pct(0.0001, 4), "+0.0100%");
-        assert_eq!(pct(-0.1095, 1), "-11.0%");
+        assert_eq!(pct(-0.123, 1), "-12.3%");
         assert_eq!(period(8 * 3_600_000_000), "8h");
         assert_eq!(period(30 * 60_000_000), "30m");
         assert_eq!(countdown(-5), "due");
