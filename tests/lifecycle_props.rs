@@ -385,4 +385,5 @@ lifecycle_properties!(
     bitget,
     htx,
     gate,
+    kucoin,
 );

@@ -26,6 +26,7 @@ pub mod guard;
 pub mod htx;
 pub mod hyperliquid;
 pub mod kraken;
+pub mod kucoin;
 pub mod lifecycle;
 pub mod okx;
 pub mod parse;

@@ -19,6 +19,7 @@ pub const SPECS: &[&VenueSpec] = &[
     &super::bitget::SPEC,
     &super::htx::SPEC,
     &super::gate::SPEC,
+    &super::kucoin::SPEC,
 ];
 
 /// Build the adapter for a venue.
