@@ -200,7 +200,7 @@ per_frame("adapter_gemini", gm_setup, gm_frames)
 # answered to the first requests the adapter makes; the rest are frames on
 # its first connection, snapshots first. The corpus test checks it still
 # reaches a book.
-LIST_WORDS = ("instrument", "contract", "symbol", "market", "info", "product")
+LIST_WORDS = ("instrument", "contract", "symbol", "market", "info", "product", "bullet", "token")
 def generic(venue):
     d = os.path.join(ROOT, "tests", "fixtures", venue)
     files = sorted(f for f in os.listdir(d) if f.endswith((".json", ".txt")))
@@ -210,7 +210,11 @@ def generic(venue):
     setup = ["start"] + [http(i, fx(venue, f)) for f in lists for i in range(3)] + ["open"]
     target = f"adapter_{venue}"
     body = [text(fx(venue, f)) for f in frames]
-    add(target, "all", setup + body + ["close", "open"] + body[:1])
+    # Snapshots fetched over REST after the stream opened (buffered diffs
+    # need them): each snapshot-like file answered to the next requests.
+    snaps = [f for f in frames if "snapshot" in f]
+    rest = [http(i, fx(venue, f)) for f in snaps for i in range(6)]
+    add(target, "all", setup + body + rest + body + ["close", "open"] + body[:1])
     per_frame(target, setup, [fx(venue, f) for f in frames])
 
 for venue in sorted(os.listdir(os.path.join(ROOT, "tests", "fixtures"))):
