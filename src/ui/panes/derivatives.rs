@@ -20,7 +20,7 @@ use crate::ui::theme::Theme;
 
 const TABLE: [Col; 15] = [
     Col::left("Venue", 11, 0),
-    Col::left("Perpetual", 14, 0).flex(),
+    Col::left("Perpetual", 14, 0),
     Col::right("Rate", 9, 1),
     Col::right("Per", 3, 6),
     Col::right("Annual", 8, 0),
@@ -453,7 +453,7 @@ fn tape(frame: &mut Frame, area: Rect, spikes: &[SpikeRow], app: &App, theme: &T
     let mut out = vec![fitted.header(theme.header())];
     if spikes.is_empty() {
         out.push(Line::from(Span::styled(
-            "no spikes yet (z-scores need a full window of minutes)",
+            "no spikes yet (z-scores need a window of minutes)",
             theme.muted(),
         )));
     }
