@@ -9,7 +9,7 @@ use crate::replay::Speed;
 #[derive(Parser, Debug)]
 #[command(
     name = "depthwatch",
-    version,
+    version = crate::VERSION,
     about = "Live L2 books, CBBO, cross-venue arbitrage, liquidations and feed health for crypto venues, in your terminal.",
     long_about = "depthwatch connects to the public market-data feeds of many exchanges at once \
 (no account, no API key), keeps a correct L2 order book per venue and instrument, and shows the \
@@ -81,6 +81,24 @@ pub enum Command {
     },
     /// List the supported venues and their channels.
     Venues,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    ///
+    /// bash: `depthwatch completions bash > ~/.local/share/bash-completion/completions/depthwatch`;
+    /// zsh: `depthwatch completions zsh > ~/.zfunc/_depthwatch` (with `fpath+=~/.zfunc`);
+    /// fish: `depthwatch completions fish > ~/.config/fish/completions/depthwatch.fish`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into a directory.
+    ///
+    /// `depthwatch man | man -l -` reads it; `depthwatch man --out ~/.local/share/man/man1`
+    /// installs depthwatch.1 and depthwatch-<command>.1.
+    Man {
+        /// Write depthwatch.1 and a page per command here instead of printing.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -111,6 +129,12 @@ pub struct RecordArgs {
     /// Stop after this many seconds (default: until Ctrl-C).
     #[arg(long, value_name = "S")]
     pub duration: Option<u64>,
+
+    /// Also write every venue's capture into this one file (a bundle that
+    /// `replay` plays as the separate files). With `--demo` (before
+    /// `record`), the simulator's venues are recorded.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
 }
 
 #[cfg(test)]

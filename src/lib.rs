@@ -5,6 +5,10 @@
 //! (captures); `ui` renders the engine's snapshot. The engine and adapters
 //! never import ratatui; panes never touch the network.
 
+/// The version `--version` prints: the package version and, when built from
+/// a git checkout, the commit and its date (see `build.rs`).
+pub const VERSION: &str = env!("DEPTHWATCH_VERSION");
+
 pub mod app;
 pub mod book;
 pub mod capture;

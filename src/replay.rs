@@ -79,13 +79,18 @@ impl Replayer {
             bail!("no capture files given");
         }
         let mut sources = Vec::new();
-        for path in files {
-            let mut reader = CaptureReader::open(path)?;
+        for mut reader in files
+            .iter()
+            .map(|path| CaptureReader::open_all(path))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+        {
             let exchange = reader.header().exchange.clone();
             let Some(venue) = venues::registry::venue_for_capture(&exchange) else {
                 bail!(
                     "{}: exchange `{exchange}` is not supported (supported: {})",
-                    path.display(),
+                    reader.path(),
                     venues::registry::capture_names().join(", ")
                 );
             };

@@ -39,14 +39,22 @@ pub fn demo_config(mut config: Config, sim: &Simulator, from_file: bool) -> Conf
     config.endpoints = sim.endpoints();
     config.watchlist.venues = sim_venues.clone();
     if !from_file {
+        // Each instrument on the simulated venues that serve it: a venue that
+        // lists it for real but is not simulating it would never sync.
+        let served = sim.instruments();
         let mut seen = HashSet::new();
-        config.watchlist.entries = sim
-            .instruments()
-            .into_iter()
+        config.watchlist.entries = served
+            .iter()
             .filter(|(_, i)| seen.insert(*i))
             .map(|(_, instrument)| config::WatchEntry {
-                instrument,
-                venues: None,
+                instrument: *instrument,
+                venues: Some(
+                    served
+                        .iter()
+                        .filter(|(_, i)| i == instrument)
+                        .map(|(v, _)| *v)
+                        .collect(),
+                ),
             })
             .collect();
     }
@@ -377,7 +385,26 @@ impl StreamPrinter {
 
 /// `depthwatch record --out DIR [--duration S]`.
 pub async fn run_record(cli: &Cli, args: &RecordArgs) -> Result<i32> {
-    let (config, _) = config::paths::load_for_run(cli.config.as_deref())?;
+    let (config, source) = config::paths::load_for_run(cli.config.as_deref())?;
+    // `--demo record` records the simulator's venues (the demo capture in
+    // assets/ is made this way).
+    let sim = if cli.live.demo {
+        Some(
+            Simulator::start(SimConfig::default())
+                .await
+                .context("starting the simulator")?,
+        )
+    } else {
+        None
+    };
+    let config = match &sim {
+        Some(sim) => demo_config(
+            config,
+            sim,
+            matches!(source, config::paths::Source::File(_)),
+        ),
+        None => config,
+    };
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     // Recording needs no engine, but the feeds report to one: drain it.
@@ -394,12 +421,14 @@ pub async fn run_record(cli: &Cli, args: &RecordArgs) -> Result<i32> {
     let http = HttpClient::new().map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut feeds = Feeds::new(in_tx, http);
     let now = now_micros();
-    for (venue, cfg) in config.adapter_configs() {
+    let mut files = Vec::new();
+    for (venue, cfg) in wanted_feeds(&config, sim.is_some()) {
         if cfg.instruments.is_empty() {
             continue;
         }
         let exchange = venue.as_str().to_ascii_uppercase();
         let path = args.out.join(format!("{exchange}.jsonl.zst"));
+        files.push(path.clone());
         let mut feeds_cfg = BTreeMap::new();
         let names: Vec<String> = cfg.instruments.iter().map(|i| i.to_string()).collect();
         feeds_cfg.insert("l2_book".to_string(), names.clone());
@@ -424,6 +453,15 @@ pub async fn run_record(cli: &Cli, args: &RecordArgs) -> Result<i32> {
     drop(feeds);
     let frames = drain.await.unwrap_or(0);
     eprintln!("recorded {frames} frames to {}", args.out.display());
+    if let Some(bundle) = &args.bundle {
+        let parts: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+        crate::capture::write_bundle(bundle, &parts, now)
+            .with_context(|| format!("writing {}", bundle.display()))?;
+        eprintln!("bundled {} captures into {}", parts.len(), bundle.display());
+    }
+    if let Some(sim) = sim {
+        sim.shutdown().await;
+    }
     Ok(0)
 }
 

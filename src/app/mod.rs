@@ -1,5 +1,6 @@
 //! What each command does, wired from the library's parts.
 
+pub mod docs;
 pub mod feeds;
 pub mod live;
 pub mod replay;
@@ -20,6 +21,20 @@ pub fn main(cli: Cli) -> Result<i32> {
     match &cli.command {
         Some(Command::Venues) => {
             print!("{}", venues::table());
+            return Ok(0);
+        }
+        Some(Command::Completions { shell }) => {
+            docs::completions(*shell, &mut std::io::stdout().lock())?;
+            return Ok(0);
+        }
+        Some(Command::Man { out: None }) => {
+            docs::man_page(&mut std::io::stdout().lock())?;
+            return Ok(0);
+        }
+        Some(Command::Man { out: Some(dir) }) => {
+            for file in docs::man_pages(dir)? {
+                println!("{}", dir.join(file).display());
+            }
             return Ok(0);
         }
         Some(Command::CheckConfig { path }) => {

@@ -5,7 +5,7 @@
 
 mod writer;
 
-pub use writer::CaptureWriter;
+pub use writer::{CaptureWriter, write_bundle};
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -129,6 +129,31 @@ pub fn secs_to_micros(ts: f64) -> Micros {
     (ts * 1_000_000.0).round() as Micros
 }
 
+/// The exchange name of a bundle's first header: the captures of several
+/// exchanges in one file (`assets/demo.jsonl.zst`), each a whole capture
+/// (its own header, then its records) after that line. `replay` plays them
+/// as if each were its own file.
+pub const BUNDLE: &str = "BUNDLE";
+
+/// Byte ranges of the captures inside a bundle's text (after its first
+/// line): each starts at a header line. Inside a record's JSON strings the
+/// quotes are escaped, so `"header"` with bare quotes only appears as a
+/// record type.
+fn bundle_sections(text: &str) -> Vec<(usize, usize)> {
+    let mut starts = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if line.contains("\"header\"")
+            && serde_json::from_str::<RawRecord>(line).is_ok_and(|r| r.t == "header")
+        {
+            starts.push(at);
+        }
+        at += line.len();
+    }
+    let ends = starts.iter().skip(1).copied().chain([text.len()]);
+    starts.iter().copied().zip(ends).collect()
+}
+
 /// A streaming reader over one capture file.
 pub struct CaptureReader {
     path: String,
@@ -157,6 +182,37 @@ impl CaptureReader {
             Box::new(BufReader::new(file))
         };
         Self::from_reader(shown, lines)
+    }
+
+    /// Open a capture file, or each capture inside a bundle (see
+    /// [`BUNDLE`]), in file order. A plain capture streams from disk; a
+    /// bundle is read into memory and split at its headers.
+    pub fn open_all(path: &Path) -> Result<Vec<Self>, CaptureError> {
+        let mut first = Self::open(path)?;
+        if first.header.exchange != BUNDLE {
+            return Ok(vec![first]);
+        }
+        let mut text = String::new();
+        first
+            .lines
+            .read_to_string(&mut text)
+            .map_err(|source| CaptureError::Io {
+                path: first.path.clone(),
+                source,
+            })?;
+        let mut readers = Vec::new();
+        let mut section = 0;
+        for (start, end) in bundle_sections(&text) {
+            section += 1;
+            let shown = format!("{} (capture {section} of the bundle)", first.path);
+            let bytes = text.as_bytes()[start..end].to_vec();
+            let lines: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(bytes));
+            readers.push(Self::from_reader(shown, lines)?);
+        }
+        if readers.is_empty() {
+            return Err(first.err("a bundle holds no captures"));
+        }
+        Ok(readers)
     }
 
     pub fn from_reader(path: String, lines: Box<dyn BufRead + Send>) -> Result<Self, CaptureError> {

@@ -7,6 +7,7 @@
 //! [`run`] (the terminal loop).
 
 pub mod app;
+pub mod assets;
 pub mod chrome;
 pub mod editor;
 #[cfg(any(test, feature = "testkit"))]
@@ -16,6 +17,7 @@ pub mod keymap;
 pub mod messages;
 pub mod panes;
 pub mod reach;
+pub mod svg;
 pub mod table;
 pub mod tabs;
 pub mod terminal;

@@ -452,10 +452,16 @@ fn tape(frame: &mut Frame, area: Rect, spikes: &[SpikeRow], app: &App, theme: &T
     let fitted = fit(&TAPE, area.width);
     let mut out = vec![fitted.header(theme.header())];
     if spikes.is_empty() {
-        out.push(Line::from(Span::styled(
-            "no spikes yet (z-scores need a window of minutes)",
-            theme.muted(),
-        )));
+        // Wrapped at word boundaries: the tape is narrow at 80 columns.
+        let parts = stack(area, &[1]);
+        lines(frame, parts[0], out, theme);
+        super::wrapped_note(
+            frame,
+            parts[1],
+            "no spikes yet (z-scores need a window of minutes)".to_string(),
+            theme,
+        );
+        return;
     }
     for s in spikes.iter().take(area.height as usize - 1) {
         let venue = match s.venue {

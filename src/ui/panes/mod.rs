@@ -136,6 +136,17 @@ pub fn note(frame: &mut Frame, area: Rect, text: &str, theme: &Theme) {
     );
 }
 
+/// A muted note wrapped at word boundaries, for areas that may be narrow.
+pub fn wrapped_note(frame: &mut Frame, area: Rect, text: String, theme: &Theme) {
+    use ratatui::widgets::{Paragraph, Wrap};
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(text, theme.muted())))
+            .style(theme.base())
+            .wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
 /// The selected instrument's view (first instrument when none selected).
 pub fn selected_view<'a>(snap: &'a Snapshot, app: &App) -> Option<&'a InstrumentView> {
     app.selected

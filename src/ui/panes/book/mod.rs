@@ -85,7 +85,7 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
             None if why.no_venue() => "no levels: no venue carries this instrument".into(),
             None => format!("no levels: {}", why.sentence(0)),
         };
-        wrapped_note(frame, ladder_area, text, theme);
+        super::wrapped_note(frame, ladder_area, text, theme);
     } else {
         ladder(frame, ladder_area, view, &bids, &asks, stale, theme);
     }
@@ -180,15 +180,4 @@ fn own_levels(levels: &[crate::model::Level], venue: Venue) -> Vec<AggLevel> {
             per_venue: vec![(venue, l.size)],
         })
         .collect()
-}
-
-/// A muted note wrapped at word boundaries.
-fn wrapped_note(frame: &mut Frame, area: Rect, text: String, theme: &Theme) {
-    use ratatui::widgets::{Paragraph, Wrap};
-    frame.render_widget(
-        Paragraph::new(Line::from(Span::styled(text, theme.muted())))
-            .style(theme.base())
-            .wrap(Wrap { trim: true }),
-        area,
-    );
 }
