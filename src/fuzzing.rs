@@ -398,7 +398,9 @@ impl Driven {
         let mut reconnect = Vec::new();
         for a in out.actions.drain(..) {
             match a {
-                Action::HttpGet { url } | Action::HttpPost { url, .. } => {
+                Action::HttpGet { url }
+                | Action::HttpGetPaced { url, .. }
+                | Action::HttpPost { url, .. } => {
                     if self.urls.len() < MAX_URLS && !self.urls.contains(&url) {
                         self.urls.push(url);
                     }

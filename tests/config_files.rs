@@ -155,9 +155,9 @@ fn every_documented_endpoint_key_is_read() {
             }
             let touched = conns.iter().any(|c| c.url.starts_with(&marker))
                 || out.actions.iter().any(|a| match a {
-                    Action::HttpGet { url } | Action::HttpPost { url, .. } => {
-                        url.starts_with(&marker)
-                    }
+                    Action::HttpGet { url }
+                    | Action::HttpGetPaced { url, .. }
+                    | Action::HttpPost { url, .. } => url.starts_with(&marker),
                     Action::Send { url, .. } | Action::Reconnect { url, .. } => {
                         url.starts_with(&marker)
                     }

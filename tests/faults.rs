@@ -42,17 +42,7 @@ const WATCH: Duration = Duration::from_millis(2500);
 const MATCH_TIMEOUT: Duration = Duration::from_secs(3);
 
 fn stats_since(a: &FaultStats, b: &FaultStats) -> FaultStats {
-    FaultStats {
-        dropped_connections: a.dropped_connections - b.dropped_connections,
-        stalls: a.stalls - b.stalls,
-        sequence_gaps: a.sequence_gaps - b.sequence_gaps,
-        bad_checksums: a.bad_checksums - b.bad_checksums,
-        malformed_frames: a.malformed_frames - b.malformed_frames,
-        unknown_messages: a.unknown_messages - b.unknown_messages,
-        refused_connections: a.refused_connections - b.refused_connections,
-        refused_http: a.refused_http - b.refused_http,
-        huge_snapshots: a.huge_snapshots - b.huge_snapshots,
-    }
+    a.since(b)
 }
 
 /// Counters and fault statistics before a fault, to compare after it.

@@ -49,10 +49,13 @@ impl Driver {
                             ws.send(Message::text(text)).await.unwrap();
                         }
                     }
-                    Action::HttpGet { url } => match http_get(&url).await {
-                        Ok(body) => self.c.http(a, &url, &body, now_micros()),
-                        Err(e) => panic!("GET {url}: {e}"),
-                    },
+                    // Pacing is the runtime's job; here every GET goes at once.
+                    Action::HttpGet { url } | Action::HttpGetPaced { url, .. } => {
+                        match http_get(&url).await {
+                            Ok(body) => self.c.http(a, &url, &body, now_micros()),
+                            Err(e) => panic!("GET {url}: {e}"),
+                        }
+                    }
                     Action::Reconnect { url, reason } => {
                         println!("reconnect {url}: {reason}");
                         self.conns.remove(&url);

@@ -140,17 +140,7 @@ async fn random_faults_on_three_venues() {
         let (c0, f0) = &before[&v];
         let c = Counters::of(&health, v).since(c0);
         let f1 = h.sim.faults().stats(v);
-        let f = FaultStats {
-            dropped_connections: f1.dropped_connections - f0.dropped_connections,
-            stalls: f1.stalls - f0.stalls,
-            sequence_gaps: f1.sequence_gaps - f0.sequence_gaps,
-            bad_checksums: f1.bad_checksums - f0.bad_checksums,
-            malformed_frames: f1.malformed_frames - f0.malformed_frames,
-            unknown_messages: f1.unknown_messages - f0.unknown_messages,
-            refused_connections: f1.refused_connections - f0.refused_connections,
-            refused_http: f1.refused_http - f0.refused_http,
-            huge_snapshots: f1.huge_snapshots - f0.huge_snapshots,
-        };
+        let f = f1.since(f0);
         eprintln!("SOAK {v}: injected {f:?}");
         eprintln!("SOAK {v}: counted  {c:?}");
         // Exact whatever overlaps: every gap and every checksum failure

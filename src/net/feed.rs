@@ -139,6 +139,7 @@ pub async fn run_venue_with(
         commands,
         rest_backoff: Backoff::new(opts.rest_backoff_base, opts.rest_backoff_cap),
         rest_connected: false,
+        paced_next: tokio::time::Instant::now(),
         tasks: JoinSet::new(),
     };
     let mut fallback = Fallback::new(specs.len());
@@ -361,6 +362,8 @@ struct FeedCtx {
     url_index: HashMap<String, usize>,
     commands: Vec<mpsc::Sender<ConnCommand>>,
     rest_backoff: Backoff,
+    /// When the next paced request ([`Action::HttpGetPaced`]) may go.
+    paced_next: tokio::time::Instant,
     /// The last state reported for the REST pseudo-connection was `Connected`.
     rest_connected: bool,
     tasks: JoinSet<()>,
@@ -419,6 +422,13 @@ impl FeedCtx {
                     }
                 },
                 Action::HttpGet { url } => self.fetch_later(url, None, Duration::ZERO),
+                Action::HttpGetPaced { url, gap } => {
+                    // Each paced request takes the next free slot.
+                    let now = tokio::time::Instant::now();
+                    let at = self.paced_next.max(now);
+                    self.paced_next = at + gap;
+                    self.fetch_later(url, None, at - now)
+                }
                 Action::HttpPost { url, body } => self.fetch_later(url, Some(body), Duration::ZERO),
                 Action::Dial { url, target } => match self.url_index.get(&url) {
                     Some(&i) => {

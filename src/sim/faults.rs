@@ -36,6 +36,34 @@ pub struct FaultStats {
     pub refused_http: u64,
     /// Snapshots (WebSocket or REST) served with thousands of levels.
     pub huge_snapshots: u64,
+    /// HTTP requests answered 429 with `Retry-After`.
+    pub rate_limited: u64,
+}
+
+impl FaultStats {
+    /// What was injected between `earlier` and these counts.
+    pub fn since(&self, earlier: &FaultStats) -> FaultStats {
+        FaultStats {
+            dropped_connections: self
+                .dropped_connections
+                .saturating_sub(earlier.dropped_connections),
+            stalls: self.stalls.saturating_sub(earlier.stalls),
+            sequence_gaps: self.sequence_gaps.saturating_sub(earlier.sequence_gaps),
+            bad_checksums: self.bad_checksums.saturating_sub(earlier.bad_checksums),
+            malformed_frames: self
+                .malformed_frames
+                .saturating_sub(earlier.malformed_frames),
+            unknown_messages: self
+                .unknown_messages
+                .saturating_sub(earlier.unknown_messages),
+            refused_connections: self
+                .refused_connections
+                .saturating_sub(earlier.refused_connections),
+            refused_http: self.refused_http.saturating_sub(earlier.refused_http),
+            huge_snapshots: self.huge_snapshots.saturating_sub(earlier.huge_snapshots),
+            rate_limited: self.rate_limited.saturating_sub(earlier.rate_limited),
+        }
+    }
 }
 
 /// One fault, for callers that pick faults from a list (the demo key).
@@ -52,6 +80,9 @@ pub enum Fault {
     /// that blocks WebSockets).
     RefuseWebSockets(Duration),
     HugeSnapshot,
+    /// The next N REST requests are answered `429 Too Many Requests` with
+    /// `Retry-After: 1`.
+    RateLimited(u32),
 }
 
 impl Fault {
@@ -78,6 +109,7 @@ impl Fault {
             Fault::RefuseConnections(_) => "refuse connections",
             Fault::RefuseWebSockets(_) => "refuse WebSockets",
             Fault::HugeSnapshot => "huge snapshot",
+            Fault::RateLimited(_) => "rate limited (429)",
         }
     }
 }
@@ -93,6 +125,7 @@ struct Counters {
     refused_connections: AtomicU64,
     refused_http: AtomicU64,
     huge_snapshots: AtomicU64,
+    rate_limited: AtomicU64,
 }
 
 impl Counters {
@@ -108,6 +141,7 @@ impl Counters {
             refused_connections: g(&self.refused_connections),
             refused_http: g(&self.refused_http),
             huge_snapshots: g(&self.huge_snapshots),
+            rate_limited: g(&self.rate_limited),
         }
     }
 }
@@ -210,7 +244,10 @@ impl SessionFaults {
             Fault::UnknownMessage => {
                 self.unknown.fetch_add(1, Ordering::AcqRel);
             }
-            Fault::RefuseConnections(_) | Fault::RefuseWebSockets(_) | Fault::HugeSnapshot => {}
+            Fault::RefuseConnections(_)
+            | Fault::RefuseWebSockets(_)
+            | Fault::HugeSnapshot
+            | Fault::RateLimited(_) => {}
         }
     }
 }
@@ -222,6 +259,7 @@ struct VenueState {
     refuse_until: Mutex<Option<Instant>>,
     refuse_ws_until: Mutex<Option<Instant>>,
     huge_snapshot: AtomicU32,
+    rate_limited: AtomicU32,
 }
 
 #[derive(Default)]
@@ -362,6 +400,18 @@ impl FaultControl {
         refusing
     }
 
+    /// A REST request arrived: answer it 429? Counts it if so.
+    pub(crate) fn take_rate_limit(&self, venue: Venue) -> bool {
+        let Some(v) = self.reg.venues.get(&venue) else {
+            return false;
+        };
+        let hit = take(&v.rate_limited);
+        if hit {
+            bump(&v.counters.rate_limited);
+        }
+        hit
+    }
+
     /// A snapshot is being served: make it huge? Counts it if so.
     pub(crate) fn take_huge_snapshot(&self, venue: Venue) -> bool {
         let Some(v) = self.reg.venues.get(&venue) else {
@@ -403,6 +453,11 @@ impl FaultTarget {
             Fault::HugeSnapshot => {
                 if let Some(v) = state {
                     v.huge_snapshot.fetch_add(1, Ordering::AcqRel);
+                }
+            }
+            Fault::RateLimited(n) => {
+                if let Some(v) = state {
+                    v.rate_limited.fetch_add(n, Ordering::AcqRel);
                 }
             }
             _ => {
@@ -469,6 +524,11 @@ impl FaultTarget {
     /// The venue's next snapshot (WebSocket or REST) carries ~5000 levels a side.
     pub fn huge_snapshot(&self) {
         self.inject(Fault::HugeSnapshot);
+    }
+
+    /// The venue's next `n` REST requests are answered 429 (`Retry-After: 1`).
+    pub fn rate_limit(&self, n: u32) {
+        self.inject(Fault::RateLimited(n));
     }
 
     pub fn stats(&self) -> FaultStats {

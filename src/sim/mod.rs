@@ -20,6 +20,7 @@
 mod book;
 mod catalog;
 mod faults;
+mod history;
 mod market;
 mod server;
 mod session;
@@ -31,6 +32,7 @@ pub(crate) mod kit {
     pub use super::SimVenue;
     pub use super::book::{FeedView, HUGE_LEVELS, RawLevel, pad_huge};
     pub use super::catalog::{FULL_DEPTH, Fixed, Listing, Plain, Spec};
+    pub use super::history::{funding_history, open_interest_history};
     pub use super::market::{BookId, SimEvent, SimLiquidation, SimTicker, SimTrade, Step};
     pub use super::server::{Request, Response};
     pub use super::session::{Ctx, Protocol};
@@ -141,6 +143,10 @@ impl Shared {
 
     pub(crate) fn find(&self, venue: Venue, pred: impl Fn(&Spec) -> bool) -> Option<BookId> {
         self.specs.iter().position(|s| s.venue == venue && pred(s))
+    }
+
+    pub(crate) fn open_interest(&self, book: BookId) -> Option<i64> {
+        self.market.lock().ok()?.open_interest(book)
     }
 
     pub(crate) fn now_ms(&self) -> i64 {

@@ -51,17 +51,32 @@ impl Request {
 pub struct Response {
     pub status: u16,
     pub body: String,
+    /// Seconds for a `Retry-After` header.
+    pub retry_after: Option<u32>,
 }
 
 impl Response {
     pub fn json(body: String) -> Self {
-        Response { status: 200, body }
+        Response {
+            status: 200,
+            body,
+            retry_after: None,
+        }
     }
 
     pub fn error(status: u16, body: impl Into<String>) -> Self {
         Response {
             status,
             body: body.into(),
+            retry_after: None,
+        }
+    }
+
+    /// `429 Too Many Requests` asking the client to wait `secs`.
+    pub fn rate_limited(secs: u32) -> Self {
+        Response {
+            retry_after: Some(secs),
+            ..Response::error(429, "{\"msg\":\"Too many requests (simulated)\"}")
         }
     }
 }
@@ -71,6 +86,7 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         400 => "Bad Request",
         404 => "Not Found",
+        429 => "Too Many Requests",
         503 => "Service Unavailable",
         _ => "Error",
     }
@@ -172,6 +188,8 @@ async fn handle(mut stream: TcpStream, venue: Venue, shared: Arc<Shared>) {
     } else {
         let resp = if refused {
             Response::error(503, "{\"msg\":\"Service Unavailable (simulated)\"}")
+        } else if shared.faults.take_rate_limit(venue) {
+            Response::rate_limited(1)
         } else {
             if req.path.ends_with("/depth") || req.path.ends_with("/orderbook") {
                 shared.after_next_step().await;
@@ -194,8 +212,12 @@ fn http_get(venue: Venue, req: &Request, shared: &Shared) -> Response {
 }
 
 async fn write_response(stream: &mut TcpStream, resp: &Response) -> std::io::Result<()> {
+    let retry = resp
+        .retry_after
+        .map(|s| format!("Retry-After: {s}\r\n"))
+        .unwrap_or_default();
     let head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{retry}Connection: close\r\n\r\n",
         resp.status,
         reason(resp.status),
         resp.body.len()

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::model::{Funding, Incident, Instrument, Liquidation, MarketEvent, Micros, Trade, Venue};
 
+pub mod backfill;
 pub mod binance;
 pub mod bitget;
 pub mod bitstamp;
@@ -143,6 +144,10 @@ pub enum Action {
     Send { url: String, text: String },
     /// Fetch this URL with HTTP GET and hand the body to `on_http`.
     HttpGet { url: String },
+    /// The same, but at least `gap` after the venue's previous paced request
+    /// (history backfills: many requests at start, within the venue's rate
+    /// limits).
+    HttpGetPaced { url: String, gap: Duration },
     /// POST this JSON body to the URL and hand the answer to `on_http`.
     HttpPost { url: String, body: String },
     /// Dial `target` for the connection known as `url` (see
@@ -194,6 +199,15 @@ impl Output {
 
     pub fn http_get(&mut self, url: impl Into<String>) {
         self.actions.push(Action::HttpGet { url: url.into() });
+    }
+
+    /// A GET spaced `gap` after the previous paced one (see
+    /// [`Action::HttpGetPaced`]).
+    pub fn http_get_paced(&mut self, url: impl Into<String>, gap: Duration) {
+        self.actions.push(Action::HttpGetPaced {
+            url: url.into(),
+            gap,
+        });
     }
 
     pub fn http_post(&mut self, url: impl Into<String>, body: impl Into<String>) {

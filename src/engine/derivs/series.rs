@@ -51,8 +51,16 @@ impl MinuteSeries {
             return self.values.back_mut();
         }
         let back = usize::try_from(last - minute).ok()?;
+        if back >= DEPTH {
+            return None;
+        }
+        // Older than the first minute held (a backfill arriving after live
+        // samples): the series grows backwards, still bounded by DEPTH.
+        while self.values.len() <= back {
+            self.values.push_front(None);
+        }
         let len = self.values.len();
-        (back < len).then(|| &mut self.values[len - 1 - back])
+        Some(&mut self.values[len - 1 - back])
     }
 
     /// The level at `minute` is `v` (the latest value of a minute wins).
@@ -119,5 +127,23 @@ mod tests {
         s.set(i64::MAX / 2, 1.0);
         assert!(s.values.len() <= DEPTH);
         assert_eq!(minute_of(-1), -1);
+    }
+
+    #[test]
+    fn a_backfill_after_live_minutes_grows_the_series_backwards() {
+        let mut s = MinuteSeries::default();
+        s.set(1_000, 5.0);
+        s.set(1_001, 6.0);
+        // History arriving later, for minutes before the first live one.
+        s.set(760, 4.0);
+        s.set(995, 4.5);
+        assert_eq!(s.get(760), Some(4.0));
+        assert_eq!(s.get(995), Some(4.5));
+        assert_eq!(s.get(1_001), Some(6.0));
+        assert_eq!(s.at_or_before(1_001 - 240), Some((760, 4.0)));
+        // Never past the depth kept.
+        s.set(1_001 - DEPTH as i64, 1.0);
+        assert_eq!(s.get(1_001 - DEPTH as i64), None);
+        assert!(s.values.len() <= DEPTH);
     }
 }

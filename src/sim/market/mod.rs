@@ -112,7 +112,7 @@ pub struct ViewSnapshot {
     pub checksum: Option<i32>,
 }
 
-const FUNDING_PERIOD_MS: i64 = 8 * 3600 * 1000;
+pub(crate) const FUNDING_PERIOD_MS: i64 = 8 * 3600 * 1000;
 
 struct Base {
     name: String,
@@ -292,6 +292,12 @@ impl Market {
 
     pub fn time_ms(&self) -> i64 {
         self.time_ms
+    }
+
+    /// A perpetual's open interest now (wire lots), for REST history
+    /// answers; read only, so answering never moves the market.
+    pub fn open_interest(&self, id: BookId) -> Option<i64> {
+        self.books.get(id).map(|b| b.open_interest)
     }
 
     /// A consistent copy of a feed view (for a WebSocket snapshot or a REST

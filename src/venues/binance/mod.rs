@@ -6,6 +6,7 @@
 //! split, USD-M book streams live under `/public` and everything else under
 //! `/market`; a connection is classified spot or futures by its address.
 
+mod history;
 mod messages;
 mod plan;
 mod routing;
@@ -565,6 +566,7 @@ impl Adapter for Binance {
                 out.http_get(self.endpoints.exchange_info_url(market));
             }
         }
+        self.backfill(out);
     }
 
     fn on_open(&mut self, url: &str, now: Micros, out: &mut Output) {
@@ -626,6 +628,9 @@ impl Adapter for Binance {
     }
 
     fn on_http(&mut self, url: &str, body: &str, received: Micros, out: &mut Output) {
+        if let Some(kind) = history::kind_of(url) {
+            return self.on_history(url, body, kind, out);
+        }
         match RestBody::classify(url) {
             Some(RestBody::Depth { market, native }) => {
                 self.on_depth_snapshot(market, &native, url, body, received, out)

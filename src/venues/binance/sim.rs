@@ -4,7 +4,8 @@
 //! `/ws/a/b` (raw); USD-M `/public/...` (depth, bookTicker) and `/market/...`
 //! (aggTrade, markPrice, forceOrder) in both modes, where a stream on the
 //! wrong path is accepted and stays silent, as on the real split endpoint.
-//! REST: `/api/v3/depth`, `/api/v3/exchangeInfo`, `/fapi/v1/depth`,
+//! REST: `/api/v3/depth`, `/api/v3/exchangeInfo`, `/fapi/v1/depth`, the
+//! history endpoints `/futures/data/openInterestHist` and `/fapi/v1/fundingRate`,
 //! `/fapi/v1/exchangeInfo`. Diff events are sent every step whatever the
 //! requested speed.
 
@@ -24,6 +25,7 @@ use crate::sim::kit::{BookId, SimEvent, SimLiquidation, SimTicker, SimTrade, Ste
 use crate::sim::kit::{Ctx, Protocol};
 use crate::sim::kit::{Fixed, Listing, Shared, SimVenue};
 use crate::sim::kit::{Request, Response};
+use crate::sim::kit::{funding_history, open_interest_history};
 
 use crate::sim::kit::HUGE_LEVELS;
 
@@ -519,8 +521,78 @@ fn http_get(req: &Request, shared: &Shared) -> Response {
         "/fapi/v1/depth" => depth(req, shared, true),
         "/api/v3/exchangeInfo" => exchange_info(req, shared, false),
         "/fapi/v1/exchangeInfo" => exchange_info(req, shared, true),
+        "/futures/data/openInterestHist" => open_interest_hist(req, shared),
+        "/fapi/v1/fundingRate" => funding_rate(req, shared),
         _ => Response::error(404, json!({"code": -1, "msg": "not found"}).to_string()),
     }
+}
+
+/// The USD-M perpetual a history request names.
+fn perp_book(req: &Request, shared: &Shared) -> Option<BookId> {
+    let symbol = req.param("symbol")?.to_ascii_uppercase();
+    shared.find(VENUE, |s| s.native == symbol && s.instrument.is_perp())
+}
+
+fn limit(req: &Request, default: usize, max: usize) -> usize {
+    req.param("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(default)
+        .clamp(1, max)
+}
+
+fn open_interest_hist(req: &Request, shared: &Shared) -> Response {
+    let Some(book) = perp_book(req, shared) else {
+        return bad_request(-1121, "Invalid symbol.");
+    };
+    let step_ms = match req.param("period") {
+        Some("5m") => 300_000,
+        Some("15m") => 900_000,
+        Some("30m") => 1_800_000,
+        Some("1h") => 3_600_000,
+        Some("4h") => 14_400_000,
+        Some("1d") => 86_400_000,
+        _ => {
+            return bad_request(
+                -1102,
+                "Mandatory parameter 'period' was not sent, was empty/null, or malformed.",
+            );
+        }
+    };
+    let Some(spec) = shared.spec(book) else {
+        return bad_request(-1121, "Invalid symbol.");
+    };
+    let mid = shared
+        .snapshot(book, 0, 1)
+        .and_then(|s| Some((s.bids.first()?.0 + s.asks.first()?.0) / 2))
+        .map(|t| spec.price(t))
+        .unwrap_or_default();
+    let points: Vec<Value> = open_interest_history(shared, book, step_ms, limit(req, 30, 500))
+        .into_iter()
+        .map(|p| {
+            let base = spec.size(p.value);
+            json!({"symbol": spec.native, "sumOpenInterest": format!("{:.8}", base),
+                   "sumOpenInterestValue": format!("{:.8}", (base * mid).round_dp(8)),
+                   "timestamp": p.time_ms})
+        })
+        .collect();
+    Response::json(Value::Array(points).to_string())
+}
+
+fn funding_rate(req: &Request, shared: &Shared) -> Response {
+    let Some(book) = perp_book(req, shared) else {
+        return bad_request(-1121, "Invalid symbol.");
+    };
+    let Some(spec) = shared.spec(book) else {
+        return bad_request(-1121, "Invalid symbol.");
+    };
+    let points: Vec<Value> = funding_history(shared, book, limit(req, 100, 1000))
+        .into_iter()
+        .map(|p| {
+            json!({"symbol": spec.native, "fundingRate": format!("{:.8}", p.value),
+                   "fundingTime": p.time_ms, "markPrice": ""})
+        })
+        .collect();
+    Response::json(Value::Array(points).to_string())
 }
 
 fn depth(req: &Request, shared: &Shared, perp: bool) -> Response {

@@ -28,17 +28,17 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use crate::model::{
-    Funding, FundingUpdate, Instrument, InstrumentInfo, InstrumentKind, LiquidatedSide,
-    Liquidation, MarketEvent, Micros, SeqInfo, TakerSide, Trade, Venue,
+    Funding, FundingUpdate, HistoryKind, Instrument, InstrumentInfo, InstrumentKind,
+    LiquidatedSide, Liquidation, MarketEvent, Micros, SeqInfo, TakerSide, Trade, Venue,
 };
 use crate::venues::lifecycle::{Applied, Lifecycle, Update};
 use crate::venues::parse::ms_to_micros;
 use crate::venues::symbols::{concatenated, split_concatenated};
-use crate::venues::{Adapter, AdapterConfig, ConnSpec, DepthPoll, Output, Ping};
+use crate::venues::{Adapter, AdapterConfig, ConnSpec, DepthPoll, Output, Ping, backfill};
 
 use wire::{
-    BookData, Envelope, InstrumentsResponse, LiquidationData, OrderbookResponse, TickerData,
-    TradeData,
+    BookData, Envelope, FundingPoint, HistoryResponse, InstrumentsResponse, LiquidationData,
+    OpenInterestPoint, OrderbookResponse, TickerData, TradeData,
 };
 
 pub const SPEC: VenueSpec = VenueSpec {
@@ -207,6 +207,84 @@ impl Bybit {
         let id = self.next_req_id;
         self.next_req_id += 1;
         id.to_string()
+    }
+
+    /// Open interest (5-minute points over the last day) and settled
+    /// funding of every watched perpetual; Bybit allows 600 requests per 5 s
+    /// per IP on market endpoints, so 100 ms apart stays far inside it.
+    fn backfill(&self, out: &mut Output) {
+        const GAP: Duration = Duration::from_millis(100);
+        let rest = self.cfg.endpoint(&SPEC, "rest");
+        for inst in self.cfg.instruments.iter().filter(|i| i.is_perp()) {
+            let symbol = native_symbol(inst);
+            out.http_get_paced(
+                format!(
+                    "{rest}/v5/market/open-interest?category=linear&symbol={symbol}&intervalTime=5min&limit={}",
+                    backfill::OI_POINTS.min(200)
+                ),
+                GAP,
+            );
+            out.http_get_paced(
+                format!(
+                    "{rest}/v5/market/funding/history?category=linear&symbol={symbol}&limit={}",
+                    backfill::FUNDING_POINTS
+                ),
+                GAP,
+            );
+        }
+    }
+
+    fn on_history(&mut self, url: &str, body: &str, kind: HistoryKind, out: &mut Output) {
+        let Some(instrument) = backfill::query_param(url, "symbol")
+            .and_then(|s| self.resolve(Market::Linear, s))
+            .filter(|i| self.cfg.instruments.contains(i))
+        else {
+            return self.unknown(out, format!("history for an unwatched symbol: {url}"));
+        };
+        let parsed = match kind {
+            HistoryKind::OpenInterest => {
+                serde_json::from_str::<HistoryResponse<OpenInterestPoint>>(body).map(|r| {
+                    let pairs: Vec<(i64, String)> = r
+                        .result
+                        .map(|l| l.list)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|p| (p.timestamp.parse().unwrap_or(-1), p.open_interest))
+                        .collect();
+                    (r.ret_code, r.ret_msg, pairs)
+                })
+            }
+            HistoryKind::FundingRate => serde_json::from_str::<HistoryResponse<FundingPoint>>(body)
+                .map(|r| {
+                    let pairs: Vec<(i64, String)> = r
+                        .result
+                        .map(|l| l.list)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|p| {
+                            (
+                                p.funding_rate_timestamp.parse().unwrap_or(-1),
+                                p.funding_rate,
+                            )
+                        })
+                        .collect();
+                    (r.ret_code, r.ret_msg, pairs)
+                }),
+        };
+        let (code, msg, pairs) = match parsed {
+            Ok(p) => p,
+            Err(e) => return self.parse_error(out, format!("history {url}: {e}")),
+        };
+        if code != 0 {
+            return self.parse_error(out, format!("history retCode {code}: {msg}"));
+        }
+        let (points, bad) = backfill::points(kind, pairs.iter().map(|(t, v)| (*t, v.as_str())));
+        if bad > 0 {
+            self.parse_error(out, format!("{bad} invalid history points from {url}"));
+        }
+        if !points.is_empty() {
+            out.event(backfill::event(VENUE, instrument, kind, points));
+        }
     }
 
     fn parse_error(&self, out: &mut Output, detail: String) {
@@ -617,6 +695,7 @@ impl Adapter for Bybit {
         for market in [Market::Spot, Market::Linear] {
             out.http_get(self.instruments_url(market));
         }
+        self.backfill(out);
     }
 
     fn on_open(&mut self, url: &str, _now: Micros, out: &mut Output) {
@@ -689,6 +768,10 @@ impl Adapter for Bybit {
     fn on_http(&mut self, url: &str, body: &str, _received: Micros, out: &mut Output) {
         if url.contains("/v5/market/instruments-info") {
             self.on_instruments(url, body, out);
+        } else if url.contains("/v5/market/open-interest") {
+            self.on_history(url, body, HistoryKind::OpenInterest, out);
+        } else if url.contains("/v5/market/funding/history") {
+            self.on_history(url, body, HistoryKind::FundingRate, out);
         } else {
             self.unknown(out, format!("REST body from {url}"));
         }

@@ -4,7 +4,9 @@
 //! `ping` ops with Bybit's acks and pongs; `orderbook.{50,200,1000}.SYM`
 //! (snapshot, then deltas with consecutive `u` and the cross sequence `seq`),
 //! `publicTrade.SYM`, `tickers.SYM`, and on linear `allLiquidation.SYM`.
-//! REST: `/v5/market/instruments-info`, `/v5/market/orderbook`.
+//! REST: `/v5/market/instruments-info`, `/v5/market/orderbook`, and the
+//! history endpoints `/v5/market/open-interest` and
+//! `/v5/market/funding/history` (newest first, as Bybit answers).
 
 use serde_json::{Value, json};
 
@@ -18,6 +20,7 @@ use crate::sim::kit::{Ctx, Protocol};
 use crate::sim::kit::{Fixed, Listing, Plain, Shared, SimVenue};
 use crate::sim::kit::{RawLevel, pad_huge};
 use crate::sim::kit::{Request, Response};
+use crate::sim::kit::{funding_history, open_interest_history};
 
 /// The simulated bybit venue: its books, endpoints and protocol.
 pub const SIM: SimVenue = SimVenue {
@@ -534,6 +537,8 @@ fn http_get(req: &Request, shared: &Shared) -> Response {
     match req.path.as_str() {
         "/v5/market/instruments-info" => instruments(req, shared, perp, now),
         "/v5/market/orderbook" => orderbook(req, shared, perp, now),
+        "/v5/market/open-interest" if perp => open_interest(req, shared, now),
+        "/v5/market/funding/history" if perp => funding(req, shared, now),
         _ => Response::error(404, "{\"retCode\":10404,\"retMsg\":\"not found\"}"),
     }
 }
@@ -581,6 +586,70 @@ fn instruments(req: &Request, shared: &Shared, perp: bool, now: i64) -> Response
         m.insert("nextPageCursor".into(), json!(""));
     }
     envelope(result, now)
+}
+
+/// The perpetual a history request names, or Bybit's error answer.
+fn history_book(req: &Request, shared: &Shared, now: i64) -> Result<BookId, Response> {
+    let sym = req.param("symbol").unwrap_or_default();
+    shared
+        .find(VENUE, |s| s.native == sym && s.instrument.is_perp())
+        .ok_or_else(|| params_error("params error: symbol invalid", now))
+}
+
+fn limit(req: &Request, default: usize, max: usize) -> usize {
+    req.param("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(default)
+        .clamp(1, max)
+}
+
+fn open_interest(req: &Request, shared: &Shared, now: i64) -> Response {
+    let book = match history_book(req, shared, now) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let step_ms = match req.param("intervalTime") {
+        Some("5min") => 300_000,
+        Some("15min") => 900_000,
+        Some("30min") => 1_800_000,
+        Some("1h") => 3_600_000,
+        Some("4h") => 14_400_000,
+        Some("1d") => 86_400_000,
+        _ => return params_error("params error: intervalTime invalid", now),
+    };
+    let Some(spec) = shared.spec(book) else {
+        return params_error("params error: symbol invalid", now);
+    };
+    let list: Vec<Value> = open_interest_history(shared, book, step_ms, limit(req, 50, 200))
+        .into_iter()
+        .rev()
+        .map(
+            |p| json!({"openInterest": spec.size_str(p.value), "timestamp": p.time_ms.to_string()}),
+        )
+        .collect();
+    envelope(
+        json!({"symbol": spec.native, "category": "linear", "list": list, "nextPageCursor": ""}),
+        now,
+    )
+}
+
+fn funding(req: &Request, shared: &Shared, now: i64) -> Response {
+    let book = match history_book(req, shared, now) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let Some(spec) = shared.spec(book) else {
+        return params_error("params error: symbol invalid", now);
+    };
+    let list: Vec<Value> = funding_history(shared, book, limit(req, 200, 200))
+        .into_iter()
+        .rev()
+        .map(|p| {
+            json!({"symbol": spec.native, "fundingRate": p.value.to_string(),
+                   "fundingRateTimestamp": p.time_ms.to_string()})
+        })
+        .collect();
+    envelope(json!({"category": "linear", "list": list}), now)
 }
 
 fn orderbook(req: &Request, shared: &Shared, perp: bool, now: i64) -> Response {

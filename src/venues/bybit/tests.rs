@@ -395,3 +395,88 @@ fn close_marks_that_connections_books() {
     assert!(!c.book(VENUE, "BTC-USDT-PERP").unwrap().is_live());
     assert!(c.book(VENUE, "BTC-USDT").unwrap().is_live());
 }
+
+/// The history backfill asks for each perpetual's open interest and
+/// funding (paced) and turns the documented answers into history events.
+#[test]
+fn backfill_reads_the_documented_history_answers() {
+    let mut a = adapter(&["BTC-USDT", "ETH-USDT-PERP"]);
+    let mut out = Output::default();
+    a.start(0, &mut out);
+    let paced: Vec<&str> = out
+        .actions
+        .iter()
+        .filter_map(|x| match x {
+            Action::HttpGetPaced { url, .. } => Some(url.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(paced.len(), 2, "spot has no history: {paced:?}");
+    assert!(
+        paced[0]
+            .contains("/v5/market/open-interest?category=linear&symbol=ETHUSDT&intervalTime=5min")
+    );
+    assert!(paced[1].contains("/v5/market/funding/history?category=linear&symbol=ETHUSDT"));
+    let (oi_url, funding_url) = (paced[0].to_string(), paced[1].to_string());
+
+    // From the v5 docs (Get Open Interest, Get Funding Rate History).
+    let oi = r#"{"retCode":0,"retMsg":"OK","result":{"symbol":"ETHUSDT","category":"linear","list":[{"openInterest":"461134384.00000000","timestamp":"1669571400000"},{"openInterest":"461134292.00000000","timestamp":"1669571100000"}],"nextPageCursor":""},"retExtInfo":{},"time":1672053548579}"#;
+    let funding = r#"{"retCode":0,"retMsg":"OK","result":{"category":"linear","list":[{"symbol":"ETHUSDT","fundingRate":"0.0001","fundingRateTimestamp":"1672041600000"},{"symbol":"ETHUSDT","fundingRate":"-0.00005","fundingRateTimestamp":"1672012800000"}]},"retExtInfo":{},"time":1672051897447}"#;
+    let mut out = Output::default();
+    a.on_http(&oi_url, oi, 0, &mut out);
+    a.on_http(&funding_url, funding, 0, &mut out);
+    let perp: Instrument = "ETH-USDT-PERP".parse().unwrap();
+    assert_eq!(
+        out.events,
+        vec![
+            MarketEvent::History {
+                venue: VENUE,
+                instrument: perp,
+                kind: HistoryKind::OpenInterest,
+                points: vec![
+                    (1_669_571_100_000_000, dec!(461134292.00000000)),
+                    (1_669_571_400_000_000, dec!(461134384.00000000)),
+                ],
+            },
+            MarketEvent::History {
+                venue: VENUE,
+                instrument: perp,
+                kind: HistoryKind::FundingRate,
+                points: vec![
+                    (1_672_012_800_000_000, dec!(-0.00005)),
+                    (1_672_041_600_000_000, dec!(0.0001)),
+                ],
+            },
+        ]
+    );
+
+    // An error answer and a malformed body are counted, never panics.
+    let mut out = Output::default();
+    a.on_http(
+        &oi_url,
+        r#"{"retCode":10001,"retMsg":"params error"}"#,
+        0,
+        &mut out,
+    );
+    a.on_http(&funding_url, "{\"retCode\":0,\"result\":{\"list\":[{\"fundingRate\":\"x\",\"fundingRateTimestamp\":\"1\"}]}}", 0, &mut out);
+    a.on_http(&funding_url, "[", 0, &mut out);
+    let errors = out
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                MarketEvent::Incident {
+                    incident: Incident::ParseError,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(errors, 3, "{:?}", out.events);
+    assert!(
+        !out.events
+            .iter()
+            .any(|e| matches!(e, MarketEvent::History { .. }))
+    );
+}

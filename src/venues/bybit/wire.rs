@@ -189,3 +189,37 @@ pub struct OrderbookResult {
     #[serde(default)]
     pub u: Option<u64>,
 }
+
+/// `GET /v5/market/open-interest` and `/v5/market/funding/history`
+/// responses: a `result.list`, newest first.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryResponse<T> {
+    pub ret_code: i64,
+    #[serde(default)]
+    pub ret_msg: String,
+    #[serde(default = "Option::default")]
+    pub result: Option<HistoryList<T>>,
+}
+
+#[derive(Deserialize)]
+pub struct HistoryList<T> {
+    #[serde(default = "Vec::new")]
+    pub list: Vec<T>,
+}
+
+/// One open-interest point: base quantity for linear contracts.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenInterestPoint {
+    pub open_interest: String,
+    pub timestamp: String,
+}
+
+/// One settled funding rate.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FundingPoint {
+    pub funding_rate: String,
+    pub funding_rate_timestamp: String,
+}
