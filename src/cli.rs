@@ -81,6 +81,18 @@ pub enum Command {
     },
     /// List the supported venues and their channels.
     Venues,
+    /// Alert deliveries (see the README, "Alerts").
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AlertsCommand {
+    /// Send a test alert to every configured destination and print what
+    /// became of each (exit code 1 if any failed).
+    Test,
 }
 
 #[derive(Args, Debug)]

@@ -5,6 +5,7 @@
 //! (captures); `ui` renders the engine's snapshot. The engine and adapters
 //! never import ratatui; panes never touch the network.
 
+pub mod alerts;
 pub mod app;
 pub mod book;
 pub mod capture;
