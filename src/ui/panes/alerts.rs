@@ -18,6 +18,15 @@ use crate::engine::Snapshot;
 use crate::ui::app::App;
 use crate::ui::format;
 use crate::ui::table::{Col, cut, fit, window};
+
+/// `text` whole when it fits, else cut with an ellipsis.
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        cut(text, width)
+    }
+}
 use crate::ui::theme::Theme;
 
 /// The Alerts pane's view state.
@@ -219,7 +228,7 @@ fn history(frame: &mut Frame, area: Rect, view: &AlertsView, app: &App, theme: &
             Span::styled(format::clock(a.at, app.time_zone), theme.muted()),
             severity_span(a.severity, theme),
             Span::styled(a.rule.clone(), theme.fg(theme.text)),
-            Span::styled(cut(&a.text, what_w), text_style),
+            Span::styled(clip(&a.text, what_w), text_style),
             Span::styled(
                 dest.iter()
                     .map(|s| s.content.to_string())
@@ -254,7 +263,7 @@ fn detail(frame: &mut Frame, area: Rect, view: &AlertsView, app: &App, theme: &T
     let mut out = vec![Line::from(vec![
         Span::styled(format!("#{} ", r.alert.id), theme.muted()),
         Span::styled(
-            cut(&r.alert.text, area.width as usize),
+            clip(&r.alert.text, area.width as usize),
             theme.fg(theme.text),
         ),
     ])];
@@ -268,7 +277,7 @@ fn detail(frame: &mut Frame, area: Rect, view: &AlertsView, app: &App, theme: &T
         out.push(Line::from(vec![
             Span::styled(format!("{d:<9}"), theme.header()),
             Span::styled(
-                cut(&o.to_string(), (area.width as usize).saturating_sub(9)),
+                clip(&o.to_string(), (area.width as usize).saturating_sub(9)),
                 outcome_style(o, theme),
             ),
         ]));
