@@ -99,6 +99,18 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Alert deliveries (see the README, "Alerts").
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AlertsCommand {
+    /// Send a test alert to every configured destination and print what
+    /// became of each (exit code 1 if any failed).
+    Test,
 }
 
 #[derive(Args, Debug)]

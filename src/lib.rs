@@ -9,6 +9,7 @@
 /// a git checkout, the commit and its date (see `build.rs`).
 pub const VERSION: &str = env!("DEPTHWATCH_VERSION");
 
+pub mod alerts;
 pub mod app;
 pub mod book;
 pub mod capture;

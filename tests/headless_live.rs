@@ -45,7 +45,9 @@ fn demo_stream_has_books_cbbo_and_health_then_stops_on_sigint() {
             }
             Some("cbbo") => cbbo_bid |= v["bid"].is_string() && v["bid_venue"].is_string(),
             Some("health") => health |= v["venue"].is_string() && v["state"].is_string(),
-            Some("arb" | "trade" | "liquidation" | "funding" | "open_interest" | "spike") => {}
+            Some(
+                "arb" | "trade" | "liquidation" | "alert" | "funding" | "open_interest" | "spike",
+            ) => {}
             other => panic!("unexpected line type {other:?}: {line}"),
         }
     }

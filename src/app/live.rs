@@ -30,6 +30,8 @@ pub struct Session {
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
     /// Keeps the simulator running in demo mode.
     pub sim: Option<Simulator>,
+    /// The alerts task (rules, history, deliveries).
+    pub alerts: crate::alerts::AlertsHandle,
 }
 
 /// Point a config at the simulator: its venues and endpoints, and its
@@ -62,6 +64,9 @@ pub fn demo_config(mut config: Config, sim: &Simulator, from_file: bool) -> Conf
         if let Some(vs) = &mut e.venues {
             vs.retain(|v| sim_venues.contains(v));
         }
+    }
+    if config.alerts.is_empty() {
+        config.alerts = super::alerts::demo_rules();
     }
     config
 }
@@ -111,9 +116,15 @@ pub async fn start(cli: &Cli) -> Result<Session> {
     } else {
         (config, None)
     };
-    let engine = Engine::new(config.engine_config());
+    let mut engine = Engine::new(config.engine_config());
     let (in_tx, in_rx) = mpsc::channel::<EngineInput>(INPUT_CAPACITY);
     let (snap_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
+    let alerts = super::alerts::start(
+        &config,
+        config_path.as_deref(),
+        &mut engine,
+        snapshots.clone(),
+    )?;
     let (control, control_rx) = mpsc::channel(16);
     tokio::spawn(runner::run(
         engine,
@@ -132,6 +143,7 @@ pub async fn start(cli: &Cli) -> Result<Session> {
         control,
         snapshots,
         sim,
+        alerts,
     })
 }
 
@@ -151,6 +163,13 @@ impl Session {
         let after = wanted_feeds(&config, demo);
         self.feeds.apply(&after);
         self.feeds.forget(unsubscribed(&before, &after)).await;
+        if config.alerts != self.config.alerts {
+            let _ = self
+                .alerts
+                .control
+                .send(crate::alerts::AlertControl::SetRules(config.alerts.clone()))
+                .await;
+        }
         self.config = config;
     }
 }
@@ -184,9 +203,28 @@ pub async fn run_headless(cli: &Cli) -> Result<i32> {
     let mut printer = StreamPrinter::new(cli.live.output.clone());
     let mut watcher = session.config_path.clone().map(ConfigWatcher::new);
     let mut poll = tokio::time::interval(Duration::from_secs(1));
+    let mut alerts = session.alerts.view.clone();
+    let (mut seen_alert, mut seen_bells, mut alerts_open) = (0u64, 0u64, true);
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
+            changed = alerts.changed(), if alerts_open => {
+                if changed.is_err() { alerts_open = false; continue; }
+                let view = alerts.borrow_and_update().clone();
+                let stdout = std::io::stdout();
+                let mut w = stdout.lock();
+                for r in super::alerts::new_records(&view, seen_alert) {
+                    let line = crate::alerts::alert::headless_line(&r.alert, &r.delivery_words());
+                    headless::emit(&mut w, &line, printer.args.json)?;
+                    seen_alert = r.alert.id;
+                }
+                w.flush()?;
+                if view.bells > seen_bells {
+                    // The bell goes to stderr: stdout is for the lines.
+                    eprint!("\x07");
+                }
+                seen_bells = view.bells;
+            }
             changed = session.snapshots.changed() => {
                 if changed.is_err() { break; }
                 let snap = session.snapshots.borrow_and_update().clone();

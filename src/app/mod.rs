@@ -1,6 +1,7 @@
 //! What each command does, wired from the library's parts.
 
 pub mod docs;
+pub mod alerts;
 pub mod feeds;
 pub mod live;
 pub mod replay;
@@ -46,7 +47,7 @@ pub fn main(cli: Cli) -> Result<i32> {
     }
     let tui = match &cli.command {
         Some(Command::Replay(a)) => !a.output.headless,
-        Some(Command::Record(_)) => false,
+        Some(Command::Record(_) | Command::Alerts { .. }) => false,
         _ => !cli.live.output.headless,
     };
     let _log = logging::init(&LogOptions {
@@ -70,6 +71,16 @@ pub fn main(cli: Cli) -> Result<i32> {
                 }
             }
             Some(Command::Record(args)) => live::run_record(&cli, args).await,
+            Some(Command::Alerts {
+                command: crate::cli::AlertsCommand::Test,
+            }) => {
+                let (config, source) = crate::config::paths::load_for_run(cli.config.as_deref())?;
+                let path = match source {
+                    crate::config::paths::Source::File(p) => Some(p),
+                    crate::config::paths::Source::Defaults(p) => p,
+                };
+                alerts::run_test(&config, path.as_deref()).await
+            }
             _ if cli.live.output.headless => live::run_headless(&cli).await,
             _ => run_live_tui(&cli).await,
         }

@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::live::{self, Session};
 use super::watchlist::WatchlistLink;
+use crate::alerts::AlertControl;
 use crate::cli::{Cli, ReplayArgs};
 use crate::config::paths;
 use crate::engine::runner::{self, EngineControl, INPUT_CAPACITY};
@@ -32,6 +33,7 @@ fn ui_context(
         watchlist: None,
         catalog: None,
         status: None,
+        alerts: None,
     }
 }
 
@@ -40,6 +42,7 @@ pub async fn run_live(cli: &Cli) -> Result<i32> {
     let mut session = live::start(cli).await?;
     let mut ctx = ui_context(cli, &session.config, session.config_path.clone());
     let mut link = WatchlistLink::new(&session, cli.live.demo, &mut ctx);
+    ctx.alerts = Some(session.alerts.view.clone());
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<UiCommand>(64);
     let ui_task = tokio::spawn(ui::run(ctx, session.snapshots.clone(), cmd_tx));
     let mut snapshots = session.snapshots.clone();
@@ -55,6 +58,15 @@ pub async fn run_live(cli: &Cli) -> Result<i32> {
                     | UiCommand::ToggleVenue(..)
                     | UiCommand::EditConfig),
                 ) => link.command(&mut session, cmd).await,
+                Some(UiCommand::AlertAck(id)) => {
+                    let _ = session.alerts.control.send(AlertControl::Ack(id)).await;
+                }
+                Some(UiCommand::AlertAckAll) => {
+                    let _ = session.alerts.control.send(AlertControl::AckAll).await;
+                }
+                Some(cmd @ (UiCommand::AlertMute { .. }
+                    | UiCommand::AlertEnable { .. }
+                    | UiCommand::AlertCreate(_))) => link.alert_command(&mut session, cmd).await,
                 Some(cmd) => apply_command(&mut session, cmd).await,
             },
             _ = poll.tick() => link.reload(&mut session, false).await,
@@ -89,7 +101,12 @@ async fn apply_command(session: &mut Session, cmd: UiCommand) {
         | UiCommand::AddInstrument(_)
         | UiCommand::RemoveInstrument(_)
         | UiCommand::ToggleVenue(..)
-        | UiCommand::EditConfig => return,
+        | UiCommand::EditConfig
+        | UiCommand::AlertAck(_)
+        | UiCommand::AlertAckAll
+        | UiCommand::AlertMute { .. }
+        | UiCommand::AlertEnable { .. }
+        | UiCommand::AlertCreate(_) => return,
     }
     session.apply(config).await;
 }
@@ -213,12 +230,18 @@ pub async fn run_replay(
                     c.trades.large_trade_usd = x;
                     let _ = control.send(EngineControl::SetConfig(Box::new(c.engine_config()))).await;
                 }
-                // The pane refuses to edit in a replay before any of these.
+                // The pane refuses to edit in a replay before any of these;
+                // a replay runs no alerts.
                 Some(
                     UiCommand::AddInstrument(_)
                     | UiCommand::RemoveInstrument(_)
                     | UiCommand::ToggleVenue(..)
-                    | UiCommand::EditConfig,
+                    | UiCommand::EditConfig
+                    | UiCommand::AlertAck(_)
+                    | UiCommand::AlertAckAll
+                    | UiCommand::AlertMute { .. }
+                    | UiCommand::AlertEnable { .. }
+                    | UiCommand::AlertCreate(_),
                 ) => {}
             },
             _ = tick.tick(), if !done => {

@@ -165,6 +165,81 @@ impl WatchlistLink {
         }
     }
 
+    /// An alert rule edit from the UI (mute, disable, a new rule): saved to
+    /// the config file keeping comments, then applied. Without a file to
+    /// write (a demo without `--config`), mutes and disables apply to the
+    /// running rules only, and say so.
+    pub async fn alert_command(&mut self, session: &mut Session, cmd: UiCommand) {
+        use crate::config::alert_edit;
+        if let Some(why) = self.read_only.clone() {
+            let mut config = session.config.clone();
+            let what = match &cmd {
+                UiCommand::AlertMute { rule, muted } => {
+                    config.alerts.iter_mut().find(|r| r.name == *rule).map(|r| {
+                        r.muted = *muted;
+                        format!("{rule} {}", if *muted { "muted" } else { "unmuted" })
+                    })
+                }
+                UiCommand::AlertEnable { rule, enabled } => {
+                    config.alerts.iter_mut().find(|r| r.name == *rule).map(|r| {
+                        r.enabled = *enabled;
+                        format!("{rule} {}", if *enabled { "enabled" } else { "disabled" })
+                    })
+                }
+                _ => None,
+            };
+            match what {
+                Some(what) => {
+                    session.apply(config).await;
+                    self.say(format!("{what} until you quit (not saved: {why})"));
+                }
+                None => self.say(why),
+            }
+            return;
+        }
+        let Some(path) = session.config_path.clone() else {
+            return;
+        };
+        let result = match &cmd {
+            UiCommand::AlertMute { rule, muted } => {
+                edit::edit_file(&path, |doc| alert_edit::set_muted(doc, rule, *muted)).map(
+                    |(c, t, _)| {
+                        let word = if *muted { "muted" } else { "unmuted" };
+                        (c, t, format!("alert {rule} {word}"))
+                    },
+                )
+            }
+            UiCommand::AlertEnable { rule, enabled } => {
+                edit::edit_file(&path, |doc| alert_edit::set_enabled(doc, rule, *enabled)).map(
+                    |(c, t, _)| {
+                        let word = if *enabled { "enabled" } else { "disabled" };
+                        (c, t, format!("alert {rule} {word}"))
+                    },
+                )
+            }
+            UiCommand::AlertCreate(new) => {
+                edit::edit_file(&path, |doc| alert_edit::add_alert(doc, new))
+                    .map(|(c, t, name)| (c, t, format!("new alert rule {name}")))
+            }
+            _ => return,
+        };
+        match result {
+            Ok((config, text, what)) => {
+                if let Some(w) = &mut self.watcher {
+                    w.acknowledge(&text);
+                }
+                tracing::info!("alerts: {what} (saved to {})", path.display());
+                session.apply(config).await;
+                self.publish(session);
+                self.say(format!("{what} · saved to {}", path.display()));
+            }
+            Err(e) => {
+                tracing::error!("alert rule edit not saved: {e}");
+                self.say(format!("not saved: {}", one_line(&e.to_string())));
+            }
+        }
+    }
+
     /// Looks at the config file (`now`: regardless of the poll interval)
     /// and adopts it when it changed and validates; otherwise keeps the
     /// running config and says why.

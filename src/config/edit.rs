@@ -48,6 +48,8 @@ pub enum EditError {
     Shape(String, &'static str),
     #[error("{0} is not in the watchlist")]
     NotWatched(Instrument),
+    #[error("no alert rule named \"{0}\" in the config")]
+    NoSuchAlert(String),
     #[error("depthwatch does not watch {1} on {0}")]
     Unsupported(Venue, Instrument),
 }

@@ -28,6 +28,40 @@ pub struct ConfigFile {
     /// Venue → endpoint key → URL.
     pub endpoints: Option<BTreeMap<Text, BTreeMap<Text, Text>>>,
     pub feeds: Option<FeedsFile>,
+    /// `[[alerts]]` rules.
+    pub alerts: Option<Vec<Spanned<AlertFile>>>,
+    pub alert_delivery: Option<AlertDeliveryFile>,
+}
+
+/// `[alert_delivery]` and its destination tables.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertDeliveryFile {
+    pub app: Option<bool>,
+    pub bell: Option<bool>,
+    pub desktop: Option<bool>,
+    pub secrets_file: Option<Text>,
+    pub webhook: Option<Spanned<DestinationFile>>,
+    pub telegram: Option<Spanned<DestinationFile>>,
+    pub discord: Option<Spanned<DestinationFile>>,
+    pub slack: Option<Spanned<DestinationFile>>,
+}
+
+/// One HTTP destination's behaviour (its secrets live elsewhere).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DestinationFile {
+    pub max_per_s: Option<Spanned<i64>>,
+    pub max_per_min: Option<Spanned<i64>>,
+    pub max_retries: Option<Spanned<i64>>,
+    pub retry_base_s: Option<Spanned<f64>>,
+    pub breaker_failures: Option<Spanned<i64>>,
+    pub breaker_cool_off_s: Option<Spanned<f64>>,
+    pub timeout_s: Option<Spanned<f64>>,
+    // telegram
+    pub chat_id: Option<Text>,
+    pub api_url: Option<Text>,
+    pub group: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,6 +131,50 @@ pub struct FeedsFile {
     pub trades: Option<bool>,
     pub liquidations: Option<bool>,
     pub funding: Option<bool>,
+}
+
+/// One `[[alerts]]` table: the shared settings, then each kind's own keys
+/// (a key that does not belong to the rule's kind is an error).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertFile {
+    pub name: Option<Text>,
+    pub kind: Option<Text>,
+    pub severity: Option<Text>,
+    pub cooldown_s: Option<Spanned<f64>>,
+    pub dedup_key: Option<Text>,
+    pub hysteresis: Option<Spanned<Number>>,
+    pub instruments: Option<Vec<Text>>,
+    pub venues: Option<Vec<Text>>,
+    pub destinations: Option<Vec<Text>>,
+    pub enabled: Option<bool>,
+    pub muted: Option<bool>,
+    // arbitrage
+    pub min_net_bps: Option<Spanned<Number>>,
+    pub min_profit: Option<Spanned<Number>>,
+    pub min_lifetime_s: Option<Spanned<f64>>,
+    // liquidation, large_trade
+    pub min_notional_usd: Option<Spanned<f64>>,
+    pub side: Option<Text>,
+    // spike
+    pub metric: Option<Text>,
+    pub min_z: Option<Spanned<f64>>,
+    // funding
+    pub min_annual_pct: Option<Spanned<Number>>,
+    pub min_diff_pct: Option<Spanned<Number>>,
+    // price
+    pub above: Option<Spanned<Number>>,
+    pub below: Option<Spanned<Number>>,
+    pub move_pct: Option<Spanned<Number>>,
+    pub move_abs: Option<Spanned<Number>>,
+    pub window_s: Option<Spanned<f64>>,
+    // cbbo_spread
+    pub min_bps: Option<Spanned<Number>>,
+    pub min_abs: Option<Spanned<Number>>,
+    // feed
+    pub trouble: Option<Text>,
+    pub for_s: Option<Spanned<f64>>,
+    pub min_count: Option<Spanned<i64>>,
 }
 
 /// A decimal written as a TOML integer, float or string (`10`, `4.5`,

@@ -4,7 +4,8 @@
 //! The file's shape (as serde reads it) lives in `file`; `load` turns it into
 //! a validated [`Config`] with line:column diagnostics; `edit` rewrites the
 //! watchlist in place for the Watchlist pane; `atomic` saves without ever
-//! leaving a half-written file; `reload` notices edits made while running;
+//! leaving a half-written file; `alert_edit` mutes, disables and adds
+//! alert rules the same way; `reload` notices edits made while running;
 //! `catalog` caches each venue's instrument list for offline completion;
 //! `paths` knows the platform directories. `config.example.toml` at the repo
 //! root documents every key with its default.
@@ -17,6 +18,7 @@ use crate::engine::config::{EngineConfig, default_taker_fees};
 use crate::model::{Asset, Instrument, Venue};
 use crate::venues::{AdapterConfig, Channels};
 
+pub mod alert_edit;
 pub mod atomic;
 pub mod catalog;
 pub mod edit;
@@ -47,6 +49,10 @@ pub struct Config {
     /// slash.
     pub endpoints: BTreeMap<Venue, BTreeMap<String, String>>,
     pub feeds: Feeds,
+    /// `[[alerts]]`, in file order.
+    pub alerts: Vec<crate::alerts::Rule>,
+    /// `[alert_delivery]`: destinations and how they behave.
+    pub alert_delivery: crate::alerts::deliver::DeliveryConfig,
 }
 
 /// What is watched, and where.
@@ -209,6 +215,8 @@ impl Default for Config {
                 stale_after_s: engine.stale_after as f64 / 1e6,
                 channels: Channels::default(),
             },
+            alerts: Vec::new(),
+            alert_delivery: Default::default(),
         }
     }
 }

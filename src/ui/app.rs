@@ -10,6 +10,7 @@ use tui_logger::{TuiWidgetEvent, TuiWidgetState};
 
 use super::keymap::{Action, Context, Keymap};
 use super::messages::{Level, Messages, Shown};
+use super::panes::alerts::AlertsPane;
 use super::panes::watchlist::{WatchPane, WatchlistInfo};
 use super::panes::{PANES, PaneId};
 use super::theme::Theme;
@@ -93,6 +94,8 @@ pub struct App {
     commands: Vec<UiCommand>,
     /// The Watchlist pane's state (rows, venue cursor, add line).
     pub watch: WatchPane,
+    /// The Alerts pane's state (the alerts task's view, cursors, toasts).
+    pub alerts: AlertsPane,
 }
 
 impl Default for App {
@@ -147,6 +150,7 @@ impl App {
             rows: vec![0; PANES.len()],
             commands: Vec::new(),
             watch: WatchPane::default(),
+            alerts: AlertsPane::default(),
         };
         if theme_index.is_none() {
             app.set_error(format!(
@@ -222,6 +226,171 @@ impl App {
         }
     }
 
+    /// The alerts task published a new view: new alerts become toasts
+    /// (critical ones stay until dismissed), new bells are due.
+    pub fn set_alerts(&mut self, view: Arc<crate::alerts::AlertsView>) {
+        let fresh: Vec<String> = view
+            .records
+            .iter()
+            .rev()
+            .filter(|r| r.alert.id > self.alerts.seen_id)
+            .filter(|r| {
+                r.deliveries.iter().any(|(d, o)| {
+                    *d == "app" && matches!(o, crate::alerts::deliver::Outcome::Sent { .. })
+                })
+            })
+            .map(|r| {
+                let a = &r.alert;
+                let text = format!("alert {} — {}", a.title(), a.text);
+                if a.severity == crate::alerts::Severity::Critical {
+                    format!("error: {text}")
+                } else {
+                    text
+                }
+            })
+            .collect();
+        for t in fresh {
+            match t.strip_prefix("error: ") {
+                Some(e) => self.set_error(e.to_string()),
+                None => self.set_info(t),
+            }
+        }
+        if let Some(newest) = view.records.first() {
+            self.alerts.seen_id = self.alerts.seen_id.max(newest.alert.id);
+        }
+        if view.bells > self.alerts.seen_bells {
+            self.alerts.bell_due = true;
+        }
+        self.alerts.seen_bells = view.bells;
+        let rules = view.rules.len();
+        self.alerts.rule_cursor = self.alerts.rule_cursor.min(rules.saturating_sub(1));
+        self.alerts.view = Some(view);
+        self.count_alert_rows();
+    }
+
+    fn count_alert_rows(&mut self) {
+        let n = self
+            .alerts
+            .records()
+            .iter()
+            .filter(|r| self.matches_filter(&r.alert.subject) || self.matches_filter(&r.alert.rule))
+            .count();
+        if let Some(i) = PANES.iter().position(|p| p.id == PaneId::Alerts) {
+            self.rows[i] = n;
+            self.cursors[i] = self.cursors[i].min(n.saturating_sub(1));
+        }
+    }
+
+    /// The Alerts pane's own keys.
+    fn alerts_action(&mut self, action: Action) -> bool {
+        use super::panes::alerts::target_rule;
+        let Some(view) = self.alerts.view.clone() else {
+            return false;
+        };
+        match action {
+            Action::AlertFocus => {
+                self.alerts.rules_focus = !self.alerts.rules_focus;
+            }
+            Action::Up | Action::Down if self.alerts.rules_focus => {
+                let n = view.rules.len();
+                let c = self.alerts.rule_cursor;
+                self.alerts.rule_cursor = if action == Action::Up {
+                    c.saturating_sub(1)
+                } else {
+                    (c + 1).min(n.saturating_sub(1))
+                };
+            }
+            Action::AlertAck => {
+                let cursor = self.cursor(PaneId::Alerts);
+                let id = view
+                    .records
+                    .iter()
+                    .filter(|r| {
+                        self.matches_filter(&r.alert.subject) || self.matches_filter(&r.alert.rule)
+                    })
+                    .nth(cursor)
+                    .map(|r| r.alert.id);
+                match id {
+                    Some(id) => self.commands.push(UiCommand::AlertAck(id)),
+                    None => self.set_info("no alert selected".into()),
+                }
+            }
+            Action::AlertAckAll => self.commands.push(UiCommand::AlertAckAll),
+            Action::AlertMute | Action::AlertDisable => {
+                let Some(rule) = target_rule(self) else {
+                    self.set_info("no rule selected (r moves the cursor to the rules)".into());
+                    return true;
+                };
+                let Some(status) = view.rules.iter().find(|r| r.name == rule) else {
+                    self.set_info(format!("rule {rule} is no longer in the config"));
+                    return true;
+                };
+                self.commands.push(if action == Action::AlertMute {
+                    UiCommand::AlertMute {
+                        rule,
+                        muted: !status.muted,
+                    }
+                } else {
+                    UiCommand::AlertEnable {
+                        rule,
+                        enabled: !status.enabled,
+                    }
+                });
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// `A` in the Arbitrage and Liquidations panes: a rule for the row
+    /// under the cursor.
+    fn create_alert(&mut self, pane: PaneId) -> bool {
+        use crate::alerts::rule::NewAlert;
+        let Some(snap) = self.frozen.clone() else {
+            return false;
+        };
+        let new = match pane {
+            PaneId::Arbitrage => snap
+                .arbs
+                .iter()
+                .filter(|a| self.matches_filter(&a.key.to_string()))
+                .nth(self.cursor(PaneId::Arbitrage))
+                .map(|a| NewAlert::Arbitrage {
+                    key: a.key,
+                    buy: a.buy_venue,
+                    sell: a.sell_venue,
+                    min_net_bps: a
+                        .net_bps
+                        .min(a.peak_net_bps)
+                        .round_dp(1)
+                        .max(rust_decimal::Decimal::ZERO),
+                    min_profit: rust_decimal::Decimal::ZERO,
+                }),
+            PaneId::Liquidations => {
+                let min = self
+                    .liq_min_notional
+                    .unwrap_or(snap.liquidations.min_notional_usd);
+                snap.liquidations
+                    .tape
+                    .iter()
+                    .filter(|r| {
+                        r.notional_usd >= min && self.matches_filter(&r.instrument.to_string())
+                    })
+                    .nth(self.cursor(PaneId::Liquidations))
+                    .map(|r| NewAlert::Liquidation {
+                        instrument: r.instrument,
+                        min_notional_usd: min.max(r.notional_usd.min(100_000.0)).round(),
+                    })
+            }
+            _ => None,
+        };
+        match new {
+            Some(n) => self.commands.push(UiCommand::AlertCreate(n)),
+            None => self.set_info("nothing selected to alert on".into()),
+        }
+        true
+    }
+
     pub fn take_commands(&mut self) -> Vec<UiCommand> {
         std::mem::take(&mut self.commands)
     }
@@ -279,10 +448,12 @@ impl App {
                 PaneId::Derivatives => {
                     super::panes::derivatives::shown_rows(&snap.derivatives, self).len()
                 }
+                PaneId::Alerts => 0,
                 PaneId::Book | PaneId::Logs => 0,
             })
             .collect();
         self.rows = counts;
+        self.count_alert_rows();
     }
 
     /// Instruments passing the `/` filter, as (key, label).
@@ -377,6 +548,7 @@ impl App {
     }
 
     fn after_filter_change(&mut self) {
+        self.count_alert_rows();
         let n = self.filtered_instruments().len();
         if let Some(i) = PANES.iter().position(|p| p.id == PaneId::Overview) {
             self.rows[i] = n;
@@ -448,6 +620,10 @@ impl App {
                     .action(action, row, &mut self.commands, &mut said);
                 self.say(said);
                 done
+            }
+            (PaneId::Alerts, action) => self.alerts_action(action),
+            (PaneId::Arbitrage | PaneId::Liquidations, Action::AlertCreate) => {
+                self.create_alert(pane)
             }
             (PaneId::Logs, _) => match log_event(action) {
                 Some(ev) => {

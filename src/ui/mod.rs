@@ -81,6 +81,21 @@ pub enum UiCommand {
     /// The config file was just edited in `$EDITOR` (the UI ran it): look
     /// at it now rather than at the next poll.
     EditConfig,
+    /// Alerts pane: acknowledge one alert (by id), or all.
+    AlertAck(u64),
+    AlertAckAll,
+    /// Alerts pane: mute / unmute a rule (saved to the config).
+    AlertMute {
+        rule: String,
+        muted: bool,
+    },
+    /// Alerts pane: disable / enable a rule (saved to the config).
+    AlertEnable {
+        rule: String,
+        enabled: bool,
+    },
+    /// Arbitrage / Liquidations panes: a new rule for the selected row.
+    AlertCreate(crate::alerts::rule::NewAlert),
 }
 
 /// Everything [`run`] needs besides the channels.
@@ -105,6 +120,8 @@ pub struct UiContext {
     pub catalog: Option<watch::Receiver<Arc<Catalog>>>,
     /// Messages from the app for the status line (config reloads, edits).
     pub status: Option<watch::Receiver<Option<String>>>,
+    /// Live sessions: the alerts task's view (history, rules, destinations).
+    pub alerts: Option<watch::Receiver<Arc<crate::alerts::AlertsView>>>,
 }
 
 impl Default for UiContext {
@@ -119,6 +136,7 @@ impl Default for UiContext {
             watchlist: None,
             catalog: None,
             status: None,
+            alerts: None,
         }
     }
 }
@@ -162,6 +180,10 @@ pub async fn run(
         app.watch.catalog = c.borrow_and_update().clone();
     }
     let mut status = ctx.status;
+    let mut alerts = ctx.alerts;
+    if let Some(a) = &mut alerts {
+        app.set_alerts(a.borrow_and_update().clone());
+    }
     let config_path = ctx.config_path;
 
     let mut term = terminal::TerminalGuard::enter()?;
@@ -182,6 +204,9 @@ pub async fn run(
             if now >= last_draw + frame_gap {
                 let shown = app.displayed(&latest);
                 term.terminal().draw(|f| draw(f, &shown, &app))?;
+                if std::mem::take(&mut app.alerts.bell_due) {
+                    terminal::bell();
+                }
                 last_draw = now;
                 dirty = false;
             }
@@ -284,6 +309,13 @@ pub async fn run(
                         }
                     }
                     _ => status = None,
+                }
+                dirty = true;
+            }
+            ok = changed(&mut alerts) => {
+                match (ok, alerts.as_mut()) {
+                    (true, Some(a)) => app.set_alerts(a.borrow_and_update().clone()),
+                    _ => alerts = None,
                 }
                 dirty = true;
             }

@@ -76,3 +76,12 @@ impl Drop for TerminalGuard {
         }
     }
 }
+
+/// Rings the terminal bell (BEL; the terminal decides: a sound, a flash, an
+/// urgency hint). A write failure is not worth reporting.
+pub fn bell() {
+    use std::io::Write;
+    let mut out = io::stdout();
+    let _ = out.write_all(b"\x07");
+    let _ = out.flush();
+}

@@ -156,6 +156,12 @@ impl Checker<'_> {
                 c.funding_hold_days = self.positive_at_most(&v, "funding_hold_days", 3650.0);
             }
         }
+        if let Some(rules) = file.alerts {
+            config.alerts = self.alerts(rules);
+        }
+        if let Some(d) = file.alert_delivery {
+            config.alert_delivery = self.alert_delivery(d);
+        }
         if let Some(ui) = file.ui {
             self.ui(ui, &mut config);
         }

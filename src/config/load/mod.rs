@@ -5,10 +5,12 @@
 //! values and collects all problems, not just the first.
 //!
 //! `diagnostic` says where a problem is; `checker` walks the file section by
-//! section, with `watchlist`, `venues` (`[fees]`, `[endpoints]`) and `ui` in
-//! their own files.
+//! section, with `watchlist`, `venues` (`[fees]`, `[endpoints]`), `ui` and
+//! `alerts` in their own files.
 
+mod alerts;
 mod checker;
+mod delivery;
 mod diagnostic;
 #[cfg(test)]
 mod tests;

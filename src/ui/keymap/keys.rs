@@ -160,13 +160,15 @@ pub(super) fn join_keys(keys: &[Key]) -> String {
     let digits: Vec<u32> = keys
         .iter()
         .filter_map(|k| match k.code {
+            // 0 comes after 9 on the keyboard (the tenth pane's key).
+            KeyCode::Char('0') if k.mods.is_empty() => Some(10),
             KeyCode::Char(c) if k.mods.is_empty() => c.to_digit(10),
             _ => None,
         })
         .collect();
     if keys.len() >= 3 && digits.len() == keys.len() && digits.windows(2).all(|w| w[1] == w[0] + 1)
     {
-        return format!("{}-{}", digits[0], digits[digits.len() - 1]);
+        return format!("{}-{}", digits[0], digits[digits.len() - 1] % 10);
     }
     keys.iter()
         .map(|k| k.to_string())

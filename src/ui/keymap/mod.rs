@@ -77,6 +77,14 @@ pub enum Action {
     VenueLeft,
     VenueRight,
     EditConfig,
+    // Alerts pane (and the panes alerts are made from).
+    AlertAck,
+    AlertAckAll,
+    AlertMute,
+    AlertDisable,
+    AlertFocus,
+    /// Arbitrage / Liquidations panes: an alert rule for the selected row.
+    AlertCreate,
 }
 
 impl Action {
@@ -122,6 +130,12 @@ impl Action {
             Action::VenueLeft => "venue_left",
             Action::VenueRight => "venue_right",
             Action::EditConfig => "edit_config",
+            Action::AlertAck => "alert_ack",
+            Action::AlertAckAll => "alert_ack_all",
+            Action::AlertMute => "alert_mute",
+            Action::AlertDisable => "alert_disable",
+            Action::AlertFocus => "alert_focus",
+            Action::AlertCreate => "alert_create",
         };
         s.to_string()
     }

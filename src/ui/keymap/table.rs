@@ -310,10 +310,60 @@ pub(super) fn default_bindings() -> Vec<Binding> {
             "edit the config file in $EDITOR (reloaded on save)",
             Some("edit file"),
         ),
+        (
+            Key::plain(K::Enter),
+            Pane(PaneId::Alerts),
+            A::AlertAck,
+            "acknowledge the selected alert",
+            Some("ack"),
+        ),
+        (
+            Key::ch('A'),
+            Pane(PaneId::Alerts),
+            A::AlertAckAll,
+            "acknowledge every alert",
+            None,
+        ),
+        (
+            Key::ch('m'),
+            Pane(PaneId::Alerts),
+            A::AlertMute,
+            "mute / unmute the rule (saved to the config)",
+            Some("mute"),
+        ),
+        (
+            Key::ch('x'),
+            Pane(PaneId::Alerts),
+            A::AlertDisable,
+            "disable / enable the rule (saved to the config)",
+            Some("disable"),
+        ),
+        (
+            Key::ch('r'),
+            Pane(PaneId::Alerts),
+            A::AlertFocus,
+            "move the cursor between the history and the rules",
+            Some("rules"),
+        ),
+        (
+            Key::ch('A'),
+            Pane(PaneId::Arbitrage),
+            A::AlertCreate,
+            "alert on the selected pair (a rule saved to the config)",
+            Some("alert"),
+        ),
+        (
+            Key::ch('A'),
+            Pane(PaneId::Liquidations),
+            A::AlertCreate,
+            "alert on liquidations of the selected instrument (saved to the config)",
+            Some("alert"),
+        ),
     ];
-    // Number keys follow the pane table, so a new pane gets its key for free.
-    for i in 0..PANES.len().min(9) {
-        if let Some(digit) = char::from_digit(i as u32 + 1, 10) {
+    // Number keys follow the pane table, so a new pane gets its key for
+    // free: 1-9, then 0 for the tenth, as on the keyboard.
+    for i in 0..PANES.len().min(10) {
+        if let Some(digit) = char::from_digit((i as u32 + 1) % 10, 10) {
             table.push((
                 Key::ch(digit),
                 Global,

@@ -68,5 +68,5 @@ fn help_merges_keys_of_one_action() {
         .iter()
         .find(|l| l.description == "go to pane by number")
         .unwrap();
-    assert_eq!(panes.keys, format!("1-{}", PANES.len()));
+    assert_eq!(panes.keys, format!("1-{}", PANES.len().min(10) % 10));
 }

@@ -2,6 +2,7 @@
 //! [`PANES`] table is the single list of panes: tab order, number keys and
 //! titles all come from it, so adding a pane is one line here.
 
+pub mod alerts;
 pub mod arbitrage;
 pub mod book;
 pub mod derivatives;
@@ -34,6 +35,7 @@ pub enum PaneId {
     Logs,
     Watchlist,
     Derivatives,
+    Alerts,
 }
 
 pub type RenderFn = fn(&mut Frame, Rect, &Snapshot, &App, &Theme);
@@ -101,6 +103,12 @@ pub const PANES: &[PaneSpec] = &[
         title: "Derivatives",
         short: "Deriv",
         render: derivatives::render,
+    },
+    PaneSpec {
+        id: PaneId::Alerts,
+        title: "Alerts",
+        short: "Alrt",
+        render: alerts::render,
     },
 ];
 

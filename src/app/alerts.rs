@@ -1,0 +1,158 @@
+//! The live session's alerts: the task started as one of the engine's
+//! sinks, its destinations built from `[alert_delivery]` and the secrets,
+//! the demo's rules, and `depthwatch alerts test`.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use rust_decimal::Decimal;
+use tokio::sync::watch;
+
+use crate::alerts::deliver::clock::TokioClock;
+use crate::alerts::deliver::{Dispatcher, Outcome};
+use crate::alerts::rule::{FeedTrouble, Rule, RuleKind, Severity};
+use crate::alerts::secrets::{self, Secrets};
+use crate::alerts::task::{self, AlertsHandle, AlertsInputs, SINK_CAPACITY};
+use crate::alerts::{Alert, AlertsView};
+use crate::config::Config;
+use crate::engine::{Engine, Snapshot};
+use crate::model::now_micros;
+
+/// The HTTP client deliveries use (the shared TLS setup; no redirects: a
+/// webhook that redirects is misconfigured, and a redirect must not carry
+/// the body elsewhere).
+pub fn http_client() -> Result<reqwest::Client> {
+    let tls = (*crate::net::tls::client_config()).clone();
+    Ok(reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .user_agent(concat!("depthwatch/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .build()?)
+}
+
+/// The secrets in force, or why the secrets file was refused (then none).
+pub fn load_secrets(config: &Config, config_path: Option<&Path>) -> (Secrets, Option<String>) {
+    let path = config
+        .alert_delivery
+        .secrets_file
+        .clone()
+        .or_else(|| secrets::default_path(config_path));
+    match Secrets::load(path.as_deref(), |k| std::env::var(k).ok()) {
+        Ok(s) => (s, None),
+        Err(e) => {
+            tracing::error!("alerts: {e}");
+            (Secrets::default(), Some(e.to_string()))
+        }
+    }
+}
+
+/// Registers the alerts sink on `engine` and starts the task over the
+/// snapshots it will publish.
+pub fn start(
+    config: &Config,
+    config_path: Option<&Path>,
+    engine: &mut Engine,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+) -> Result<AlertsHandle> {
+    let (notices, status) = engine.add_sink("alerts", SINK_CAPACITY);
+    let (secrets, problem) = load_secrets(config, config_path);
+    let (dispatcher, reports) = Dispatcher::new(
+        &config.alert_delivery,
+        &secrets,
+        Arc::new(TokioClock::default()),
+        http_client()?,
+    );
+    let names = dispatcher.names().join(", ");
+    tracing::info!(
+        "alerts: {} rule(s); destinations: {}",
+        config.alerts.len(),
+        if names.is_empty() { "none" } else { &names }
+    );
+    Ok(task::spawn(AlertsInputs {
+        rules: config.alerts.clone(),
+        dispatcher,
+        reports,
+        notices,
+        snapshots,
+        status,
+        problem,
+    }))
+}
+
+/// The rules `--demo` runs when the config has none: the simulator's
+/// dislocations open arbitrage and its cascades liquidate, so one fires
+/// within the first minute.
+pub fn demo_rules() -> Vec<Rule> {
+    let mut arb = Rule::new(
+        "demo-arbitrage",
+        RuleKind::Arbitrage {
+            min_net_bps: Decimal::ONE,
+            min_profit: Decimal::ZERO,
+            min_lifetime: 1_000_000,
+        },
+    );
+    arb.hysteresis = Decimal::ONE;
+    arb.cooldown = 30_000_000;
+    let mut liq = Rule::new(
+        "demo-liquidation",
+        RuleKind::Liquidation {
+            min_notional_usd: 25_000.0,
+            side: None,
+        },
+    );
+    liq.severity = Severity::Info;
+    liq.cooldown = 20_000_000;
+    let mut down = Rule::new(
+        "demo-feed-trouble",
+        RuleKind::Feed {
+            trouble: FeedTrouble::OutOfSync,
+            for_s: 5_000_000,
+        },
+    );
+    down.severity = Severity::Critical;
+    vec![arb, liq, down]
+}
+
+/// The published view's alerts newer than `seen`, oldest first.
+pub fn new_records(view: &AlertsView, seen: u64) -> Vec<&crate::alerts::view::AlertRecord> {
+    view.records
+        .iter()
+        .rev()
+        .filter(|r| r.alert.id > seen)
+        .collect()
+}
+
+/// `depthwatch alerts test`: a test alert to every configured destination;
+/// prints each result; exit code 0 when all were sent.
+pub async fn run_test(config: &Config, config_path: Option<&Path>) -> Result<i32> {
+    let (secrets, problem) = load_secrets(config, config_path);
+    if let Some(p) = &problem {
+        eprintln!("{p}");
+    }
+    let (dispatcher, _reports) = Dispatcher::new(
+        &config.alert_delivery,
+        &secrets,
+        Arc::new(TokioClock::default()),
+        http_client()?,
+    );
+    let names = dispatcher.names();
+    if names.is_empty() {
+        println!("no destinations: [alert_delivery] turns none on (see config.example.toml)");
+        return Ok(1);
+    }
+    let alert = Alert::test(now_micros());
+    let mut failed = problem.is_some();
+    for (name, outcome) in dispatcher.test_all(&alert).await {
+        let note = match (name, &outcome) {
+            ("app", Outcome::Sent { .. }) => " (shown as a toast in the TUI)",
+            ("bell", Outcome::Sent { .. }) => " (rung by the TUI and headless output)",
+            _ => "",
+        };
+        failed |= !matches!(outcome, Outcome::Sent { .. });
+        println!("{name:<9} {outcome}{note}");
+    }
+    Ok(if failed { 1 } else { 0 })
+}

@@ -1,0 +1,196 @@
+//! A real run with secrets set: `depthwatch --demo --headless --json` with
+//! the demo's rules firing, delivered to a loopback webhook and Telegram
+//! stand-in, then the log file, the config and the output are searched for
+//! every secret: none may appear. Also shows the demo's rules fire within a
+//! minute and print `alert` lines.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Accepts connections, records request heads and bodies, answers 200.
+fn serve(listener: TcpListener, seen: Arc<Mutex<Vec<String>>>) {
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let n = match s.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(p) = text.find("\r\n\r\n") {
+                        let len = text[..p]
+                            .lines()
+                            .find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case("content-length")
+                                    .then(|| v.trim().parse::<usize>().ok())?
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= p + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf).to_string());
+                let body = "{\"ok\":true}";
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+}
+
+#[test]
+fn no_secret_reaches_the_log_the_config_or_the_output() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    serve(listener, seen.clone());
+
+    let home = tempfile::tempdir().unwrap();
+    let config_dir = home.path().join("config");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let config = config_dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "# alerts to loopback stand-ins\n[alert_delivery]\nbell = true\n\n[alert_delivery.webhook]\n\n[alert_delivery.telegram]\nchat_id = \"4242\"\napi_url = \"http://{addr}\"\n"
+        ),
+    )
+    .unwrap();
+    let secrets = [
+        (
+            "DEPTHWATCH_WEBHOOK_URL",
+            format!("http://{addr}/hook/WEBHOOKSECRET-7f3a"),
+        ),
+        ("DEPTHWATCH_WEBHOOK_HMAC_KEY", "HMACSECRET-91bc".to_string()),
+        (
+            "DEPTHWATCH_TELEGRAM_BOT_TOKEN",
+            "555000:TGSECRET-d0d0".to_string(),
+        ),
+    ];
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_depthwatch"));
+    cmd.args(["--demo", "--headless", "--json", "--config"])
+        .arg(&config)
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", &config_dir)
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("DEPTHWATCH_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in &secrets {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let err_text = Arc::new(Mutex::new(String::new()));
+    let err_sink = err_text.clone();
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        *err_sink.lock().unwrap() = s;
+    });
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut out = String::new();
+    let mut alert_lines = 0;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    // Until an alert went out and both stand-ins heard from us.
+    while Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(500)) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line)
+                && v["type"] == "alert"
+            {
+                alert_lines += 1;
+                assert!(v["rule"].as_str().unwrap().starts_with("demo-"), "{line}");
+                assert!(v["deliveries"].is_object(), "{line}");
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+        let heard = seen.lock().unwrap().clone();
+        let hook = heard.iter().any(|r| r.contains("/hook/"));
+        let tg = heard.iter().any(|r| r.contains("/sendMessage"));
+        if alert_lines > 0 && hook && tg {
+            break;
+        }
+    }
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let stop = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if stop.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(rx);
+    let _ = reader.join();
+    let _ = err_reader.join();
+    assert!(alert_lines > 0, "no alert line within 90 s");
+    let heard = seen.lock().unwrap().clone();
+    assert!(
+        heard.iter().any(|r| r.contains("/hook/WEBHOOKSECRET-7f3a")),
+        "the webhook was not delivered to"
+    );
+    assert!(
+        heard
+            .iter()
+            .any(|r| r.contains("X-Depthwatch-Signature: sha256=")
+                || r.contains("x-depthwatch-signature: sha256=")),
+        "webhook bodies are signed"
+    );
+    assert!(
+        heard
+            .iter()
+            .any(|r| r.contains("/bot555000:TGSECRET-d0d0/sendMessage"))
+    );
+
+    // The log files, the config and everything printed: no secret.
+    let mut searched = vec![(
+        "config".to_string(),
+        std::fs::read_to_string(&config).unwrap(),
+    )];
+    let logs = home.path().join("data").join("depthwatch").join("logs");
+    let mut log_bytes = 0;
+    for e in std::fs::read_dir(&logs).expect("a log directory") {
+        let p = e.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap();
+        log_bytes += text.len();
+        searched.push((p.display().to_string(), text));
+    }
+    assert!(log_bytes > 0, "the log file is empty");
+    searched.push(("stdout".into(), out));
+    searched.push(("stderr".into(), err_text.lock().unwrap().clone()));
+    for (what, text) in &searched {
+        for needle in ["WEBHOOKSECRET", "HMACSECRET", "TGSECRET", "555000:"] {
+            assert!(!text.contains(needle), "{needle} appears in {what}");
+        }
+    }
+}
