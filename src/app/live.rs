@@ -30,6 +30,8 @@ pub struct Session {
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
     /// Keeps the simulator running in demo mode.
     pub sim: Option<Simulator>,
+    /// The history store's writer (`[store]`; the demo has its own file).
+    pub history: Option<crate::store::writer::Writer>,
 }
 
 /// Point a config at the simulator: its venues and endpoints, and its
@@ -103,7 +105,17 @@ pub async fn start(cli: &Cli) -> Result<Session> {
     } else {
         (config, None)
     };
-    let engine = Engine::new(config.engine_config());
+    let mut engine = Engine::new(config.engine_config());
+    let history = config.store.enabled.then(|| {
+        let plan = super::store::HistoryPlan {
+            file: config
+                .store
+                .file(cli.live.demo, config::paths::data_dir().as_deref()),
+            retention: Some(config.store.retention.clone()),
+            restore: true,
+        };
+        super::store::attach(&mut engine, plan, now_micros())
+    });
     let (in_tx, in_rx) = mpsc::channel::<EngineInput>(INPUT_CAPACITY);
     let (snap_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
     let (control, control_rx) = mpsc::channel(16);
@@ -124,10 +136,19 @@ pub async fn start(cli: &Cli) -> Result<Session> {
         control,
         snapshots,
         sim,
+        history: history.flatten(),
     })
 }
 
 impl Session {
+    /// Stop the engine and the feeds, then let the store write what it
+    /// holds.
+    pub async fn close(&mut self) {
+        let _ = self.control.send(EngineControl::Shutdown).await;
+        self.feeds.shutdown().await;
+        super::store::finish(self.history.take()).await;
+    }
+
     /// Adopt a new config: engine settings now, feeds restarted where their
     /// subscriptions changed.
     pub async fn apply(&mut self, mut config: Config) {
@@ -194,8 +215,7 @@ pub async fn run_headless(cli: &Cli) -> Result<i32> {
             }
         }
     }
-    let _ = session.control.send(EngineControl::Shutdown).await;
-    session.feeds.shutdown().await;
+    session.close().await;
     Ok(0)
 }
 

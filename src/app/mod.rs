@@ -1,8 +1,10 @@
 //! What each command does, wired from the library's parts.
 
 pub mod feeds;
+pub mod history;
 pub mod live;
 pub mod replay;
+pub mod store;
 #[cfg(feature = "tui")]
 pub mod tui;
 pub mod venues;
@@ -22,6 +24,7 @@ pub fn main(cli: Cli) -> Result<i32> {
             print!("{}", venues::table());
             return Ok(0);
         }
+        Some(Command::History(args)) => return history::run(&cli, args),
         Some(Command::CheckConfig { path }) => {
             return Ok(crate::config::check_config_cmd(
                 path.clone().or(cli.config.clone()),

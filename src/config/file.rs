@@ -28,6 +28,7 @@ pub struct ConfigFile {
     /// Venue → endpoint key → URL.
     pub endpoints: Option<BTreeMap<Text, BTreeMap<Text, Text>>>,
     pub feeds: Option<FeedsFile>,
+    pub store: Option<StoreFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,6 +98,15 @@ pub struct FeedsFile {
     pub trades: Option<bool>,
     pub liquidations: Option<bool>,
     pub funding: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreFile {
+    pub enabled: Option<bool>,
+    pub path: Option<Text>,
+    /// Kind → days.
+    pub retention_days: Option<BTreeMap<Text, Spanned<i64>>>,
 }
 
 /// A decimal written as a TOML integer, float or string (`10`, `4.5`,

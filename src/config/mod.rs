@@ -47,6 +47,8 @@ pub struct Config {
     /// slash.
     pub endpoints: BTreeMap<Venue, BTreeMap<String, String>>,
     pub feeds: Feeds,
+    /// `[store]`: the history database.
+    pub store: crate::store::StoreSettings,
 }
 
 /// What is watched, and where.
@@ -209,6 +211,7 @@ impl Default for Config {
                 stale_after_s: engine.stale_after as f64 / 1e6,
                 channels: Channels::default(),
             },
+            store: crate::store::StoreSettings::default(),
         }
     }
 }
