@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::replay::Speed;
+use crate::store::Kind;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -104,6 +105,9 @@ pub enum Command {
         #[command(subcommand)]
         command: AlertsCommand,
     },
+    /// Query the stored history: opportunities, liquidations, large trades,
+    /// per-minute funding and open interest, incidents, states.
+    History(HistoryArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -111,6 +115,80 @@ pub enum AlertsCommand {
     /// Send a test alert to every configured destination and print what
     /// became of each (exit code 1 if any failed).
     Test,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    depthwatch history --since 1h\n  \
+    depthwatch history --kind liquidations --venue bybit --since 2026-12-03 --csv\n  \
+    depthwatch history --stats --instrument BTC-USDT --since 1d\n  \
+    depthwatch history --kind incidents --since 6h --json")]
+pub struct HistoryArgs {
+    /// What to list: arbitrage, liquidations, trades (large ones), funding
+    /// (per-minute funding, mark, open interest, volume), incidents (gaps,
+    /// resyncs, checksum failures, disconnects, reconnects), states (book
+    /// and connection state changes).
+    #[arg(long, short, default_value = "arbitrage", value_parser = parse_kind, value_name = "KIND")]
+    pub kind: Kind,
+
+    /// Only this instrument (`BTC-USDT`, `ETH-USDT-PERP`); opportunities
+    /// match their key or either leg.
+    #[arg(long, short, value_name = "INSTRUMENT")]
+    pub instrument: Option<String>,
+
+    /// Only this venue; opportunities match either leg.
+    #[arg(long, short, value_name = "VENUE")]
+    pub venue: Option<String>,
+
+    /// From this time: a duration back from now (90s, 15m, 1h30m, 2d, 1w),
+    /// an RFC 3339 time (2026-12-03T10:00:00Z) or a UTC date (2026-12-03).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+
+    /// Before this time (same forms as --since).
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
+    /// At most N rows: the newest of the selection.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// Comma-separated values with a header line.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Per instrument and venue pair: opportunities, median and 90th
+    /// percentile lifetime, longest, best net bps, theoretical profit.
+    #[arg(long)]
+    pub stats: bool,
+
+    /// Read the demo's store instead of the live one.
+    #[arg(long, conflicts_with = "store")]
+    pub demo: bool,
+
+    /// Read this store file instead of the configured one.
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+}
+
+fn parse_kind(s: &str) -> Result<Kind, String> {
+    let alias = match s {
+        "arb" | "arbs" | "opportunities" => "arbitrage",
+        "liq" | "liqs" => "liquidations",
+        "trade" => "trades",
+        "oi" | "open_interest" | "derivatives" => "funding",
+        "incident" => "incidents",
+        "state" => "states",
+        other => other,
+    };
+    Kind::parse(alias).ok_or_else(|| {
+        let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
 }
 
 #[derive(Args, Debug)]
@@ -127,6 +205,11 @@ pub struct ReplayArgs {
     /// different times then overlap).
     #[arg(long)]
     pub align_start: bool,
+
+    /// Write the replay's history (opportunities, liquidations, ...) to
+    /// this store file. Without it a replay writes no history.
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -182,5 +265,33 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(Cli::try_parse_from(["depthwatch", "replay", "a", "--speed", "fast"]).is_err());
+    }
+
+    #[test]
+    fn parses_history() {
+        let cli = Cli::try_parse_from([
+            "depthwatch",
+            "history",
+            "--kind",
+            "liq",
+            "--venue",
+            "bybit",
+            "--since",
+            "1h",
+            "--csv",
+        ])
+        .unwrap();
+        match cli.command {
+            Some(Command::History(h)) => {
+                assert_eq!(h.kind, Kind::Liquidations);
+                assert_eq!(h.venue.as_deref(), Some("bybit"));
+                assert!(h.csv && !h.json && !h.stats);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["depthwatch", "history", "--kind", "candles"]).is_err());
+        assert!(Cli::try_parse_from(["depthwatch", "history", "--csv", "--json"]).is_err());
+        let r = Cli::try_parse_from(["depthwatch", "replay", "a", "--store", "h.sqlite"]).unwrap();
+        assert!(matches!(r.command, Some(Command::Replay(a)) if a.store.is_some()));
     }
 }

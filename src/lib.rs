@@ -2,7 +2,7 @@
 //!
 //! Layers (see DESIGN.md): `venues` (sans-IO protocol adapters) feed `engine`
 //! (books and derived views) through `net` (live connections) or `replay`
-//! (captures); `ui` renders the engine's snapshot. The engine and adapters
+//! (captures); `ui` renders the engine's snapshot; `store` keeps history. The engine and adapters
 //! never import ratatui; panes never touch the network.
 
 /// The version `--version` prints: the package version and, when built from
@@ -24,6 +24,7 @@ pub mod model;
 pub mod net;
 pub mod replay;
 pub mod sim;
+pub mod store;
 #[cfg(feature = "tui")]
 pub mod ui;
 pub mod venues;

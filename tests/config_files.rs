@@ -177,6 +177,21 @@ fn the_example_is_exactly_the_built_in_defaults() {
 }
 
 #[test]
+fn the_example_documents_the_retention_of_every_kind() {
+    let doc: DocumentMut = EXAMPLE.parse().unwrap();
+    let days = doc["store"]["retention_days"].as_table().unwrap();
+    for kind in depthwatch::store::Kind::ALL {
+        assert_eq!(
+            days.get(kind.as_str()).and_then(|d| d.as_integer()),
+            Some(i64::from(
+                depthwatch::store::settings::DEFAULT_RETENTION_DAYS
+            )),
+            "[store.retention_days] {kind}"
+        );
+    }
+}
+
+#[test]
 fn the_example_documents_every_endpoint_key_with_its_default() {
     let mut documented: Vec<(String, String, String)> = Vec::new();
     let mut venue = None;
@@ -283,6 +298,15 @@ fn full_fixture_reaches_engine_and_adapters() {
     assert_eq!(config.ui.fps, 120);
     assert_eq!(config.ui.keymap["quit"], "ctrl-q");
     assert_eq!(config.ui.theme, depthwatch::config::Theme::Light);
+    assert!(!config.store.enabled);
+    assert_eq!(
+        config.store.path.as_deref(),
+        Some(Path::new("/tmp/depthwatch-history.sqlite"))
+    );
+    use depthwatch::store::Kind;
+    assert_eq!(config.store.retention.days(Kind::Trades), 7);
+    assert_eq!(config.store.retention.days(Kind::Incidents), 90);
+    assert_eq!(config.store.retention.days(Kind::Arbitrage), 30);
 
     let adapters = config.adapter_configs();
     assert_eq!(

@@ -32,6 +32,8 @@ pub struct Session {
     pub sim: Option<Simulator>,
     /// The alerts task (rules, history, deliveries).
     pub alerts: crate::alerts::AlertsHandle,
+    /// The history store's writer (`[store]`; the demo has its own file).
+    pub history: Option<crate::store::writer::Writer>,
 }
 
 /// Point a config at the simulator: its venues and endpoints, and its
@@ -117,6 +119,16 @@ pub async fn start(cli: &Cli) -> Result<Session> {
         (config, None)
     };
     let mut engine = Engine::new(config.engine_config());
+    let history = config.store.enabled.then(|| {
+        let plan = super::store::HistoryPlan {
+            file: config
+                .store
+                .file(cli.live.demo, config::paths::data_dir().as_deref()),
+            retention: Some(config.store.retention.clone()),
+            restore: true,
+        };
+        super::store::attach(&mut engine, plan, now_micros())
+    });
     let (in_tx, in_rx) = mpsc::channel::<EngineInput>(INPUT_CAPACITY);
     let (snap_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
     let alerts = super::alerts::start(
@@ -144,10 +156,19 @@ pub async fn start(cli: &Cli) -> Result<Session> {
         snapshots,
         sim,
         alerts,
+        history: history.flatten(),
     })
 }
 
 impl Session {
+    /// Stop the engine and the feeds, then let the store write what it
+    /// holds.
+    pub async fn close(&mut self) {
+        let _ = self.control.send(EngineControl::Shutdown).await;
+        self.feeds.shutdown().await;
+        super::store::finish(self.history.take()).await;
+    }
+
     /// Adopt a new config: engine settings now, feeds restarted where their
     /// subscriptions changed.
     pub async fn apply(&mut self, mut config: Config) {
@@ -240,8 +261,7 @@ pub async fn run_headless(cli: &Cli) -> Result<i32> {
             }
         }
     }
-    let _ = session.control.send(EngineControl::Shutdown).await;
-    session.feeds.shutdown().await;
+    session.close().await;
     Ok(0)
 }
 

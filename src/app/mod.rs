@@ -3,8 +3,10 @@
 pub mod docs;
 pub mod alerts;
 pub mod feeds;
+pub mod history;
 pub mod live;
 pub mod replay;
+pub mod store;
 #[cfg(feature = "tui")]
 pub mod tui;
 pub mod venues;
@@ -38,6 +40,7 @@ pub fn main(cli: Cli) -> Result<i32> {
             }
             return Ok(0);
         }
+        Some(Command::History(args)) => return history::run(&cli, args),
         Some(Command::CheckConfig { path }) => {
             return Ok(crate::config::check_config_cmd(
                 path.clone().or(cli.config.clone()),

@@ -16,6 +16,7 @@ use crate::replay::{Replayer, Speed};
 pub fn run_headless(args: &ReplayArgs, cfg: EngineConfig) -> Result<()> {
     let mut replayer = Replayer::open(&args.files, args.align_start)?;
     let mut engine = Engine::new(cfg);
+    let history = store_for(&mut engine, args);
     let started = Instant::now();
     let mut first_ts: Option<Micros> = None;
     while let Some((ts, inputs)) = replayer.next_inputs()? {
@@ -33,7 +34,46 @@ pub fn run_headless(args: &ReplayArgs, cfg: EngineConfig) -> Result<()> {
     let elapsed = started.elapsed().as_secs_f64();
     let end = engine.now();
     engine.handle(EngineInput::Tick { now: end });
-    print_final(&mut engine, &args.output, replayer.counts.frames, elapsed)
+    print_final(&mut engine, &args.output, replayer.counts.frames, elapsed)?;
+    let sinks = engine.snapshot().sinks;
+    drop(engine);
+    if let Some(w) = history {
+        w.finish(super::store::FINISH_WAIT);
+        report_store(args, &sinks);
+    }
+    Ok(())
+}
+
+/// `--store PATH`: the replay's notices go to that file (never pruned,
+/// nothing read back).
+pub fn store_for(engine: &mut Engine, args: &ReplayArgs) -> Option<crate::store::writer::Writer> {
+    let path = args.store.clone()?;
+    let plan = super::store::HistoryPlan {
+        file: Some(path),
+        retention: None,
+        restore: false,
+    };
+    super::store::attach(engine, plan, crate::model::now_micros())
+}
+
+/// What the store took, on stderr (stdout is the JSON lines).
+fn report_store(args: &ReplayArgs, sinks: &[crate::engine::notices::SinkHealth]) {
+    let (Some(path), Some(s)) = (
+        &args.store,
+        sinks.iter().find(|s| s.name == super::store::SINK_NAME),
+    ) else {
+        return;
+    };
+    eprintln!(
+        "history: {} notices to {}, {} dropped{}",
+        s.sent,
+        path.display(),
+        s.dropped,
+        s.problem
+            .as_deref()
+            .map(|p| format!(" ({p})"))
+            .unwrap_or_default()
+    );
 }
 
 /// The closing lines of a headless run: books, CBBO per key, arbitrage,

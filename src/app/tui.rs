@@ -82,8 +82,7 @@ pub async fn run_live(cli: &Cli) -> Result<i32> {
         }
     }
     let result = ui_task.await;
-    let _ = session.control.send(EngineControl::Shutdown).await;
-    session.feeds.shutdown().await;
+    session.close().await;
     match result {
         Ok(r) => r.map(|()| 0),
         Err(e) => Err(anyhow::anyhow!("UI task failed: {e}")),
@@ -178,8 +177,10 @@ pub async fn run_replay(
     let (in_tx, in_rx) = mpsc::channel::<EngineInput>(INPUT_CAPACITY);
     let (snap_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
     let (control, control_rx) = mpsc::channel(16);
+    let mut engine = Engine::new(cfg);
+    let history = super::replay::store_for(&mut engine, args);
     tokio::spawn(runner::run(
-        Engine::new(cfg),
+        engine,
         in_rx,
         snap_tx,
         u32::from(config.ui.fps),
@@ -211,6 +212,7 @@ pub async fn run_replay(
         tokio::select! {
             r = &mut ui_task => {
                 let _ = control.send(EngineControl::Shutdown).await;
+                super::store::finish(history).await;
                 return match r {
                     Ok(r) => r.map(|()| 0),
                     Err(e) => Err(anyhow::anyhow!("UI task failed: {e}")),

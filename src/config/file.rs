@@ -31,6 +31,7 @@ pub struct ConfigFile {
     /// `[[alerts]]` rules.
     pub alerts: Option<Vec<Spanned<AlertFile>>>,
     pub alert_delivery: Option<AlertDeliveryFile>,
+    pub store: Option<StoreFile>,
 }
 
 /// `[alert_delivery]` and its destination tables.
@@ -175,6 +176,15 @@ pub struct AlertFile {
     pub trouble: Option<Text>,
     pub for_s: Option<Spanned<f64>>,
     pub min_count: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreFile {
+    pub enabled: Option<bool>,
+    pub path: Option<Text>,
+    /// Kind → days.
+    pub retention_days: Option<BTreeMap<Text, Spanned<i64>>>,
 }
 
 /// A decimal written as a TOML integer, float or string (`10`, `4.5`,

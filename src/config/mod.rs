@@ -53,6 +53,8 @@ pub struct Config {
     pub alerts: Vec<crate::alerts::Rule>,
     /// `[alert_delivery]`: destinations and how they behave.
     pub alert_delivery: crate::alerts::deliver::DeliveryConfig,
+    /// `[store]`: the history database.
+    pub store: crate::store::StoreSettings,
 }
 
 /// What is watched, and where.
@@ -217,6 +219,7 @@ impl Default for Config {
             },
             alerts: Vec::new(),
             alert_delivery: Default::default(),
+            store: crate::store::StoreSettings::default(),
         }
     }
 }

@@ -68,12 +68,10 @@ impl LiquidationStats {
         }
     }
 
-    /// Records one liquidation. `notional_usd` is `None` when the quote's USD
-    /// rate is unknown: the row is kept (marked, notional 0) and counted, but
-    /// adds nothing to the USD totals.
-    /// Record one liquidation; returns its tape row.
+    /// Records one liquidation; returns its tape row. `notional_usd` is
+    /// `None` when the quote's USD rate is unknown: the row is kept (marked,
+    /// notional 0) and counted, but adds nothing to the USD totals.
     pub fn record(&mut self, l: &Liquidation, notional_usd: Option<f64>) -> LiquidationRow {
-        let at = l.received;
         let usd = notional_usd.filter(|n| n.is_finite()).unwrap_or(0.0);
         let row = LiquidationRow {
             venue: l.venue,
@@ -83,20 +81,31 @@ impl LiquidationStats {
             size: l.size,
             notional_usd: usd,
             notional_known: notional_usd.is_some(),
-            time: at,
+            time: l.received,
         };
+        self.restore(row.clone());
+        row
+    }
 
+    /// Counts a row recorded earlier (seeded from a store), oldest first.
+    pub fn restore(&mut self, row: LiquidationRow) {
+        let at = row.time;
+        let usd = if row.notional_usd.is_finite() {
+            row.notional_usd
+        } else {
+            0.0
+        };
         let mut amount = LongShort {
             count: 1,
             ..LongShort::default()
         };
-        match l.side {
+        match row.side {
             LiquidatedSide::Long => amount.long_usd = usd,
             LiquidatedSide::Short => amount.short_usd = usd,
         }
         self.totals.add(at, &amount);
         self.per_instrument
-            .entry(l.instrument)
+            .entry(row.instrument)
             .or_default()
             .add(at, &UsdSum(usd));
         if row.notional_known {
@@ -104,10 +113,9 @@ impl LiquidationStats {
         }
 
         if self.tape_len > 0 {
-            self.tape.push_front(row.clone());
+            self.tape.push_front(row);
             self.tape.truncate(self.tape_len);
         }
-        row
     }
 
     /// USD notional liquidated from `since` on over every instrument `key`

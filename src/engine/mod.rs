@@ -40,6 +40,7 @@ pub mod notices;
 pub mod pairs;
 mod recompute;
 pub mod runner;
+pub mod seed;
 pub mod snapshot;
 pub mod trades;
 pub mod usd;
@@ -49,6 +50,7 @@ pub mod window;
 pub use config::EngineConfig;
 pub use input::{EngineInput, POLL_CONN, REST_CONN};
 pub use runner::{EngineControl, INPUT_CAPACITY};
+pub use seed::{PairSeed, Seed};
 pub use snapshot::Snapshot;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -115,6 +117,8 @@ pub struct Engine {
     instrument_lists: BTreeMap<Venue, Arc<Vec<InstrumentInfo>>>,
     /// Closed opportunities, newest first.
     history: VecDeque<ClosedArb>,
+    /// Pair statistics seeded from a store, beside the live ones.
+    seeded_pairs: seed::SeededPairs,
     usd: UsdRates,
     liqs: LiquidationStats,
     trades: TradeStats,
@@ -144,6 +148,7 @@ impl Engine {
             derivs: derivs::Derivs::new(cfg.spikes, cfg.funding_hold_days),
             instrument_lists: BTreeMap::new(),
             history: VecDeque::new(),
+            seeded_pairs: seed::SeededPairs::new(),
             usd: UsdRates::new(),
             liqs: LiquidationStats::new(cfg.liq_tape_len),
             trades: TradeStats::new(cfg.trade_tape_len),
@@ -188,6 +193,7 @@ impl Engine {
         self.history.truncate(self.cfg.arb_history);
         if regroup {
             self.regroup();
+            self.forget_seeded_pairs();
         }
         if stale_changed {
             let dirty = &mut self.dirty;

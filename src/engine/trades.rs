@@ -74,6 +74,16 @@ impl TradeStats {
         Some(row)
     }
 
+    /// Puts a large trade recorded earlier (seeded from a store, oldest
+    /// first) on the tape. Flow is built from every trade and is not stored,
+    /// so it starts afresh.
+    pub fn restore_large(&mut self, row: TradeRow) {
+        if self.tape_len > 0 {
+            self.large.push_front(row);
+            self.large.truncate(self.tape_len);
+        }
+    }
+
     /// Drops the flow of a key no book is kept for any more. The large-trade
     /// tape keeps its rows: they are history.
     pub fn forget_key(&mut self, key: &Instrument) {

@@ -181,7 +181,7 @@ impl Engine {
     }
 
     /// Statistics per key and ordered venue pair, including the open
-    /// opportunity's time so far.
+    /// opportunity's time so far and what was seeded from a store.
     fn pair_stats(&self) -> Vec<ArbPairStats> {
         type Row = (ArbPairStats, Option<Decimal>);
         let mut stats: BTreeMap<(Instrument, Venue, Venue), Row> = BTreeMap::new();
@@ -208,19 +208,9 @@ impl Engine {
                     track.best_net_bps,
                     track.open.as_ref().map(|o| o.peak_net_bps),
                 );
-                let (row, row_best) = stats.entry((ks.key, bs.venue, ss.venue)).or_insert((
-                    ArbPairStats {
-                        key: ks.key,
-                        buy_venue: bs.venue,
-                        sell_venue: ss.venue,
-                        count: 0,
-                        total_open: 0,
-                        longest: 0,
-                        best_net_bps: Decimal::ZERO,
-                        current_net_bps: None,
-                    },
-                    None,
-                ));
+                let (row, row_best) = stats
+                    .entry((ks.key, bs.venue, ss.venue))
+                    .or_insert_with(|| (no_stats(ks.key, bs.venue, ss.venue), None));
                 row.count = row.count.saturating_add(track.count);
                 row.total_open = row
                     .total_open
@@ -230,6 +220,15 @@ impl Engine {
                 row.current_net_bps = max_opt(row.current_net_bps, current);
                 *row_best = max_opt(*row_best, best);
             }
+        }
+        for (&(key, buy_venue, sell_venue), t) in &self.seeded_pairs {
+            let (row, row_best) = stats
+                .entry((key, buy_venue, sell_venue))
+                .or_insert_with(|| (no_stats(key, buy_venue, sell_venue), None));
+            row.count = row.count.saturating_add(t.count);
+            row.total_open = row.total_open.saturating_add(t.total_open);
+            row.longest = row.longest.max(t.longest);
+            *row_best = max_opt(*row_best, t.best_net_bps);
         }
         stats
             .into_values()
@@ -441,6 +440,20 @@ impl super::derivs::Context for DerivCtx<'_> {
         self.fees.of(venue).bps.to_f64().unwrap_or(0.0)
     }
 }
+/// A pair's statistics before anything is counted.
+fn no_stats(key: Instrument, buy_venue: Venue, sell_venue: Venue) -> ArbPairStats {
+    ArbPairStats {
+        key,
+        buy_venue,
+        sell_venue,
+        count: 0,
+        total_open: 0,
+        longest: 0,
+        best_net_bps: Decimal::ZERO,
+        current_net_bps: None,
+    }
+}
+
 fn max_opt(a: Option<Decimal>, b: Option<Decimal>) -> Option<Decimal> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.max(b)),

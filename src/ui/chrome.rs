@@ -149,6 +149,17 @@ fn status_bar(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
             bold(theme.fg(theme.background).bg(theme.highlight)),
         ));
     }
+    // A sink that cannot do its job (the store on a read-only or full
+    // disk) says so here too, not only in the Health pane.
+    for sink in &snap.sinks {
+        if let Some(problem) = &sink.problem {
+            left.push(sep());
+            left.push(Span::styled(
+                format!("{}: {problem}", sink.name),
+                theme.fg(theme.error),
+            ));
+        }
+    }
     let right = format!("{} ", format::clock(snap.now, app.time_zone));
     let used: usize = left.iter().map(|s| s.content.chars().count()).sum();
     let pad = (area.width as usize).saturating_sub(used + right.len());

@@ -186,7 +186,42 @@ impl Checker<'_> {
             ch.liquidations = f.liquidations.unwrap_or(ch.liquidations);
             ch.funding = f.funding.unwrap_or(ch.funding);
         }
+        if let Some(s) = file.store {
+            self.store(s, &mut config);
+        }
         config
+    }
+
+    fn store(&mut self, s: crate::config::file::StoreFile, config: &mut Config) {
+        use crate::store::Kind;
+        let c = &mut config.store;
+        c.enabled = s.enabled.unwrap_or(c.enabled);
+        if let Some(p) = s.path {
+            if p.get_ref().trim().is_empty() {
+                self.error(
+                    p.span(),
+                    "path must not be empty (leave it out for the default)",
+                );
+            } else {
+                c.path = Some(std::path::PathBuf::from(p.get_ref()));
+            }
+        }
+        for (name, days) in s.retention_days.iter().flatten() {
+            let Some(kind) = Kind::parse(name.get_ref()) else {
+                let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+                self.error(
+                    name.span(),
+                    format!(
+                        "unknown kind \"{}\" (expected one of {})",
+                        name.get_ref(),
+                        kinds.join(", ")
+                    ),
+                );
+                continue;
+            };
+            let n = self.count(days, name.get_ref(), 1..=3650);
+            c.retention.set(kind, u32::try_from(n).unwrap_or(1));
+        }
     }
 
     fn quote_groups(&mut self, groups: &[Spanned<Vec<Text>>]) -> Vec<Vec<Asset>> {

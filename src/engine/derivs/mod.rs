@@ -310,6 +310,31 @@ impl Derivs {
         }
     }
 
+    /// Traded volume per minute recorded earlier (seeded from a store),
+    /// oldest first: fills minutes not seen live and primes the volume
+    /// detector without firing, as a backfilled open interest does.
+    pub fn restore_volume(
+        &mut self,
+        venue: Venue,
+        instrument: Instrument,
+        points: &[(Micros, f64)],
+    ) {
+        let quiet = SpikeSettings {
+            threshold: f64::INFINITY,
+            ..self.settings
+        };
+        let p = self.perps.entry((venue, instrument)).or_default();
+        for &(t, usd) in points {
+            let m = minute_of(t);
+            if p.volume.get(m).is_some() || !usd.is_finite() {
+                continue;
+            }
+            p.volume.add(m, usd);
+            p.vol_spikes.observe(usd, t, &quiet);
+            p.traded = true;
+        }
+    }
+
     pub fn forget(&mut self, venue: Venue, instrument: &Instrument) {
         self.perps.remove(&(venue, *instrument));
     }

@@ -1,0 +1,529 @@
+//! Round trips per kind, migrations, runs, pruning and restore.
+
+use std::sync::Arc;
+
+use rusqlite::{Connection, params};
+use rust_decimal_macros::dec;
+
+use super::*;
+use crate::engine::derivs::DerivSample;
+use crate::engine::snapshot::{ArbOpportunity, ClosedArb, ConnState, LiquidationRow, TradeRow};
+use crate::model::{BookState, Incident, LiquidatedSide, OutOfSyncReason, TakerSide};
+
+const T0: Micros = 1_764_000_000_000_000;
+const MIN: Micros = 60_000_000;
+
+fn i(s: &str) -> Instrument {
+    s.parse().unwrap()
+}
+
+fn v(s: &str) -> Venue {
+    s.parse().unwrap()
+}
+
+pub(super) fn opened(at: Micros) -> ArbOpportunity {
+    ArbOpportunity {
+        key: i("BTC-USDT"),
+        buy_venue: v("binance"),
+        buy_instrument: i("BTC-USDT"),
+        sell_venue: v("okx"),
+        sell_instrument: i("BTC-USDT"),
+        buy_fee_bps: dec!(10),
+        sell_fee_bps: dec!(8),
+        size: dec!(0.5),
+        buy_vwap: dec!(65000.10),
+        sell_vwap: dec!(65200.00),
+        gross_bps: dec!(30.7),
+        net_bps: dec!(12.7),
+        profit: dec!(41.32),
+        opened: at,
+        peak_net_bps: dec!(12.7),
+        peak_profit: dec!(41.32),
+        peak_size: dec!(0.5),
+        peak_buy_vwap: dec!(65000.10),
+        peak_sell_vwap: dec!(65200.00),
+        polled: false,
+    }
+}
+
+pub(super) fn closed(opened_at: Micros, lasted: Micros) -> ClosedArb {
+    ClosedArb {
+        key: i("BTC-USDT"),
+        buy_venue: v("binance"),
+        sell_venue: v("okx"),
+        opened: opened_at,
+        closed: opened_at + lasted,
+        peak_net_bps: dec!(15.25),
+        peak_profit: dec!(52.000001),
+        reason: "spread closed".into(),
+        buy_instrument: i("BTC-USDT"),
+        sell_instrument: i("BTC-USDT"),
+        buy_fee_bps: dec!(10),
+        sell_fee_bps: dec!(8),
+        size: dec!(0.62),
+        buy_vwap: dec!(64999.9),
+        sell_vwap: dec!(65210.0),
+        polled: true,
+    }
+}
+
+fn liquidation(at: Micros, known: bool) -> LiquidationRow {
+    LiquidationRow {
+        venue: v("bybit"),
+        instrument: i("ETH-USDT-PERP"),
+        side: LiquidatedSide::Short,
+        price: dec!(1920.29),
+        size: dec!(67.317),
+        notional_usd: if known { 129_268.2 } else { 0.0 },
+        notional_known: known,
+        time: at,
+    }
+}
+
+fn trade(at: Micros) -> TradeRow {
+    TradeRow {
+        venue: v("binance"),
+        instrument: i("BTC-USDT-PERP"),
+        side: TakerSide::Sell,
+        price: dec!(64932.50),
+        size: dec!(2.000),
+        notional_usd: 129_865.0,
+        time: at,
+    }
+}
+
+fn sample(minute: Micros, oi: Decimal, volume: f64) -> DerivSample {
+    DerivSample {
+        venue: v("okx"),
+        instrument: i("BTC-USDT-PERP"),
+        minute,
+        funding_rate: Some(dec!(0.000100)),
+        predicted_rate: None,
+        mark: Some(dec!(65110.9)),
+        index: Some(dec!(65107.7)),
+        oi_base: Some(oi),
+        oi_usd: Some(3.4e9),
+        volume_usd: volume,
+    }
+}
+
+use rust_decimal::Decimal;
+
+fn store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open(&dir.path().join("h.sqlite")).unwrap();
+    s.begin_run(T0).unwrap();
+    (dir, s)
+}
+
+fn write(s: &mut SqliteStore, notices: Vec<Notice>) -> usize {
+    let batch: Vec<Arc<Notice>> = notices.into_iter().map(Arc::new).collect();
+    s.write(&batch).unwrap()
+}
+
+fn all(s: &SqliteStore, kind: Kind) -> Vec<Record> {
+    s.query(&Query::new(kind)).unwrap()
+}
+
+#[test]
+fn opportunities_round_trip_open_then_closed() {
+    let (_d, mut s) = store();
+    assert_eq!(write(&mut s, vec![Notice::ArbOpened(opened(T0))]), 1);
+    let rows = all(&s, Kind::Arbitrage);
+    let Record::Arb(a) = &rows[0] else {
+        panic!("{rows:?}")
+    };
+    assert_eq!(
+        (a.closed, a.reason.as_deref(), a.lifetime()),
+        (None, None, None)
+    );
+    assert_eq!(a.peak_profit, dec!(41.32));
+    assert_eq!(a.to_closed(), None);
+    // Closing completes the same row with the peak figures.
+    let c = closed(T0, 7_600_000);
+    write(&mut s, vec![Notice::ArbClosed(c.clone())]);
+    let rows = all(&s, Kind::Arbitrage);
+    assert_eq!(rows.len(), 1);
+    let Record::Arb(a) = &rows[0] else {
+        panic!("{rows:?}")
+    };
+    assert_eq!(a.to_closed().as_ref(), Some(&c));
+    assert_eq!(a.lifetime(), Some(7_600_000));
+    assert_eq!(a.peak_profit.to_string(), "52.000001", "exact text");
+    // A closing whose opening was dropped is written whole.
+    let c2 = closed(T0 + MIN, 1_000);
+    write(&mut s, vec![Notice::ArbClosed(c2.clone())]);
+    let rows = all(&s, Kind::Arbitrage);
+    assert_eq!(rows.len(), 2);
+    assert!(matches!(&rows[1], Record::Arb(a) if a.to_closed() == Some(c2.clone())));
+}
+
+#[test]
+fn liquidations_trades_and_samples_round_trip() {
+    let (_d, mut s) = store();
+    let (l1, l2) = (liquidation(T0, true), liquidation(T0 + 1, false));
+    let t = trade(T0 + 2);
+    let d = sample(T0 - T0 % MIN, dec!(52310.2), 182_400.5);
+    let n = write(
+        &mut s,
+        vec![
+            Notice::Liquidation(l1.clone()),
+            Notice::Liquidation(l2.clone()),
+            Notice::LargeTrade(t.clone()),
+            Notice::DerivSample(d.clone()),
+        ],
+    );
+    assert_eq!(n, 4);
+    assert_eq!(
+        all(&s, Kind::Liquidations),
+        [Record::Liquidation(l1), Record::Liquidation(l2)]
+    );
+    assert_eq!(all(&s, Kind::Trades), [Record::Trade(t)]);
+    assert_eq!(all(&s, Kind::Funding), [Record::Funding(d.clone())]);
+    // The same minute again (a replay run twice) replaces it.
+    let d2 = DerivSample {
+        volume_usd: 1.0,
+        ..d.clone()
+    };
+    write(&mut s, vec![Notice::DerivSample(d2.clone())]);
+    assert_eq!(all(&s, Kind::Funding), [Record::Funding(d2)]);
+}
+
+#[test]
+fn incidents_and_states_round_trip_with_reasons() {
+    let (_d, mut s) = store();
+    let okx = v("okx");
+    let url = "wss://ws.okx.com:8443/ws/v5/public".to_string();
+    let n = write(
+        &mut s,
+        vec![
+            Notice::Incident {
+                venue: okx,
+                instrument: Some(i("BTC-USDT")),
+                incident: Incident::ChecksumFailed,
+                detail: Some("crc32 mismatch: venue 123, ours 456".into()),
+                at: T0,
+            },
+            // A checksum that matched is a count, not an incident.
+            Notice::Incident {
+                venue: okx,
+                instrument: Some(i("BTC-USDT")),
+                incident: Incident::ChecksumOk,
+                detail: None,
+                at: T0,
+            },
+            Notice::BookState {
+                venue: okx,
+                instrument: i("BTC-USDT"),
+                state: BookState::OutOfSync(OutOfSyncReason::Gap {
+                    expected: 5,
+                    got: 7,
+                }),
+                at: T0 + 1,
+            },
+            Notice::Conn {
+                venue: okx,
+                conn: url.clone(),
+                state: ConnState::Connected,
+                at: T0 + 2,
+            },
+            Notice::Conn {
+                venue: okx,
+                conn: url.clone(),
+                state: ConnState::Disconnected {
+                    reason: "idle timeout".into(),
+                },
+                at: T0 + 3,
+            },
+            Notice::Conn {
+                venue: okx,
+                conn: url.clone(),
+                state: ConnState::Connected,
+                at: T0 + 4,
+            },
+        ],
+    );
+    // 1 incident + 1 book state + 3 conn states + disconnect + reconnect.
+    assert_eq!(n, 7);
+    let incidents: Vec<(String, Option<String>)> = all(&s, Kind::Incidents)
+        .into_iter()
+        .map(|r| match r {
+            Record::Incident(i) => (i.kind, i.detail),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        incidents,
+        [
+            (
+                "checksum_failed".to_string(),
+                Some("crc32 mismatch: venue 123, ours 456".to_string())
+            ),
+            ("disconnect".to_string(), Some("idle timeout".to_string())),
+            ("reconnect".to_string(), Some(url.clone())),
+        ]
+    );
+    let states = all(&s, Kind::States);
+    assert_eq!(states.len(), 4);
+    assert_eq!(
+        states[0],
+        Record::State(StateRecord {
+            time: T0 + 1,
+            venue: okx,
+            instrument: Some(i("BTC-USDT")),
+            conn: None,
+            state: "out_of_sync".into(),
+            reason: Some("sequence gap (expected 5, got 7)".into()),
+        })
+    );
+    assert!(
+        matches!(&states[2], Record::State(s) if s.conn.as_deref() == Some(url.as_str()) && s.state == "disconnected")
+    );
+}
+
+#[test]
+fn queries_select_by_instrument_venue_and_time() {
+    let (_d, mut s) = store();
+    let mut notices = Vec::new();
+    for n in 0..10 {
+        let mut l = liquidation(T0 + n * MIN, true);
+        if n % 2 == 1 {
+            l.venue = v("okx");
+        }
+        if n >= 8 {
+            l.instrument = i("BTC-USDT-PERP");
+        }
+        notices.push(Notice::Liquidation(l));
+    }
+    let mut other_pair = closed(T0, 5);
+    other_pair.buy_venue = v("kraken");
+    other_pair.buy_instrument = i("BTC-USD");
+    notices.push(Notice::ArbClosed(other_pair));
+    notices.push(Notice::ArbClosed(closed(T0 + MIN, 5)));
+    write(&mut s, notices);
+    let q = |f: &dyn Fn(&mut Query)| {
+        let mut q = Query::new(Kind::Liquidations);
+        f(&mut q);
+        s.query(&q)
+            .unwrap()
+            .iter()
+            .map(Record::time)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(q(&|q| q.venue = Some(v("okx"))).len(), 5);
+    assert_eq!(q(&|q| q.instrument = Some(i("BTC-USDT-PERP"))).len(), 2);
+    assert_eq!(
+        q(&|q| {
+            q.since = Some(T0 + 2 * MIN);
+            q.until = Some(T0 + 4 * MIN);
+        }),
+        [T0 + 2 * MIN, T0 + 3 * MIN],
+        "since inclusive, until exclusive, oldest first"
+    );
+    assert_eq!(
+        q(&|q| q.limit = Some(3)),
+        [T0 + 7 * MIN, T0 + 8 * MIN, T0 + 9 * MIN],
+        "the newest three"
+    );
+    // Opportunities match either leg's venue and instrument.
+    let arbs = |f: &dyn Fn(&mut Query)| {
+        let mut q = Query::new(Kind::Arbitrage);
+        f(&mut q);
+        s.query(&q).unwrap().len()
+    };
+    assert_eq!(arbs(&|q| q.venue = Some(v("okx"))), 2);
+    assert_eq!(arbs(&|q| q.venue = Some(v("kraken"))), 1);
+    assert_eq!(arbs(&|q| q.instrument = Some(i("BTC-USD"))), 1);
+    assert_eq!(arbs(&|q| q.instrument = Some(i("BTC-USDT"))), 2);
+}
+
+#[test]
+fn a_killed_run_leaves_its_open_opportunities_closed_at_its_last_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite");
+    {
+        let mut s = SqliteStore::open(&path).unwrap();
+        s.begin_run(T0).unwrap();
+        write(
+            &mut s,
+            vec![
+                Notice::ArbOpened(opened(T0 + 1_000)),
+                Notice::Liquidation(liquidation(T0 + 9_000, true)),
+            ],
+        );
+        // Dropped without anything else: the process died.
+    }
+    let mut s = SqliteStore::open(&path).unwrap();
+    s.begin_run(T0 + MIN).unwrap();
+    let rows = all(&s, Kind::Arbitrage);
+    let Record::Arb(a) = &rows[0] else {
+        panic!("{rows:?}")
+    };
+    assert_eq!(a.closed, Some(T0 + 9_000));
+    assert_eq!(a.lifetime(), Some(8_000));
+    assert_eq!(a.reason.as_deref(), Some("depthwatch stopped"));
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+}
+
+/// A store as the first schema wrote it, with rows, opened by today's
+/// depthwatch: brought to the current version, rows kept and readable,
+/// an opportunity left open closed (at its opening: v1 kept no runs).
+#[test]
+fn a_version_1_store_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.sqlite");
+    {
+        let mut c = Connection::open(&path).unwrap();
+        assert_eq!(schema::migrate_to(&mut c, 1).unwrap(), 0);
+        assert_eq!(schema::version(&c).unwrap(), 1);
+        c.execute(
+            "INSERT INTO arbitrage (instrument, buy_venue, buy_instrument, sell_venue,
+                sell_instrument, opened, closed, lifetime, peak_net_bps, peak_profit, size,
+                buy_vwap, sell_vwap, buy_fee_bps, sell_fee_bps, polled, reason)
+             VALUES ('BTC-USDT', 'binance', 'BTC-USDT', 'okx', 'BTC-USDT', ?1, ?2, 500,
+                '15.25', '52.000001', '0.62', '64999.9', '65210.0', '10', '8', 1, 'spread closed'),
+                    ('BTC-USDT', 'okx', 'BTC-USDT', 'binance', 'BTC-USDT', ?3, NULL, NULL,
+                '1.5', '2', '0.1', '1', '2', '10', '8', 0, NULL)",
+            params![T0, T0 + 500, T0 + 1_000],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO liquidation (time, venue, instrument, side, price, size, notional_usd)
+             VALUES (?1, 'bybit', 'ETH-USDT-PERP', 'short', '1920.29', '67.317', NULL)",
+            [T0],
+        )
+        .unwrap();
+    }
+    let mut s = SqliteStore::open(&path).unwrap();
+    assert_eq!(schema::version(&s.conn).unwrap(), schema::VERSION);
+    s.begin_run(T0 + MIN).unwrap();
+    let rows = all(&s, Kind::Arbitrage);
+    assert_eq!(rows.len(), 2);
+    assert!(matches!(&rows[0], Record::Arb(a) if a.peak_profit == dec!(52.000001) && a.polled));
+    assert!(
+        matches!(&rows[1], Record::Arb(a) if a.closed == Some(T0 + 1_000) && a.reason.as_deref() == Some("depthwatch stopped"))
+    );
+    assert_eq!(
+        all(&s, Kind::Liquidations),
+        [Record::Liquidation(liquidation(T0, false))]
+    );
+    // New writes carry the run.
+    write(&mut s, vec![Notice::ArbOpened(opened(T0 + 2 * MIN))]);
+    let run: Option<i64> = s
+        .conn
+        .query_row(
+            "SELECT run FROM arbitrage WHERE opened = ?1",
+            [T0 + 2 * MIN],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(run.is_some());
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn a_newer_store_is_refused_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.sqlite");
+    {
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(&format!("PRAGMA user_version = {}", schema::VERSION + 1))
+            .unwrap();
+    }
+    let e = SqliteStore::open(&path).unwrap_err();
+    assert!(matches!(e, StoreError::TooNew { .. }), "{e}");
+    assert!(e.to_string().contains("upgrade depthwatch"));
+    let e = SqliteStore::open_read(&path).unwrap_err();
+    assert!(matches!(e, StoreError::TooNew { .. }), "{e}");
+    assert!(matches!(
+        SqliteStore::open_read(&dir.path().join("none.sqlite")),
+        Err(StoreError::Missing(_))
+    ));
+}
+
+#[test]
+fn pruning_follows_each_kinds_retention() {
+    let (_d, mut s) = store();
+    let day = 86_400_000_000;
+    write(
+        &mut s,
+        vec![
+            Notice::Liquidation(liquidation(T0 - 10 * day, true)),
+            Notice::Liquidation(liquidation(T0 - day, true)),
+            Notice::LargeTrade(trade(T0 - 10 * day)),
+            Notice::ArbClosed(closed(T0 - 40 * day, 5)),
+            Notice::ArbClosed(closed(T0 - day, 5)),
+        ],
+    );
+    let mut r = Retention::default();
+    r.set(Kind::Liquidations, 5);
+    assert_eq!(
+        s.prune(&r, T0).unwrap(),
+        2,
+        "one liquidation, one opportunity"
+    );
+    assert_eq!(s.count(Kind::Liquidations).unwrap(), 1);
+    assert_eq!(s.count(Kind::Trades).unwrap(), 1, "30 days for trades");
+    assert_eq!(s.count(Kind::Arbitrage).unwrap(), 1);
+}
+
+#[test]
+fn restore_reads_back_what_the_panes_need() {
+    let (_d, mut s) = store();
+    let hour = 3_600_000_000;
+    let now = T0 + 2 * hour;
+    let mut notices = vec![
+        Notice::Liquidation(liquidation(now - 2 * hour, true)),
+        Notice::Liquidation(liquidation(now - 10 * MIN, true)),
+        Notice::LargeTrade(trade(now - 5 * MIN)),
+    ];
+    for n in 0..3 {
+        notices.push(Notice::ArbClosed(closed(T0 + n * MIN, (n + 1) * 1_000_000)));
+    }
+    let mut best = closed(T0 + 5 * MIN, 100);
+    best.peak_net_bps = dec!(9.5);
+    best.buy_venue = v("bybit");
+    notices.push(Notice::ArbClosed(best));
+    let mut big = closed(T0 + 6 * MIN, 100);
+    big.buy_venue = v("bybit");
+    big.peak_net_bps = dec!(10.25);
+    notices.push(Notice::ArbClosed(big));
+    notices.push(Notice::ArbOpened(opened(T0 + 7 * MIN)));
+    for m in 0..3 {
+        notices.push(Notice::DerivSample(sample(
+            now - now % MIN - (3 - m) * MIN,
+            Decimal::from(100 + m),
+            10.0,
+        )));
+    }
+    write(&mut s, notices);
+    let spec = RestoreSpec {
+        closed_arbs: 2,
+        ..RestoreSpec::default()
+    };
+    let seed = s.restore(&spec, now).unwrap();
+    assert_eq!(seed.closed_arbs.len(), 2, "the newest closed ones");
+    assert_eq!(seed.closed_arbs[0].opened, T0 + 6 * MIN);
+    assert_eq!(seed.liquidations.len(), 1, "the last hour");
+    assert_eq!(seed.large_trades.len(), 1);
+    assert_eq!(seed.deriv_samples.len(), 3);
+    assert_eq!(seed.pair_stats.len(), 2);
+    let binance = seed
+        .pair_stats
+        .iter()
+        .find(|p| p.buy_venue == v("binance"))
+        .unwrap();
+    assert_eq!(binance.count, 4, "three closed, one still open");
+    assert_eq!(binance.total_open, 6_000_000);
+    assert_eq!(binance.longest, 3_000_000);
+    let bybit = seed
+        .pair_stats
+        .iter()
+        .find(|p| p.buy_venue == v("bybit"))
+        .unwrap();
+    assert_eq!(
+        bybit.best_net_bps,
+        Some(dec!(10.25)),
+        "exact, numerically largest"
+    );
+}

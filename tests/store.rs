@@ -1,0 +1,171 @@
+//! The history store end to end: a demo killed with SIGKILL leaves a sound
+//! file whose statistics and closed opportunities come back; a burst of
+//! 100,000 notices never holds up the engine (drops are counted); a data
+//! directory that cannot be written is reported and the engine keeps going.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use depthwatch::app::store::{HistoryPlan, SINK_NAME, attach};
+use depthwatch::engine::{Engine, EngineConfig, EngineInput};
+use depthwatch::model::{LiquidatedSide, Liquidation, MarketEvent, Micros, now_micros};
+use depthwatch::store::{Kind, RestoreSpec, SqliteStore, Store};
+use rust_decimal_macros::dec;
+
+fn liquidations(start: Micros, n: usize) -> EngineInput {
+    let venue = depthwatch::venue!("bybit");
+    EngineInput::Feed {
+        venue,
+        conn: "wss://test".into(),
+        received: start,
+        bytes: 100,
+        events: (0..n)
+            .map(|k| {
+                MarketEvent::Liquidation(Liquidation {
+                    venue,
+                    instrument: "BTC-USDT-PERP".parse().unwrap(),
+                    side: LiquidatedSide::Long,
+                    price: dec!(65000.5),
+                    size: dec!(0.01),
+                    exchange_ts: None,
+                    received: start + k as Micros,
+                })
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn a_burst_of_100k_notices_never_holds_up_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite");
+    let mut engine = Engine::new(EngineConfig::default());
+    let plan = HistoryPlan {
+        file: Some(path.clone()),
+        retention: None,
+        restore: false,
+    };
+    let writer = attach(&mut engine, plan, now_micros()).unwrap();
+    let t0 = now_micros();
+    let mut slowest = Duration::ZERO;
+    for b in 0..100 {
+        let input = liquidations(t0 + b * 1_000, 1_000);
+        let started = Instant::now();
+        engine.handle(input);
+        slowest = slowest.max(started.elapsed());
+    }
+    let sink = engine
+        .snapshot()
+        .sinks
+        .into_iter()
+        .find(|s| s.name == SINK_NAME)
+        .unwrap();
+    // Every notice was either queued or counted as dropped, at once.
+    assert_eq!(sink.sent + sink.dropped, 100_000);
+    println!(
+        "100,000 notices: slowest input {slowest:?}, {} queued, {} dropped",
+        sink.sent, sink.dropped
+    );
+    drop(engine);
+    assert!(writer.finish(Duration::from_secs(120)), "writer ended");
+    let store = SqliteStore::open_read(&path).unwrap();
+    assert_eq!(store.count(Kind::Liquidations).unwrap(), sink.sent);
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn an_unwritable_data_directory_is_reported_and_the_engine_runs_on() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the directory should be: nothing can be created there
+    // (a read-only mount behaves alike; root ignores permission bits).
+    let blocker = dir.path().join("data");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let mut engine = Engine::new(EngineConfig::default());
+    let plan = HistoryPlan {
+        file: Some(blocker.join("history.sqlite")),
+        retention: None,
+        restore: true,
+    };
+    let writer = attach(&mut engine, plan, now_micros()).unwrap();
+    let sink = |e: &mut Engine| {
+        e.snapshot()
+            .sinks
+            .into_iter()
+            .find(|s| s.name == SINK_NAME)
+            .unwrap()
+    };
+    let problem = sink(&mut engine).problem.unwrap();
+    assert!(
+        problem.starts_with("history not saved: cannot create") && problem.contains("data"),
+        "{problem}"
+    );
+    engine.handle(liquidations(now_micros(), 10));
+    let snap = engine.snapshot();
+    assert_eq!(snap.liquidations.tape.len(), 10, "the engine goes on");
+    // The writer drops what it cannot write, counted.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sink(&mut engine).dropped < 10 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(sink(&mut engine).dropped, 10);
+    drop(engine);
+    assert!(writer.finish(Duration::from_secs(30)));
+}
+
+/// `depthwatch --demo --headless` until its store holds closed
+/// opportunities, then SIGKILL: the file passes `integrity_check`, and a
+/// new run gets the statistics and closed opportunities back (the ones
+/// left open closed as "depthwatch stopped").
+#[test]
+fn a_killed_demo_comes_back_with_its_history() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let store_file = data.join("depthwatch").join("history-demo.sqlite");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_depthwatch"))
+        .args(["--demo", "--headless", "--json"])
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", &data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let closed_rows = |path: &std::path::Path| -> u64 {
+        let Ok(c) =
+            rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        else {
+            return 0;
+        };
+        c.query_row(
+            "SELECT COUNT(*) FROM arbitrage WHERE closed IS NOT NULL",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n as u64)
+        .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while closed_rows(&store_file) < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let stored = closed_rows(&store_file);
+    assert!(stored >= 3, "the demo stored {stored} closed opportunities");
+
+    let mut store = SqliteStore::open(&store_file).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    store.begin_run(now_micros()).unwrap();
+    let seed = store
+        .restore(&RestoreSpec::default(), now_micros())
+        .unwrap();
+    assert!(seed.closed_arbs.len() as u64 >= stored);
+    assert!(!seed.pair_stats.is_empty());
+    let opened: u64 = seed.pair_stats.iter().map(|p| p.count).sum();
+    assert_eq!(opened, store.count(Kind::Arbitrage).unwrap());
+    let mut engine = Engine::new(EngineConfig::default());
+    engine.seed(seed, now_micros());
+    let snap = engine.snapshot();
+    assert!(snap.arb_history.len() as u64 >= stored.min(200));
+    assert_eq!(snap.arb_stats.iter().map(|s| s.count).sum::<u64>(), opened);
+}
