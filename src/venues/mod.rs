@@ -13,6 +13,7 @@ use std::time::Duration;
 use crate::model::{Funding, Incident, Instrument, Liquidation, MarketEvent, Micros, Trade, Venue};
 
 pub mod binance;
+pub mod bitfinex;
 pub mod bitstamp;
 pub mod buffered;
 pub mod bybit;

@@ -4,7 +4,7 @@
 
 use super::spec::VenueSpec;
 use super::{Adapter, AdapterConfig};
-use super::{binance, bitstamp, bybit, coinbase, gemini, hyperliquid, kraken, okx};
+use super::{binance, bitfinex, bitstamp, bybit, coinbase, gemini, hyperliquid, kraken, okx};
 use crate::model::{Instrument, Venue};
 
 pub const SPECS: &[&VenueSpec] = &[
@@ -16,6 +16,7 @@ pub const SPECS: &[&VenueSpec] = &[
     &bitstamp::SPEC,
     &gemini::SPEC,
     &hyperliquid::SPEC,
+    &bitfinex::SPEC,
 ];
 
 /// Build the adapter for a venue.
