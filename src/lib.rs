@@ -11,6 +11,8 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod engine;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod headless;
 pub mod logging;
 pub mod model;

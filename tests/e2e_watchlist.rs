@@ -137,10 +137,15 @@ fn watchlist_edits_reach_the_file_and_the_screen() {
         !screen.contains("Add instrument"),
         "add line closed:\n{screen}"
     );
-    // Its books open at once (the simulator serves SOL perps on all three).
+    // Its books open at once (the simulator serves SOL perps on every
+    // venue of the demo that lists them).
     t.wait_until("SOL-USDT-PERP live", WAIT, |s| {
-        s.lines()
-            .any(|l| l.contains("SOL-USDT-PERP") && l.matches("● live").count() == 3)
+        s.lines().any(|l| {
+            l.contains("SOL-USDT-PERP")
+                && l.matches("● live").count() >= 3
+                && !l.contains('◌')
+                && !l.contains('✗')
+        })
     });
     t.keys(&["1"]);
     t.wait_for(&["Overview · 3 instruments", "SOL-USDT-PERP"], WAIT);

@@ -381,4 +381,9 @@ lifecycle_properties!(
     bitstamp,
     gemini,
     hyperliquid,
+    deribit,
+    bitget,
+    htx,
+    gate,
+    kucoin,
 );

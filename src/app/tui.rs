@@ -206,12 +206,12 @@ pub async fn run_replay(
                 Some(UiCommand::SetLiqMinNotional(x)) => {
                     let mut c = config.clone();
                     c.liquidations.min_notional_usd = x;
-                    let _ = control.send(EngineControl::SetConfig(c.engine_config())).await;
+                    let _ = control.send(EngineControl::SetConfig(Box::new(c.engine_config()))).await;
                 }
                 Some(UiCommand::SetLargeTradeUsd(x)) => {
                     let mut c = config.clone();
                     c.trades.large_trade_usd = x;
-                    let _ = control.send(EngineControl::SetConfig(c.engine_config())).await;
+                    let _ = control.send(EngineControl::SetConfig(Box::new(c.engine_config()))).await;
                 }
                 // The pane refuses to edit in a replay before any of these.
                 Some(

@@ -23,6 +23,7 @@ pub struct ConfigFile {
     pub arbitrage: Option<ArbitrageFile>,
     pub liquidations: Option<LiquidationsFile>,
     pub trades: Option<TradesFile>,
+    pub derivatives: Option<DerivativesFile>,
     pub ui: Option<UiFile>,
     /// Venue → endpoint key → URL.
     pub endpoints: Option<BTreeMap<Text, BTreeMap<Text, Text>>>,
@@ -77,6 +78,15 @@ pub struct UiFile {
     pub book_depth: Option<Spanned<i64>>,
     /// Action → key.
     pub keymap: Option<BTreeMap<Text, Text>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DerivativesFile {
+    pub spike_window: Option<Spanned<i64>>,
+    pub spike_z: Option<Spanned<f64>>,
+    pub spike_cooldown_s: Option<Spanned<f64>>,
+    pub funding_hold_days: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

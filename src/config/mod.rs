@@ -41,6 +41,7 @@ pub struct Config {
     pub arbitrage: Arbitrage,
     pub liquidations: Liquidations,
     pub trades: Trades,
+    pub derivatives: Derivatives,
     pub ui: Ui,
     /// Endpoint overrides per venue (keys as in ENDPOINTS.md), no trailing
     /// slash.
@@ -93,6 +94,19 @@ pub struct Liquidations {
 pub struct Trades {
     pub large_trade_usd: f64,
     pub tape_len: usize,
+}
+
+/// `[derivatives]`: spike detection and the funding carry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Derivatives {
+    /// Samples (minutes) in the rolling window of the spike z-scores.
+    pub spike_window: usize,
+    /// |z| at or above which a spike is reported.
+    pub spike_z: f64,
+    /// Quiet time after a spike of one series (seconds).
+    pub spike_cooldown_s: f64,
+    /// Holding period the funding carry amortises entry and exit fees over.
+    pub funding_hold_days: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,6 +192,12 @@ impl Default for Config {
                 large_trade_usd: engine.large_trade_usd,
                 tape_len: engine.trade_tape_len,
             },
+            derivatives: Derivatives {
+                spike_window: engine.spikes.window,
+                spike_z: engine.spikes.threshold,
+                spike_cooldown_s: engine.spikes.cooldown as f64 / 1e6,
+                funding_hold_days: engine.funding_hold_days,
+            },
             ui: Ui {
                 theme: Theme::Dark,
                 fps: 30,
@@ -239,6 +259,12 @@ impl Config {
             trade_tape_len: self.trades.tape_len,
             stale_after: (self.feeds.stale_after_s * 1e6).round() as i64,
             snapshot_depth: self.ui.book_depth,
+            spikes: crate::engine::derivs::SpikeSettings {
+                window: self.derivatives.spike_window,
+                threshold: self.derivatives.spike_z,
+                cooldown: (self.derivatives.spike_cooldown_s * 1e6).round() as i64,
+            },
+            funding_hold_days: self.derivatives.funding_hold_days,
         }
     }
 
@@ -332,9 +358,11 @@ mod tests {
             instrument: sol,
             venues: None,
         }];
-        // Without a catalog: every spot venue.
+        // Without a catalog: every venue whose built-in knowledge carries it.
         let guess: Vec<Venue> = config.adapter_configs().into_keys().collect();
-        assert_eq!(guess.len(), 7);
+        let carrying: Vec<Venue> = Venue::all().filter(|v| v.spec().carries(&sol)).collect();
+        assert_eq!(guess, carrying);
+        assert!(guess.len() >= 7);
         let mut catalog = Catalog::default();
         catalog.update(
             crate::venue!("coinbase"),

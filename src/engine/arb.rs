@@ -249,6 +249,9 @@ impl PairCtx {
             opened: now,
             peak_net_bps: f.net_bps,
             peak_profit: f.profit,
+            peak_size: f.size,
+            peak_buy_vwap: f.buy_vwap,
+            peak_sell_vwap: f.sell_vwap,
             polled: self.polled,
         })
     }
@@ -319,7 +322,13 @@ impl PairTrack {
                 open.buy_fee_bps = new.buy_fee_bps;
                 open.sell_fee_bps = new.sell_fee_bps;
                 open.peak_net_bps = open.peak_net_bps.max(new.net_bps);
-                open.peak_profit = open.peak_profit.max(new.profit);
+                if new.profit > open.peak_profit {
+                    open.peak_profit = new.profit;
+                    open.peak_size = new.size;
+                    open.peak_buy_vwap = new.buy_vwap;
+                    open.peak_sell_vwap = new.sell_vwap;
+                }
+                open.polled |= new.polled;
                 None
             }
             (Some(new), None) => {
@@ -355,6 +364,14 @@ impl PairTrack {
             peak_net_bps: open.peak_net_bps,
             peak_profit: open.peak_profit,
             reason,
+            buy_instrument: open.buy_instrument,
+            sell_instrument: open.sell_instrument,
+            buy_fee_bps: open.buy_fee_bps,
+            sell_fee_bps: open.sell_fee_bps,
+            size: open.peak_size,
+            buy_vwap: open.peak_buy_vwap,
+            sell_vwap: open.peak_sell_vwap,
+            polled: open.polled,
         })
     }
 }

@@ -29,6 +29,8 @@ pub struct BookSlot {
     pub top: Top,
     /// Engine time this book's mid last went to the USD rates.
     pub last_usd_mid: Option<Micros>,
+    /// The state last announced to sinks.
+    pub announced: Option<BookState>,
 }
 
 #[derive(Clone, Debug)]
@@ -94,6 +96,7 @@ impl Books {
             conn: None,
             top: Top::default(),
             last_usd_mid: None,
+            announced: None,
         });
         self.index.insert((venue, instrument), id);
         id

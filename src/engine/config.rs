@@ -35,6 +35,10 @@ pub struct EngineConfig {
     pub stale_after: i64,
     /// Levels per side kept in snapshots for display.
     pub snapshot_depth: usize,
+    /// Open-interest and volume spike detection.
+    pub spikes: super::derivs::SpikeSettings,
+    /// Holding period the funding carry amortises fees over (days).
+    pub funding_hold_days: f64,
 }
 
 impl Default for EngineConfig {
@@ -54,6 +58,8 @@ impl Default for EngineConfig {
             trade_tape_len: 500,
             stale_after: 30_000_000,
             snapshot_depth: 50,
+            spikes: super::derivs::SpikeSettings::default(),
+            funding_hold_days: 7.0,
         }
     }
 }

@@ -266,7 +266,9 @@ impl HealthTracker {
                     }
                 }
                 MarketEvent::Incident { incident, .. } => stats.counts.count(*incident),
-                MarketEvent::BookState { .. } | MarketEvent::Instruments { .. } => {}
+                MarketEvent::BookState { .. }
+                | MarketEvent::Instruments { .. }
+                | MarketEvent::History { .. } => {}
             }
         }
     }

@@ -164,7 +164,7 @@ impl Engine {
     /// watched, as an instrument with no data).
     pub(super) fn forget(&mut self, venue: Venue, instruments: &[Instrument]) {
         for i in instruments {
-            self.funding.remove(&(venue, *i));
+            self.derivs.forget(venue, i);
         }
         let gone: Vec<SlotId> = instruments
             .iter()
@@ -215,6 +215,8 @@ impl Engine {
         let pairs = &mut self.keys[slot.key].pairs;
         for pair in pairs.involving(slot.pos) {
             if let Some(closed) = pairs[pair].close(self.now, reason.to_string()) {
+                self.notices
+                    .push(super::notices::Notice::ArbClosed(closed.clone()));
                 self.history.push_front(closed);
             }
         }
@@ -226,6 +228,8 @@ impl Engine {
         for ks in self.keys.iter_mut() {
             for (_, track) in ks.pairs.iter_mut() {
                 if let Some(closed) = track.close(now, "quote groups changed".to_string()) {
+                    self.notices
+                        .push(super::notices::Notice::ArbClosed(closed.clone()));
                     self.history.push_front(closed);
                 }
             }

@@ -71,7 +71,8 @@ impl LiquidationStats {
     /// Records one liquidation. `notional_usd` is `None` when the quote's USD
     /// rate is unknown: the row is kept (marked, notional 0) and counted, but
     /// adds nothing to the USD totals.
-    pub fn record(&mut self, l: &Liquidation, notional_usd: Option<f64>) {
+    /// Record one liquidation; returns its tape row.
+    pub fn record(&mut self, l: &Liquidation, notional_usd: Option<f64>) -> LiquidationRow {
         let at = l.received;
         let usd = notional_usd.filter(|n| n.is_finite()).unwrap_or(0.0);
         let row = LiquidationRow {
@@ -103,9 +104,10 @@ impl LiquidationStats {
         }
 
         if self.tape_len > 0 {
-            self.tape.push_front(row);
+            self.tape.push_front(row.clone());
             self.tape.truncate(self.tape_len);
         }
+        row
     }
 
     /// USD notional liquidated from `since` on over every instrument `key`

@@ -30,11 +30,13 @@ pub mod arb;
 pub mod books;
 pub mod cbbo;
 pub mod config;
+pub mod derivs;
 pub mod groups;
 pub mod health;
 pub mod input;
 mod keys;
 pub mod liquidations;
+pub mod notices;
 pub mod pairs;
 mod recompute;
 pub mod runner;
@@ -54,8 +56,7 @@ use std::sync::Arc;
 
 use crate::book::{Applied, OrderBook};
 use crate::model::{
-    BookState, FundingUpdate, Instrument, InstrumentInfo, MarketEvent, Micros, OutOfSyncReason,
-    Venue,
+    BookState, Instrument, InstrumentInfo, MarketEvent, Micros, OutOfSyncReason, Venue,
 };
 
 use arb::{Fees, Thresholds};
@@ -64,6 +65,7 @@ use groups::QuoteGroups;
 use health::HealthTracker;
 use keys::Keys;
 use liquidations::LiquidationStats;
+use notices::{Notice, Notices, SinkStatus};
 use snapshot::{ClosedArb, ConnState};
 use trades::TradeStats;
 use usd::UsdRates;
@@ -107,8 +109,8 @@ pub struct Engine {
     thresholds: Thresholds,
     books: Books,
     keys: Keys,
-    /// Latest merged derivatives data per venue and instrument.
-    funding: BTreeMap<(Venue, Instrument), FundingUpdate>,
+    /// Funding, open interest, basis, spikes per perpetual and venue.
+    derivs: derivs::Derivs,
     /// Latest instrument list per venue (passed through to snapshots).
     instrument_lists: BTreeMap<Venue, Arc<Vec<InstrumentInfo>>>,
     /// Closed opportunities, newest first.
@@ -127,6 +129,8 @@ pub struct Engine {
     crossed_books: u64,
     /// Books touched by the input being handled.
     dirty: Vec<SlotId>,
+    /// Sinks and what this input gave them.
+    notices: Notices,
 }
 
 impl Engine {
@@ -137,7 +141,7 @@ impl Engine {
             thresholds: Thresholds::from_config(&cfg),
             books: Books::default(),
             keys: Keys::default(),
-            funding: BTreeMap::new(),
+            derivs: derivs::Derivs::new(cfg.spikes, cfg.funding_hold_days),
             instrument_lists: BTreeMap::new(),
             history: VecDeque::new(),
             usd: UsdRates::new(),
@@ -151,6 +155,7 @@ impl Engine {
             book_updates: 0,
             crossed_books: 0,
             dirty: Vec::new(),
+            notices: Notices::default(),
             cfg,
         }
     }
@@ -209,6 +214,26 @@ impl Engine {
             } => {
                 self.advance(received);
                 self.health.on_feed(venue, &conn, received, bytes, &events);
+                if self.notices.wanted() {
+                    for e in &events {
+                        if let MarketEvent::Incident {
+                            venue,
+                            instrument,
+                            incident,
+                            detail,
+                        } = e
+                            && !matches!(incident, crate::model::Incident::ChecksumOk)
+                        {
+                            self.notices.push(Notice::Incident {
+                                venue: *venue,
+                                instrument: *instrument,
+                                incident: *incident,
+                                detail: detail.clone(),
+                                at: received,
+                            });
+                        }
+                    }
+                }
                 let cid = self.books.conn_id(venue, &conn, received);
                 if let Some(revived) = self.books.heard(cid, received) {
                     self.dirty.extend_from_slice(revived);
@@ -235,6 +260,14 @@ impl Engine {
                 ) {
                     let marked = self.books.disconnect(cid);
                     self.dirty.extend(marked);
+                }
+                if self.notices.wanted() {
+                    self.notices.push(Notice::Conn {
+                        venue,
+                        conn: conn.clone(),
+                        state: state.clone(),
+                        at,
+                    });
                 }
                 self.health.on_conn(venue, &conn, state, at);
                 self.changed = true;
@@ -265,6 +298,44 @@ impl Engine {
         self.books
             .check_stale(self.now, self.cfg.stale_after, |s| dirty.push(s));
         self.flush_dirty();
+        self.close_minutes();
+        self.notices.flush();
+    }
+
+    /// Close the derivatives minutes engine time passed: spikes and samples
+    /// go to the sinks.
+    fn close_minutes(&mut self) {
+        // Field by field: the derivatives are borrowed mutably beside them.
+        let ctx = views::DerivCtx {
+            groups: &self.groups,
+            keys: &self.keys,
+            usd: &self.usd,
+            fees: &self.fees,
+            lists: &self.instrument_lists,
+        };
+        let (spikes, samples) = self.derivs.tick(self.now, &ctx);
+        if !spikes.is_empty() {
+            self.changed = true;
+        }
+        for s in spikes {
+            self.notices.push(Notice::Spike(s));
+        }
+        if self.notices.wanted() {
+            for s in samples {
+                self.notices.push(Notice::DerivSample(s));
+            }
+        }
+    }
+
+    /// Register a sink (alerts, store, bus, metrics): it receives every
+    /// [`Notice`] from now on through a bounded channel; what does not fit
+    /// is dropped and counted, never waited for.
+    pub fn add_sink(
+        &mut self,
+        name: &str,
+        capacity: usize,
+    ) -> (tokio::sync::mpsc::Receiver<Arc<Notice>>, Arc<SinkStatus>) {
+        self.notices.add(name, capacity)
     }
 
     /// See [`EngineInput::VenueReset`]. The opportunities close here, with
@@ -321,31 +392,23 @@ impl Engine {
             MarketEvent::Trade(t) => {
                 let key = self.groups.key_of(&t.instrument);
                 let usd = self.usd.notional_usd(&t.instrument, t.price, t.size);
-                self.trades.record(&t, key, usd, self.cfg.large_trade_usd);
+                self.derivs.on_trade(&t, usd);
+                if let Some(row) = self.trades.record(&t, key, usd, self.cfg.large_trade_usd) {
+                    self.notices.push(Notice::LargeTrade(row));
+                }
             }
             MarketEvent::Liquidation(l) => {
                 let usd = self.usd.notional_usd(&l.instrument, l.price, l.size);
-                self.liqs.record(&l, usd);
+                let row = self.liqs.record(&l, usd);
+                self.notices.push(Notice::Liquidation(row));
             }
-            MarketEvent::Funding(f) => {
-                let merged = self.funding.entry((f.venue, f.instrument)).or_default();
-                let u = f.update;
-                if u.funding_rate.is_some() {
-                    merged.funding_rate = u.funding_rate;
-                }
-                if u.next_funding.is_some() {
-                    merged.next_funding = u.next_funding;
-                }
-                if u.open_interest.is_some() {
-                    merged.open_interest = u.open_interest;
-                }
-                if u.mark_price.is_some() {
-                    merged.mark_price = u.mark_price;
-                }
-                if u.index_price.is_some() {
-                    merged.index_price = u.index_price;
-                }
-            }
+            MarketEvent::Funding(f) => self.derivs.on_funding(&f, self.now),
+            MarketEvent::History {
+                venue,
+                instrument,
+                kind,
+                points,
+            } => self.derivs.on_history(venue, instrument, kind, &points),
             // Instrument lists are for the UI's completion.
             MarketEvent::Instruments { venue, list } => {
                 self.instrument_lists.insert(venue, Arc::new(list));

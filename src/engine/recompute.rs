@@ -10,6 +10,7 @@ use super::arb::{Fees, PairCtx, PairQuote, walk_pair};
 use super::books::{BookSlot, SlotId};
 use super::cbbo::{self, Candidate, Top};
 use super::keys::KeyState;
+use super::notices::Notice;
 
 /// A book's mid goes to the USD rates at most this often.
 const USD_MID_EVERY: Micros = 1_000_000;
@@ -43,6 +44,20 @@ impl Engine {
     fn recompute_key(&mut self, k: usize, touched: &[SlotId]) {
         let now = self.now;
         for &s in touched {
+            if self.notices.wanted() {
+                let state = self.books.effective_state(s);
+                let slot = self.books.slot_mut(s);
+                if slot.announced.as_ref() != Some(&state) {
+                    slot.announced = Some(state.clone());
+                    let (venue, instrument) = (slot.venue, slot.instrument);
+                    self.notices.push(Notice::BookState {
+                        venue,
+                        instrument,
+                        state,
+                        at: now,
+                    });
+                }
+            }
             let usable = self.books.usable(s);
             let slot = self.books.slot_mut(s);
             slot.top = Top::of(&slot.book, usable, self.fees.of(slot.venue));
@@ -66,6 +81,7 @@ impl Engine {
             thresholds,
             history,
             cfg,
+            notices,
             ..
         } = self;
         let ks = &mut keys[k];
@@ -122,9 +138,14 @@ impl Engine {
                         None
                     };
                     let ctx = pair_ctx(ks.key, bs, ss, fees);
+                    let was_open = track.open.is_some();
                     if let Some(closed) = track.update(walk, &ctx, thresholds, now, unusable) {
+                        notices.push(Notice::ArbClosed(closed.clone()));
                         history.push_front(closed);
                         history.truncate(cfg.arb_history);
+                    }
+                    if !was_open && let Some(open) = &track.open {
+                        notices.push(Notice::ArbOpened(open.clone()));
                     }
                 }
             }

@@ -24,7 +24,7 @@ const MAX_DRAIN: usize = 4_096;
 
 #[derive(Clone, Debug)]
 pub enum EngineControl {
-    SetConfig(EngineConfig),
+    SetConfig(Box<EngineConfig>),
     /// Publish a last snapshot and return.
     Shutdown,
 }
@@ -60,7 +60,7 @@ pub async fn run_clocked(
         tokio::select! {
             biased;
             cmd = control.recv(), if control_open => match cmd {
-                Some(EngineControl::SetConfig(cfg)) => engine.set_config(cfg),
+                Some(EngineControl::SetConfig(cfg)) => engine.set_config(*cfg),
                 Some(EngineControl::Shutdown) => break,
                 // Nobody can send commands any more; keep serving inputs.
                 None => control_open = false,

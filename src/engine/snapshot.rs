@@ -35,6 +35,10 @@ pub struct Snapshot {
     /// for symbol completion. A list is replaced, never edited, so a changed
     /// `Arc` means a new list.
     pub instrument_lists: BTreeMap<Venue, Arc<Vec<InstrumentInfo>>>,
+    /// Funding, open interest, basis, spikes, carry (the Derivatives pane).
+    pub derivatives: super::derivs::DerivativesView,
+    /// The sinks (alerts, store, bus, metrics) and what they dropped.
+    pub sinks: Vec<super::notices::SinkHealth>,
 }
 
 /// The key under which venues are compared: an instrument, or a quote group
@@ -147,6 +151,10 @@ pub struct ArbOpportunity {
     pub opened: Micros,
     pub peak_net_bps: Decimal,
     pub peak_profit: Decimal,
+    /// The walk when the profit peaked: size and both VWAPs.
+    pub peak_size: Decimal,
+    pub peak_buy_vwap: Decimal,
+    pub peak_sell_vwap: Decimal,
     /// One of the books is polled over REST (the venue's stream is
     /// unreachable): a coarser, older picture than a live book.
     pub polled: bool,
@@ -163,6 +171,16 @@ pub struct ClosedArb {
     pub peak_profit: Decimal,
     /// Why it ended: "spread closed", "bybit out of sync", ...
     pub reason: String,
+    pub buy_instrument: Instrument,
+    pub sell_instrument: Instrument,
+    pub buy_fee_bps: Decimal,
+    pub sell_fee_bps: Decimal,
+    /// The walk at the peak profit.
+    pub size: Decimal,
+    pub buy_vwap: Decimal,
+    pub sell_vwap: Decimal,
+    /// A book was polled over REST at some point while it was open.
+    pub polled: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

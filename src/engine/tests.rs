@@ -4,6 +4,7 @@ use rust_decimal::Decimal;
 
 use super::snapshot::ArbOpportunity;
 use super::*;
+use crate::model::FundingUpdate;
 use crate::model::{
     BookUpdate, BookUpdateKind, Funding, Level, LiquidatedSide, Liquidation, OutOfSyncReason,
     SeqInfo,
@@ -1170,6 +1171,7 @@ fn extreme_values_never_panic() {
                             open_interest: Some(max),
                             mark_price: Some(max),
                             index_price: Some(min),
+                            ..FundingUpdate::default()
                         },
                         exchange_ts: Some(t),
                         received: t,
@@ -1318,4 +1320,71 @@ fn venue_reset_takes_every_book_of_the_venue_out_until_its_snapshot() {
     });
     assert_eq!(e.open_arbs().len(), 1);
     assert_eq!(e.snapshot().arb_history.len(), 1);
+}
+
+#[test]
+fn sinks_hear_openings_closings_states_and_incidents_in_order() {
+    use super::notices::Notice;
+    let mut e = Engine::new(cfg());
+    let (mut rx, status) = e.add_sink("test", 1024);
+    let mut base = engine_with_arb();
+    // Replay the same inputs into the engine with a sink.
+    for v in ["okx", "bybit"] {
+        let venue: Venue = v.parse().unwrap();
+        let (bids, asks) = if v == "okx" {
+            ([(dec!(99), dec!(1))], [(dec!(100), dec!(1))])
+        } else {
+            ([(dec!(101), dec!(2))], [(dec!(102), dec!(1))])
+        };
+        e.handle(feed(
+            venue,
+            SEC,
+            vec![snap(venue, "BTC-USDT", &bids, &asks)],
+        ));
+    }
+    assert_eq!(base.open_arbs(), e.open_arbs(), "a sink changes nothing");
+    e.handle(feed(
+        crate::venue!("bybit"),
+        2 * SEC,
+        vec![
+            MarketEvent::Incident {
+                venue: crate::venue!("bybit"),
+                instrument: Some(i("BTC-USDT")),
+                incident: crate::model::Incident::Gap,
+                detail: Some("u 5 → 7".into()),
+            },
+            MarketEvent::BookState {
+                venue: crate::venue!("bybit"),
+                instrument: i("BTC-USDT"),
+                state: BookState::OutOfSync(OutOfSyncReason::Gap {
+                    expected: 5,
+                    got: 7,
+                }),
+            },
+        ],
+    ));
+    let mut kinds = Vec::new();
+    while let Ok(n) = rx.try_recv() {
+        kinds.push(match &*n {
+            Notice::ArbOpened(_) => "opened".to_string(),
+            Notice::ArbClosed(c) => format!("closed: {}", c.reason),
+            Notice::BookState { venue, state, .. } => format!("{venue} {}", state.label()),
+            Notice::Incident { incident, .. } => format!("{incident:?}"),
+            other => format!("{other:?}"),
+        });
+    }
+    assert_eq!(
+        kinds,
+        [
+            "okx live",
+            "bybit live",
+            "opened",
+            "Gap",
+            "bybit out_of_sync",
+            "closed: bybit out of sync"
+        ]
+    );
+    assert_eq!(status.dropped(), 0);
+    let _ = base.snapshot();
+    assert_eq!(e.snapshot().sinks[0].sent, 6);
 }

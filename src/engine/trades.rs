@@ -43,7 +43,7 @@ impl TradeStats {
         key: Instrument,
         notional_usd: Option<f64>,
         large_threshold_usd: f64,
-    ) {
+    ) -> Option<TradeRow> {
         let at = t.received;
         let usd = notional_usd.filter(|n| n.is_finite());
         let volume = usd.unwrap_or(0.0);
@@ -57,19 +57,21 @@ impl TradeStats {
         }
         self.flow.entry(key).or_default().add(at, &amount);
 
-        let large = usd.filter(|u| *u >= large_threshold_usd && self.tape_len > 0);
-        if let Some(usd) = large {
-            self.large.push_front(TradeRow {
-                venue: t.venue,
-                instrument: t.instrument,
-                side: t.side,
-                price: t.price,
-                size: t.size,
-                notional_usd: usd,
-                time: at,
-            });
+        let usd = usd.filter(|u| *u >= large_threshold_usd)?;
+        let row = TradeRow {
+            venue: t.venue,
+            instrument: t.instrument,
+            side: t.side,
+            price: t.price,
+            size: t.size,
+            notional_usd: usd,
+            time: at,
+        };
+        if self.tape_len > 0 {
+            self.large.push_front(row.clone());
             self.large.truncate(self.tape_len);
         }
+        Some(row)
     }
 
     /// Drops the flow of a key no book is kept for any more. The large-trade

@@ -266,8 +266,8 @@ impl Engine {
             self.now.saturating_sub(LIQ_WINDOW),
         );
         let funding: Vec<(Venue, FundingUpdate)> = self
-            .funding
-            .iter()
+            .derivs
+            .latest()
             .filter(|((_, i), _)| self.groups.key_of(i) == key)
             .map(|((v, _), u)| (*v, u.clone()))
             .collect();
@@ -384,12 +384,61 @@ impl Engine {
                 .collect(),
             arbs: self.open_arbs(),
             arb_history: self.history.iter().cloned().collect(),
+            sinks: self.notices.health(),
             arb_stats: self.pair_stats(),
             liquidations: self.liqs.view(self.now, self.cfg.liq_min_notional_usd),
             trades: self.trades.view(self.now, self.cfg.large_trade_usd),
             health: self.health_view(),
             instrument_lists: self.instrument_lists.clone(),
+            derivatives: self.derivs.view(self.now, &DerivCtx::of(self)),
         }
+    }
+}
+
+/// What the derivatives views need from the rest of the engine.
+pub(super) struct DerivCtx<'a> {
+    pub(super) groups: &'a super::groups::QuoteGroups,
+    pub(super) keys: &'a super::keys::Keys,
+    pub(super) usd: &'a super::usd::UsdRates,
+    pub(super) fees: &'a super::arb::Fees,
+    pub(super) lists: &'a BTreeMap<Venue, std::sync::Arc<Vec<crate::model::InstrumentInfo>>>,
+}
+
+impl<'a> DerivCtx<'a> {
+    pub(super) fn of(e: &'a Engine) -> Self {
+        DerivCtx {
+            groups: &e.groups,
+            keys: &e.keys,
+            usd: &e.usd,
+            fees: &e.fees,
+            lists: &e.instrument_lists,
+        }
+    }
+}
+
+impl super::derivs::Context for DerivCtx<'_> {
+    fn key_of(&self, i: &Instrument) -> Instrument {
+        self.groups.key_of(i)
+    }
+
+    fn spot_mid(&self, key: &Instrument) -> Option<Decimal> {
+        self.keys.get(key).and_then(|k| self.keys[k].cbbo.mid())
+    }
+
+    fn usd(&self, i: &Instrument, price: Decimal, size: Decimal) -> Option<f64> {
+        self.usd.notional_usd(i, price, size)
+    }
+
+    fn contract(&self, venue: Venue, i: &Instrument) -> (Option<Decimal>, Option<Decimal>) {
+        self.lists
+            .get(&venue)
+            .and_then(|l| l.iter().find(|x| x.instrument == *i))
+            .map_or((None, None), |x| (x.contract_size, x.contract_usd))
+    }
+
+    fn taker_fee_bps(&self, venue: Venue) -> f64 {
+        use rust_decimal::prelude::ToPrimitive;
+        self.fees.of(venue).bps.to_f64().unwrap_or(0.0)
     }
 }
 fn max_opt(a: Option<Decimal>, b: Option<Decimal>) -> Option<Decimal> {

@@ -115,12 +115,28 @@ pub struct Liquidation {
 /// carried it (venues send partial updates).
 #[derive(Clone, PartialEq, Debug, Default)]
 pub struct FundingUpdate {
+    /// The rate of the current funding period (a fraction: 0.0001 = 0.01%).
     pub funding_rate: Option<Decimal>,
+    /// The venue's prediction of the next period's rate, where it gives one.
+    pub predicted_rate: Option<Decimal>,
     pub next_funding: Option<Micros>,
+    /// Time between two fundings (8 h on most venues, 1 h on some).
+    pub interval: Option<Micros>,
     /// Open interest in the base asset.
     pub open_interest: Option<Decimal>,
+    /// Open interest valued in USD, when the venue says so itself.
+    pub open_interest_usd: Option<Decimal>,
     pub mark_price: Option<Decimal>,
     pub index_price: Option<Decimal>,
+}
+
+/// What a history backfill (REST, at start) is a series of.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum HistoryKind {
+    /// Open interest in the base asset.
+    OpenInterest,
+    /// Funding rates as settled, one per period.
+    FundingRate,
 }
 
 #[derive(Clone, PartialEq, Debug)]
@@ -239,6 +255,16 @@ pub enum MarketEvent {
         instrument: Option<Instrument>,
         incident: Incident,
         detail: Option<String>,
+    },
+    /// A history backfilled over REST at start (open interest, settled
+    /// funding rates), oldest first, so changes and z-scores mean something
+    /// in the first minute.
+    History {
+        venue: Venue,
+        instrument: Instrument,
+        kind: HistoryKind,
+        /// (time, value) pairs.
+        points: Vec<(Micros, Decimal)>,
     },
     /// The venue's instrument list (from REST), for symbol completion and
     /// contract sizes.

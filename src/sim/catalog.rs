@@ -41,6 +41,9 @@ pub struct Spec {
     pub lot: Decimal,
     /// Base asset per contract when the venue sizes in contracts.
     pub contract_size: Option<Decimal>,
+    /// Wire sizes are quote (USD) amounts, as on inverse perpetuals: a
+    /// level's base size is its amount over its price.
+    pub usd_sized: bool,
     pub price_style: NumStyle,
     pub size_style: NumStyle,
     /// The depths this book is streamed at (one feed view per depth).
@@ -50,9 +53,30 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// Wire size unit expressed in the base asset.
+    /// Wire size unit expressed in the base asset (for a USD-sized book,
+    /// at the base asset's starting price: good for sizing orders only).
     pub fn lot_in_base(&self) -> Decimal {
+        if self.usd_sized {
+            let start = Decimal::try_from(start_price(self.instrument.base.as_str()))
+                .unwrap_or(Decimal::ONE_HUNDRED);
+            return self.lot.checked_div(start).unwrap_or(self.lot);
+        }
         self.lot * self.contract_size.unwrap_or(Decimal::ONE)
+    }
+
+    /// `lots` at `price` (ticks) in the base asset, exactly as an adapter
+    /// converts the wire amount.
+    pub fn base_size(&self, lots: i64, price: i64) -> Decimal {
+        if self.usd_sized {
+            crate::venues::parse::usd_contracts_to_base(
+                self.size(lots),
+                Decimal::ONE,
+                self.price(price),
+            )
+            .unwrap_or_default()
+        } else {
+            Decimal::from(lots) * self.lot_in_base()
+        }
     }
 
     pub fn price(&self, ticks: i64) -> Decimal {
@@ -92,6 +116,7 @@ pub struct Listing {
     pub tick: &'static str,
     pub lot: &'static str,
     pub contract_size: Option<&'static str>,
+    pub usd_sized: bool,
     pub price_style: NumStyle,
     pub size_style: NumStyle,
     pub typical_size: f64,
@@ -113,6 +138,7 @@ impl Listing {
             tick,
             lot,
             contract_size: None,
+            usd_sized: false,
             price_style: styles.0,
             size_style: styles.1,
             typical_size,
@@ -123,6 +149,15 @@ impl Listing {
     pub const fn contracts(self, contract_size: &'static str) -> Listing {
         Listing {
             contract_size: Some(contract_size),
+            ..self
+        }
+    }
+
+    /// A book sized in USD amounts (lots of `lot` USD), as inverse
+    /// perpetuals are.
+    pub const fn usd_sized(self) -> Listing {
+        Listing {
+            usd_sized: true,
             ..self
         }
     }
@@ -143,6 +178,7 @@ pub fn specs() -> Vec<Spec> {
                     tick: dec(r.tick),
                     lot: dec(r.lot),
                     contract_size: r.contract_size.map(dec),
+                    usd_sized: r.usd_sized,
                     price_style: r.price_style,
                     size_style: r.size_style,
                     depths: sim.depths,

@@ -375,6 +375,7 @@ fn instruments() -> Vec<InstrumentView> {
             open_interest: Some(d("81234.5")),
             mark_price: Some(d("65141.2")),
             index_price: Some(d("65139.8")),
+            ..FundingUpdate::default()
         },
     )];
     vec![
@@ -442,6 +443,9 @@ fn arbs() -> (Vec<ArbOpportunity>, Vec<ClosedArb>, Vec<ArbPairStats>) {
             opened: NOW - 14 * SEC,
             peak_net_bps: d("11.02"),
             peak_profit: d("3.59"),
+            peak_size: d("0.05"),
+            peak_buy_vwap: d("65081.10"),
+            peak_sell_vwap: d("65213.40"),
             polled: false,
         },
         ArbOpportunity {
@@ -461,6 +465,9 @@ fn arbs() -> (Vec<ArbOpportunity>, Vec<ClosedArb>, Vec<ArbPairStats>) {
             opened: NOW - 2_300_000,
             peak_net_bps: d("3.4"),
             peak_profit: d("1.45"),
+            peak_size: d("1.2500"),
+            peak_buy_vwap: d("3420.90"),
+            peak_sell_vwap: d("3422.35"),
             polled: false,
         },
     ];
@@ -473,6 +480,14 @@ fn arbs() -> (Vec<ArbOpportunity>, Vec<ClosedArb>, Vec<ArbPairStats>) {
             closed: NOW - 61 * SEC,
             peak_net_bps: d("6.2"),
             peak_profit: d("4.10"),
+            buy_instrument: btc_usd,
+            sell_instrument: btc_usd,
+            buy_fee_bps: d("5"),
+            sell_fee_bps: d("5"),
+            size: d("0.1"),
+            buy_vwap: d("100"),
+            sell_vwap: d("100.2"),
+            polled: false,
             reason: "spread closed".into(),
         },
         ClosedArb {
@@ -483,6 +498,14 @@ fn arbs() -> (Vec<ArbOpportunity>, Vec<ClosedArb>, Vec<ArbPairStats>) {
             closed: NOW - 290 * SEC,
             peak_net_bps: d("2.7"),
             peak_profit: d("0.92"),
+            buy_instrument: eth_usd,
+            sell_instrument: eth_usd,
+            buy_fee_bps: d("5"),
+            sell_fee_bps: d("5"),
+            size: d("0.1"),
+            buy_vwap: d("100"),
+            sell_vwap: d("100.2"),
+            polled: false,
             reason: "bitstamp out of sync".into(),
         },
         ClosedArb {
@@ -493,6 +516,14 @@ fn arbs() -> (Vec<ArbOpportunity>, Vec<ClosedArb>, Vec<ArbPairStats>) {
             closed: NOW - 1_897 * SEC,
             peak_net_bps: d("1.4"),
             peak_profit: d("0.35"),
+            buy_instrument: btc_usd,
+            sell_instrument: btc_usd,
+            buy_fee_bps: d("5"),
+            sell_fee_bps: d("5"),
+            size: d("0.1"),
+            buy_vwap: d("100"),
+            sell_vwap: d("100.2"),
+            polled: false,
             reason: "spread closed".into(),
         },
     ];
@@ -963,6 +994,129 @@ pub fn sample_snapshot() -> Snapshot {
         trades: trades(),
         health: health(),
         instrument_lists: Default::default(),
+        sinks: Vec::new(),
+        derivatives: derivatives(),
+    }
+}
+
+/// Three venues' BTC perpetual, one ETH, two spikes, an OI chart.
+pub fn derivatives() -> crate::engine::derivs::DerivativesView {
+    use crate::engine::derivs::{
+        CarryPair, DerivativesView, FundingCarry, PerpRow, SpikeMetric, SpikeRow,
+    };
+    const H: i64 = 3_600_000_000;
+    let btc = inst("BTC-USDT-PERP");
+    let eth = inst("ETH-USDT-PERP");
+    let row =
+        |v: Venue, i, rate: &str, interval: i64, oi: &str, mark: &str, basis: f64, ch: [f64; 4]| {
+            let r: f64 = rate.parse().unwrap_or(0.0);
+            PerpRow {
+                venue: Some(v),
+                instrument: Some(i),
+                key: Some(i),
+                funding_rate: Some(d(rate)),
+                predicted_rate: Some(d(rate) * d("1.1")),
+                interval: Some(interval),
+                rate_8h: Some(r * (8 * H) as f64 / interval as f64),
+                annual: Some(r * (365 * 24 * H) as f64 / interval as f64),
+                predicted_annual: Some(1.1 * r * (365 * 24 * H) as f64 / interval as f64),
+                next_funding: Some(NOW + 47 * 60 * SEC),
+                mark: Some(d(mark)),
+                index: Some(d(mark) - d("3.2")),
+                basis_bps: Some(basis),
+                oi_base: Some(d(oi)),
+                oi_contracts: None,
+                oi_usd: Some(oi.parse::<f64>().unwrap_or(0.0) * mark.parse::<f64>().unwrap_or(0.0)),
+                oi_change: ch.map(Some),
+                volume_1h_usd: 182_400_000.0,
+                volume_24h_usd: 4_210_000_000.0,
+                updated: NOW - SEC,
+            }
+        };
+    let rows = vec![
+        row(
+            crate::venue!("binance"),
+            btc,
+            "0.000100",
+            8 * H,
+            "78412.5",
+            "65112.4",
+            1.8,
+            [0.001, 0.012, -0.004, 0.031],
+        ),
+        row(
+            crate::venue!("bybit"),
+            btc,
+            "0.000085",
+            8 * H,
+            "52310.2",
+            "65110.9",
+            1.6,
+            [0.0, 0.009, -0.011, 0.027],
+        ),
+        row(
+            crate::venue!("hyperliquid"),
+            btc,
+            "0.0000125",
+            H,
+            "21870.0",
+            "65115.0",
+            2.2,
+            [0.004, 0.021, 0.013, 0.052],
+        ),
+        row(
+            crate::venue!("okx"),
+            eth,
+            "-0.000031",
+            8 * H,
+            "1204500",
+            "3421.7",
+            -0.7,
+            [-0.002, -0.015, -0.02, 0.004],
+        ),
+    ];
+    let carry = vec![FundingCarry {
+        key: btc,
+        ranked: vec![
+            (crate::venue!("bybit"), 0.0931),
+            (crate::venue!("binance"), 0.1095),
+            (crate::venue!("hyperliquid"), 0.1095),
+        ],
+        best: Some(CarryPair {
+            long_venue: crate::venue!("bybit"),
+            short_venue: crate::venue!("hyperliquid"),
+            gross: 0.0164,
+            net: -0.0711,
+        }),
+    }];
+    let spikes = vec![
+        SpikeRow {
+            at: NOW - 3 * 60 * SEC,
+            venue: Some(crate::venue!("binance")),
+            key: btc,
+            metric: SpikeMetric::Volume,
+            value: 41_200_000.0,
+            z: 4.7,
+        },
+        SpikeRow {
+            at: NOW - 21 * 60 * SEC,
+            venue: None,
+            key: btc,
+            metric: SpikeMetric::OpenInterest,
+            value: 612.0,
+            z: -3.4,
+        },
+    ];
+    let series: Vec<Option<f64>> = (0..360)
+        .map(|m| Some(150_000.0 + 900.0 * ((m as f64) / 23.0).sin() + 8.0 * m as f64))
+        .collect();
+    DerivativesView {
+        rows,
+        carry,
+        spikes,
+        oi_history: vec![(btc, series)],
+        hold_days: 7.0,
+        spike_z: 3.0,
     }
 }
 
@@ -1058,6 +1212,10 @@ pub fn offline_snapshot() -> Snapshot {
             dns(4_000 + 3_000 * i as u64)
         };
         health.extend(venue_conns(venue, conns, &state));
+    }
+    // Venues registered after this fixture was drawn: unreachable too.
+    for venue in Venue::all().filter(|v| !LIVE_CONNS.iter().any(|(n, _)| *n == v.as_str())) {
+        health.extend(venue_conns(venue, &["ws"], &dns(30_000)));
     }
     Snapshot {
         version: 3,

@@ -165,19 +165,35 @@ pub fn kraken_token(text: &str, out: &mut String) {
 }
 
 /// Render a decimal text at least at `scale` decimals (Kraken v2 numbers may
-/// lose trailing zeros on the wire; the checksum wants them).
+/// lose trailing zeros on the wire; the checksum wants them). Done on the
+/// text, by appending zeros, so that it stays the venue's own digits and no
+/// scale (however large an instrument list claims it is) can overflow a
+/// `Decimal`; scales past [`MAX_PAD_SCALE`] and texts that are not plain
+/// decimals are left as they are.
 pub fn pad_to_scale(text: &str, scale: Option<u32>) -> std::borrow::Cow<'_, str> {
-    let Some(scale) = scale else {
+    let Some(scale) = scale.filter(|&s| s <= MAX_PAD_SCALE) else {
         return text.into();
     };
-    match parse_decimal(text) {
-        Some(mut d) if d.scale() < scale => {
-            d.rescale(scale);
-            d.to_string().into()
-        }
-        _ => text.into(),
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let plain = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    if !plain || digits.bytes().filter(|&b| b == b'.').count() > 1 {
+        return text.into();
     }
+    let have = text.find('.').map_or(0, |dot| text.len() - dot - 1) as u32;
+    if have >= scale {
+        return text.into();
+    }
+    let mut padded = String::with_capacity(text.len() + (scale - have) as usize + 1);
+    padded.push_str(text);
+    if have == 0 && !text.contains('.') {
+        padded.push('.');
+    }
+    padded.extend(std::iter::repeat_n('0', (scale - have) as usize));
+    padded.into()
 }
+
+/// No venue quotes more decimals than a `Decimal` holds.
+pub const MAX_PAD_SCALE: u32 = 28;
 
 /// Kraken (v1 and v2): top 10 asks low→high then top 10 bids high→low, each
 /// level `token(price) + token(qty)`; CRC-32 (IEEE) as unsigned. Prices and
@@ -219,6 +235,22 @@ pub fn observed_scales(book: &TextBook) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pad_to_scale_appends_zeros_on_the_text() {
+        assert_eq!(pad_to_scale("0.001", Some(8)), "0.00100000");
+        assert_eq!(pad_to_scale("42", Some(2)), "42.00");
+        assert_eq!(pad_to_scale("1.50", Some(1)), "1.50");
+        assert_eq!(pad_to_scale("1.5", None), "1.5");
+        // Scales no Decimal can hold, and texts that are not plain decimals,
+        // are left alone instead of overflowing (a fuzz crash before).
+        assert_eq!(
+            pad_to_scale("79228162514264337593543950335", Some(33)),
+            "79228162514264337593543950335"
+        );
+        assert_eq!(pad_to_scale("1.2.3", Some(5)), "1.2.3");
+        assert_eq!(pad_to_scale("1e5", Some(2)), "1e5");
+    }
 
     fn book(bids: &[(&str, &str)], asks: &[(&str, &str)]) -> TextBook {
         let mut b = TextBook::default();

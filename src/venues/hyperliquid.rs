@@ -296,6 +296,9 @@ impl Hyperliquid {
                 open_interest: c.ctx.open_interest.and_then(decimal),
                 mark_price: c.ctx.mark_px.and_then(decimal),
                 index_price: c.ctx.oracle_px.and_then(decimal),
+                // Hyperliquid pays funding every hour.
+                interval: Some(3_600_000_000),
+                ..FundingUpdate::default()
             },
             exchange_ts: None,
             received,

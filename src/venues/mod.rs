@@ -14,15 +14,20 @@ use crate::model::{Funding, Incident, Instrument, Liquidation, MarketEvent, Micr
 
 pub mod binance;
 pub mod bitfinex;
+pub mod bitget;
 pub mod bitstamp;
 pub mod buffered;
 pub mod bybit;
 pub mod checksum;
 pub mod coinbase;
+pub mod deribit;
+pub mod gate;
 pub mod gemini;
 pub mod guard;
+pub mod htx;
 pub mod hyperliquid;
 pub mod kraken;
+pub mod kucoin;
 pub mod lifecycle;
 pub mod okx;
 pub mod parse;

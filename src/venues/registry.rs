@@ -4,19 +4,23 @@
 
 use super::spec::VenueSpec;
 use super::{Adapter, AdapterConfig};
-use super::{binance, bitfinex, bitstamp, bybit, coinbase, gemini, hyperliquid, kraken, okx};
 use crate::model::{Instrument, Venue};
 
 pub const SPECS: &[&VenueSpec] = &[
-    &binance::SPEC,
-    &bybit::SPEC,
-    &okx::SPEC,
-    &coinbase::SPEC,
-    &kraken::SPEC,
-    &bitstamp::SPEC,
-    &gemini::SPEC,
-    &hyperliquid::SPEC,
-    &bitfinex::SPEC,
+    &super::binance::SPEC,
+    &super::bybit::SPEC,
+    &super::okx::SPEC,
+    &super::coinbase::SPEC,
+    &super::kraken::SPEC,
+    &super::bitstamp::SPEC,
+    &super::gemini::SPEC,
+    &super::hyperliquid::SPEC,
+    &super::deribit::SPEC,
+    &super::bitget::SPEC,
+    &super::htx::SPEC,
+    &super::gate::SPEC,
+    &super::kucoin::SPEC,
+    &super::bitfinex::SPEC,
 ];
 
 /// Build the adapter for a venue.

@@ -32,6 +32,8 @@ pub struct Collector {
     pub crossed: u64,
     /// Deltas dropped because their book was not live.
     pub ignored_not_live: u64,
+    /// Points of backfilled histories.
+    pub history_points: usize,
 }
 
 impl Collector {
@@ -74,6 +76,7 @@ impl Collector {
                 MarketEvent::Incident { incident, .. } => {
                     *self.incidents.entry(incident).or_default() += 1
                 }
+                MarketEvent::History { points, .. } => self.history_points += points.len(),
                 MarketEvent::Instruments { .. } => {}
             }
         }

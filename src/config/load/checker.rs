@@ -141,6 +141,21 @@ impl Checker<'_> {
                 config.trades.tape_len = self.count(&v, "tape_len", 1..=100_000);
             }
         }
+        if let Some(d) = file.derivatives {
+            let c = &mut config.derivatives;
+            if let Some(v) = d.spike_window {
+                c.spike_window = self.count(&v, "spike_window", 10..=10_000);
+            }
+            if let Some(v) = d.spike_z {
+                c.spike_z = self.positive_at_most(&v, "spike_z", 100.0);
+            }
+            if let Some(v) = d.spike_cooldown_s {
+                c.spike_cooldown_s = self.non_negative(&v, "spike_cooldown_s");
+            }
+            if let Some(v) = d.funding_hold_days {
+                c.funding_hold_days = self.positive_at_most(&v, "funding_hold_days", 3650.0);
+            }
+        }
         if let Some(ui) = file.ui {
             self.ui(ui, &mut config);
         }
@@ -213,6 +228,17 @@ impl Checker<'_> {
         let x = v.get_ref().0;
         if x < min {
             self.error(v.span(), format!("{key} must be at least {min}, got {x}"));
+        }
+        x
+    }
+
+    pub(super) fn positive_at_most(&mut self, v: &Spanned<f64>, key: &str, max: f64) -> f64 {
+        let x = *v.get_ref();
+        if !(x.is_finite() && x > 0.0 && x <= max) {
+            self.error(
+                v.span(),
+                format!("{key} must be above 0 and at most {max}, got {x}"),
+            );
         }
         x
     }

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 
 use super::{BookId, BookSim, SimTrade, exponential, normal};
-use crate::model::{BookSide, TakerSide};
+use crate::model::{BookSide, LiquidatedSide, TakerSide};
 use crate::sim::catalog::Spec;
 
 impl BookSim {
@@ -159,14 +159,16 @@ impl BookSim {
     }
 
     /// A taker order of `want` lots walks the opposite side (at most five
-    /// levels, never emptying it); prints one trade per level. Returns the
-    /// worst price, average price and filled lots.
+    /// levels, never emptying it); prints one trade per level (marked
+    /// `forced` for a liquidation order). Returns the worst price, average
+    /// price and filled lots.
     pub(super) fn take(
         &mut self,
         id: BookId,
         taker: TakerSide,
         want: i64,
         time_ms: i64,
+        forced: Option<LiquidatedSide>,
     ) -> Option<(i64, Decimal, i64)> {
         let side = match taker {
             TakerSide::Buy => BookSide::Ask,
@@ -199,6 +201,7 @@ impl BookSim {
                 taker,
                 seq: self.cross_seq,
                 time_ms,
+                forced,
             });
             self.next_trade_id += 1;
         }

@@ -65,6 +65,9 @@ pub struct SimTrade {
     /// The book's cross sequence when the trade printed.
     pub seq: u64,
     pub time_ms: i64,
+    /// The position the taker order closed by force, when it was a
+    /// liquidation (venues that flag liquidations on trades).
+    pub forced: Option<LiquidatedSide>,
 }
 
 #[derive(Clone, Debug)]
@@ -310,8 +313,7 @@ impl Market {
     pub fn book_levels(&self, id: BookId) -> Option<(Vec<Level>, Vec<Level>)> {
         let spec = self.specs.get(id)?;
         let sim = self.books.get(id)?;
-        let unit = spec.lot_in_base();
-        let conv = |(p, s): RawLevel| Level::new(spec.price(p), Decimal::from(s) * unit);
+        let conv = |(p, s): RawLevel| Level::new(spec.price(p), spec.base_size(s, p));
         Some((
             sim.book.bids.iter().map(conv).collect(),
             sim.book.asks.iter().map(conv).collect(),

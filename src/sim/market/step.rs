@@ -144,7 +144,7 @@ impl Market {
                     TakerSide::Sell
                 };
                 let want = sim.lots(spec.typical_size * 0.05 * pareto(rng, 1.3).min(400.0));
-                sim.take(id, taker, want, self.time_ms);
+                sim.take(id, taker, want, self.time_ms, None);
             }
         }
         // Forced orders on perpetuals: cascades, plus the odd lone one.
@@ -171,7 +171,9 @@ impl Market {
                         LiquidatedSide::Long => TakerSide::Sell,
                         LiquidatedSide::Short => TakerSide::Buy,
                     };
-                    if let Some((worst, avg, lots)) = sim.take(id, taker, want, self.time_ms) {
+                    if let Some((worst, avg, lots)) =
+                        sim.take(id, taker, want, self.time_ms, Some(side))
+                    {
                         events.push(SimEvent::Liquidation(SimLiquidation {
                             book: id,
                             side,

@@ -103,6 +103,39 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
             )));
         }
     }
+    // Sinks (alerts, store, bus, metrics): what they dropped, what ails them.
+    if !snap.sinks.is_empty() {
+        detail.push(Line::from(""));
+        let mut spans = vec![Span::styled("sinks ", theme.header())];
+        for (n, sink) in snap.sinks.iter().enumerate() {
+            if n > 0 {
+                spans.push(Span::styled(" · ", theme.muted()));
+            }
+            let style = if sink.problem.is_some() {
+                theme.fg(theme.error)
+            } else if sink.dropped > 0 {
+                theme.fg(theme.warning)
+            } else {
+                theme.fg(theme.ok)
+            };
+            let mut text = format!(
+                "{} {} sent",
+                sink.name,
+                format::thousands(&sink.sent.to_string())
+            );
+            if sink.dropped > 0 {
+                text.push_str(&format!(
+                    ", {} dropped",
+                    format::thousands(&sink.dropped.to_string())
+                ));
+            }
+            if let Some(p) = &sink.problem {
+                text.push_str(&format!(": {p}"));
+            }
+            spans.push(Span::styled(text, style));
+        }
+        detail.push(Line::from(spans));
+    }
     let table_h = (out.len() as u16).min(inner.height);
     let parts = super::stack(inner, &[table_h]);
     lines(frame, parts[0], out, theme);

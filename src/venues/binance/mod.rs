@@ -413,6 +413,7 @@ impl Binance {
                 open_interest: None,
                 mark_price: field(msg.mark_price),
                 index_price: field(msg.index_price),
+                ..FundingUpdate::default()
             };
             out.funding(Funding {
                 venue: VENUE,
