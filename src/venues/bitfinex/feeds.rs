@@ -33,6 +33,10 @@ use crate::model::{
 use crate::venues::Output;
 use crate::venues::parse::{ms_to_micros, preview};
 
+/// Bitfinex exchanges funding every 8 hours ("Derivatives Status":
+/// CURRENT_FUNDING is "applied in the current 8h period").
+const FUNDING_INTERVAL: Micros = 8 * 3_600 * 1_000_000;
+
 /// Liquidation position ids remembered against double counting.
 const SEEN_LIQUIDATIONS: usize = 4096;
 
@@ -98,13 +102,22 @@ impl Bitfinex {
         };
         let update = FundingUpdate {
             funding_rate: decimal_at(&row, 11),
+            // NEXT_FUNDING_ACCRUED is what has accrued so far in the
+            // period (it grows with NEXT_FUNDING_STEP), not a prediction.
+            predicted_rate: None,
             next_funding: ms(integer_at(&row, 7)),
+            interval: Some(FUNDING_INTERVAL),
             open_interest: decimal_at(&row, 17),
+            open_interest_usd: None,
             mark_price: decimal_at(&row, 14),
             index_price: None,
         };
-        if update == FundingUpdate::default() {
-            return;
+        let empty = FundingUpdate {
+            interval: Some(FUNDING_INTERVAL),
+            ..FundingUpdate::default()
+        };
+        if update == empty {
+            return; // a row of nulls says nothing
         }
         out.funding(Funding {
             venue: VENUE,

@@ -125,9 +125,7 @@ impl Bitfinex {
         out: &mut Output,
     ) {
         let Route {
-            url,
-            chan,
-            instrument,
+            url, instrument, ..
         } = r;
         let cells = match elements(data) {
             Ok(c) => c,
