@@ -2,7 +2,9 @@
 //! spot pairs (`tBTCUSD`, `tAAVE:UST`) and perpetuals (`tBTCF0:USTF0`).
 //!
 //! Every connection first sends `conf` with `SEQ_ALL | OB_CHECKSUM`
-//! (65536 + 131072), then one `subscribe` per channel: `book` (P0, F0, len
+//! (65536 + 131072; 32768 is TIMESTAMP, not sequencing: "General",
+//! docs.bitfinex.com/docs/ws-general, bitfinex-rb's `FLAG_*`, VENUES.md
+//! §16), then one `subscribe` per channel: `book` (P0, F0, len
 //! 100), `trades`, and for perpetuals `status` `deriv:SYMBOL`, plus one
 //! `status` `liq:global`. Bitfinex allows 25 channels per connection
 //! ("ws-public": "You can subscribe to 25 channels at the same time on the
@@ -10,6 +12,14 @@
 //! connections, told apart by a `?conn=N` query (the driver knows
 //! connections by URL; that Bitfinex ignores the query is unverified).
 //! Data frames are routed by the `chanId` of their `subscribed` event.
+//!
+//! Instruments come from `/v2/conf/pub:info:pair` and
+//! `pub:info:pair:futures` ("Configs"). Bitfinex has no tick size: prices
+//! take 5 significant digits (and at most 8 decimals), so the step depends
+//! on the price and `tick_size` is left `None`; amounts take 8 decimals
+//! (`lot_size` 1e-8). The lists' MIN/MAX_ORDER_SIZE are order limits, not
+//! steps, and are not carried. Perpetual amounts are in the base asset, so
+//! no contract conversion applies (`contract_size`/`contract_usd` `None`).
 //!
 //! Integrity: with `SEQ_ALL` every frame carries the connection's next
 //! number (see [`seq`]); a break means something was lost on the whole
@@ -82,7 +92,9 @@ pub const SPEC: VenueSpec = VenueSpec {
             "instrument lists, REST book",
         ),
     ],
-    taker_fee_bps: bps(20, 0),
+    // No trading fees since Bitfinex dropped them on spot, margin and
+    // derivatives (a permanent change, it said; before: 0.2 % taker).
+    taker_fee_bps: bps(0, 0),
     colour: "#97c93d",
     carries,
     default_listing: &[
@@ -99,6 +111,11 @@ pub const SPEC: VenueSpec = VenueSpec {
 
 /// This venue.
 pub const VENUE: Venue = Venue::named(SPEC.name);
+
+/// The instrument lists ("Configs"): every trading pair, and the
+/// derivatives, with their order size limits.
+const SPOT_LIST: &str = "pub:info:pair";
+const FUTURES_LIST: &str = "pub:info:pair:futures";
 
 const CHANNELS_PER_CONN: usize = 25;
 const SEQ_ALL: u64 = 65_536;
@@ -541,9 +558,9 @@ impl Adapter for Bitfinex {
 
     fn start(&mut self, _now: Micros, out: &mut Output) {
         let rest = self.rest();
-        out.http_get(format!("{rest}/v2/conf/pub:list:pair:exchange"));
+        out.http_get(format!("{rest}/v2/conf/{SPOT_LIST}"));
         if self.cfg.instruments.iter().any(Instrument::is_perp) {
-            out.http_get(format!("{rest}/v2/conf/pub:list:pair:futures"));
+            out.http_get(format!("{rest}/v2/conf/{FUTURES_LIST}"));
         }
     }
 
@@ -581,10 +598,11 @@ impl Adapter for Bitfinex {
     }
 
     fn on_http(&mut self, url: &str, body: &str, _received: Micros, out: &mut Output) {
-        if url.contains("pub:list:pair:exchange") {
-            self.on_pair_list("exchange", body, out);
-        } else if url.contains("pub:list:pair:futures") {
+        // `pub:list:pair:*` are what recordings (cryptofeed) fetched.
+        if url.contains(FUTURES_LIST) || url.contains("pub:list:pair:futures") {
             self.on_pair_list("futures", body, out);
+        } else if url.contains(SPOT_LIST) || url.contains("pub:list:pair:exchange") {
+            self.on_pair_list("exchange", body, out);
         } else if url.contains("/v2/conf/") {
             // Other configs a recording fetched (currencies, pair info).
         } else {

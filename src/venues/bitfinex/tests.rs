@@ -343,26 +343,56 @@ fn instrument_lists_and_the_rest_book() {
     let mut a = adapter(&["BTC-USDT-PERP"]);
     let mut out = Output::default();
     a.start(0, &mut out);
+    let spot = "https://api-pub.bitfinex.com/v2/conf/pub:info:pair";
+    let futures = "https://api-pub.bitfinex.com/v2/conf/pub:info:pair:futures";
     assert_eq!(
         out.actions,
         [
+            Action::HttpGet { url: spot.into() },
             Action::HttpGet {
-                url: "https://api-pub.bitfinex.com/v2/conf/pub:list:pair:exchange".into()
-            },
-            Action::HttpGet {
-                url: "https://api-pub.bitfinex.com/v2/conf/pub:list:pair:futures".into()
+                url: futures.into()
             },
         ]
     );
     out.clear();
-    a.on_http(
-        "https://api-pub.bitfinex.com/v2/conf/pub:list:pair:exchange",
+    a.on_http(spot, &f("pair_info_exchange.json"), 1, &mut out);
+    a.on_http(futures, &f("pair_info_futures.json"), 1, &mut out);
+    let Some(MarketEvent::Instruments { list, .. }) = out.events.last() else {
+        panic!("{:?}", out.events);
+    };
+    let names: Vec<String> = list.iter().map(|i| i.instrument.to_string()).collect();
+    let want = [
+        "BTC-USD",
+        "BTC-USDT",
+        "ETH-USD",
+        "ETH-USDT",
+        "AAVE-USDT",
+        "BTC-USDT-PERP",
+        "ETH-USDT-PERP",
+        "BTC-EURT-PERP",
+    ];
+    assert_eq!(names, want);
+    assert_eq!(list[1].native, "tBTCUST");
+    assert_eq!(list[5].native, "tBTCF0:USTF0");
+    for info in list {
+        // Prices have 5 significant digits (no fixed tick); amounts take 8
+        // decimals; perpetual amounts are in the base asset already.
+        assert_eq!(info.tick_size, None);
+        assert_eq!(info.lot_size, Some(dec!(0.00000001)));
+        assert_eq!((info.contract_size, info.contract_usd), (None, None));
+    }
+    // The lists a recording fetched (`pub:list:pair:*`) read the same.
+    let mut old = adapter(&["BTC-USDT-PERP"]);
+    out.clear();
+    let list_url = |k: &str| format!("https://api-pub.bitfinex.com/v2/conf/pub:list:pair:{k}");
+    old.on_http(
+        &list_url("exchange"),
         &f("pair_list_exchange.json"),
         1,
         &mut out,
     );
-    a.on_http(
-        "https://api-pub.bitfinex.com/v2/conf/pub:list:pair:futures",
+    old.on_http(
+        &list_url("futures"),
         &f("pair_list_futures.json"),
         1,
         &mut out,
@@ -370,21 +400,18 @@ fn instrument_lists_and_the_rest_book() {
     let Some(MarketEvent::Instruments { list, .. }) = out.events.last() else {
         panic!("{:?}", out.events);
     };
-    let names: Vec<String> = list.iter().map(|i| i.instrument.to_string()).collect();
-    assert_eq!(
-        names,
-        [
-            "BTC-USD",
-            "BTC-USDT",
-            "ETH-USD",
-            "ETH-USDT",
-            "AAVE-USDT",
-            "BTC-USDT-PERP",
-            "ETH-USDT-PERP",
-            "BTC-EURT-PERP"
-        ]
-    );
-    assert_eq!(list[1].native, "tBTCUST");
+    let old_names: Vec<String> = list.iter().map(|i| i.instrument.to_string()).collect();
+    assert_eq!(old_names, want);
+    // A body that is not a list is a parse error, not a panic.
+    out.clear();
+    old.on_http(spot, r#"["error",10020,"key: invalid"]"#, 2, &mut out);
+    assert!(matches!(
+        out.events.as_slice(),
+        [MarketEvent::Incident {
+            incident: Incident::ParseError,
+            ..
+        }]
+    ));
 
     let i: Instrument = "BTC-USD".parse().unwrap();
     let poll = a.poll_depth(&i).unwrap();

@@ -169,10 +169,26 @@ pub fn integer_at(row: &[&RawValue], i: usize) -> Option<i64> {
     row.get(i).and_then(|r| integer(r))
 }
 
-/// `/v2/conf/pub:list:pair:*`: `[["BTCUSD","ETHUSD",…]]`.
+/// The pairs of a `/v2/conf/` body: `pub:list:pair:*` is
+/// `[["BTCUSD","ETHUSD",…]]`, `pub:info:pair[:futures]` is
+/// `[[["BTCUSD",[_,_,_,MIN_ORDER_SIZE,MAX_ORDER_SIZE,_,_,_,INITIAL_MARGIN,
+/// MIN_MARGIN,…]],…]]` (only the names are used: order size limits are
+/// not tick or lot sizes).
 pub fn pair_list(body: &str) -> Result<Vec<String>, String> {
-    let outer: Vec<Vec<String>> = serde_json::from_str(body).map_err(|e| e.to_string())?;
-    Ok(outer.into_iter().next().unwrap_or_default())
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Entry {
+        Name(String),
+        Info(String, serde::de::IgnoredAny),
+    }
+    let outer: Vec<Vec<Entry>> = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    let entries = outer.into_iter().next().unwrap_or_default();
+    Ok(entries
+        .into_iter()
+        .map(|e| match e {
+            Entry::Name(n) | Entry::Info(n, _) => n,
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -213,5 +229,11 @@ mod tests {
             pair_list(r#"[["BTCUSD","AAVE:UST"]]"#).unwrap(),
             ["BTCUSD", "AAVE:UST"]
         );
+        assert_eq!(
+            pair_list(r#"[[["BTCUSD",[null,null,null,"0.00004","2000.0",null,null,null,0.2,0.1]],["ETHUSD",[null,null,null,"0.0008","5000.0"]]]]"#).unwrap(),
+            ["BTCUSD", "ETHUSD"]
+        );
+        assert!(pair_list(r#"[[1,2]]"#).is_err());
+        assert!(pair_list(r#"{"error":"x"}"#).is_err());
     }
 }
