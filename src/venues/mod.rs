@@ -14,6 +14,7 @@ use crate::model::{Funding, Incident, Instrument, Liquidation, MarketEvent, Micr
 
 pub mod backfill;
 pub mod binance;
+pub mod bitfinex;
 pub mod bitget;
 pub mod bitstamp;
 pub mod buffered;
