@@ -4,6 +4,7 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json};
 
+use crate::engine::derivs::{PerpRow, SpikeMetric, SpikeRow};
 use crate::engine::snapshot::{
     ArbOpportunity, Cbbo, ConnHealth, ConnState, LiquidationRow, TradeRow,
 };
@@ -127,6 +128,71 @@ pub fn liquidation_line(l: &LiquidationRow) -> Value {
         "size": dec(l.size),
         "notional_usd": (l.notional_usd * 100.0).round() / 100.0,
         "time_us": l.time,
+    })
+}
+
+/// Rounds a statistic for a line (rates, bps, z-scores are `f64`; prices
+/// and sizes never are).
+fn round(x: f64, dp: i32) -> f64 {
+    let k = 10f64.powi(dp);
+    (x * k).round() / k
+}
+
+/// `{"type":"funding",...}`: one perpetual on one venue. `rate` and
+/// `predicted` are the venue's own per-period figures (exact decimals);
+/// `rate_8h`/`annual` are normalised by the funding interval.
+pub fn funding_line(r: &PerpRow) -> Value {
+    json!({
+        "type": "funding",
+        "venue": r.venue,
+        "instrument": r.instrument,
+        "rate": r.funding_rate.map(dec),
+        "predicted": r.predicted_rate.map(dec),
+        "interval_s": r.interval.map(|i| i / 1_000_000),
+        "rate_8h": r.rate_8h.map(|x| round(x, 10)),
+        "annual": r.annual.map(|x| round(x, 6)),
+        "next_funding_us": r.next_funding,
+        "mark": r.mark.map(dec),
+        "index": r.index.map(dec),
+        "basis_bps": r.basis_bps.map(|x| round(x, 2)),
+    })
+}
+
+/// `{"type":"open_interest",...}`: open interest in base (exact), contracts
+/// where the venue counts in them, USD, and its relative change over 5 min,
+/// 1 h, 4 h and 24 h (fractions; null until the window is covered).
+pub fn open_interest_line(r: &PerpRow) -> Value {
+    let [m5, h1, h4, h24] = r.oi_change.map(|c| c.map(|x| round(x, 6)));
+    json!({
+        "type": "open_interest",
+        "venue": r.venue,
+        "instrument": r.instrument,
+        "base": r.oi_base.map(dec),
+        "contracts": r.oi_contracts.map(dec),
+        "usd": r.oi_usd.map(|x| round(x, 0)),
+        "change_5m": m5,
+        "change_1h": h1,
+        "change_4h": h4,
+        "change_24h": h24,
+        "volume_1h_usd": round(r.volume_1h_usd, 0),
+        "volume_24h_usd": round(r.volume_24h_usd, 0),
+    })
+}
+
+/// `{"type":"spike",...}`: an open-interest or volume spike; `venue` is
+/// null when measured on the sum across venues.
+pub fn spike_line(s: &SpikeRow) -> Value {
+    json!({
+        "type": "spike",
+        "venue": s.venue,
+        "instrument": s.key,
+        "metric": match s.metric {
+            SpikeMetric::OpenInterest => "open_interest",
+            SpikeMetric::Volume => "volume",
+        },
+        "value": round(s.value, 4),
+        "z": round(s.z, 2),
+        "time_us": s.at,
     })
 }
 

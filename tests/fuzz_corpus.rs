@@ -268,5 +268,10 @@ fn committed_fuzz_inputs_replay_without_panic_hang_or_blow_up() {
         biggest.0 >> 10,
         biggest.1
     );
+    // Printed as well: the panic hook installed for the replays keeps
+    // assertion messages quiet.
+    for f in &failures {
+        println!("FAILED: {f}");
+    }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }

@@ -383,4 +383,7 @@ lifecycle_properties!(
     hyperliquid,
     deribit,
     bitget,
+    htx,
+    gate,
+    kucoin,
 );

@@ -53,14 +53,18 @@ fn check_capture(name: &str) {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
 
-    // Line order: books, then cbbo, then arb, then one summary last.
+    // Line order: books, cbbo, arb, funding/open interest (per perpetual,
+    // then the spikes), one summary last.
     let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
     assert_eq!(kinds.last(), Some(&"summary"));
-    let rank = |k: &str| {
-        ["book", "cbbo", "arb", "summary"]
+    let rank = |k: &str| match k {
+        // Per perpetual: its funding line, then its open interest.
+        "open_interest" => 3,
+        k => ["book", "cbbo", "arb", "funding", "spike", "summary"]
             .iter()
             .position(|x| *x == k)
-            .unwrap()
+            .map(|i| if i >= 4 { i + 1 } else { i })
+            .unwrap(),
     };
     assert!(
         kinds.windows(2).all(|w| rank(w[0]) <= rank(w[1])),
@@ -258,4 +262,117 @@ fn a_capture_that_ended_long_ago_is_stale_and_leaves_the_cbbo() {
         .find(|l| l["type"] == "book" && l["venue"] == "gemini" && l["instrument"] == "BTC-USD")
         .unwrap();
     assert_eq!(gemini_book["state"], "stale");
+}
+
+/// The Derivatives figures of the Bybit capture against values computed here
+/// from its own `tickers` frames: the latest funding rate, interval, mark,
+/// index and open interest each ticker delta carried; the rate annualised by
+/// hand; the basis against the spot mid of the replay's own CBBO line.
+#[test]
+fn bybit_capture_funding_and_open_interest_match_its_ticker_frames() {
+    let Some(dir) = captures() else { return };
+    let path = dir.join("BYBIT.jsonl.zst");
+    let raw = zstd::decode_all(std::fs::File::open(&path).unwrap()).unwrap();
+    // symbol → field → latest text (Bybit ticker deltas carry changed fields only).
+    let mut latest: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
+        Default::default();
+    for line in String::from_utf8(raw).unwrap().lines() {
+        let rec: Value = serde_json::from_str(line).unwrap();
+        if rec["t"] != "recv" {
+            continue;
+        }
+        let Some(text) = rec["data"].as_str() else {
+            continue;
+        };
+        let Ok(frame) = serde_json::from_str::<Value>(text) else {
+            continue;
+        };
+        if !frame["topic"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("tickers."))
+        {
+            continue;
+        }
+        let d = &frame["data"];
+        let Some(symbol) = d["symbol"].as_str() else {
+            continue;
+        };
+        let fields = latest.entry(symbol.to_string()).or_default();
+        for k in [
+            "fundingRate",
+            "fundingIntervalHour",
+            "markPrice",
+            "indexPrice",
+            "openInterest",
+            "nextFundingTime",
+        ] {
+            if let Some(v) = d[k].as_str().filter(|v| !v.is_empty()) {
+                fields.insert(k.to_string(), v.to_string());
+            }
+        }
+    }
+    let lines = run(&[
+        "replay",
+        "--headless",
+        "--json",
+        "--speed",
+        "max",
+        path.to_str().unwrap(),
+    ]);
+    let mut checked = 0;
+    for (symbol, f) in &latest {
+        let Some(base) = symbol.strip_suffix("USDT") else {
+            continue;
+        };
+        let inst = format!("{base}-USDT-PERP");
+        let Some(funding) = lines
+            .iter()
+            .find(|l| l["type"] == "funding" && l["instrument"] == inst.as_str())
+        else {
+            continue; // a spot ticker, or a perpetual with no funding fields
+        };
+        let rate: f64 = f["fundingRate"].parse().unwrap();
+        let norm = |s: &str| {
+            s.parse::<rust_decimal::Decimal>()
+                .unwrap()
+                .normalize()
+                .to_string()
+        };
+        assert_eq!(funding["rate"], norm(&f["fundingRate"]), "{inst}");
+        assert_eq!(funding["mark"], norm(&f["markPrice"]), "{inst}");
+        assert_eq!(funding["index"], norm(&f["indexPrice"]), "{inst}");
+        let hours: f64 = f["fundingIntervalHour"].parse().unwrap();
+        assert_eq!(funding["interval_s"], (hours * 3600.0) as i64, "{inst}");
+        let annual = rate * 24.0 / hours * 365.0;
+        let got = funding["annual"].as_f64().unwrap();
+        assert!(
+            (got - annual).abs() < 1e-6,
+            "{inst}: annual {got} vs {annual}"
+        );
+        let next_ms: i64 = f["nextFundingTime"].parse().unwrap();
+        assert_eq!(funding["next_funding_us"], next_ms * 1000, "{inst}");
+        // Basis: mark against the spot CBBO mid of the same base and quote.
+        let spot = lines
+            .iter()
+            .find(|l| l["type"] == "cbbo" && l["instrument"] == format!("{base}-USDT").as_str());
+        match spot.map(|s| (s["bid"].as_str(), s["ask"].as_str())) {
+            Some((Some(bid), Some(ask))) => {
+                let mid = (bid.parse::<f64>().unwrap() + ask.parse::<f64>().unwrap()) / 2.0;
+                let mark: f64 = f["markPrice"].parse().unwrap();
+                let basis = (mark - mid) / mid * 1e4;
+                let got = funding["basis_bps"].as_f64().unwrap();
+                assert!((got - basis).abs() < 0.01, "{inst}: basis {got} vs {basis}");
+            }
+            // No spot book of this base in the capture: no basis.
+            _ => assert!(funding["basis_bps"].is_null(), "{inst}: {funding}"),
+        }
+        // Linear USDT perpetuals: open interest in the base coin as sent.
+        let oi = lines
+            .iter()
+            .find(|l| l["type"] == "open_interest" && l["instrument"] == inst.as_str())
+            .unwrap_or_else(|| panic!("no open_interest line for {inst}"));
+        assert_eq!(oi["base"], norm(&f["openInterest"]), "{inst}");
+        checked += 1;
+    }
+    assert!(checked >= 2, "checked {checked} perpetuals: {latest:?}");
 }

@@ -195,6 +195,35 @@ gm_setup = ["start"] + [f"http @0 {b}" for b in gm_rest[:1]] + ["open"]
 add("adapter_gemini", "all", gm_setup + [text(f) for f in gm_frames] + ["close", "open", text(gm_frames[0])])
 per_frame("adapter_gemini", gm_setup, gm_frames)
 
+# ---- Venues without a hand-written section above: a generic corpus from
+# their fixture directory. Instrument and contract lists (by file name) are
+# answered to the first requests the adapter makes; the rest are frames on
+# its first connection, snapshots first. The corpus test checks it still
+# reaches a book.
+LIST_WORDS = ("instrument", "contract", "symbol", "market", "info", "product", "bullet", "token")
+def generic(venue):
+    d = os.path.join(ROOT, "tests", "fixtures", venue)
+    files = sorted(f for f in os.listdir(d) if f.endswith((".json", ".txt")))
+    lists = [f for f in files if any(w in f for w in LIST_WORDS)]
+    frames = [f for f in files if f not in lists]
+    frames.sort(key=lambda f: (0 if "snapshot" in f or "image" in f or "step0" in f else 1, f))
+    setup = ["start"] + [http(i, fx(venue, f)) for f in lists for i in range(3)] + ["open"]
+    target = f"adapter_{venue}"
+    body = [text(fx(venue, f)) for f in frames]
+    # Snapshots fetched over REST after the stream opened (buffered diffs
+    # need them): each snapshot-like file answered to the next requests.
+    snaps = [f for f in frames if "snapshot" in f]
+    rest = [http(i, fx(venue, f)) for f in snaps for i in range(6)]
+    add(target, "all", setup + body + rest + body + ["close", "open"] + body[:1])
+    per_frame(target, setup, [fx(venue, f) for f in frames])
+
+for venue in sorted(os.listdir(os.path.join(ROOT, "tests", "fixtures"))):
+    if f"adapter_{venue}" in corpus or not os.path.isdir(os.path.join(ROOT, "src", "venues", venue)):
+        continue
+    if not os.path.isdir(os.path.join(ROOT, "tests", "fixtures", venue)):
+        continue
+    generic(venue)
+
 # ---- Pipeline: two venues on one instrument, so CBBO and arbitrage meet. --
 def venue_part(name, target):
     return [f"venue {name}"] + corpus[target]["all" if "all" in corpus[target] else sorted(corpus[target])[0]].strip().split("\n")

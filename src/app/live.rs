@@ -201,7 +201,10 @@ pub async fn run_headless(cli: &Cli) -> Result<i32> {
 
 /// Prints what changed between snapshots: book lines at most once a second
 /// per book, CBBO and arbitrage lines when they change, trades and
-/// liquidations once each, health at most every 5 s.
+/// liquidations once each, health at most every 5 s; funding when the rate
+/// or the next funding time changes (else once a minute: mark and basis move
+/// all the time), open interest when it changes (at most every 10 s per
+/// perpetual), spikes once each.
 struct StreamPrinter {
     args: OutputArgs,
     /// Last printed line and when, per venue book (at most one a second each).
@@ -211,6 +214,35 @@ struct StreamPrinter {
     seen_trade: Micros,
     seen_liq: Micros,
     last_health: Micros,
+    /// Per perpetual: the funding figures last printed, and when.
+    last_funding: BTreeMap<PerpKey, (String, Micros)>,
+    last_oi: BTreeMap<PerpKey, (String, Micros)>,
+    seen_spike: Micros,
+}
+
+type PerpKey = (
+    Option<crate::model::Venue>,
+    Option<crate::model::Instrument>,
+);
+
+/// Prints `value` for `key` when `changed` (its identity) differs from the
+/// last printed and `min_gap` has passed, or when `max_gap` has passed.
+fn due(
+    last: &mut BTreeMap<PerpKey, (String, Micros)>,
+    key: PerpKey,
+    identity: String,
+    now: Micros,
+    min_gap: Micros,
+    max_gap: Micros,
+) -> bool {
+    let print = match last.get(&key) {
+        None => true,
+        Some((was, at)) => (*was != identity && now - at >= min_gap) || now - at >= max_gap,
+    };
+    if print {
+        last.insert(key, (identity, now));
+    }
+    print
 }
 
 impl StreamPrinter {
@@ -224,6 +256,9 @@ impl StreamPrinter {
             seen_trade: now,
             seen_liq: now,
             last_health: 0,
+            last_funding: BTreeMap::new(),
+            last_oi: BTreeMap::new(),
+            seen_spike: now,
         }
     }
 
@@ -286,6 +321,49 @@ impl StreamPrinter {
             newest = newest.max(l.time);
         }
         self.seen_liq = newest;
+        for r in &snap.derivatives.rows {
+            let key = (r.venue, r.instrument);
+            let identity = format!(
+                "{:?}|{:?}|{:?}|{:?}",
+                r.funding_rate, r.predicted_rate, r.next_funding, r.interval
+            );
+            if r.funding_rate.is_some()
+                && due(
+                    &mut self.last_funding,
+                    key,
+                    identity,
+                    snap.now,
+                    0,
+                    60_000_000,
+                )
+            {
+                headless::emit(&mut w, &headless::funding_line(r), self.args.json)?;
+            }
+            if let Some(oi) = r.oi_base {
+                if due(
+                    &mut self.last_oi,
+                    key,
+                    oi.to_string(),
+                    snap.now,
+                    10_000_000,
+                    i64::MAX,
+                ) {
+                    headless::emit(&mut w, &headless::open_interest_line(r), self.args.json)?;
+                }
+            }
+        }
+        let mut newest = self.seen_spike;
+        for s in snap
+            .derivatives
+            .spikes
+            .iter()
+            .filter(|s| s.at > self.seen_spike)
+            .rev()
+        {
+            headless::emit(&mut w, &headless::spike_line(s), self.args.json)?;
+            newest = newest.max(s.at);
+        }
+        self.seen_spike = newest;
         if snap.now - self.last_health >= 5_000_000 {
             for h in &snap.health {
                 headless::emit(&mut w, &headless::health_line(h), self.args.json)?;

@@ -36,7 +36,8 @@ pub fn run_headless(args: &ReplayArgs, cfg: EngineConfig) -> Result<()> {
     print_final(&mut engine, &args.output, replayer.counts.frames, elapsed)
 }
 
-/// The closing lines of a headless run: books, CBBO per key, arbitrage, summary.
+/// The closing lines of a headless run: books, CBBO per key, arbitrage,
+/// funding and open interest per perpetual, the spikes seen, summary.
 pub fn print_final(
     engine: &mut Engine,
     out: &OutputArgs,
@@ -75,6 +76,15 @@ pub fn print_final(
     };
     for a in &arbs {
         headless::emit(&mut w, &headless::arb_line(a), out.json)?;
+    }
+    for r in &snap.derivatives.rows {
+        headless::emit(&mut w, &headless::funding_line(r), out.json)?;
+        if r.oi_base.is_some() {
+            headless::emit(&mut w, &headless::open_interest_line(r), out.json)?;
+        }
+    }
+    for s in snap.derivatives.spikes.iter().rev() {
+        headless::emit(&mut w, &headless::spike_line(s), out.json)?;
     }
     let t = engine.totals();
     let summary = json!({

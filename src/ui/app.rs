@@ -276,6 +276,9 @@ impl App {
                 PaneId::Trades => snap.trades.large.len(),
                 PaneId::Health => snap.health.len(),
                 PaneId::Watchlist => self.watch.row_count(snap),
+                PaneId::Derivatives => {
+                    super::panes::derivatives::shown_rows(&snap.derivatives, self).len()
+                }
                 PaneId::Book | PaneId::Logs => 0,
             })
             .collect();

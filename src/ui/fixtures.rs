@@ -1116,6 +1116,7 @@ pub fn derivatives() -> crate::engine::derivs::DerivativesView {
         spikes,
         oi_history: vec![(btc, series)],
         hold_days: 7.0,
+        spike_z: 3.0,
     }
 }
 
@@ -1211,6 +1212,10 @@ pub fn offline_snapshot() -> Snapshot {
             dns(4_000 + 3_000 * i as u64)
         };
         health.extend(venue_conns(venue, conns, &state));
+    }
+    // Venues registered after this fixture was drawn: unreachable too.
+    for venue in Venue::all().filter(|v| !LIVE_CONNS.iter().any(|(n, _)| *n == v.as_str())) {
+        health.extend(venue_conns(venue, &["ws"], &dns(30_000)));
     }
     Snapshot {
         version: 3,

@@ -17,6 +17,9 @@ pub const SPECS: &[&VenueSpec] = &[
     &super::hyperliquid::SPEC,
     &super::deribit::SPEC,
     &super::bitget::SPEC,
+    &super::htx::SPEC,
+    &super::gate::SPEC,
+    &super::kucoin::SPEC,
 ];
 
 /// Build the adapter for a venue.

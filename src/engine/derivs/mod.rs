@@ -125,6 +125,8 @@ pub struct DerivativesView {
     /// Per key: summed base open interest, one value a minute, oldest first.
     pub oi_history: Vec<(Instrument, Vec<Option<f64>>)>,
     pub hold_days: f64,
+    /// The spike threshold (|z|), for the pane's title.
+    pub spike_z: f64,
 }
 
 /// A closed minute of one perpetual, for sinks (the store, the bus).
@@ -468,6 +470,7 @@ impl Derivs {
             spikes: self.spikes.iter().cloned().collect(),
             oi_history: hist.into_iter().collect(),
             hold_days: self.hold_days,
+            spike_z: self.settings.threshold,
         }
     }
 }

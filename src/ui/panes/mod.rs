@@ -4,6 +4,7 @@
 
 pub mod arbitrage;
 pub mod book;
+pub mod derivatives;
 pub mod health;
 pub mod liquidations;
 pub mod logs;
@@ -32,6 +33,7 @@ pub enum PaneId {
     Health,
     Logs,
     Watchlist,
+    Derivatives,
 }
 
 pub type RenderFn = fn(&mut Frame, Rect, &Snapshot, &App, &Theme);
@@ -93,6 +95,12 @@ pub const PANES: &[PaneSpec] = &[
         title: "Watchlist",
         short: "Watch",
         render: watchlist::render,
+    },
+    PaneSpec {
+        id: PaneId::Derivatives,
+        title: "Derivatives",
+        short: "Deriv",
+        render: derivatives::render,
     },
 ];
 

@@ -387,6 +387,10 @@ impl Bybit {
             open_interest: t.open_interest,
             mark_price: t.mark_price,
             index_price: t.index_price,
+            interval: t
+                .funding_interval_hour
+                .filter(|h| (1..=24).contains(h))
+                .map(|h| h * 3_600_000_000),
             ..FundingUpdate::default()
         };
         // Most ticker deltas only move bid1/ask1; nothing for us then.

@@ -90,6 +90,9 @@ pub struct TickerData {
     pub mark_price: Option<Decimal>,
     #[serde(default, deserialize_with = "opt_decimal")]
     pub index_price: Option<Decimal>,
+    /// Hours between fundings (1, 2, 4 or 8 on Bybit), when the ticker says.
+    #[serde(default, deserialize_with = "opt_i64_str")]
+    pub funding_interval_hour: Option<i64>,
 }
 
 fn opt_decimal<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {

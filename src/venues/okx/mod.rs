@@ -283,12 +283,21 @@ impl Okx {
             let Some(instrument) = parse_native(&r.inst_id) else {
                 continue;
             };
+            let next = ms_to_micros(r.funding_time);
+            // OKX funds every 8 h on most swaps, 4 h or less on some: the
+            // distance between the next two funding times says which.
+            let interval = next
+                .zip(ms_to_micros(r.next_funding_time))
+                .map(|(a, b)| b - a)
+                .filter(|d| (60_000_000..=86_400_000_000).contains(d));
             out.funding(Funding {
                 venue: VENUE,
                 instrument,
                 update: FundingUpdate {
                     funding_rate: r.funding_rate.and_then(decimal),
-                    next_funding: ms_to_micros(r.funding_time),
+                    predicted_rate: r.next_funding_rate.and_then(decimal),
+                    next_funding: next,
+                    interval,
                     ..FundingUpdate::default()
                 },
                 exchange_ts: ms_to_micros(r.ts),

@@ -95,6 +95,12 @@ pub struct FundingData<'a> {
     pub funding_rate: Option<&'a RawValue>,
     #[serde(borrow, rename = "fundingTime", default)]
     pub funding_time: Option<&'a RawValue>,
+    /// The funding after the next one: their distance is the interval.
+    #[serde(borrow, rename = "nextFundingTime", default)]
+    pub next_funding_time: Option<&'a RawValue>,
+    /// The predicted rate of the next period (empty when OKX gives none).
+    #[serde(borrow, rename = "nextFundingRate", default)]
+    pub next_funding_rate: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub ts: Option<&'a RawValue>,
 }
