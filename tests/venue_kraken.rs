@@ -30,7 +30,8 @@ fn write_capture(dir: &Path, http: &[(&str, String)], frames: &[String]) -> std:
     // cryptofeed names PI_XBTUSD and PF_XBTUSD alike: BTC-USD-PERP.
     cfg.insert("l2_book".to_string(), vec!["BTC-USD-PERP".to_string()]);
     cfg.insert("trades".to_string(), vec!["BTC-USD-PERP".to_string()]);
-    let mut w = CaptureWriter::create(&path, "KRAKEN_FUTURES", &cfg, 1_612_269_000_000_000).unwrap();
+    let mut w =
+        CaptureWriter::create(&path, "KRAKEN_FUTURES", &cfg, 1_612_269_000_000_000).unwrap();
     let mut ts = 1_612_269_000_000_000;
     for (url, body) in http {
         w.http("KRAKEN_FUTURES.http", ts, url, body).unwrap();
@@ -76,7 +77,11 @@ fn replays_a_kraken_futures_capture_level_by_level() {
         f("futures_trade_liquidation.json"),
         f("futures_ticker.json"),
     ];
-    let path = write_capture(dir.path(), &[(INSTRUMENTS, f("futures_instruments.json"))], &frames);
+    let path = write_capture(
+        dir.path(),
+        &[(INSTRUMENTS, f("futures_instruments.json"))],
+        &frames,
+    );
     let venue = registry::venue_for_capture("KRAKEN_FUTURES").unwrap();
     assert_eq!(venue, depthwatch::venue!("kraken"));
     assert_eq!(registry::venue_for_capture("KRAKEN"), Some(venue));
@@ -130,11 +135,19 @@ fn a_replayed_seq_gap_takes_the_book_out_of_sync() {
         f("futures_book_gap.json"),
         f("futures_book_update.json"),
     ];
-    let path = write_capture(dir.path(), &[(INSTRUMENTS, f("futures_instruments.json"))], &frames);
+    let path = write_capture(
+        dir.path(),
+        &[(INSTRUMENTS, f("futures_instruments.json"))],
+        &frames,
+    );
     let mut a = registry::build(depthwatch::venue!("kraken"), AdapterConfig::default());
     let c = replay_file(a.as_mut(), &path).unwrap();
     assert_eq!(c.count(Incident::Gap), 1);
-    assert!(!c.book(depthwatch::venue!("kraken"), "BTC-USD-PERP").unwrap().is_live());
+    assert!(
+        !c.book(depthwatch::venue!("kraken"), "BTC-USD-PERP")
+            .unwrap()
+            .is_live()
+    );
     assert!(c.actions.iter().any(|a| matches!(a,
         Action::Send { url, text } if url == WS && text.contains(r#""event":"subscribe","feed":"book""#))));
 }

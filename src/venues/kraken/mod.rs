@@ -1,11 +1,18 @@
 //! Kraken spot WebSocket v2 (`wss://ws.kraken.com/v2`): `book` and `trade`;
 //! the frozen v1 protocol (`wss://ws.kraken.com`, array frames) is read too,
-//! so older recordings replay. Kraken Futures perpetuals (`PI_XBTUSD` as
-//! `BTC-USD-PERP`, `PF_XBTUSD` as `BTC-USDMC-PERP`) are [`futures`], on their
-//! own connection; one adapter serves both, telling connections apart by
-//! URL.
+//! so older recordings replay. Kraken Futures perpetuals are [`futures`],
+//! on their own connection (`wss://futures.kraken.com/ws/v1`, replayed
+//! under the capture name `KRAKEN_FUTURES`); one adapter serves both,
+//! telling connections apart by URL.
 //!
-//! Kraken has no sequence numbers: the book is guarded by a CRC32 over the top
+//! Naming: the inverse `PI_XBTUSD` (USD contracts, coin-margined) is
+//! `BTC-USD-PERP`, like the other venues' inverse perpetuals; the linear
+//! multi-collateral `PF_XBTUSD` (coin quantities, USD-quoted and settled)
+//! is `BTC-USDMC-PERP`, so the two never share a book. `USDMC` is US
+//! dollars for USD valuations; put it in a quote group with `USD` to
+//! compare it with USD books.
+//!
+//! Spot: Kraken has no sequence numbers: the book is guarded by a CRC32 over the top
 //! 10 levels of each side, computed from the decimal text (v2 prices and
 //! quantities are JSON numbers: their literal text is read as-is through
 //! `RawValue`, and padded to the pair's precision from `AssetPairs` or the
@@ -34,8 +41,8 @@ use super::parse::preview;
 use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping};
 use crate::model::{Instrument, InstrumentInfo, MarketEvent, Micros, Venue};
 
-pub use futures::{parse_product, product_id};
 use crate::venues::lifecycle::Lifecycle;
+pub use futures::{parse_product, product_id};
 
 use sync::{BookSync, Precision};
 use wire::{AssetPairs, V2Message};
@@ -47,8 +54,8 @@ pub const SPEC: VenueSpec = VenueSpec {
         markets: "spot; Kraken Futures perpetuals (PI_XBTUSD inverse as BTC-USD-PERP, PF_XBTUSD multi-collateral as BTC-USDMC-PERP)",
         book: "spot book v2: snapshot + updates, depth 10 (25/100/500/1000 configurable); futures book: snapshot + one-level updates",
         trades: "spot trade; futures trade (taker side)",
-        liquidations: "futures trade type liquidation (perpetuals)",
-        funding: "futures ticker (relative funding rate, next funding, open interest, mark, index)",
+        liquidations: "futures trades of type liquidation (perpetuals)",
+        funding: "futures ticker (hourly relative funding rate and prediction, next funding, open interest, mark, index)",
         integrity: "spot: CRC32 of top 10 per side on every message, truncation to depth; futures: seq +1 per product, gap → resubscribe",
     },
     capture_names: &["KRAKEN", "KRAKEN_FUTURES"],

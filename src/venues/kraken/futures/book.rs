@@ -76,11 +76,22 @@ impl Kraken {
 
     /// The whole native book in coin sizes; `None` before the contract
     /// size of a PI product is known.
-    fn futures_snapshot(&self, product: &str, seq: Option<u64>, ts: Option<Micros>, received: Micros) -> Option<Update> {
+    fn futures_snapshot(
+        &self,
+        product: &str,
+        seq: Option<u64>,
+        ts: Option<Micros>,
+        received: Micros,
+    ) -> Option<Update> {
         let b = self.fut.books.get(product)?;
         let conv = |levels: &mut dyn Iterator<Item = (&Decimal, &Decimal)>| -> Option<Vec<Level>> {
             levels
-                .map(|(p, q)| Some(Level::new(*p, self.futures_base(product, b.inverse, *q, *p)?)))
+                .map(|(p, q)| {
+                    Some(Level::new(
+                        *p,
+                        self.futures_base(product, b.inverse, *q, *p)?,
+                    ))
+                })
                 .collect()
         };
         Some(Update {
@@ -108,7 +119,11 @@ impl Kraken {
             return out.parse_error(VENUE, None, "futures book without product_id");
         };
         let Some((instrument, inverse)) = parse_product(&product) else {
-            return out.unknown(VENUE, None, format!("futures book of {product} (not carried)"));
+            return out.unknown(
+                VENUE,
+                None,
+                format!("futures book of {product} (not carried)"),
+            );
         };
         self.lc.carried_by(instrument, url, out);
         let b = self

@@ -4,11 +4,16 @@
 //!
 //! Naming. `PI_XBTUSD`, the inverse perpetual (margined and settled in the
 //! coin, quantities in USD contracts of `contractSize` USD each) is
-//! `BTC-USD-PERP`; `PF_XBTUSD`, the linear multi-collateral perpetual
-//! ("flexible futures", quantities in the coin, margined in any of several
-//! collaterals) is `BTC-USDMC-PERP`, so that the two books of one coin,
-//! which trade at different prices, never merge. XBT and XDG read as BTC and
-//! DOGE. Dated futures (`FI_`, `FF_`) are not carried.
+//! `BTC-USD-PERP`, as inverse perpetuals are on OKX, Deribit and KuCoin.
+//! `PF_XBTUSD`, the linear multi-collateral perpetual ("flexible futures",
+//! quantities in the coin, quoted and settled in USD, margined in any of
+//! several collaterals) is `BTC-USDMC-PERP` ("USD, multi-collateral"), so
+//! that the two books of one coin, which trade at different prices, never
+//! merge. XBT and XDG read as BTC and DOGE. Dated futures (`FI_`, `FF_`),
+//! indices (`IN_`, `RR_`) and anything not quoted in USD are not carried.
+//! The product prefix decides inverse or linear: the instrument list's
+//! `type` is not reliable for it (the documented example lists `PF_XBTUSD`
+//! as `futures_inverse`).
 //!
 //! Sizes. A PI book level of `qty` contracts is `qty × contractSize /
 //! price` coins, so PI books are held back (kept in contracts, not
@@ -16,21 +21,25 @@
 //! gives the contract size; PF quantities are already in the coin.
 //!
 //! Feeds: `book` (a `book_snapshot`, then `book` messages of one level each,
-//! absolute quantity, 0 removes), `trade` (`side` is the taker's; `type`
-//! `liquidation` marks liquidations), `ticker` (every second, all fields:
-//! `relative_funding_rate` is the funding rate as a fraction, `funding_rate`
-//! the absolute one in quote per contract, so the relative one is used;
-//! `next_funding_rate_time`, which the docs call "the time until next
-//! funding rate in milliseconds" while feeds send an epoch time, is read as
-//! either), and `heartbeat`.
+//! absolute quantity, 0 removes), `trade` (a `trade_snapshot` of past
+//! trades, skipped; then `trade`: `side` is the taker's, `type`
+//! `liquidation` marks liquidations), `ticker` (every second) and
+//! `heartbeat`. Funding: `relative_funding_rate` is the rate as a fraction
+//! of the position's value per hour (Kraken funds hourly), `funding_rate`
+//! an absolute amount per contract, so the relative one (and
+//! `relative_funding_rate_prediction` as the predicted rate) is used;
+//! `next_funding_rate_time`, which the field table calls "the time until
+//! next funding rate in milliseconds" while the example and the feeds send
+//! an epoch time, is read as either. `openInterest` is in contracts.
 //!
 //! Book integrity: `seq` goes up by one per message of a product's book; any
 //! other step is a gap: out of sync, unsubscribe and subscribe again for a
 //! new snapshot. There is no checksum.
 //!
-//! Keep-alive: Kraken closes a connection the client has not written to for
-//! 60 s. The docs' "ping" is not specified as a message, so every 30 s we
-//! repeat the (documented, idempotent) `heartbeat` subscription.
+//! Keep-alive: Kraken asks for "a ping request at least every 60 seconds"
+//! without specifying one on this API, so every 30 s we repeat the
+//! documented, idempotent `heartbeat` subscription (a client write the
+//! server answers).
 
 mod book;
 mod poll;
@@ -60,6 +69,9 @@ const PRODUCTS_PER_MESSAGE: usize = 50;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 const PING_EVERY: Duration = Duration::from_secs(30);
 const PING_TEXT: &str = r#"{"event":"subscribe","feed":"heartbeat"}"#;
+/// Perpetuals fund every hour (Kraken's contract specifications: "settling
+/// at the end of each hour").
+const FUNDING_INTERVAL: Micros = 3_600_000_000;
 
 /// Contract facts of one product, from the instrument list.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -114,6 +126,9 @@ pub fn parse_product(id: &str) -> Option<(Instrument, bool)> {
         return None;
     }
     let (base, quote) = pair.split_at(pair.len() - 3);
+    if quote != "USD" {
+        return None;
+    }
     let base = common_asset(base);
     match kind {
         "PI" => Some((Instrument::perp(base, quote).ok()?, true)),
@@ -320,7 +335,10 @@ impl Kraken {
             }
         };
         let Some(size) = self.futures_base(&product, inverse, qty, price) else {
-            tracing::debug!(product, "Kraken Futures trade before its contract size: dropped");
+            tracing::debug!(
+                product,
+                "Kraken Futures trade before its contract size: dropped"
+            );
             return;
         };
         let exchange_ts = m.time.and_then(ms_to_micros);
@@ -359,29 +377,30 @@ impl Kraken {
             return out.unknown(VENUE, None, "futures ticker of an unknown product");
         };
         let mark = num(m.mark_price);
-        let open_interest = num(m.open_interest).and_then(|oi| {
+        // `openInterest` is in contracts: USD for PI (so its USD value is
+        // the venue's own figure, and its coin amount depends on the mark),
+        // the coin for PF.
+        let oi = num(m.open_interest);
+        let open_interest = oi.and_then(|oi| {
             let price = if inverse { mark? } else { Decimal::ONE };
             self.futures_base(&product, inverse, oi, price)
         });
+        let open_interest_usd = oi.filter(|_| inverse).and_then(|oi| {
+            let size = self.fut.contracts.get(&product)?.size;
+            oi.checked_mul(size)
+        });
         let exchange_ts = m.time.and_then(ms_to_micros);
-        // An epoch time in ms, or (as the docs word it) ms until then.
-        let next_funding = num(m.next_funding_rate_time)
-            .and_then(|t| i64::try_from(t.trunc()).ok())
-            .and_then(|t| {
-                if t > 1_000_000_000_000 {
-                    ms_to_micros(t)
-                } else {
-                    ms_to_micros(m.time?.checked_add(t)?)
-                }
-            });
         let update = FundingUpdate {
             funding_rate: num(m.relative_funding_rate),
-            next_funding,
+            predicted_rate: num(m.relative_funding_rate_prediction),
+            next_funding: next_funding(m),
+            interval: Some(FUNDING_INTERVAL),
             open_interest,
+            open_interest_usd,
             mark_price: mark,
             index_price: num(m.index),
         };
-        if update == FundingUpdate::default() {
+        if update.funding_rate.is_none() && open_interest.is_none() && mark.is_none() {
             return;
         }
         out.funding(Funding {
@@ -393,7 +412,12 @@ impl Kraken {
         });
     }
 
-    pub(super) fn on_futures_instruments(&mut self, body: &str, received: Micros, out: &mut Output) {
+    pub(super) fn on_futures_instruments(
+        &mut self,
+        body: &str,
+        received: Micros,
+        out: &mut Output,
+    ) {
         let resp: Instruments = match serde_json::from_str(body) {
             Ok(r) => r,
             Err(e) => return out.parse_error(VENUE, None, format!("futures instruments: {e}")),
@@ -419,7 +443,9 @@ impl Kraken {
         let (instrument, inverse) = parse_product(&product)?;
         let size = num(row.contract_size).map(|d| d.normalize());
         if let Some(size) = size {
-            self.fut.contracts.insert(product.clone(), Contract { inverse, size });
+            self.fut
+                .contracts
+                .insert(product.clone(), Contract { inverse, size });
         }
         if row.tradeable == Some(false) {
             return None;
@@ -428,10 +454,24 @@ impl Kraken {
             instrument,
             native: product,
             tick_size: num(row.tick_size).map(|d| d.normalize()),
-            lot_size: row.contract_value_trade_precision.and_then(lot_of_precision),
+            lot_size: row
+                .contract_value_trade_precision
+                .and_then(lot_of_precision),
             contract_size: if inverse { None } else { size },
             contract_usd: if inverse { size } else { None },
         })
+    }
+}
+
+/// `next_funding_rate_time`: an epoch time in ms (the documented example,
+/// and what feeds send), or, as the field table words it, the ms until then.
+fn next_funding(m: &Message) -> Option<Micros> {
+    let t = num(m.next_funding_rate_time)?;
+    let t = i64::try_from(t.trunc()).ok()?;
+    if t > 1_000_000_000_000 {
+        ms_to_micros(t)
+    } else {
+        ms_to_micros(m.time?.checked_add(t)?)
     }
 }
 

@@ -58,7 +58,14 @@ fn products_map_both_ways() {
         assert_eq!(parse_product(id), Some((inst(name), inverse)), "{id}");
         assert_eq!(product_id(&inst(name)).unwrap(), id.to_ascii_uppercase());
     }
-    for other in ["FI_XBTUSD_260925", "IN_XBTUSD", "RR_XBTUSD", "XBTUSD"] {
+    for other in [
+        "FI_XBTUSD_260925",
+        "FF_XBTUSD_260925",
+        "IN_XBTUSD",
+        "RR_XBTUSD",
+        "XBTUSD",
+        "PF_XBTEUR",
+    ] {
         assert_eq!(parse_product(other), None, "{other}");
     }
     assert!(super::super::carries(&inst("BTC-USDMC-PERP")).is_ok());
@@ -87,7 +94,10 @@ fn one_adapter_opens_spot_and_futures_connections() {
         );
     }
     assert!(s.contains(r#""feed":"heartbeat""#));
-    assert!(!s.contains("BTC/USD"), "spot is not subscribed on futures: {s}");
+    assert!(
+        !s.contains("BTC/USD"),
+        "spot is not subscribed on futures: {s}"
+    );
     // Perpetuals only: no spot connection.
     let a = adapter(&["BTC-USD-PERP"]);
     assert_eq!(a.connections().len(), 1);
@@ -133,7 +143,11 @@ fn an_inverse_book_waits_for_its_contract_size() {
     assert_eq!(b.best_ask().unwrap().price, dec!(34912));
     c.text(&mut a, WS, fixture!("futures_book_update_2.json"), 5);
     assert_eq!(
-        c.book(VENUE, "BTC-USD-PERP").unwrap().best_bid().unwrap().price,
+        c.book(VENUE, "BTC-USD-PERP")
+            .unwrap()
+            .best_bid()
+            .unwrap()
+            .price,
         dec!(34893)
     );
 }
@@ -204,19 +218,73 @@ fn trades_and_liquidations() {
 fn ticker_gives_relative_funding_next_time_and_open_interest_in_coin() {
     let (mut a, mut c) = opened(&["BTC-USD-PERP"]);
     c.text(&mut a, WS, fixture!("futures_ticker.json"), 2);
-    let u = &c.funding[0].update;
+    assert_eq!(c.funding.len(), 1);
+    let f = &c.funding[0];
+    assert_eq!(f.instrument, inst("BTC-USD-PERP"));
+    assert_eq!(f.exchange_ts, Some(1_612_270_825_253_000));
+    let u = &f.update;
+    // The fraction, not the absolute `funding_rate` (3.89e-9 per contract).
     assert_eq!(u.funding_rate, Some(dec!(0.000135046879166667)));
+    assert_eq!(u.predicted_rate, Some(dec!(0.000146960125)));
+    assert_eq!(u.interval, Some(3_600_000_000), "hourly funding");
     assert_eq!(u.next_funding, Some(1_612_281_600_000_000));
     assert_eq!(u.mark_price, Some(dec!(34844.25)));
     assert_eq!(u.index_price, Some(dec!(34803.45)));
+    // 149706132 one-dollar contracts: that many USD, in BTC at the mark.
+    assert_eq!(u.open_interest_usd, Some(dec!(149706132)));
     assert_eq!(u.open_interest, Some(dec!(149706132) / dec!(34844.25)));
+}
+
+#[test]
+fn linear_ticker_open_interest_is_coin_and_next_funding_may_be_a_countdown() {
+    let (mut a, mut c) = opened(&["BTC-USDMC-PERP"]);
+    let frame = fixture!("futures_ticker.json")
+        .replace("PI_XBTUSD", "PF_XBTUSD")
+        .replace("1612281600000", "3600000");
+    c.text(&mut a, WS, &frame, 2);
+    let u = &c.funding[0].update;
+    assert_eq!(c.funding[0].instrument, inst("BTC-USDMC-PERP"));
+    assert_eq!(u.open_interest, Some(dec!(149706132)));
+    assert_eq!(u.open_interest_usd, None, "not a figure PF gives itself");
+    assert_eq!(u.next_funding, Some((1_612_270_825_253 + 3_600_000) * 1000));
+}
+
+#[test]
+fn an_inverse_ticker_before_the_contract_size_has_no_open_interest() {
+    let mut a = adapter(&["BTC-USD-PERP"]);
+    let mut c = Collector::default();
+    c.open(&mut a, WS, 1);
+    c.text(&mut a, WS, fixture!("futures_ticker.json"), 2);
+    let u = &c.funding[0].update;
+    assert_eq!((u.open_interest, u.open_interest_usd), (None, None));
+    assert!(u.funding_rate.is_some());
+}
+
+#[test]
+fn the_futures_connection_keeps_itself_alive() {
+    let a = adapter(&["BTC-USD-PERP"]);
+    let conns = a.connections();
+    let [c] = conns.as_slice() else {
+        panic!("{conns:?}")
+    };
+    assert_eq!(c.url, WS);
+    let ping = c.ping.as_ref().unwrap();
+    // Kraken drops connections the client has not written to for 60 s.
+    assert!(ping.every < Duration::from_secs(60));
+    assert_eq!(ping.text, r#"{"event":"subscribe","feed":"heartbeat"}"#);
+    assert!(c.idle_timeout.is_some());
 }
 
 #[test]
 fn instruments_skip_dated_futures_and_carry_contract_sizes() {
     let mut a = adapter(&["BTC-USD", "BTC-USD-PERP"]);
     let mut out = Output::default();
-    a.on_http(INSTRUMENTS, fixture!("futures_instruments.json"), 0, &mut out);
+    a.on_http(
+        INSTRUMENTS,
+        fixture!("futures_instruments.json"),
+        0,
+        &mut out,
+    );
     let Some(MarketEvent::Instruments { list, .. }) = out.events.last() else {
         panic!("{:?}", out.events);
     };
@@ -224,7 +292,10 @@ fn instruments_skip_dated_futures_and_carry_contract_sizes() {
     assert_eq!(names, ["PF_XBTUSD", "PI_XBTUSD"]);
     assert_eq!(list[1].contract_usd, Some(dec!(1)));
     assert_eq!(list[1].tick_size, Some(dec!(0.5)));
-    assert_eq!((list[0].contract_size, list[0].lot_size), (Some(dec!(1)), Some(dec!(0.0001))));
+    assert_eq!(
+        (list[0].contract_size, list[0].lot_size),
+        (Some(dec!(1)), Some(dec!(0.0001)))
+    );
 }
 
 #[test]
@@ -234,7 +305,12 @@ fn bad_futures_frames_are_counted() {
     assert!(c.incidents.is_empty());
     c.text(&mut a, WS, "{\"feed\":", 3);
     c.text(&mut a, WS, r#"{"feed":"book_snapshot","product_id":"PI_XBTUSD","seq":1,"bids":[{"price":"x","qty":1}],"asks":[]}"#, 4);
-    c.text(&mut a, WS, r#"{"feed":"trade","product_id":"PI_XBTUSD","side":"up","qty":1,"price":2}"#, 5);
+    c.text(
+        &mut a,
+        WS,
+        r#"{"feed":"trade","product_id":"PI_XBTUSD","side":"up","qty":1,"price":2}"#,
+        5,
+    );
     assert_eq!(c.count(Incident::ParseError), 3);
     c.text(&mut a, WS, fixture!("futures_error.json"), 6);
     assert_eq!(c.count(Incident::UnknownMessage), 1);

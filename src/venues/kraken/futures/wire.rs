@@ -51,6 +51,8 @@ pub struct Message<'a> {
     #[serde(borrow, default)]
     pub relative_funding_rate: Option<&'a RawValue>,
     #[serde(borrow, default)]
+    pub relative_funding_rate_prediction: Option<&'a RawValue>,
+    #[serde(borrow, default)]
     pub next_funding_rate_time: Option<&'a RawValue>,
     #[serde(borrow, rename = "openInterest", default)]
     pub open_interest: Option<&'a RawValue>,
@@ -83,8 +85,9 @@ pub struct Instruments<'a> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InstrumentRow<'a> {
-    /// `PI_XBTUSD`; the prefix says inverse or linear (the `type` field,
-    /// `futures_inverse` / `flexible_futures`, says the same).
+    /// `PI_XBTUSD`; the prefix says inverse or linear (the `type` field is
+    /// not relied on: the documented example gives `PF_XBTUSD` the type
+    /// `futures_inverse`).
     pub symbol: String,
     #[serde(default)]
     pub tradeable: Option<bool>,
