@@ -16,9 +16,12 @@ use rust_decimal::prelude::ToPrimitive;
 
 use crate::model::{Asset, Instrument};
 
-/// Assets valued at exactly 1 USD.
-const STABLES: [&str; 11] = [
+/// Assets valued at exactly 1 USD. `USDMC` is the quote of Kraken's
+/// multi-collateral perpetuals (`BTC-USDMC-PERP`): US dollars, named apart
+/// from the inverse `BTC-USD-PERP` (see `venues::kraken`).
+const STABLES: [&str; 12] = [
     "USD", "USDT", "USDC", "USDE", "FDUSD", "DAI", "GUSD", "RLUSD", "TUSD", "BUSD", "PYUSD",
+    "USDMC",
 ];
 
 pub fn is_usd_stable(asset: Asset) -> bool {

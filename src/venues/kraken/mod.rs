@@ -1,8 +1,18 @@
 //! Kraken spot WebSocket v2 (`wss://ws.kraken.com/v2`): `book` and `trade`;
 //! the frozen v1 protocol (`wss://ws.kraken.com`, array frames) is read too,
-//! so older recordings replay.
+//! so older recordings replay. Kraken Futures perpetuals are [`futures`],
+//! on their own connection (`wss://futures.kraken.com/ws/v1`, replayed
+//! under the capture name `KRAKEN_FUTURES`); one adapter serves both,
+//! telling connections apart by URL.
 //!
-//! Kraken has no sequence numbers: the book is guarded by a CRC32 over the top
+//! Naming: the inverse `PI_XBTUSD` (USD contracts, coin-margined) is
+//! `BTC-USD-PERP`, like the other venues' inverse perpetuals; the linear
+//! multi-collateral `PF_XBTUSD` (coin quantities, USD-quoted and settled)
+//! is `BTC-USDMC-PERP`, so the two never share a book. `USDMC` is US
+//! dollars for USD valuations; put it in a quote group with `USD` to
+//! compare it with USD books.
+//!
+//! Spot: Kraken has no sequence numbers: the book is guarded by a CRC32 over the top
 //! 10 levels of each side, computed from the decimal text (v2 prices and
 //! quantities are JSON numbers: their literal text is read as-is through
 //! `RawValue`, and padded to the pair's precision from `AssetPairs` or the
@@ -10,6 +20,7 @@
 //! book is cut to the subscribed depth: Kraken never deletes levels that fall
 //! out of it. A mismatch marks the book out of sync and resubscribes.
 
+mod futures;
 mod poll;
 mod sync;
 #[cfg(test)]
@@ -29,7 +40,9 @@ use super::checksum::{TextBook, parse_decimal};
 use super::parse::preview;
 use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping};
 use crate::model::{Instrument, InstrumentInfo, MarketEvent, Micros, Venue};
+
 use crate::venues::lifecycle::Lifecycle;
+pub use futures::{parse_product, product_id};
 
 use sync::{BookSync, Precision};
 use wire::{AssetPairs, V2Message};
@@ -38,22 +51,39 @@ pub const SPEC: VenueSpec = VenueSpec {
     name: "kraken",
     display_name: "Kraken",
     info: VenueInfo {
-        markets: "spot",
-        book: "book v2: snapshot + updates, depth 10 (25/100/500/1000 configurable)",
-        trades: "trade",
-        liquidations: "none (spot only)",
-        funding: "none (spot only)",
-        integrity: "CRC32 of top 10 per side on every message; truncation to depth",
+        markets: "spot; Kraken Futures perpetuals (PI_XBTUSD inverse as BTC-USD-PERP, PF_XBTUSD multi-collateral as BTC-USDMC-PERP)",
+        book: "spot book v2: snapshot + updates, depth 10 (25/100/500/1000 configurable); futures book: snapshot + one-level updates",
+        trades: "spot trade; futures trade (taker side)",
+        liquidations: "futures trades of type liquidation (perpetuals)",
+        funding: "futures ticker (hourly relative funding rate and prediction, next funding, open interest, mark, index)",
+        integrity: "spot: CRC32 of top 10 per side on every message, truncation to depth; futures: seq +1 per product, gap → resubscribe",
     },
-    capture_names: &["KRAKEN"],
+    capture_names: &["KRAKEN", "KRAKEN_FUTURES"],
     endpoints: &[
         Endpoint::ws("ws", "wss://ws.kraken.com/v2", "spot WebSocket v2"),
         Endpoint::rest("rest", "https://api.kraken.com", "asset pairs"),
+        Endpoint::ws(
+            "futures_ws",
+            "wss://futures.kraken.com/ws/v1",
+            "Kraken Futures WebSocket (perpetuals)",
+        ),
+        Endpoint::rest(
+            "futures_rest",
+            "https://futures.kraken.com",
+            "Kraken Futures instruments and order books",
+        ),
     ],
     taker_fee_bps: bps(40, 0),
     colour: "#8d6bff",
     carries,
-    default_listing: &["BTC-USD", "ETH-USD", "BTC-USDT", "ETH-USDT"],
+    default_listing: &[
+        "BTC-USD",
+        "ETH-USD",
+        "BTC-USDT",
+        "ETH-USDT",
+        "BTC-USD-PERP",
+        "ETH-USD-PERP",
+    ],
     build: |cfg| Box::new(Kraken::new(cfg)),
     sim: None,
 };
@@ -63,12 +93,21 @@ pub const VENUE: Venue = Venue::named(SPEC.name);
 
 pub const DEPTHS: [usize; 5] = [10, 25, 100, 500, 1000];
 
-/// Kraken spot lists no perpetuals here.
+/// Spot pairs, and the Kraken Futures perpetuals: inverse against USD
+/// (`PI_`) and multi-collateral linear (`PF_`, named `BASE-USDMC-PERP`).
 pub fn carries(instrument: &Instrument) -> Result<(), NotCarried> {
     match instrument.kind {
         InstrumentKind::Spot => Ok(()),
-        InstrumentKind::Perp => Err("kraken lists spot only"),
+        InstrumentKind::Perp if matches!(instrument.quote.as_str(), "USD" | "USDMC") => Ok(()),
+        InstrumentKind::Perp => Err(
+            "kraken lists perpetuals against USD (inverse PI_) and multi-collateral USD (PF_, named BASE-USDMC-PERP) only",
+        ),
     }
+}
+
+/// A spot instrument the spot connection carries.
+fn is_spot(instrument: &Instrument) -> bool {
+    instrument.kind == InstrumentKind::Spot
 }
 
 /// Kraken's legacy asset codes (v1 and REST `wsname`) to common ones.
@@ -126,6 +165,10 @@ pub struct Kraken {
     books: HashMap<Instrument, BookSync>,
     precision: HashMap<Instrument, Precision>,
     req_id: u64,
+    /// The spot list (AssetPairs or the v2 `instrument` channel), published
+    /// with the futures list.
+    spot_list: Vec<InstrumentInfo>,
+    fut: futures::State,
     lc: Lifecycle,
 }
 
@@ -148,10 +191,14 @@ impl Kraken {
         let ws_url = cfg.endpoint(&SPEC, "ws");
         let rest_url = cfg.endpoint(&SPEC, "rest");
         let depth = depth_for(depth);
+        let fut = futures::State::new(
+            cfg.endpoint(&SPEC, "futures_ws"),
+            cfg.endpoint(&SPEC, "futures_rest"),
+        );
         let books = if cfg.channels.book {
             cfg.instruments
                 .iter()
-                .filter(|i| carries(i).is_ok())
+                .filter(|i| is_spot(i))
                 .map(|i| {
                     (
                         *i,
@@ -174,12 +221,31 @@ impl Kraken {
             books,
             precision: HashMap::new(),
             req_id: 0,
+            spot_list: Vec::new(),
+            fut,
             lc: Lifecycle::new(VENUE),
         }
     }
 
     fn spot_instruments(&self) -> impl Iterator<Item = &Instrument> {
-        self.cfg.instruments.iter().filter(|i| carries(i).is_ok())
+        self.cfg.instruments.iter().filter(|i| is_spot(i))
+    }
+
+    /// Whether a spot connection is wanted: spot instruments, or nothing
+    /// configured at all (as before futures were carried).
+    fn wants_spot(&self) -> bool {
+        self.spot_instruments().next().is_some() || !self.has_futures()
+    }
+
+    /// The spot and futures lists, as one venue list.
+    fn publish_instruments(&self, out: &mut Output) {
+        let list = self
+            .spot_list
+            .iter()
+            .chain(self.fut.list.iter())
+            .cloned()
+            .collect();
+        out.event(MarketEvent::Instruments { venue: VENUE, list });
     }
 
     fn next_req_id(&mut self) -> u64 {
@@ -252,7 +318,8 @@ impl Kraken {
                 contract_usd: None,
             });
         }
-        out.event(MarketEvent::Instruments { venue: VENUE, list });
+        self.spot_list = list;
+        self.publish_instruments(out);
     }
 }
 
@@ -262,26 +329,41 @@ impl Adapter for Kraken {
     }
 
     fn connections(&self) -> Vec<ConnSpec> {
-        vec![ConnSpec::new(
-            self.ws_url.clone(),
-            // Kraken sends a heartbeat about every second when quiet.
-            Some(Duration::from_secs(15)),
-            Some(Ping {
-                every: Duration::from_secs(30),
-                text: if is_v1_url(&self.ws_url) {
-                    r#"{"event":"ping"}"#.to_string()
-                } else {
-                    r#"{"method":"ping"}"#.to_string()
-                },
-            }),
-        )]
+        let mut conns = Vec::new();
+        if self.wants_spot() {
+            conns.push(ConnSpec::new(
+                self.ws_url.clone(),
+                // Kraken sends a heartbeat about every second when quiet.
+                Some(Duration::from_secs(15)),
+                Some(Ping {
+                    every: Duration::from_secs(30),
+                    text: if is_v1_url(&self.ws_url) {
+                        r#"{"event":"ping"}"#.to_string()
+                    } else {
+                        r#"{"method":"ping"}"#.to_string()
+                    },
+                }),
+            ));
+        }
+        if self.has_futures() {
+            conns.push(self.futures_connection());
+        }
+        conns
     }
 
     fn start(&mut self, _now: Micros, out: &mut Output) {
-        out.http_get(format!("{}/0/public/AssetPairs", self.rest_url));
+        if self.wants_spot() {
+            out.http_get(format!("{}/0/public/AssetPairs", self.rest_url));
+        }
+        if self.has_futures() {
+            out.http_get(self.fut.instruments_url());
+        }
     }
 
     fn on_open(&mut self, url: &str, _now: Micros, out: &mut Output) {
+        if self.fut.is_futures_url(url) {
+            return self.on_futures_open(url, out);
+        }
         self.conn_url = Some(url.to_string());
         let v1 = is_v1_url(url);
         for b in self.books.values_mut() {
@@ -307,6 +389,9 @@ impl Adapter for Kraken {
     }
 
     fn on_text(&mut self, url: &str, text: &str, received: Micros, out: &mut Output) {
+        if self.fut.is_futures_url(url) {
+            return self.on_futures_text(url, text, received, out);
+        }
         // Frames say which connection carries the books (also when the
         // opening was not seen, as in some recordings).
         if self.conn_url.as_deref() != Some(url) {
@@ -326,8 +411,10 @@ impl Adapter for Kraken {
         self.on_v2(msg, text, received, out);
     }
 
-    fn on_http(&mut self, url: &str, body: &str, _received: Micros, out: &mut Output) {
-        if url.contains("/0/public/AssetPairs") {
+    fn on_http(&mut self, url: &str, body: &str, received: Micros, out: &mut Output) {
+        if url.contains("/derivatives/api/v3/instruments") {
+            self.on_futures_instruments(body, received, out);
+        } else if url.contains("/0/public/AssetPairs") {
             self.on_asset_pairs(body, out);
         } else {
             unknown(out, format!("HTTP body for {url}"));
@@ -340,6 +427,9 @@ impl Adapter for Kraken {
     }
 
     fn on_close(&mut self, url: &str, _now: Micros, out: &mut Output) {
+        if self.fut.is_futures_url(url) {
+            return self.on_futures_close(url, out);
+        }
         for b in self.books.values_mut() {
             b.native.clear();
         }
@@ -356,10 +446,16 @@ impl Adapter for Kraken {
 
     fn poll_depth(&self, instrument: &Instrument) -> Option<crate::venues::DepthPoll> {
         carries(instrument).ok()?;
+        if instrument.is_perp() {
+            return self.futures_poll_request(instrument);
+        }
         Some(self.poll_request(instrument))
     }
 
     fn on_poll(&mut self, instrument: Instrument, body: &str, received: Micros, out: &mut Output) {
+        if instrument.is_perp() {
+            return self.futures_polled(instrument, body, received, out);
+        }
         self.polled(instrument, body, received, out);
     }
 }

@@ -8,7 +8,7 @@ use super::wire::{
     InstrumentData, SubscribeResult, V2Book, V2Message, V2Trade, rfc3339_micros, v2_levels,
 };
 use super::{Kraken, VENUE, parse_error, parse_symbol, unknown};
-use crate::model::{InstrumentInfo, MarketEvent, Micros, TakerSide, Trade};
+use crate::model::{InstrumentInfo, Micros, TakerSide, Trade};
 use crate::venues::Output;
 use crate::venues::checksum::{parse_decimal, raw_text};
 use crate::venues::parse::preview;
@@ -147,6 +147,7 @@ impl Kraken {
                 contract_usd: None,
             });
         }
-        out.event(MarketEvent::Instruments { venue: VENUE, list });
+        self.spot_list = list;
+        self.publish_instruments(out);
     }
 }
