@@ -104,14 +104,9 @@ pub const SPEC: VenueSpec = VenueSpec {
     taker_fee_bps: bps(10, 0),
     colour: "#f0b90b",
     carries,
-    default_listing: &[
-        "BTC-USDT",
-        "ETH-USDT",
-        "BTC-USDT-PERP",
-        "ETH-USDT-PERP",
-        "BTC-USD-PERP",
-        "ETH-USD-PERP",
-    ],
+    // COIN-M's BTC-USD-PERP and ETH-USD-PERP are carried but not listed by
+    // default yet: adding them changes the default-watchlist screens.
+    default_listing: &["BTC-USDT", "ETH-USDT", "BTC-USDT-PERP", "ETH-USDT-PERP"],
     build: |cfg| Box::new(Binance::new(cfg)),
     sim: Some(&sim::SIM),
 };
