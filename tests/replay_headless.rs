@@ -137,6 +137,49 @@ fn binance_futures_capture() {
     check_capture("BINANCE_FUTURES");
 }
 
+/// COIN-M (cryptofeed's `BINANCE_DELIVERY`): compared with its reference
+/// books where `expected/` has them; otherwise every perpetual's book must
+/// end live with no gap, parse error or crossed book (dated futures in the
+/// capture are not carried).
+#[test]
+fn binance_delivery_capture() {
+    let Some(dir) = captures() else { return };
+    let name = "BINANCE_DELIVERY";
+    let file = dir.join(format!("{name}.jsonl.zst"));
+    if !file.is_file() {
+        eprintln!(
+            "SKIPPED binance_delivery_capture: {} not found",
+            file.display()
+        );
+        return;
+    }
+    if dir.join(format!("expected/{name}.books.jsonl")).is_file() {
+        return check_capture(name);
+    }
+    let lines = run(&[
+        "replay",
+        "--headless",
+        "--json",
+        "--speed",
+        "max",
+        file.to_str().unwrap(),
+    ]);
+    let books: Vec<&Value> = lines.iter().filter(|l| l["type"] == "book").collect();
+    assert!(!books.is_empty(), "{name}: no book lines");
+    for b in &books {
+        assert_eq!(b["venue"], "binance");
+        assert!(
+            b["instrument"].as_str().unwrap().ends_with("-USD-PERP"),
+            "{b}"
+        );
+        assert_eq!(b["state"], "live", "{name} {}", b["instrument"]);
+    }
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["gaps"], 0, "{name} gaps");
+    assert_eq!(summary["parse_errors"], 0, "{name} parse errors");
+    assert_eq!(summary["crossed_books"], 0, "{name} crossed books");
+}
+
 #[test]
 fn bybit_capture() {
     check_capture("BYBIT");

@@ -178,7 +178,23 @@ pub struct DepthSnapshot<'a> {
     pub msg: Option<Cow<'a, str>>,
 }
 
-/// REST `exchangeInfo` (spot and USD-M share the fields used here).
+/// REST `openInterest` (USD-M: base asset; COIN-M: contracts), or an error body.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenInterest<'a> {
+    #[serde(borrow, default)]
+    pub symbol: Option<&'a str>,
+    #[serde(borrow, default)]
+    pub open_interest: Option<&'a str>,
+    #[serde(default)]
+    pub time: Option<i64>,
+    #[serde(default)]
+    pub code: Option<i64>,
+    #[serde(borrow, default)]
+    pub msg: Option<Cow<'a, str>>,
+}
+
+/// REST `exchangeInfo` (the three markets share the fields used here).
 #[derive(Deserialize, Debug)]
 pub struct ExchangeInfo<'a> {
     #[serde(borrow, default)]
@@ -200,9 +216,15 @@ pub struct SymbolInfo<'a> {
     pub base_asset: &'a str,
     #[serde(borrow)]
     pub quote_asset: &'a str,
-    /// USD-M only: `PERPETUAL`, `CURRENT_QUARTER`, ...
+    /// Futures only: `PERPETUAL`, `CURRENT_QUARTER`, ...
     #[serde(borrow, default)]
     pub contract_type: Option<&'a str>,
+    /// COIN-M says `contractStatus` where spot and USD-M say `status`.
+    #[serde(borrow, default)]
+    pub contract_status: Option<&'a str>,
+    /// COIN-M only: USD per contract, a JSON number (`100`, `10`).
+    #[serde(default, deserialize_with = "number_or_string")]
+    pub contract_size: Option<Decimal>,
     #[serde(borrow, default)]
     pub filters: Vec<SymbolFilter<'a>>,
 }
@@ -218,7 +240,34 @@ pub struct SymbolFilter<'a> {
     pub step_size: Option<&'a str>,
 }
 
+/// A decimal sent as a JSON number or a string; `None` when absent. A value
+/// that is neither is an error (the body is then a counted parse error).
+fn number_or_string<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(serde_json::Number),
+        Text(String),
+    }
+    let raw = Option::<Raw>::deserialize(d)?;
+    let text = match &raw {
+        None => return Ok(None),
+        Some(Raw::Number(n)) => n.to_string(),
+        Some(Raw::Text(t)) => t.clone(),
+    };
+    decimal(&text)
+        .map(Some)
+        .ok_or_else(|| de::Error::custom(format!("bad decimal `{text}`")))
+}
+
 impl<'a> SymbolInfo<'a> {
+    /// `TRADING` under either field name (absent: listed).
+    pub fn is_trading(&self) -> bool {
+        self.status
+            .or(self.contract_status)
+            .is_none_or(|st| st == "TRADING")
+    }
+
     fn filter_value(
         &self,
         kind: &str,
@@ -269,5 +318,22 @@ mod tests {
         let s: SymbolInfo = serde_json::from_str(text).unwrap();
         assert_eq!(s.tick_size(), Some(dec!(0.01)));
         assert_eq!(s.lot_size(), Some(dec!(0.00001)));
+        assert_eq!(s.contract_size, None);
+        assert!(s.is_trading());
+    }
+
+    #[test]
+    fn reads_coinm_contract_size_as_number_or_string() {
+        let text = r#"{"symbol":"BTCUSD_PERP","contractType":"PERPETUAL","contractStatus":"TRADING",
+            "contractSize":100,"baseAsset":"BTC","quoteAsset":"USD"}"#;
+        let s: SymbolInfo = serde_json::from_str(text).unwrap();
+        assert_eq!(s.contract_size, Some(dec!(100)));
+        assert!(s.is_trading());
+        let text = r#"{"symbol":"X","contractStatus":"PENDING_TRADING","contractSize":"10","baseAsset":"X","quoteAsset":"USD"}"#;
+        let s: SymbolInfo = serde_json::from_str(text).unwrap();
+        assert_eq!(s.contract_size, Some(dec!(10)));
+        assert!(!s.is_trading());
+        let text = r#"{"symbol":"X","contractSize":true,"baseAsset":"X","quoteAsset":"USD"}"#;
+        assert!(serde_json::from_str::<SymbolInfo>(text).is_err());
     }
 }

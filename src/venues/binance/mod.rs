@@ -1,12 +1,21 @@
-//! Binance: spot and USD-M perpetuals, one venue (`binance`).
+//! Binance: spot, USD-M and COIN-M perpetuals, one venue (`binance`).
 //!
 //! Books follow Binance's documented diff-depth + REST snapshot procedure
 //! (see [`sync`]); trades come from `aggTrade`, liquidations from
 //! `!forceOrder@arr` and funding from `markPrice@1s`. Since Binance's 2026
 //! split, USD-M book streams live under `/public` and everything else under
-//! `/market`; a connection is classified spot or futures by its address.
+//! `/market`; COIN-M (`dstream`/`dapi`) has one stream endpoint. A
+//! connection is classified spot, USD-M or COIN-M by its address.
+//!
+//! COIN-M is USD-M with two differences: symbols (`BTCUSD_PERP` as
+//! `BTC-USD-PERP`; dated futures are not carried) and sizes, which are
+//! contracts of `contractSize` USD (see [`contracts`]). Books are kept in
+//! contracts and converted at publication, so a COIN-M snapshot waits for
+//! `exchangeInfo`. COIN-M open interest comes from REST `openInterest`,
+//! asked for once a minute while mark prices stream.
 
 mod history;
+mod contracts;
 mod messages;
 mod plan;
 mod routing;
@@ -14,7 +23,11 @@ pub mod sim;
 mod sync;
 
 #[cfg(test)]
+mod coinm_tests;
+#[cfg(test)]
 mod tests;
+
+use rust_decimal::Decimal;
 
 use crate::model::InstrumentKind;
 use crate::venues::spec::{Endpoint, NotCarried, VenueInfo, VenueSpec, bps};
@@ -28,11 +41,12 @@ use crate::model::{
 use crate::venues::buffered;
 use crate::venues::lifecycle::{Lifecycle, Update};
 use crate::venues::parse::ms_to_micros;
-use crate::venues::{Adapter, AdapterConfig, ConnSpec, DepthPoll, Output, symbols};
+use crate::venues::{Adapter, AdapterConfig, ConnSpec, DepthPoll, Output};
 
+use contracts::Sizing;
 use messages::{
     DepthSnapshot, DepthUpdate, Envelope, EventHead, ExchangeInfo, ForceOrderEvent, MarkPriceEvent,
-    TradeEvent, decimal,
+    OpenInterest, TradeEvent, decimal,
 };
 use routing::{Endpoints, EventKind, RestBody};
 use sync::{BookSync, Diff, Effect, Rules, Snapshot};
@@ -43,14 +57,14 @@ pub const SPEC: VenueSpec = VenueSpec {
     name: "binance",
     display_name: "Binance",
     info: VenueInfo {
-        markets: "spot, USD-M perpetuals",
+        markets: "spot, USD-M perpetuals, COIN-M perpetuals (BTCUSD_PERP as BTC-USD-PERP, contracts in USD)",
         book: "diff depth 100ms + REST snapshot (U/u, pu)",
         trades: "aggTrade (taker side from buyer-is-maker)",
-        liquidations: "USD-M !forceOrder@arr (sampled: latest per symbol per second)",
-        funding: "USD-M markPrice@1s (funding rate, next funding, mark, index)",
-        integrity: "update-id sequence (spot U == prev u + 1, USD-M pu == prev u)",
+        liquidations: "USD-M and COIN-M !forceOrder@arr (sampled: latest per symbol per second)",
+        funding: "markPrice@1s (funding rate, next funding, mark, index); COIN-M open interest from REST openInterest",
+        integrity: "update-id sequence (spot U == prev u + 1, USD-M and COIN-M pu == prev u)",
     },
-    capture_names: &["BINANCE", "BINANCE_FUTURES"],
+    capture_names: &["BINANCE", "BINANCE_FUTURES", "BINANCE_DELIVERY"],
     endpoints: &[
         Endpoint::ws(
             "spot_ws",
@@ -77,10 +91,22 @@ pub const SPEC: VenueSpec = VenueSpec {
             "https://fapi.binance.com",
             "USD-M depth snapshots and exchangeInfo",
         ),
+        Endpoint::ws(
+            "coinm_ws",
+            "wss://dstream.binance.com",
+            "COIN-M combined streams",
+        ),
+        Endpoint::rest(
+            "coinm_rest",
+            "https://dapi.binance.com",
+            "COIN-M depth snapshots, exchangeInfo and open interest",
+        ),
     ],
     taker_fee_bps: bps(10, 0),
     colour: "#f0b90b",
     carries,
+    // COIN-M's BTC-USD-PERP and ETH-USD-PERP are carried but not listed by
+    // default yet: adding them changes the default-watchlist screens.
     default_listing: &["BTC-USDT", "ETH-USDT", "BTC-USDT-PERP", "ETH-USDT-PERP"],
     build: |cfg| Box::new(Binance::new(cfg)),
     sim: Some(&sim::SIM),
@@ -94,12 +120,20 @@ pub const VENUE: Venue = Venue::named(SPEC.name);
 /// the 31 s spot capture), and a connection carries few symbols.
 const BOOK_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Spot lists everything; USD-M here means USDT- or USDC-margined perpetuals.
+/// COIN-M open interest is asked for this often (weight 1 per symbol).
+const OPEN_INTEREST_EVERY: Micros = 60_000_000;
+
+/// Spot lists everything; USD-M here means USDT- or USDC-margined perpetuals,
+/// COIN-M the coin-margined USD ones.
 pub fn carries(instrument: &Instrument) -> Result<(), NotCarried> {
     match instrument.kind {
         InstrumentKind::Spot => Ok(()),
-        InstrumentKind::Perp if matches!(instrument.quote.as_str(), "USDT" | "USDC") => Ok(()),
-        InstrumentKind::Perp => Err("binance lists USDT and USDC perpetuals (USD-M) only"),
+        InstrumentKind::Perp if matches!(instrument.quote.as_str(), "USDT" | "USDC" | "USD") => {
+            Ok(())
+        }
+        InstrumentKind::Perp => {
+            Err("binance lists USDT and USDC perpetuals (USD-M) and USD perpetuals (COIN-M) only")
+        }
     }
 }
 
@@ -107,17 +141,26 @@ pub fn carries(instrument: &Instrument) -> Result<(), NotCarried> {
 struct BookEntry {
     instrument: Instrument,
     sync: BookSync<Rules>,
+    /// A COIN-M snapshot that arrived before the contract size: applied
+    /// when `exchangeInfo` gives it (diffs buffer meanwhile).
+    pending: Option<Snapshot>,
 }
 
 pub struct Binance {
     cfg: AdapterConfig,
     endpoints: Endpoints,
     /// Native symbol → instrument, per market.
-    symbols: [HashMap<String, Instrument>; 2],
+    symbols: [HashMap<String, Instrument>; Market::COUNT],
     /// Listed instruments from `exchangeInfo`, per market.
-    listed: [Vec<InstrumentInfo>; 2],
+    listed: [Vec<InstrumentInfo>; Market::COUNT],
     /// Books by native symbol, per market.
-    books: [HashMap<String, BookEntry>; 2],
+    books: [HashMap<String, BookEntry>; Market::COUNT],
+    /// COIN-M USD per contract by native symbol (`exchangeInfo`).
+    contract_usd: HashMap<String, Decimal>,
+    /// Latest COIN-M mark price by native symbol, to value open interest.
+    marks: HashMap<String, Decimal>,
+    /// When open interest was last asked for.
+    open_interest_at: Option<Micros>,
     /// Scratch space for the sync state machine's effects.
     effects: Vec<Effect>,
     lc: Lifecycle,
@@ -126,10 +169,10 @@ pub struct Binance {
 impl Binance {
     pub fn new(cfg: AdapterConfig) -> Self {
         let endpoints = Endpoints::from_config(&cfg);
-        let mut symbols: [HashMap<String, Instrument>; 2] = Default::default();
+        let mut symbols: [HashMap<String, Instrument>; Market::COUNT] = Default::default();
         for inst in &cfg.instruments {
-            let market = Market::of_kind(inst.kind);
-            symbols[market.index()].insert(symbols::concatenated(inst), *inst);
+            let market = Market::of(inst);
+            symbols[market.index()].insert(market.native(inst), *inst);
         }
         Binance {
             cfg,
@@ -137,21 +180,47 @@ impl Binance {
             symbols,
             listed: Default::default(),
             books: Default::default(),
+            contract_usd: HashMap::new(),
+            marks: HashMap::new(),
+            open_interest_at: None,
             effects: Vec::new(),
             lc: Lifecycle::new(VENUE),
         }
     }
 
     /// Native symbol → instrument: exchangeInfo or the configured list, else
-    /// split by known quote suffixes (remembered).
+    /// read from the symbol (remembered).
     fn resolve(&mut self, market: Market, native: &str) -> Option<Instrument> {
         let map = &mut self.symbols[market.index()];
         if let Some(i) = map.get(native) {
             return Some(*i);
         }
-        let inst = symbols::split_concatenated(native, market.kind())?;
+        let inst = market.instrument(native)?;
         map.insert(native.to_ascii_uppercase(), inst);
         Some(inst)
+    }
+
+    /// How `native`'s wire quantities become base quantities; `None` for a
+    /// COIN-M symbol whose contract size is not known yet.
+    fn sizing(&self, market: Market, native: &str) -> Option<Sizing> {
+        match market {
+            Market::Spot | Market::Futures => Some(Sizing::Base),
+            Market::CoinM => self
+                .contract_usd
+                .get(native)
+                .map(|usd| Sizing::UsdContracts(*usd)),
+        }
+    }
+
+    /// A symbol no instrument stands for: a COIN-M dated future is not
+    /// carried (said once per message at debug level), anything else is an
+    /// unknown message.
+    fn unresolved(&self, market: Market, what: &str, native: &str, out: &mut Output) {
+        if market == Market::CoinM && routing::is_dated_future(native) {
+            tracing::debug!(venue = "binance", %native, "{what} of a dated future: not carried");
+        } else {
+            self.unknown(out, None, format!("{what} for unknown symbol {native}"));
+        }
     }
 
     /// The book of `native`, created on first sight.
@@ -163,6 +232,7 @@ impl Binance {
                 BookEntry {
                     instrument,
                     sync: BookSync::new(market.rules()),
+                    pending: None,
                 },
             );
         }
@@ -251,8 +321,8 @@ impl Binance {
         else {
             return;
         };
-        if market == Market::Futures && msg.prev_last_id.is_none() {
-            self.parse_error(out, url, "USD-M depthUpdate", "missing `pu`");
+        if market.is_perp() && msg.prev_last_id.is_none() {
+            self.parse_error(out, url, "futures depthUpdate", "missing `pu`");
             return;
         }
         let diff = Diff {
@@ -273,12 +343,7 @@ impl Binance {
             }
             None => {
                 self.effects = fx;
-                self.unknown(
-                    out,
-                    None,
-                    format!("depthUpdate for unknown symbol {symbol}"),
-                );
-                return;
+                return self.unresolved(market, "depthUpdate", symbol, out);
             }
         };
         self.lc.carried_by(instrument, url, out);
@@ -286,8 +351,15 @@ impl Binance {
         self.effects = fx;
     }
 
-    /// Turn sync effects into lifecycle transitions and snapshot requests.
+    /// Turn sync effects into lifecycle transitions and snapshot requests,
+    /// book data converted to base quantities.
     fn publish(&mut self, market: Market, native: &str, fx: &mut Vec<Effect>, out: &mut Output) {
+        match self.sizing(market, native) {
+            Some(sizing) => sizing.convert_effects(fx),
+            // Never reached (COIN-M snapshots wait for the contract size),
+            // but a book without base sizes must not be published.
+            None => fx.retain(|e| !matches!(e, Effect::Snapshot(_) | Effect::Delta(_))),
+        }
         let Some(entry) = self.books[market.index()].get_mut(native) else {
             return;
         };
@@ -322,15 +394,18 @@ impl Binance {
         else {
             return;
         };
-        let (Some(price), Some(size)) = (decimal(msg.price), decimal(msg.qty)) else {
+        let (Some(price), Some(qty)) = (decimal(msg.price), decimal(msg.qty)) else {
             return self.parse_error(out, url, "trade", "bad price or quantity");
         };
         let Some(instrument) = self.resolve(market, msg.symbol) else {
-            return self.unknown(
-                out,
-                None,
-                format!("trade for unknown symbol {}", msg.symbol),
-            );
+            return self.unresolved(market, "trade", msg.symbol, out);
+        };
+        let Some(sizing) = self.sizing(market, msg.symbol) else {
+            tracing::debug!(venue = "binance", symbol = %msg.symbol, "trade before the contract size is known: dropped");
+            return;
+        };
+        let Some(size) = sizing.to_base(qty, price) else {
+            return self.parse_error(out, url, "trade", format!("{qty} contracts out of range"));
         };
         out.trade(Trade {
             venue: VENUE,
@@ -347,7 +422,14 @@ impl Binance {
         });
     }
 
-    fn on_force_order(&mut self, url: &str, payload: &str, received: Micros, out: &mut Output) {
+    fn on_force_order(
+        &mut self,
+        market: Market,
+        url: &str,
+        payload: &str,
+        received: Micros,
+        out: &mut Output,
+    ) {
         for msg in self.parse_many::<ForceOrderEvent>(
             out,
             url,
@@ -365,17 +447,28 @@ impl Binance {
                 }
             };
             let non_zero = |s: Option<&str>| s.and_then(decimal).filter(|d| !d.is_zero());
-            let size = non_zero(o.filled_qty).or_else(|| decimal(o.qty));
+            let qty = non_zero(o.filled_qty).or_else(|| decimal(o.qty));
             let price = non_zero(o.avg_price).or_else(|| decimal(o.price));
-            let (Some(size), Some(price)) = (size, price) else {
+            let (Some(qty), Some(price)) = (qty, price) else {
                 self.parse_error(out, url, "forceOrder", "bad price or quantity");
                 continue;
             };
-            let Some(instrument) = self.resolve(Market::Futures, o.symbol) else {
-                self.unknown(
+            let Some(instrument) = self.resolve(market, o.symbol) else {
+                self.unresolved(market, "forceOrder", o.symbol, out);
+                continue;
+            };
+            // `!forceOrder@arr` covers the whole market: a COIN-M symbol not
+            // in exchangeInfo has no contract size and is left out.
+            let Some(sizing) = self.sizing(market, o.symbol) else {
+                tracing::debug!(venue = "binance", symbol = %o.symbol, "forceOrder without a contract size: dropped");
+                continue;
+            };
+            let Some(size) = sizing.to_base(qty, price) else {
+                self.parse_error(
                     out,
-                    None,
-                    format!("forceOrder for unknown symbol {}", o.symbol),
+                    url,
+                    "forceOrder",
+                    format!("{qty} contracts out of range"),
                 );
                 continue;
             };
@@ -391,7 +484,14 @@ impl Binance {
         }
     }
 
-    fn on_mark_price(&mut self, url: &str, payload: &str, received: Micros, out: &mut Output) {
+    fn on_mark_price(
+        &mut self,
+        market: Market,
+        url: &str,
+        payload: &str,
+        received: Micros,
+        out: &mut Output,
+    ) {
         for msg in self.parse_many::<MarkPriceEvent>(
             out,
             url,
@@ -399,15 +499,16 @@ impl Binance {
             "markPriceUpdate",
             payload,
         ) {
-            let Some(instrument) = self.resolve(Market::Futures, msg.symbol) else {
-                self.unknown(
-                    out,
-                    None,
-                    format!("markPrice for unknown symbol {}", msg.symbol),
-                );
+            let Some(instrument) = self.resolve(market, msg.symbol) else {
+                self.unresolved(market, "markPrice", msg.symbol, out);
                 continue;
             };
             let field = |s: Option<&str>| s.filter(|s| !s.is_empty()).and_then(decimal);
+            if market == Market::CoinM
+                && let Some(mark) = field(msg.mark_price)
+            {
+                self.marks.insert(msg.symbol.to_string(), mark);
+            }
             let update = FundingUpdate {
                 funding_rate: field(msg.funding_rate),
                 next_funding: msg.next_funding.filter(|t| *t > 0).and_then(ms_to_micros),
@@ -424,6 +525,91 @@ impl Binance {
                 received,
             });
         }
+        if market == Market::CoinM {
+            self.poll_open_interest(market, received, out);
+        }
+    }
+
+    /// Ask for the open interest of every configured perpetual of `market`
+    /// when a minute has passed (driven by the mark price stream, which
+    /// arrives every second; replay drops the requests).
+    fn poll_open_interest(&mut self, market: Market, now: Micros, out: &mut Output) {
+        if !self.cfg.channels.funding
+            || self
+                .open_interest_at
+                .is_some_and(|at| now.saturating_sub(at) < OPEN_INTEREST_EVERY)
+        {
+            return;
+        }
+        self.open_interest_at = Some(now);
+        let mut natives: Vec<String> = self
+            .cfg
+            .instruments
+            .iter()
+            .filter(|i| carries(i).is_ok() && Market::of(i) == market)
+            .map(|i| market.native(i))
+            .collect();
+        natives.dedup();
+        for native in natives {
+            out.http_get(self.endpoints.open_interest_url(market, &native));
+        }
+    }
+
+    /// REST `openInterest`: COIN-M counts contracts, so the USD value is
+    /// exact and the base quantity is that over the latest mark price.
+    fn on_open_interest(
+        &mut self,
+        market: Market,
+        native: &str,
+        url: &str,
+        body: &str,
+        received: Micros,
+        out: &mut Output,
+    ) {
+        let Some(oi) = self.parse::<OpenInterest>(out, url, "openInterest", body) else {
+            return;
+        };
+        let Some(qty) = oi.open_interest else {
+            let why = format!(
+                "openInterest refused: {} {}",
+                oi.code.map(|c| c.to_string()).unwrap_or_default(),
+                oi.msg.as_deref().unwrap_or("(no message)")
+            );
+            tracing::warn!(venue = "binance", %url, "{why}");
+            return self.unknown(out, None, why);
+        };
+        let Some(qty) = decimal(qty) else {
+            return self.parse_error(out, url, "openInterest", format!("bad quantity `{qty}`"));
+        };
+        let native = oi.symbol.unwrap_or(native);
+        let Some(instrument) = self.resolve(market, native) else {
+            return self.unresolved(market, "openInterest", native, out);
+        };
+        let (base, usd) = match self.sizing(market, native) {
+            Some(Sizing::Base) => (Some(qty), None),
+            Some(sizing @ Sizing::UsdContracts(per)) => {
+                let base = self
+                    .marks
+                    .get(native)
+                    .and_then(|mark| sizing.to_base(qty, *mark));
+                (base, qty.checked_mul(per).map(|d| d.normalize()))
+            }
+            None => {
+                tracing::debug!(venue = "binance", %native, "open interest before the contract size is known: dropped");
+                return;
+            }
+        };
+        out.funding(Funding {
+            venue: VENUE,
+            instrument,
+            update: FundingUpdate {
+                open_interest: base,
+                open_interest_usd: usd,
+                ..FundingUpdate::default()
+            },
+            exchange_ts: oi.time.and_then(ms_to_micros),
+            received,
+        });
     }
 
     fn on_depth_snapshot(
@@ -464,19 +650,41 @@ impl Binance {
             exchange_ts: snap.event_time.and_then(ms_to_micros),
             received,
         };
+        let known_size = self.sizing(market, native).is_some();
         let mut fx = std::mem::take(&mut self.effects);
         let Some(entry) = self.book_entry(market, native) else {
             self.effects = fx;
-            self.unknown(
-                out,
-                None,
-                format!("depth snapshot for unknown symbol {native}"),
-            );
-            return;
+            return self.unresolved(market, "depth snapshot", native, out);
         };
+        if !known_size {
+            tracing::debug!(venue = "binance", %native, "snapshot before the contract size: held until exchangeInfo");
+            entry.pending = Some(snapshot);
+            self.effects = fx;
+            return;
+        }
         entry.sync.on_snapshot(snapshot, &mut fx);
         self.publish(market, native, &mut fx, out);
         self.effects = fx;
+    }
+
+    /// Apply the COIN-M snapshots that were waiting for a contract size.
+    fn apply_pending_snapshots(&mut self, out: &mut Output) {
+        let market = Market::CoinM;
+        let ready: Vec<String> = self.books[market.index()]
+            .iter()
+            .filter(|(native, b)| b.pending.is_some() && self.contract_usd.contains_key(*native))
+            .map(|(native, _)| native.clone())
+            .collect();
+        for native in ready {
+            let mut fx = std::mem::take(&mut self.effects);
+            if let Some(entry) = self.books[market.index()].get_mut(&native)
+                && let Some(snapshot) = entry.pending.take()
+            {
+                entry.sync.on_snapshot(snapshot, &mut fx);
+            }
+            self.publish(market, &native, &mut fx, out);
+            self.effects = fx;
+        }
     }
 
     fn on_exchange_info(&mut self, market: Market, url: &str, body: &str, out: &mut Output) {
@@ -494,30 +702,49 @@ impl Binance {
         }
         let mut listed = Vec::new();
         for s in &info.symbols {
-            if market == Market::Futures && s.contract_type != Some("PERPETUAL") {
+            if market.is_perp() && s.contract_type != Some("PERPETUAL") {
                 continue;
             }
             let built = match market {
                 Market::Spot => Instrument::spot(s.base_asset, s.quote_asset),
-                Market::Futures => Instrument::perp(s.base_asset, s.quote_asset),
+                Market::Futures | Market::CoinM => Instrument::perp(s.base_asset, s.quote_asset),
             };
             let Ok(instrument) = built else { continue };
+            // A COIN-M contract without a usable size cannot be converted:
+            // its books stay syncing rather than show contracts as coins.
+            let contract_usd = match market {
+                Market::CoinM => match s.contract_size.filter(|d| *d > Decimal::ZERO) {
+                    Some(usd) => Some(usd.normalize()),
+                    None => {
+                        let why = format!("exchangeInfo: {} without contractSize", s.symbol);
+                        self.parse_error(out, url, "exchangeInfo", why);
+                        continue;
+                    }
+                },
+                Market::Spot | Market::Futures => None,
+            };
+            if let Some(usd) = contract_usd {
+                self.contract_usd.insert(s.symbol.to_string(), usd);
+            }
             self.symbols[market.index()].insert(s.symbol.to_string(), instrument);
-            if s.status.is_none_or(|st| st == "TRADING") {
+            if s.is_trading() {
                 listed.push(InstrumentInfo {
                     instrument,
                     native: s.symbol.to_string(),
                     tick_size: s.tick_size(),
                     lot_size: s.lot_size(),
                     contract_size: None,
-                    contract_usd: None,
+                    contract_usd,
                 });
             }
         }
         self.listed[market.index()] = listed;
-        // Publish both markets together: they are one venue's list.
+        // Publish the markets together: they are one venue's list.
         let list = self.listed.iter().flatten().cloned().collect();
         out.event(MarketEvent::Instruments { venue: VENUE, list });
+        if market == Market::CoinM {
+            self.apply_pending_snapshots(out);
+        }
     }
 
     /// Dispatch one payload by kind.
@@ -533,8 +760,8 @@ impl Binance {
         match kind {
             EventKind::Depth => self.on_depth(market, url, payload, received, out),
             EventKind::Trade => self.on_trade(market, url, payload, received, out),
-            EventKind::ForceOrder => self.on_force_order(url, payload, received, out),
-            EventKind::MarkPrice => self.on_mark_price(url, payload, received, out),
+            EventKind::ForceOrder => self.on_force_order(market, url, payload, received, out),
+            EventKind::MarkPrice => self.on_mark_price(market, url, payload, received, out),
             EventKind::ServerShutdown => {
                 tracing::info!(venue = "binance", %url, "serverShutdown: reconnecting");
                 out.reconnect(url, "Binance announced a server shutdown");
@@ -557,9 +784,9 @@ impl Adapter for Binance {
     }
 
     fn start(&mut self, _now: Micros, out: &mut Output) {
-        let mut wanted = [false; 2];
+        let mut wanted = [false; Market::COUNT];
         for inst in self.cfg.instruments.iter().filter(|i| carries(i).is_ok()) {
-            wanted[Market::of_kind(inst.kind).index()] = true;
+            wanted[Market::of(inst).index()] = true;
         }
         for market in Market::ALL {
             if wanted[market.index()] {
@@ -575,11 +802,7 @@ impl Adapter for Binance {
             let mut fx = std::mem::take(&mut self.effects);
             let Some(entry) = self.book_entry(market, &native) else {
                 self.effects = fx;
-                self.unknown(
-                    out,
-                    None,
-                    format!("depth stream for unknown symbol {native}"),
-                );
+                self.unresolved(market, "depth stream", &native, out);
                 continue;
             };
             // A new connection is a new stream: whatever was built on the
@@ -638,6 +861,9 @@ impl Adapter for Binance {
             Some(RestBody::ExchangeInfo { market }) => {
                 self.on_exchange_info(market, url, body, out)
             }
+            Some(RestBody::OpenInterest { market, native }) => {
+                self.on_open_interest(market, &native, url, body, received, out)
+            }
             None => self.unknown(out, None, format!("unexpected REST body from {url}")),
         }
     }
@@ -665,14 +891,15 @@ impl Adapter for Binance {
         &self.cfg
     }
 
-    /// `GET /api/v3/depth` (spot) or `/fapi/v1/depth` (USD-M), 100 levels:
-    /// request weight 5 against 6 000 (spot) and 2 400 (USD-M) a minute.
+    /// `GET /api/v3/depth` (spot), `/fapi/v1/depth` (USD-M) or
+    /// `/dapi/v1/depth` (COIN-M), 100 levels: request weight 5 against 6 000
+    /// (spot) and 2 400 (futures) a minute.
     fn poll_depth(&self, instrument: &Instrument) -> Option<DepthPoll> {
         carries(instrument).ok()?;
-        let market = Market::of_kind(instrument.kind);
+        let market = Market::of(instrument);
         let url = self
             .endpoints
-            .depth_url(market, &symbols::concatenated(instrument))
+            .depth_url(market, &market.native(instrument))
             .replace("limit=1000", "limit=100");
         Some(DepthPoll {
             url,
@@ -685,9 +912,16 @@ impl Adapter for Binance {
         let Some(snap) = self.parse::<DepthSnapshot>(out, "poll", "polled depth", body) else {
             return;
         };
-        let (Some(bids), Some(asks)) = (snap.bids, snap.asks) else {
+        let (Some(mut bids), Some(mut asks)) = (snap.bids, snap.asks) else {
             return self.unknown(out, Some(instrument), "polled depth without levels".into());
         };
+        let market = Market::of(&instrument);
+        let Some(sizing) = self.sizing(market, &market.native(&instrument)) else {
+            tracing::debug!(venue = "binance", %instrument, "polled depth before the contract size is known: dropped");
+            return;
+        };
+        sizing.convert(&mut bids.0);
+        sizing.convert(&mut asks.0);
         let u = Update {
             instrument,
             bids: bids.0,

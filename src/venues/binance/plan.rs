@@ -1,19 +1,20 @@
 //! Which combined-stream connections to open for a configuration.
 //!
 //! Subscriptions go in the URL (`/stream?streams=a/b/c`), so no subscribe
-//! messages count against Binance's 5 (spot) / 10 (USD-M) messages per second.
+//! messages count against Binance's 5 (spot) / 10 (futures) messages per
+//! second.
 
 use std::time::Duration;
 
-use crate::model::InstrumentKind;
-use crate::venues::{AdapterConfig, ConnSpec, symbols};
+use crate::venues::{AdapterConfig, ConnSpec};
 
 use super::carries;
-use super::routing::Endpoints;
+use super::routing::{Endpoints, Market};
 
 /// Documented spot limit.
 pub const SPOT_STREAMS_PER_CONN: usize = 1024;
-/// USD-M documents 1024 too, but connectors cap it at 200 (VENUES.md §2).
+/// USD-M documents 1024 too, but connectors cap it at 200 (VENUES.md §2);
+/// COIN-M documents 200.
 pub const FUTURES_STREAMS_PER_CONN: usize = 200;
 
 /// A group of streams that must share a connection (one symbol's).
@@ -21,22 +22,23 @@ type Group = Vec<String>;
 
 pub fn connections(cfg: &AdapterConfig, ep: &Endpoints, book_idle: Duration) -> Vec<ConnSpec> {
     let ch = &cfg.channels;
-    let natives = |kind: InstrumentKind| {
+    let natives = |market: Market| {
         let mut list: Vec<String> = Vec::new();
         for inst in cfg
             .instruments
             .iter()
-            .filter(|i| i.kind == kind && carries(i).is_ok())
+            .filter(|i| Market::of(i) == market && carries(i).is_ok())
         {
-            let native = symbols::concatenated(inst).to_ascii_lowercase();
+            let native = market.native(inst).to_ascii_lowercase();
             if !list.contains(&native) {
                 list.push(native);
             }
         }
         list
     };
-    let spot = natives(InstrumentKind::Spot);
-    let perps = natives(InstrumentKind::Perp);
+    let spot = natives(Market::Spot);
+    let perps = natives(Market::Futures);
+    let coinm = natives(Market::CoinM);
     let mut conns = Vec::new();
 
     // Spot: book and trades of a symbol on one connection.
@@ -97,6 +99,32 @@ pub fn connections(cfg: &AdapterConfig, ep: &Endpoints, book_idle: Duration) -> 
         market_groups,
         FUTURES_STREAMS_PER_CONN,
         Duration::ZERO,
+    );
+
+    // COIN-M: one endpoint for everything; a symbol's streams stay together.
+    let mut coinm_groups: Vec<Group> = Vec::new();
+    if ch.liquidations && !coinm.is_empty() {
+        coinm_groups.push(vec!["!forceOrder@arr".to_string()]);
+    }
+    for s in &coinm {
+        let mut g = Vec::new();
+        if ch.book {
+            g.push(format!("{s}@depth@100ms"));
+        }
+        if ch.trades {
+            g.push(format!("{s}@aggTrade"));
+        }
+        if ch.funding {
+            g.push(format!("{s}@markPrice@1s"));
+        }
+        coinm_groups.push(g);
+    }
+    push_chunks(
+        &mut conns,
+        &ep.coinm_ws,
+        coinm_groups,
+        FUTURES_STREAMS_PER_CONN,
+        book_idle,
     );
     conns
 }
@@ -193,8 +221,36 @@ mod tests {
     }
 
     #[test]
-    fn coin_margined_perps_are_not_listed_here() {
-        let c = cfg(&["BTC-USD-PERP"]);
-        assert!(connections(&c, &Endpoints::from_config(&c), Duration::from_secs(30)).is_empty());
+    fn coin_margined_perps_go_to_dstream_on_one_connection() {
+        let c = cfg(&["BTC-USD-PERP", "ETH-USD-PERP", "BTC-EUR-PERP"]);
+        let conns = connections(&c, &Endpoints::from_config(&c), Duration::from_secs(30));
+        let urls: Vec<&str> = conns.iter().map(|c| c.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            vec![
+                "wss://dstream.binance.com/stream?streams=!forceOrder@arr/btcusd_perp@depth@100ms/btcusd_perp@aggTrade/btcusd_perp@markPrice@1s/ethusd_perp@depth@100ms/ethusd_perp@aggTrade/ethusd_perp@markPrice@1s",
+            ]
+        );
+        assert_eq!(conns[0].idle_timeout, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn many_coin_margined_perps_are_split_within_the_limit() {
+        let mut c = cfg(&[]);
+        c.instruments = (0..150)
+            .map(|i| format!("C{i}-USD-PERP").parse::<Instrument>().unwrap())
+            .collect();
+        let conns = connections(&c, &Endpoints::from_config(&c), Duration::from_secs(30));
+        let streams = |u: &str| u.split_once("streams=").unwrap().1.split('/').count();
+        assert!(
+            conns
+                .iter()
+                .all(|c| streams(&c.url) <= FUTURES_STREAMS_PER_CONN)
+        );
+        assert_eq!(
+            conns.iter().map(|c| streams(&c.url)).sum::<usize>(),
+            150 * 3 + 1
+        );
+        assert!(conns.len() >= 3);
     }
 }

@@ -1,46 +1,95 @@
-//! Where things live on Binance: endpoint bases, stream names, REST URLs, and
-//! telling spot from USD-M futures by the address a frame or body came from.
+//! Where things live on Binance: endpoint bases, stream names, REST URLs,
+//! native symbols, and telling spot, USD-M and COIN-M apart by the address a
+//! frame or body came from.
 
-use crate::model::InstrumentKind;
-use crate::venues::AdapterConfig;
+use crate::model::{Instrument, InstrumentKind};
+use crate::venues::{AdapterConfig, symbols};
 
 use super::sync::Rules;
 
-/// The two Binance markets depthwatch follows.
+/// The three Binance markets depthwatch follows.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub enum Market {
     Spot,
-    /// USD-M futures (perpetuals only).
+    /// USD-M futures (USDT/USDC-margined perpetuals only).
     Futures,
+    /// COIN-M futures (coin-margined USD perpetuals only, `BTCUSD_PERP` as
+    /// `BTC-USD-PERP`): sizes are contracts worth `contractSize` USD each.
+    CoinM,
 }
 
 impl Market {
-    pub const ALL: [Market; 2] = [Market::Spot, Market::Futures];
+    pub const ALL: [Market; 3] = [Market::Spot, Market::Futures, Market::CoinM];
+    /// How many markets there are: per-market state is an array this long.
+    pub const COUNT: usize = Market::ALL.len();
 
     pub fn index(self) -> usize {
         self as usize
     }
 
+    /// USD-M and COIN-M share one documented diff rule (`pu == prev u`).
     pub fn rules(self) -> Rules {
         match self {
             Market::Spot => Rules::Spot,
-            Market::Futures => Rules::Futures,
+            Market::Futures | Market::CoinM => Rules::Futures,
         }
     }
 
-    pub fn kind(self) -> InstrumentKind {
-        match self {
-            Market::Spot => InstrumentKind::Spot,
-            Market::Futures => InstrumentKind::Perp,
-        }
+    pub fn is_perp(self) -> bool {
+        self != Market::Spot
     }
 
-    pub fn of_kind(kind: InstrumentKind) -> Self {
-        match kind {
+    /// The market of an instrument: perpetuals quoted in USD are COIN-M.
+    pub fn of(instrument: &Instrument) -> Self {
+        match instrument.kind {
             InstrumentKind::Spot => Market::Spot,
+            InstrumentKind::Perp if instrument.quote.as_str() == "USD" => Market::CoinM,
             InstrumentKind::Perp => Market::Futures,
         }
     }
+
+    /// The venue's symbol: `BTCUSDT` (spot, USD-M), `BTCUSD_PERP` (COIN-M).
+    pub fn native(self, instrument: &Instrument) -> String {
+        match self {
+            Market::Spot | Market::Futures => symbols::concatenated(instrument),
+            Market::CoinM => format!("{}{}{COINM_PERP_SUFFIX}", instrument.base, instrument.quote),
+        }
+    }
+
+    /// A native symbol as an instrument of this market. COIN-M dated
+    /// futures (`BTCUSD_211231`) are not carried: `None`.
+    pub fn instrument(self, native: &str) -> Option<Instrument> {
+        match self {
+            Market::Spot => symbols::split_concatenated(native, InstrumentKind::Spot),
+            Market::Futures => symbols::split_concatenated(native, InstrumentKind::Perp),
+            Market::CoinM => {
+                let upper = native.to_ascii_uppercase();
+                let base = upper.strip_suffix(COINM_PERP_SUFFIX)?.strip_suffix("USD")?;
+                Instrument::perp(base, "USD").ok()
+            }
+        }
+    }
+
+    /// The REST path prefix of this market's API.
+    fn rest_prefix(self) -> &'static str {
+        match self {
+            Market::Spot => "/api/v3",
+            Market::Futures => "/fapi/v1",
+            Market::CoinM => "/dapi/v1",
+        }
+    }
+}
+
+/// COIN-M perpetual symbols end in this (`BTCUSD_PERP`); dated futures end in
+/// their delivery date instead.
+const COINM_PERP_SUFFIX: &str = "_PERP";
+
+/// A COIN-M dated future (`BTCUSD_211231`): listed, streamed in
+/// `!forceOrder@arr`, but not carried (no dated futures in depthwatch).
+pub fn is_dated_future(native: &str) -> bool {
+    native
+        .rsplit_once('_')
+        .is_some_and(|(_, d)| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Endpoint bases (ENDPOINTS.md), after config overrides.
@@ -51,6 +100,8 @@ pub struct Endpoints {
     pub futures_public_ws: String,
     pub futures_market_ws: String,
     pub futures_rest: String,
+    pub coinm_ws: String,
+    pub coinm_rest: String,
 }
 
 impl Endpoints {
@@ -66,19 +117,22 @@ impl Endpoints {
             futures_public_ws: get("futures_public_ws"),
             futures_market_ws: get("futures_market_ws"),
             futures_rest: get("futures_rest"),
+            coinm_ws: get("coinm_ws"),
+            coinm_rest: get("coinm_rest"),
         }
     }
 
     /// The market a WebSocket address belongs to: the longest configured base
-    /// it starts with, else Binance's naming: the `fstream` host or the
-    /// 2026 `/public` and `/market` USD-M paths. So recorded addresses of
-    /// older URL forms, and recordings made against other endpoints (a
-    /// regional host, the simulator), classify too.
+    /// it starts with, else Binance's naming: the `dstream` (COIN-M) or
+    /// `fstream` (USD-M) host or the 2026 `/public` and `/market` USD-M
+    /// paths. So recorded addresses of older URL forms, and recordings made
+    /// against other endpoints (a regional host, the simulator), classify too.
     pub fn market_of_ws(&self, url: &str) -> Market {
         let candidates = [
             (&self.spot_ws, Market::Spot),
             (&self.futures_public_ws, Market::Futures),
             (&self.futures_market_ws, Market::Futures),
+            (&self.coinm_ws, Market::CoinM),
         ];
         let best = candidates
             .iter()
@@ -86,6 +140,7 @@ impl Endpoints {
             .max_by_key(|(base, _)| base.len());
         match best {
             Some((_, market)) => *market,
+            None if url.contains("dstream") => Market::CoinM,
             None if url.contains("fstream") || has_usdm_path(url) => Market::Futures,
             None => Market::Spot,
         }
@@ -95,26 +150,33 @@ impl Endpoints {
         match market {
             Market::Spot => &self.spot_rest,
             Market::Futures => &self.futures_rest,
+            Market::CoinM => &self.coinm_rest,
         }
     }
 
     pub fn depth_url(&self, market: Market, native: &str) -> String {
-        let path = match market {
-            Market::Spot => "/api/v3/depth",
-            Market::Futures => "/fapi/v1/depth",
-        };
         format!(
-            "{}{path}?symbol={native}&limit=1000",
-            self.rest_base(market)
+            "{}{}/depth?symbol={native}&limit=1000",
+            self.rest_base(market),
+            market.rest_prefix()
         )
     }
 
     pub fn exchange_info_url(&self, market: Market) -> String {
-        let path = match market {
-            Market::Spot => "/api/v3/exchangeInfo",
-            Market::Futures => "/fapi/v1/exchangeInfo",
-        };
-        format!("{}{path}", self.rest_base(market))
+        format!(
+            "{}{}/exchangeInfo",
+            self.rest_base(market),
+            market.rest_prefix()
+        )
+    }
+
+    /// `GET .../openInterest?symbol=` (futures markets).
+    pub fn open_interest_url(&self, market: Market, native: &str) -> String {
+        format!(
+            "{}{}/openInterest?symbol={native}",
+            self.rest_base(market),
+            market.rest_prefix()
+        )
     }
 }
 
@@ -123,21 +185,18 @@ impl Endpoints {
 pub enum RestBody {
     Depth { market: Market, native: String },
     ExchangeInfo { market: Market },
+    OpenInterest { market: Market, native: String },
 }
 
 impl RestBody {
     pub fn classify(url: &str) -> Option<RestBody> {
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let path = path.trim_end_matches('/');
-        let market = if path.ends_with("/fapi/v1/depth") || path.ends_with("/fapi/v1/exchangeInfo")
-        {
-            Market::Futures
-        } else if path.ends_with("/api/v3/depth") || path.ends_with("/api/v3/exchangeInfo") {
-            Market::Spot
-        } else {
-            return None;
-        };
-        if path.ends_with("exchangeInfo") {
+        let (market, endpoint) = Market::ALL.into_iter().find_map(|m| {
+            let (_, rest) = path.rsplit_once(m.rest_prefix())?;
+            matches!(rest, "/depth" | "/exchangeInfo" | "/openInterest").then_some((m, rest))
+        })?;
+        if endpoint == "/exchangeInfo" {
             return Some(RestBody::ExchangeInfo { market });
         }
         let native = query
@@ -147,7 +206,11 @@ impl RestBody {
         if native.is_empty() {
             return None;
         }
-        Some(RestBody::Depth { market, native })
+        match endpoint {
+            "/depth" => Some(RestBody::Depth { market, native }),
+            _ if market.is_perp() => Some(RestBody::OpenInterest { market, native }),
+            _ => None,
+        }
     }
 }
 
