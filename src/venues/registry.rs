@@ -20,6 +20,7 @@ pub const SPECS: &[&VenueSpec] = &[
     &super::htx::SPEC,
     &super::gate::SPEC,
     &super::kucoin::SPEC,
+    &super::cryptocom::SPEC,
 ];
 
 /// Build the adapter for a venue.
