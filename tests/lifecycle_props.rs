@@ -386,4 +386,5 @@ lifecycle_properties!(
     htx,
     gate,
     kucoin,
+    cryptocom,
 );

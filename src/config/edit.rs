@@ -538,7 +538,8 @@ mod tests {
             [
                 crate::venue!("coinbase"),
                 crate::venue!("kraken"),
-                crate::venue!("bitstamp")
+                crate::venue!("bitstamp"),
+                crate::venue!("cryptocom")
             ]
         );
     }

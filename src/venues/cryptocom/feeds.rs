@@ -39,7 +39,10 @@ impl CryptoCom {
         };
         for t in trades {
             let Some(instrument) = pushed_instrument(push, t.i.as_deref()) else {
-                unknown(out, format!("trade of {:?} (not carried)", push.instrument_name));
+                unknown(
+                    out,
+                    format!("trade of {:?} (not carried)", push.instrument_name),
+                );
                 continue;
             };
             let native = super::native_symbol(&instrument);
@@ -78,7 +81,10 @@ impl CryptoCom {
         };
         for t in rows {
             let Some(instrument) = pushed_instrument(push, t.i.as_deref()) else {
-                unknown(out, format!("ticker of {:?} (not carried)", push.instrument_name));
+                unknown(
+                    out,
+                    format!("ticker of {:?} (not carried)", push.instrument_name),
+                );
                 continue;
             };
             if !instrument.is_perp() {
@@ -124,7 +130,10 @@ impl CryptoCom {
         };
         for row in rows {
             let Some(v) = num(Some(row.v)) else {
-                parse_error(out, format!("{channel} {name}: bad value {}", preview(row.v.get())));
+                parse_error(
+                    out,
+                    format!("{channel} {name}: bad value {}", preview(row.v.get())),
+                );
                 continue;
             };
             let ts = row.t.and_then(ms_to_micros);
@@ -183,7 +192,10 @@ impl CryptoCom {
         };
         let Some(list) = answer.result.filter(|_| answer.code.unwrap_or(0) == 0) else {
             let why = answer.message.unwrap_or_default();
-            return unknown(out, format!("get-instruments error {:?}: {why}", answer.code));
+            return unknown(
+                out,
+                format!("get-instruments error {:?}: {why}", answer.code),
+            );
         };
         let mut infos = Vec::new();
         let mut changed = Vec::new();

@@ -236,13 +236,20 @@ impl CryptoCom {
     fn request(&mut self, method: &str, params: serde_json::Value, now: Micros) -> (u64, String) {
         let id = self.next_id;
         self.next_id += 1;
-        let text = json!({"id": id, "method": method, "params": params, "nonce": now / 1000})
-            .to_string();
+        let text =
+            json!({"id": id, "method": method, "params": params, "nonce": now / 1000}).to_string();
         (id, text)
     }
 
     /// Subscribe `channels` (book channels with the delta parameters).
-    fn subscribe(&mut self, url: &str, channels: &[String], books: bool, now: Micros, out: &mut Output) {
+    fn subscribe(
+        &mut self,
+        url: &str,
+        channels: &[String],
+        books: bool,
+        now: Micros,
+        out: &mut Output,
+    ) {
         for chunk in channels.chunks(CHANNELS_PER_REQUEST) {
             let params = if books {
                 json!({
@@ -281,7 +288,9 @@ impl CryptoCom {
         let method = env.method.as_deref().unwrap_or_default();
         let why = format!("Crypto.com error {code} on {method}: {msg}");
         tracing::warn!(venue = "cryptocom", url, "{why}");
-        let id = env.id.and_then(|i| i.get().trim_matches('"').parse::<u64>().ok());
+        let id = env
+            .id
+            .and_then(|i| i.get().trim_matches('"').parse::<u64>().ok());
         if let Some((_, channels)) = id.and_then(|id| self.pending.remove(&id)) {
             let mut failed: Vec<Instrument> = channels
                 .iter()

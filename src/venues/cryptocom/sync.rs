@@ -57,7 +57,10 @@ impl CryptoCom {
         for l in levels {
             let bad = || {
                 let parts: Vec<&str> = l.iter().map(|v| v.get()).collect();
-                format!("{native}: bad level {}", preview(&format!("[{}]", parts.join(","))))
+                format!(
+                    "{native}: bad level {}",
+                    preview(&format!("[{}]", parts.join(",")))
+                )
             };
             let (price, size) = level(l).ok_or_else(bad)?;
             let price = decimal(price).ok_or_else(bad)?;
@@ -124,8 +127,7 @@ impl CryptoCom {
             .or_else(|| push.subscription.as_deref()?.split('.').nth(1))
             .unwrap_or_default()
             .to_string();
-        let Some(instrument) = parse_native(&native).filter(|i| super::carries(i).is_ok())
-        else {
+        let Some(instrument) = parse_native(&native).filter(|i| super::carries(i).is_ok()) else {
             return unknown(out, format!("book of {native:?} (not carried)"));
         };
         self.lc.carried_by(instrument, url, out);
