@@ -250,7 +250,7 @@ impl CryptoCom {
                 contract_usd: None,
             });
         }
-        infos.sort_by(|a, b| a.instrument.cmp(&b.instrument));
+        infos.sort_by_key(|i| i.instrument);
         out.event(MarketEvent::Instruments {
             venue: VENUE,
             list: infos,
