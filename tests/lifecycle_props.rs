@@ -387,4 +387,5 @@ lifecycle_properties!(
     gate,
     kucoin,
     bitfinex,
+    cryptocom,
 );

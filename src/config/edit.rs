@@ -541,7 +541,8 @@ mod tests {
                 crate::venue!("coinbase"),
                 crate::venue!("kraken"),
                 crate::venue!("bitstamp"),
-                crate::venue!("bitfinex")
+                crate::venue!("bitfinex"),
+                crate::venue!("cryptocom")
             ]
         );
     }

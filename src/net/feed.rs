@@ -99,6 +99,7 @@ pub async fn run_venue_with(
 ) {
     let venue = adapter.venue();
     let specs = adapter.connections();
+    let send_after_open = adapter.send_after_open();
     let (in_tx, mut in_rx) = mpsc::channel::<Inbound>(4096);
     let mut tasks = JoinSet::new();
     let mut commands: Vec<mpsc::Sender<ConnCommand>> = Vec::new();
@@ -111,6 +112,7 @@ pub async fn run_venue_with(
         tasks.spawn(run_connection(
             spec.clone(),
             opts.conn.clone(),
+            send_after_open,
             rep_tx,
             cmd_rx,
         ));

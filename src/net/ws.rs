@@ -66,10 +66,14 @@ impl Default for ConnOptions {
     }
 }
 
-/// Run one connection until the report channel closes.
+/// Run one connection until the report channel closes. Nothing is sent
+/// on a new connection before `send_after_open` has passed (venues whose
+/// rate limits count from the connection's first calendar second ask for a
+/// pause, see [`crate::venues::Adapter::send_after_open`]).
 pub async fn run_connection(
     spec: ConnSpec,
     opts: ConnOptions,
+    send_after_open: Duration,
     reports: mpsc::Sender<ConnReport>,
     mut commands: mpsc::Receiver<ConnCommand>,
 ) {
@@ -99,7 +103,16 @@ pub async fn run_connection(
                     (Some(t), Some(max)) => Some(t.min(max)),
                     (t, _) => t,
                 };
-                let reason = session(&spec, idle, ws, &reports, &mut commands, &mut target).await;
+                let reason = session(
+                    &spec,
+                    idle,
+                    send_after_open,
+                    ws,
+                    &reports,
+                    &mut commands,
+                    &mut target,
+                )
+                .await;
                 if started.elapsed() >= HEALTHY_AFTER {
                     backoff.reset();
                 }
@@ -195,6 +208,7 @@ enum SessionEnd {
 async fn session(
     spec: &ConnSpec,
     idle: Option<Duration>,
+    send_after_open: Duration,
     ws: Ws,
     reports: &mpsc::Sender<ConnReport>,
     commands: &mut mpsc::Receiver<ConnCommand>,
@@ -216,6 +230,7 @@ async fn session(
         (i, p.text.clone())
     });
     let mut last_send = Instant::now() - SEND_SPACING;
+    let quiet_until = Instant::now() + send_after_open;
     let idle_sleep = tokio::time::sleep(idle);
     tokio::pin!(idle_sleep);
     loop {
@@ -232,7 +247,9 @@ async fn session(
                 }
                 Some(ConnCommand::Dial(t)) => *target = Some(t),
                 Some(ConnCommand::Send(text)) => {
-                    let wait = SEND_SPACING.saturating_sub(last_send.elapsed());
+                    let wait = SEND_SPACING
+                        .saturating_sub(last_send.elapsed())
+                        .max(quiet_until.saturating_duration_since(Instant::now()));
                     if !wait.is_zero() {
                         tokio::time::sleep(wait).await;
                     }

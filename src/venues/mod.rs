@@ -21,6 +21,7 @@ pub mod buffered;
 pub mod bybit;
 pub mod checksum;
 pub mod coinbase;
+pub mod cryptocom;
 pub mod deribit;
 pub mod gate;
 pub mod gemini;
@@ -314,6 +315,13 @@ pub trait Adapter: Send {
 
     /// The connections to open for the configured subscriptions.
     fn connections(&self) -> Vec<ConnSpec>;
+
+    /// How long to wait after a connection opens before sending on it (the
+    /// subscriptions asked for in `on_open` go out after it). Zero for
+    /// venues that document no such pause.
+    fn send_after_open(&self) -> Duration {
+        Duration::ZERO
+    }
 
     /// Called once before any connection opens (e.g. to fetch the instrument
     /// list).

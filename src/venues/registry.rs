@@ -21,6 +21,7 @@ pub const SPECS: &[&VenueSpec] = &[
     &super::gate::SPEC,
     &super::kucoin::SPEC,
     &super::bitfinex::SPEC,
+    &super::cryptocom::SPEC,
 ];
 
 /// Build the adapter for a venue.
