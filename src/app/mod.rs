@@ -1,7 +1,7 @@
 //! What each command does, wired from the library's parts.
 
-pub mod docs;
 pub mod alerts;
+pub mod docs;
 pub mod feeds;
 pub mod history;
 pub mod live;

@@ -1,5 +1,6 @@
 //! The tab line's layout for any number of panes: full names when they fit,
-//! else a short form of every other pane's name, else only their keys; the
+//! else a short form of every other pane's name (padded, then tight: `1 Ovw 2
+//! Book`), else only their keys; the
 //! current pane's name is always whole. When even that is too wide, a window
 //! of tabs around the current one, with `‹` / `›` saying more are off screen.
 
@@ -67,7 +68,7 @@ impl TabLine {
 /// Lays out `specs` in `width` columns with `current` whole; `brand_w` is
 /// the width of the brand shown first when there is room.
 pub fn layout(specs: &[TabSpec], current: usize, width: usize, brand_w: usize) -> TabLine {
-    let all = |form: Form, brand: bool, gap: &'static str| TabLine {
+    let all = |form: Form, brand: bool, gap: &'static str, tight: bool| TabLine {
         brand,
         gap,
         tabs: specs
@@ -75,15 +76,30 @@ pub fn layout(specs: &[TabSpec], current: usize, width: usize, brand_w: usize) -
             .enumerate()
             .map(|(i, s)| {
                 let f = if i == current { Form::Full } else { form };
-                (i, s.label(f))
+                let label = s.label(f);
+                (
+                    i,
+                    if tight {
+                        label.trim().to_string()
+                    } else {
+                        label
+                    },
+                )
             })
             .collect(),
         more_left: false,
         more_right: false,
     };
     for form in [Form::Full, Form::Short, Form::Key] {
-        for (brand, gap) in [(true, " "), (false, " "), (false, "")] {
-            let line = all(form, brand, gap);
+        // Padded tabs, then without the padding (one space between tabs)
+        // before falling back to a shorter form.
+        for (brand, gap, tight) in [
+            (true, " ", false),
+            (false, " ", false),
+            (false, "", false),
+            (false, " ", true),
+        ] {
+            let line = all(form, brand, gap, tight);
             if line.width(brand_w) <= width {
                 return line;
             }
@@ -191,7 +207,7 @@ mod tests {
         for (i, t) in &line.tabs {
             let s = &specs[*i];
             if *i == current {
-                assert_eq!(*t, s.label(Form::Full));
+                assert_eq!(t.trim(), s.label(Form::Full).trim());
             } else {
                 assert!(
                     [Form::Full, Form::Short, Form::Key].contains(&form_of(s, t)),
@@ -205,7 +221,7 @@ mod tests {
     fn form_of(s: &TabSpec, label: &str) -> Form {
         [Form::Full, Form::Short, Form::Key]
             .into_iter()
-            .find(|f| s.label(*f) == label)
+            .find(|f| s.label(*f).trim() == label.trim())
             .unwrap_or_else(|| panic!("{label:?} is no form of {}", s.title))
     }
 
@@ -236,6 +252,21 @@ mod tests {
             text(&layout(&s, 3, 80, 12)),
             "  1 Ovw   2 Book   3 Arb   4 Liquidations   5 Trd   6 Hlth   7 Logs   8 Watch "
         );
+    }
+
+    #[test]
+    fn ten_panes_at_80_columns_still_read_short_names() {
+        let s = specs(&TWELVE[..10]);
+        for current in 0..s.len() {
+            let line = layout(&s, current, 80, 12);
+            check(&s, &line, current, 80);
+            assert_eq!(line.tabs.len(), 10);
+            for (i, t) in &line.tabs {
+                if *i != current {
+                    assert_ne!(form_of(&s[*i], t), Form::Key, "{t:?} reads as a name");
+                }
+            }
+        }
     }
 
     #[test]

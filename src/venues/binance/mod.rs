@@ -14,8 +14,8 @@
 //! `exchangeInfo`. COIN-M open interest comes from REST `openInterest`,
 //! asked for once a minute while mark prices stream.
 
-mod history;
 mod contracts;
+mod history;
 mod messages;
 mod plan;
 mod routing;
