@@ -254,7 +254,15 @@ fn no_file_defaults_watch_btc_and_eth_against_usdt_and_usd_spot_and_perp() {
     );
     assert_eq!(
         on(depthwatch::venue!("kraken")),
-        ["BTC-USDT", "BTC-USD", "ETH-USDT", "ETH-USD"]
+        // Spot, and the inverse futures (PI_XBTUSD, PI_ETHUSD).
+        [
+            "BTC-USDT",
+            "BTC-USD",
+            "ETH-USDT",
+            "ETH-USD",
+            "BTC-USD-PERP",
+            "ETH-USD-PERP"
+        ]
     );
     assert_eq!(adapters.len(), Venue::count());
     assert!(config.quote_groups.is_empty());

@@ -206,7 +206,13 @@ def generic(venue):
     files = sorted(f for f in os.listdir(d) if f.endswith((".json", ".txt")))
     lists = [f for f in files if any(w in f for w in LIST_WORDS)]
     frames = [f for f in files if f not in lists]
-    frames.sort(key=lambda f: (0 if "snapshot" in f or "image" in f or "step0" in f else 1, f))
+    # Subscription answers first (channel ids some venues key frames by),
+    # then snapshots, then the rest.
+    def rank(f):
+        if "subscribed" in f or "conf_ack" in f:
+            return 0
+        return 1 if "snapshot" in f or "image" in f or "step0" in f else 2
+    frames.sort(key=lambda f: (rank(f), f))
     setup = ["start"] + [http(i, fx(venue, f)) for f in lists for i in range(3)] + ["open"]
     target = f"adapter_{venue}"
     body = [text(fx(venue, f)) for f in frames]
