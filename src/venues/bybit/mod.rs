@@ -241,35 +241,27 @@ impl Bybit {
         else {
             return self.unknown(out, format!("history for an unwatched symbol: {url}"));
         };
+        // Both answers are `result.list` of (time text, value text).
+        fn pairs<T: serde::de::DeserializeOwned>(
+            body: &str,
+            pair: fn(T) -> (String, String),
+        ) -> Result<(i64, String, Vec<(i64, String)>), serde_json::Error> {
+            let r: HistoryResponse<T> = serde_json::from_str(body)?;
+            let list = r.result.map(|l| l.list).unwrap_or_default();
+            let pairs = list
+                .into_iter()
+                .map(pair)
+                .map(|(t, v)| (t.parse().unwrap_or(-1), v))
+                .collect();
+            Ok((r.ret_code, r.ret_msg, pairs))
+        }
         let parsed = match kind {
             HistoryKind::OpenInterest => {
-                serde_json::from_str::<HistoryResponse<OpenInterestPoint>>(body).map(|r| {
-                    let pairs: Vec<(i64, String)> = r
-                        .result
-                        .map(|l| l.list)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|p| (p.timestamp.parse().unwrap_or(-1), p.open_interest))
-                        .collect();
-                    (r.ret_code, r.ret_msg, pairs)
-                })
+                pairs(body, |p: OpenInterestPoint| (p.timestamp, p.open_interest))
             }
-            HistoryKind::FundingRate => serde_json::from_str::<HistoryResponse<FundingPoint>>(body)
-                .map(|r| {
-                    let pairs: Vec<(i64, String)> = r
-                        .result
-                        .map(|l| l.list)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|p| {
-                            (
-                                p.funding_rate_timestamp.parse().unwrap_or(-1),
-                                p.funding_rate,
-                            )
-                        })
-                        .collect();
-                    (r.ret_code, r.ret_msg, pairs)
-                }),
+            HistoryKind::FundingRate => pairs(body, |p: FundingPoint| {
+                (p.funding_rate_timestamp, p.funding_rate)
+            }),
         };
         let (code, msg, pairs) = match parsed {
             Ok(p) => p,
