@@ -241,11 +241,13 @@ impl Bybit {
         else {
             return self.unknown(out, format!("history for an unwatched symbol: {url}"));
         };
+        /// retCode, retMsg and the (time ms, value text) points.
+        type Answer = (i64, String, Vec<(i64, String)>);
         // Both answers are `result.list` of (time text, value text).
         fn pairs<T: serde::de::DeserializeOwned>(
             body: &str,
             pair: fn(T) -> (String, String),
-        ) -> Result<(i64, String, Vec<(i64, String)>), serde_json::Error> {
+        ) -> Result<Answer, serde_json::Error> {
             let r: HistoryResponse<T> = serde_json::from_str(body)?;
             let list = r.result.map(|l| l.list).unwrap_or_default();
             let pairs = list
