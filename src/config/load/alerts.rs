@@ -203,6 +203,33 @@ impl Checker<'_> {
     }
 
     /// Exactly one of the given keys.
+    /// A filter key naming one of `options` (case-insensitive), or `any`
+    /// (and absent) for no filter; anything else is an error at its span.
+    fn choice<T: Copy>(
+        &mut self,
+        value: &Option<Spanned<String>>,
+        key: &str,
+        options: &[(&str, T)],
+    ) -> Option<T> {
+        let v = value.as_ref()?;
+        let word = v.get_ref().trim().to_ascii_lowercase();
+        if word == "any" {
+            return None;
+        }
+        let found = options
+            .iter()
+            .find(|(name, _)| *name == word)
+            .map(|(_, t)| *t);
+        if found.is_none() {
+            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            self.error(
+                v.span(),
+                format!("{key} must be {} or any", names.join(", ")),
+            );
+        }
+        found
+    }
+
     fn one_of<'v>(
         &mut self,
         span: &Range<usize>,
@@ -258,50 +285,35 @@ impl Checker<'_> {
                     .min_notional_usd
                     .as_ref()
                     .map_or(0.0, |v| self.non_negative(v, "min_notional_usd")),
-                side: match &a.side {
-                    None => None,
-                    Some(s) => match s.get_ref().trim().to_ascii_lowercase().as_str() {
-                        "any" => None,
-                        "long" => Some(LiquidatedSide::Long),
-                        "short" => Some(LiquidatedSide::Short),
-                        _ => {
-                            self.error(s.span(), "side must be long, short or any");
-                            None
-                        }
-                    },
-                },
+                side: self.choice(
+                    &a.side,
+                    "side",
+                    &[
+                        ("long", LiquidatedSide::Long),
+                        ("short", LiquidatedSide::Short),
+                    ],
+                ),
             },
             "large_trade" => RuleKind::LargeTrade {
                 min_notional_usd: a
                     .min_notional_usd
                     .as_ref()
                     .map_or(0.0, |v| self.non_negative(v, "min_notional_usd")),
-                side: match &a.side {
-                    None => None,
-                    Some(s) => match s.get_ref().trim().to_ascii_lowercase().as_str() {
-                        "any" => None,
-                        "buy" => Some(TakerSide::Buy),
-                        "sell" => Some(TakerSide::Sell),
-                        _ => {
-                            self.error(s.span(), "side must be buy, sell or any");
-                            None
-                        }
-                    },
-                },
+                side: self.choice(
+                    &a.side,
+                    "side",
+                    &[("buy", TakerSide::Buy), ("sell", TakerSide::Sell)],
+                ),
             },
             "spike" => RuleKind::Spike {
-                metric: match &a.metric {
-                    None => None,
-                    Some(m) => match m.get_ref().trim().to_ascii_lowercase().as_str() {
-                        "any" => None,
-                        "open_interest" => Some(SpikeMetric::OpenInterest),
-                        "volume" => Some(SpikeMetric::Volume),
-                        _ => {
-                            self.error(m.span(), "metric must be open_interest, volume or any");
-                            None
-                        }
-                    },
-                },
+                metric: self.choice(
+                    &a.metric,
+                    "metric",
+                    &[
+                        ("open_interest", SpikeMetric::OpenInterest),
+                        ("volume", SpikeMetric::Volume),
+                    ],
+                ),
                 min_z: a
                     .min_z
                     .as_ref()
@@ -508,6 +520,25 @@ mod tests {
             .iter()
             .map(|d| d.to_string())
             .collect()
+    }
+
+    #[test]
+    fn filter_words_name_their_choices() {
+        let e = errors("[[alerts]]\nname = \"x\"\nkind = \"large_trade\"\nside = \"long\"\n");
+        assert!(
+            e[0].contains(":4:8") && e[0].contains("side must be buy, sell or any"),
+            "{e:?}"
+        );
+        let e = errors("[[alerts]]\nname = \"x\"\nkind = \"spike\"\nmetric = \"price\"\n");
+        assert!(
+            e[0].contains("metric must be open_interest, volume or any"),
+            "{e:?}"
+        );
+        let e = errors("[[alerts]]\nname = \"x\"\nkind = \"liquidation\"\nside = \"buy\"\n");
+        assert!(e[0].contains("side must be long, short or any"), "{e:?}");
+        // Case and `any` are accepted.
+        let ok = "[[alerts]]\nname = \"x\"\nkind = \"liquidation\"\nside = \"Long\"\n\n[[alerts]]\nname = \"y\"\nkind = \"spike\"\nmetric = \"any\"\n";
+        assert!(check(ok, Path::new("a.toml")).is_ok());
     }
 
     #[test]
