@@ -28,22 +28,22 @@ fn trust_store() -> RootCertStore {
 
 fn build() -> Arc<rustls::ClientConfig> {
     let roots = trust_store();
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map(|b| b.with_root_certificates(roots).with_no_client_auth());
     match config {
         Ok(c) => Arc::new(c),
-        // The default protocol versions are always supported by aws-lc-rs;
+        // The default protocol versions are always supported by ring;
         // fall back to rustls' own defaults rather than abort if that changes.
         Err(e) => {
             tracing::error!("TLS setup: {e}");
             Arc::new(
                 rustls::ClientConfig::builder_with_provider(Arc::new(
-                    rustls::crypto::aws_lc_rs::default_provider(),
+                    rustls::crypto::ring::default_provider(),
                 ))
                 .with_protocol_versions(&[&rustls::version::TLS13])
-                .expect("TLS 1.3 is supported by aws-lc-rs")
+                .expect("TLS 1.3 is supported by ring")
                 .with_root_certificates(RootCertStore::empty())
                 .with_no_client_auth(),
             )
