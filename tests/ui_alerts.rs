@@ -40,7 +40,7 @@ fn view() -> AlertsView {
                 "btc-arb",
                 Severity::Critical,
                 "BTC-USDT binance→okx",
-                "BTC-USDT: buy binance @ 65000.1, sell okx @ 65080: 7.29 bps net, profit 19.97 on 0.5",
+                "BTC-USDT binance→okx: 7.29 bps net, profit 19.97 on 0.5 (buy @ 65000.1, sell @ 65080)",
             ),
             acked: false,
             deliveries: vec![

@@ -292,16 +292,19 @@ impl Evaluator {
                                 subject: format!("{} {}→{}", a.key, a.buy_venue, a.sell_venue),
                                 instrument: Some(a.key),
                                 venue: Some(a.buy_venue),
+                                // What to act on first (pair, venues, edge), prices
+                                // last: a toast in a narrow status line is cut
+                                // from the right.
                                 text: format!(
-                                    "{}: buy {} @ {}, sell {} @ {}: {} bps net, profit {} on {}",
+                                    "{} {}→{}: {} bps net, profit {} on {} (buy @ {}, sell @ {})",
                                     a.key,
                                     a.buy_venue,
-                                    dec(a.buy_vwap.round_dp(8)),
                                     a.sell_venue,
-                                    dec(a.sell_vwap.round_dp(8)),
                                     dec(a.net_bps.round_dp(2)),
                                     dec(a.profit.round_dp(2)),
-                                    dec(a.size)
+                                    dec(a.size),
+                                    dec(a.buy_vwap.round_dp(8)),
+                                    dec(a.sell_vwap.round_dp(8)),
                                 ),
                             },
                             s,

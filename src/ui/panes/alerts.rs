@@ -260,12 +260,11 @@ fn detail(frame: &mut Frame, area: Rect, view: &AlertsView, app: &App, theme: &T
         );
         return;
     };
+    let id = format!("#{} ", r.alert.id);
+    let room = (area.width as usize).saturating_sub(id.chars().count());
     let mut out = vec![Line::from(vec![
-        Span::styled(format!("#{} ", r.alert.id), theme.muted()),
-        Span::styled(
-            clip(&r.alert.text, area.width as usize),
-            theme.fg(theme.text),
-        ),
+        Span::styled(id, theme.muted()),
+        Span::styled(clip(&r.alert.text, room), theme.fg(theme.text)),
     ])];
     if r.deliveries.is_empty() {
         out.push(Line::from(Span::styled(
