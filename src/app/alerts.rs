@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use tokio::sync::watch;
 
 use crate::alerts::deliver::clock::TokioClock;
-use crate::alerts::deliver::{Dispatcher, Outcome};
+use crate::alerts::deliver::{DeliveryConfig, Dispatcher, Outcome, Report};
 use crate::alerts::rule::{FeedTrouble, Rule, RuleKind, Severity};
 use crate::alerts::secrets::{self, Secrets};
 use crate::alerts::task::{self, AlertsHandle, AlertsInputs, SINK_CAPACITY};
@@ -80,6 +80,48 @@ pub fn start(
         status,
         problem,
     }))
+}
+
+/// A replay's dispatcher: the config's rules over recorded data deliver to
+/// no destination outside the app (old data never messages anyone), and to
+/// the app's toast only when `toast` (the TUI; a headless replay outruns the
+/// toast's wall-clock rate limit).
+pub fn replay_dispatcher(
+    toast: bool,
+) -> Result<(Dispatcher, tokio::sync::mpsc::UnboundedReceiver<Report>)> {
+    let cfg = DeliveryConfig {
+        app: toast,
+        ..DeliveryConfig::default()
+    };
+    Ok(Dispatcher::new(
+        &cfg,
+        &Secrets::default(),
+        Arc::new(TokioClock::default()),
+        http_client()?,
+    ))
+}
+
+/// A TUI replay's alerts task over the replayed snapshots (see
+/// [`replay_dispatcher`]); `None` without rules.
+pub fn start_for_replay(
+    config: &Config,
+    engine: &mut Engine,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+) -> Result<Option<AlertsHandle>> {
+    if config.alerts.is_empty() {
+        return Ok(None);
+    }
+    let (notices, status) = engine.add_sink("alerts", SINK_CAPACITY);
+    let (dispatcher, reports) = replay_dispatcher(true)?;
+    Ok(Some(task::spawn(AlertsInputs {
+        rules: config.alerts.clone(),
+        dispatcher,
+        reports,
+        notices,
+        snapshots,
+        status,
+        problem: None,
+    })))
 }
 
 /// The rules `--demo` runs when the config has none: the simulator's

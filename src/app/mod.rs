@@ -6,6 +6,7 @@ pub mod feeds;
 pub mod history;
 pub mod live;
 pub mod replay;
+pub mod replay_alerts;
 pub mod store;
 #[cfg(feature = "tui")]
 pub mod tui;
@@ -67,7 +68,7 @@ pub fn main(cli: Cli) -> Result<i32> {
             Some(Command::Replay(args)) => {
                 let (config, source) = crate::config::paths::load_for_run(cli.config.as_deref())?;
                 if args.output.headless {
-                    replay::run_headless(args, config.engine_config())?;
+                    replay::run_headless(args, &config)?;
                     Ok(0)
                 } else {
                     run_replay_tui(&cli, args, config, source).await

@@ -6,17 +6,21 @@ use std::time::Instant;
 use anyhow::Result;
 use serde_json::json;
 
+use super::replay_alerts::ReplayAlerts;
 use crate::cli::{OutputArgs, ReplayArgs};
-use crate::engine::{Engine, EngineConfig, EngineInput};
+use crate::config::Config;
+use crate::engine::{Engine, EngineInput};
 use crate::headless;
 use crate::model::Micros;
 use crate::replay::{Replayer, Speed};
 
-/// Play the files with no TUI and print the final state as JSON lines.
-pub fn run_headless(args: &ReplayArgs, cfg: EngineConfig) -> Result<()> {
+/// Play the files with no TUI and print the final state as JSON lines,
+/// after the `alert` lines of what the config's rules fired on the way.
+pub fn run_headless(args: &ReplayArgs, config: &Config) -> Result<()> {
     let mut replayer = Replayer::open(&args.files, args.align_start)?;
-    let mut engine = Engine::new(cfg);
+    let mut engine = Engine::new(config.engine_config());
     let history = store_for(&mut engine, args);
+    let mut alerts = ReplayAlerts::attach(&mut engine, &config.alerts)?;
     let started = Instant::now();
     let mut first_ts: Option<Micros> = None;
     while let Some((ts, inputs)) = replayer.next_inputs()? {
@@ -30,10 +34,16 @@ pub fn run_headless(args: &ReplayArgs, cfg: EngineConfig) -> Result<()> {
         for input in inputs {
             engine.handle(input);
         }
+        if let Some(a) = alerts.as_mut() {
+            emit_alerts(a.step(&mut engine, ts, false), &args.output)?;
+        }
     }
     let elapsed = started.elapsed().as_secs_f64();
     let end = engine.now();
     engine.handle(EngineInput::Tick { now: end });
+    if let Some(a) = alerts.as_mut() {
+        emit_alerts(a.step(&mut engine, end, true), &args.output)?;
+    }
     print_final(&mut engine, &args.output, replayer.counts.frames, elapsed)?;
     let sinks = engine.snapshot().sinks;
     drop(engine);
@@ -41,6 +51,19 @@ pub fn run_headless(args: &ReplayArgs, cfg: EngineConfig) -> Result<()> {
         w.finish(super::store::FINISH_WAIT);
         report_store(args, &sinks);
     }
+    Ok(())
+}
+
+fn emit_alerts(lines: Vec<serde_json::Value>, out: &OutputArgs) -> Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    for line in &lines {
+        headless::emit(&mut w, line, out.json)?;
+    }
+    w.flush()?;
     Ok(())
 }
 

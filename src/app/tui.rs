@@ -179,6 +179,7 @@ pub async fn run_replay(
     let (control, control_rx) = mpsc::channel(16);
     let mut engine = Engine::new(cfg);
     let history = super::replay::store_for(&mut engine, args);
+    let alerts = super::alerts::start_for_replay(&config, &mut engine, snapshots.clone())?;
     tokio::spawn(runner::run(
         engine,
         in_rx,
@@ -198,6 +199,7 @@ pub async fn run_replay(
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<UiCommand>(64);
     let mut ctx = ui_context(cli, &config, config_path);
     ctx.replay = Some(status_rx);
+    ctx.alerts = alerts.as_ref().map(|a| a.view.clone());
     let mut ui_task = tokio::spawn(ui::run(ctx, snapshots, cmd_tx));
 
     let mut clock = Clock {
@@ -232,15 +234,23 @@ pub async fn run_replay(
                     c.trades.large_trade_usd = x;
                     let _ = control.send(EngineControl::SetConfig(Box::new(c.engine_config()))).await;
                 }
-                // The pane refuses to edit in a replay before any of these;
-                // a replay runs no alerts.
+                Some(UiCommand::AlertAck(id)) => {
+                    if let Some(a) = &alerts {
+                        let _ = a.control.send(AlertControl::Ack(id)).await;
+                    }
+                }
+                Some(UiCommand::AlertAckAll) => {
+                    if let Some(a) = &alerts {
+                        let _ = a.control.send(AlertControl::AckAll).await;
+                    }
+                }
+                // The panes refuse to edit in a replay before any of these:
+                // the replay's rules are the config's, as it was at start.
                 Some(
                     UiCommand::AddInstrument(_)
                     | UiCommand::RemoveInstrument(_)
                     | UiCommand::ToggleVenue(..)
                     | UiCommand::EditConfig
-                    | UiCommand::AlertAck(_)
-                    | UiCommand::AlertAckAll
                     | UiCommand::AlertMute { .. }
                     | UiCommand::AlertEnable { .. }
                     | UiCommand::AlertCreate(_),

@@ -58,6 +58,10 @@ const THRESHOLDS: [f64; 14] = [
     25_000_000.0,
 ];
 
+/// Why a replay does not change its alert rules.
+const REPLAY_RULES: &str =
+    "a replay runs the config's alert rules as they were at its start: change them live";
+
 pub struct App {
     pub keymap: Keymap,
     themes: Vec<Theme>,
@@ -316,6 +320,9 @@ impl App {
                 }
             }
             Action::AlertAckAll => self.commands.push(UiCommand::AlertAckAll),
+            Action::AlertMute | Action::AlertDisable if self.replay.is_some() => {
+                self.set_info(REPLAY_RULES.into());
+            }
             Action::AlertMute | Action::AlertDisable => {
                 let Some(rule) = target_rule(self) else {
                     self.set_info("no rule selected (r moves the cursor to the rules)".into());
@@ -346,6 +353,10 @@ impl App {
     /// under the cursor.
     fn create_alert(&mut self, pane: PaneId) -> bool {
         use crate::alerts::rule::NewAlert;
+        if self.replay.is_some() {
+            self.set_info(REPLAY_RULES.into());
+            return true;
+        }
         let Some(snap) = self.frozen.clone() else {
             return false;
         };

@@ -15,6 +15,9 @@ use super::app::TimeZone;
 use super::panes::{PANES, PaneId};
 use super::svg::{Canvas, to_svg};
 use super::{App, Keymap, Theme, WatchRow, WatchlistInfo, draw};
+use crate::alerts::AlertsView;
+use crate::alerts::rule::Rule;
+use crate::app::replay_alerts::ReplayAlerts;
 use crate::engine::{Engine, EngineConfig, EngineInput, Snapshot};
 use crate::replay::Replayer;
 
@@ -35,25 +38,45 @@ pub struct Picture {
 
 /// The engine's snapshot at the end of a max-speed replay of `capture`.
 pub fn replayed_snapshot(capture: &Path, cfg: EngineConfig) -> Result<Snapshot> {
+    Ok(replayed(capture, cfg, &[])?.0)
+}
+
+/// The same, with what `rules` fired on the way (`None` without rules).
+pub fn replayed(
+    capture: &Path,
+    cfg: EngineConfig,
+    rules: &[Rule],
+) -> Result<(Snapshot, Option<AlertsView>)> {
     let mut replayer = Replayer::open(&[capture.to_path_buf()], false)
         .with_context(|| format!("opening {}", capture.display()))?;
     let mut engine = Engine::new(cfg);
-    while let Some((_, inputs)) = replayer.next_inputs()? {
+    let mut alerts = ReplayAlerts::attach(&mut engine, rules)?;
+    while let Some((ts, inputs)) = replayer.next_inputs()? {
         for input in inputs {
             engine.handle(input);
+        }
+        if let Some(a) = alerts.as_mut() {
+            a.step(&mut engine, ts, false);
         }
     }
     let now = engine.now();
     engine.handle(EngineInput::Tick { now });
-    Ok(engine.snapshot())
+    if let Some(a) = alerts.as_mut() {
+        a.step(&mut engine, now, true);
+    }
+    Ok((engine.snapshot(), alerts.map(|a| a.view().clone())))
 }
 
-/// Every pane of `snap` but Logs as a picture (dark theme, times in UTC).
-pub fn pictures(snap: Snapshot) -> Vec<Picture> {
+/// Every pane of `snap` but Logs as a picture (dark theme, times in UTC),
+/// the Alerts pane showing `alerts`.
+pub fn pictures(snap: Snapshot, alerts: Option<AlertsView>) -> Vec<Picture> {
     let (themes, _) = Theme::load_all(None);
     let mut app = App::new(Keymap::default(), themes, "dark");
     app.time_zone = TimeZone::Utc;
     app.set_watchlist(watchlist_of(&snap));
+    if let Some(view) = alerts {
+        app.set_alerts(Arc::new(view));
+    }
     let snap = Arc::new(snap);
     app.observe(&snap);
     // The Logs pane shows the process's own log, stamped with the wall
@@ -74,11 +97,13 @@ pub fn pictures(snap: Snapshot) -> Vec<Picture> {
         .collect()
 }
 
-/// The pictures of the demo capture, as the example and the test make them.
+/// The pictures of the demo capture, as the example and the test make them
+/// (the Alerts pane with what `--demo`'s rules fired during it).
 pub fn demo_pictures(repo: &Path) -> Result<Vec<Picture>> {
     let capture = repo.join(DEMO_CAPTURE);
-    let snap = replayed_snapshot(&capture, demo_engine_config(&capture)?)?;
-    Ok(pictures(snap))
+    let rules = crate::app::alerts::demo_rules();
+    let (snap, alerts) = replayed(&capture, demo_engine_config(&capture)?, &rules)?;
+    Ok(pictures(snap, alerts))
 }
 
 /// The built-in config watching what the capture recorded (its headers'
