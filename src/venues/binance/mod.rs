@@ -11,8 +11,8 @@
 //! `BTC-USD-PERP`; dated futures are not carried) and sizes, which are
 //! contracts of `contractSize` USD (see [`contracts`]). Books are kept in
 //! contracts and converted at publication, so a COIN-M snapshot waits for
-//! `exchangeInfo`. COIN-M open interest comes from REST `openInterest`,
-//! asked for once a minute while mark prices stream.
+//! `exchangeInfo`. Open interest (USD-M and COIN-M) comes from REST
+//! `openInterest`, asked for once a minute while mark prices stream.
 
 mod contracts;
 mod history;
@@ -61,7 +61,7 @@ pub const SPEC: VenueSpec = VenueSpec {
         book: "diff depth 100ms + REST snapshot (U/u, pu)",
         trades: "aggTrade (taker side from buyer-is-maker)",
         liquidations: "USD-M and COIN-M !forceOrder@arr (sampled: latest per symbol per second)",
-        funding: "markPrice@1s (funding rate, next funding, mark, index); COIN-M open interest from REST openInterest",
+        funding: "markPrice@1s (funding rate, next funding, mark, index); open interest from REST openInterest once a minute",
         integrity: "update-id sequence (spot U == prev u + 1, USD-M and COIN-M pu == prev u)",
     },
     capture_names: &["BINANCE", "BINANCE_FUTURES", "BINANCE_DELIVERY"],
@@ -89,7 +89,7 @@ pub const SPEC: VenueSpec = VenueSpec {
         Endpoint::rest(
             "futures_rest",
             "https://fapi.binance.com",
-            "USD-M depth snapshots and exchangeInfo",
+            "USD-M depth snapshots, exchangeInfo and open interest",
         ),
         Endpoint::ws(
             "coinm_ws",
@@ -120,7 +120,7 @@ pub const VENUE: Venue = Venue::named(SPEC.name);
 /// the 31 s spot capture), and a connection carries few symbols.
 const BOOK_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// COIN-M open interest is asked for this often (weight 1 per symbol).
+/// Open interest is asked for this often (weight 1 per symbol).
 const OPEN_INTEREST_EVERY: Micros = 60_000_000;
 
 /// Spot lists everything; USD-M here means USDT- or USDC-margined perpetuals,
@@ -159,8 +159,8 @@ pub struct Binance {
     contract_usd: HashMap<String, Decimal>,
     /// Latest COIN-M mark price by native symbol, to value open interest.
     marks: HashMap<String, Decimal>,
-    /// When open interest was last asked for.
-    open_interest_at: Option<Micros>,
+    /// When open interest was last asked for, per market.
+    open_interest_at: [Option<Micros>; Market::COUNT],
     /// Scratch space for the sync state machine's effects.
     effects: Vec<Effect>,
     lc: Lifecycle,
@@ -182,7 +182,7 @@ impl Binance {
             books: Default::default(),
             contract_usd: HashMap::new(),
             marks: HashMap::new(),
-            open_interest_at: None,
+            open_interest_at: [None; Market::COUNT],
             effects: Vec::new(),
             lc: Lifecycle::new(VENUE),
         }
@@ -525,7 +525,8 @@ impl Binance {
                 received,
             });
         }
-        if market == Market::CoinM {
+        // The mark price stream carries no open interest on either market.
+        if market.is_perp() {
             self.poll_open_interest(market, received, out);
         }
     }
@@ -535,13 +536,12 @@ impl Binance {
     /// arrives every second; replay drops the requests).
     fn poll_open_interest(&mut self, market: Market, now: Micros, out: &mut Output) {
         if !self.cfg.channels.funding
-            || self
-                .open_interest_at
+            || self.open_interest_at[market.index()]
                 .is_some_and(|at| now.saturating_sub(at) < OPEN_INTEREST_EVERY)
         {
             return;
         }
-        self.open_interest_at = Some(now);
+        self.open_interest_at[market.index()] = Some(now);
         let mut natives: Vec<String> = self
             .cfg
             .instruments

@@ -522,6 +522,7 @@ fn http_get(req: &Request, shared: &Shared) -> Response {
         "/api/v3/exchangeInfo" => exchange_info(req, shared, false),
         "/fapi/v1/exchangeInfo" => exchange_info(req, shared, true),
         "/futures/data/openInterestHist" => open_interest_hist(req, shared),
+        "/fapi/v1/openInterest" => open_interest(req, shared),
         "/fapi/v1/fundingRate" => funding_rate(req, shared),
         _ => Response::error(404, json!({"code": -1, "msg": "not found"}).to_string()),
     }
@@ -538,6 +539,21 @@ fn limit(req: &Request, default: usize, max: usize) -> usize {
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(default)
         .clamp(1, max)
+}
+
+/// `GET /fapi/v1/openInterest`: the perpetual's open interest now, in
+/// the base asset.
+fn open_interest(req: &Request, shared: &Shared) -> Response {
+    let Some(book) = perp_book(req, shared) else {
+        return bad_request(-1121, "Invalid symbol.");
+    };
+    let (Some(spec), Some(oi)) = (shared.spec(book), shared.open_interest(book)) else {
+        return bad_request(-1121, "Invalid symbol.");
+    };
+    Response::json(
+        json!({"openInterest": spec.size_str(oi), "symbol": spec.native, "time": shared.now_ms()})
+            .to_string(),
+    )
 }
 
 fn open_interest_hist(req: &Request, shared: &Shared) -> Response {

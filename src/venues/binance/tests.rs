@@ -456,6 +456,40 @@ fn mark_price_is_funding() {
     assert_eq!(f.exchange_ts, Some(1_562_305_380_000_000));
 }
 
+/// USD-M's mark price stream has no open interest: REST `openInterest`
+/// (base asset) is asked for once a minute, as for COIN-M. The body is the
+/// example of "Open Interest" in Binance's USD-M market data docs.
+#[test]
+fn usd_m_open_interest_is_polled_and_in_base() {
+    const OI: &str = "https://fapi.binance.com/fapi/v1/openInterest?symbol=BTCUSDT";
+    let cfg = AdapterConfig {
+        instruments: vec!["BTC-USDT-PERP".parse().unwrap()],
+        ..Default::default()
+    };
+    let mut a = Binance::new(cfg);
+    let mut c = Collector::default();
+    let frame = r#"{"stream":"btcusdt@markPrice@1s","data":{"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSDT","p":"11794.15000000","ap":"11794.15000000","P":"11784.62659091","i":"11784.25641265","r":"0.00038167","T":1562306400000}}"#;
+    c.text(&mut a, FUT_MARKET_WS, frame, 1_000_000);
+    assert_eq!(http_gets(&c), vec![OI]);
+    c.text(&mut a, FUT_MARKET_WS, frame, 30_000_000);
+    assert_eq!(
+        http_gets(&c),
+        vec![OI],
+        "once a minute, not once a mark price"
+    );
+    c.http(
+        &mut a,
+        OI,
+        r#"{"openInterest":"10659.509","symbol":"BTCUSDT","time":1589437530011}"#,
+        31_000_000,
+    );
+    let f = c.funding.last().unwrap();
+    assert_eq!(f.instrument.to_string(), "BTC-USDT-PERP");
+    assert_eq!(f.update.open_interest, Some(dec!(10659.509)));
+    assert_eq!(f.update.open_interest_usd, None);
+    assert_eq!(f.exchange_ts, Some(1_589_437_530_011_000));
+}
+
 #[test]
 fn control_frames_are_silent_and_unused_streams_counted() {
     let mut a = adapter();
