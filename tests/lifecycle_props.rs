@@ -96,9 +96,18 @@ fn fixture_pool(venue: Venue) -> Option<Pool> {
     let mut files: Vec<_> = std::fs::read_dir(&dir).ok()?.flatten().collect();
     files.sort_by_key(|e| e.path());
     let mut frames = Vec::new();
+    // `*.b64` fixtures are binary frames (protobuf venues), base64 on a line.
+    let mut binary = Vec::new();
     for f in files {
         if let Ok(text) = std::fs::read_to_string(f.path()) {
-            frames.push(text);
+            if f.path().extension().is_some_and(|e| e == "b64") {
+                use base64::Engine as _;
+                if let Ok(b) = base64::engine::general_purpose::STANDARD.decode(text.trim()) {
+                    binary.push(b);
+                }
+            } else {
+                frames.push(text);
+            }
         }
     }
     let instruments = [
@@ -126,8 +135,9 @@ fn fixture_pool(venue: Venue) -> Option<Pool> {
         ..AdapterConfig::default()
     };
     for c in registry::build(venue, cfg).connections() {
-        pool.frames
-            .insert(c.url, frames.iter().cloned().map(Frame::Text).collect());
+        let text = frames.iter().cloned().map(Frame::Text);
+        let bin = binary.iter().cloned().map(Frame::Binary);
+        pool.frames.insert(c.url, text.chain(bin).collect());
     }
     Some(pool)
 }
@@ -389,4 +399,5 @@ lifecycle_properties!(
     kucoin,
     bitfinex,
     cryptocom,
+    mexc,
 );

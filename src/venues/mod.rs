@@ -31,6 +31,7 @@ pub mod hyperliquid;
 pub mod kraken;
 pub mod kucoin;
 pub mod lifecycle;
+pub mod mexc;
 pub mod okx;
 pub mod parse;
 pub mod registry;

@@ -22,6 +22,7 @@ pub const SPECS: &[&VenueSpec] = &[
     &super::kucoin::SPEC,
     &super::bitfinex::SPEC,
     &super::cryptocom::SPEC,
+    &super::mexc::SPEC,
 ];
 
 /// Build the adapter for a venue.
