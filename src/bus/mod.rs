@@ -62,22 +62,33 @@ pub async fn open_bucket(client: &async_nats::Client) -> Result<kv::Store> {
         return Ok(store);
     }
     let max_value = i32::try_from(client.server_info().max_payload).unwrap_or(i32::MAX);
+    // The bucket's stream made here, as the client's `create_key_value`
+    // would make it: that call first reads the account info, whose shape
+    // changed in server 2.10, so it fails against the 2.9 servers that
+    // distributions still ship.
     let created = js
-        .create_key_value(kv::Config {
-            bucket: BUCKET.to_string(),
-            description: "depthwatch: latest book snapshot per venue, instrument and collector"
-                .to_string(),
-            history: 1,
-            max_value_size: max_value,
+        .create_stream(jetstream::stream::Config {
+            name: format!("KV_{BUCKET}"),
+            description: Some(
+                "depthwatch: latest book snapshot per venue, instrument and collector".into(),
+            ),
+            subjects: vec![format!("$KV.{BUCKET}.>")],
+            max_messages_per_subject: 1,
+            max_message_size: max_value,
             storage: jetstream::stream::StorageType::File,
+            allow_rollup: true,
+            deny_delete: true,
+            allow_direct: true,
+            discard: jetstream::stream::DiscardPolicy::New,
+            num_replicas: 1,
             ..Default::default()
         })
         .await;
-    match created {
-        Ok(store) => Ok(store),
+    if let Err(e) = created {
         // Another collector or terminal may have created it meanwhile.
-        Err(e) => js.get_key_value(BUCKET).await.map_err(|_| e).context(
-            "opening the JetStream key-value bucket (is JetStream enabled: nats-server -js?)",
-        ),
+        tracing::debug!("creating the bucket's stream: {e}");
     }
+    js.get_key_value(BUCKET)
+        .await
+        .context("opening the JetStream key-value bucket (is JetStream enabled: nats-server -js?)")
 }
