@@ -65,6 +65,11 @@ pub struct LiveArgs {
     #[arg(long, value_name = "N", requires = "demo", hide = true)]
     pub demo_faults: Option<u64>,
 
+    /// Build the engine from collectors on a NATS bus instead of connecting
+    /// to the venues (`nats://host:4222`); see `depthwatch collect`.
+    #[arg(long, value_name = "URL", conflicts_with = "demo")]
+    pub source: Option<String>,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -75,6 +80,9 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Record live traffic as capture files that replay to the same books.
     Record(RecordArgs),
+    /// Run the venue connections with no UI and publish normalized events to
+    /// NATS, for terminals started with `--source nats://...`.
+    Collect(CollectArgs),
     /// Validate a config file and report problems with line and column.
     CheckConfig {
         /// The file to check (default: the platform config file).
@@ -213,6 +221,31 @@ pub struct ReplayArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CollectArgs {
+    /// The NATS server (`nats://host:4222`), with JetStream enabled.
+    #[arg(long, value_name = "URL")]
+    pub nats: String,
+
+    /// This collector's id on the bus (letters, digits, `-`, `_`; default:
+    /// the host name). Two collectors of the same venues need distinct ids.
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+
+    /// Publish the built-in simulated venues instead of the real ones.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Stop after this many seconds (default: until Ctrl-C).
+    #[arg(long, value_name = "S")]
+    pub duration: Option<u64>,
+
+    /// On exit, print the collector's final books as headless `book` JSON
+    /// lines on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -12,6 +12,7 @@ pub const VERSION: &str = env!("DEPTHWATCH_VERSION");
 pub mod alerts;
 pub mod app;
 pub mod book;
+pub mod bus;
 pub mod capture;
 pub mod cli;
 pub mod config;

@@ -34,6 +34,9 @@ pub struct Session {
     pub alerts: crate::alerts::AlertsHandle,
     /// The history store's writer (`[store]`; the demo has its own file).
     pub history: Option<crate::store::writer::Writer>,
+    /// `--source nats://...`: the engine is fed from the bus, and no venue
+    /// feed runs here.
+    pub bus: Option<crate::bus::subscribe::Terminal>,
 }
 
 /// Point a config at the simulator: its venues and endpoints, and its
@@ -91,7 +94,7 @@ fn spawn_fault_show(sim: &Simulator, every: Duration) {
 }
 
 /// Only the simulated venues run in demo mode.
-fn wanted_feeds(config: &Config, demo: bool) -> BTreeMap<Venue, AdapterConfig> {
+pub fn wanted_feeds(config: &Config, demo: bool) -> BTreeMap<Venue, AdapterConfig> {
     let mut wanted = config.adapter_configs();
     if demo {
         let sim_venues = crate::sim::venues();
@@ -145,9 +148,15 @@ pub async fn start(cli: &Cli) -> Result<Session> {
         u32::from(config.ui.fps),
         control_rx,
     ));
+    let bus = match &cli.live.source {
+        Some(url) => Some(start_bus(url, in_tx.clone(), &config).await?),
+        None => None,
+    };
     let http = HttpClient::new().map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut feeds = Feeds::new(in_tx, http);
-    feeds.apply(&wanted_feeds(&config, cli.live.demo));
+    if bus.is_none() {
+        feeds.apply(&wanted_feeds(&config, cli.live.demo));
+    }
     Ok(Session {
         config,
         config_path,
@@ -157,7 +166,26 @@ pub async fn start(cli: &Cli) -> Result<Session> {
         sim,
         alerts,
         history: history.flatten(),
+        bus,
     })
+}
+
+/// `--source`: subscribe to the collectors on the bus. A book fails over
+/// to another collector after a third of the stale window without news
+/// from its own (between 1 and 10 s).
+async fn start_bus(
+    url: &str,
+    engine: mpsc::Sender<EngineInput>,
+    config: &Config,
+) -> Result<crate::bus::subscribe::Terminal> {
+    anyhow::ensure!(
+        crate::bus::is_nats_url(url),
+        "--source {url}: expected a NATS URL, nats://host:port"
+    );
+    let client = crate::bus::connect(url, "depthwatch terminal").await?;
+    let failover = (config.engine_config().stale_after / 3).clamp(1_000_000, 10_000_000);
+    tracing::info!("reading the bus at {url}");
+    crate::bus::subscribe::Terminal::start(client, engine, failover).await
 }
 
 impl Session {
@@ -180,8 +208,12 @@ impl Session {
             .send(EngineControl::SetConfig(Box::new(config.engine_config())))
             .await;
         let demo = self.sim.is_some();
-        let before = wanted_feeds(&self.config, demo);
-        let after = wanted_feeds(&config, demo);
+        let wanted = |c: &Config| match self.bus {
+            Some(_) => BTreeMap::new(),
+            None => wanted_feeds(c, demo),
+        };
+        let before = wanted(&self.config);
+        let after = wanted(&config);
         self.feeds.apply(&after);
         self.feeds.forget(unsubscribed(&before, &after)).await;
         if config.alerts != self.config.alerts {

@@ -1,6 +1,7 @@
 //! What each command does, wired from the library's parts.
 
 pub mod alerts;
+pub mod collect;
 pub mod docs;
 pub mod feeds;
 pub mod history;
@@ -51,7 +52,7 @@ pub fn main(cli: Cli) -> Result<i32> {
     }
     let tui = match &cli.command {
         Some(Command::Replay(a)) => !a.output.headless,
-        Some(Command::Record(_) | Command::Alerts { .. }) => false,
+        Some(Command::Record(_) | Command::Collect(_) | Command::Alerts { .. }) => false,
         _ => !cli.live.output.headless,
     };
     let _log = logging::init(&LogOptions {
@@ -75,6 +76,7 @@ pub fn main(cli: Cli) -> Result<i32> {
                 }
             }
             Some(Command::Record(args)) => live::run_record(&cli, args).await,
+            Some(Command::Collect(args)) => collect::run(&cli, args).await,
             Some(Command::Alerts {
                 command: crate::cli::AlertsCommand::Test,
             }) => {
