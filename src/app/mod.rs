@@ -6,6 +6,7 @@ pub mod feeds;
 pub mod history;
 pub mod live;
 pub mod replay;
+pub mod signals;
 pub mod store;
 #[cfg(feature = "tui")]
 pub mod tui;
@@ -57,6 +58,8 @@ pub fn main(cli: Cli) -> Result<i32> {
         level: Some(cli.log_level.clone()),
         tui,
         stderr: !tui,
+        stdout: cli.log_stdout,
+        format: cli.log_format,
         dir: None,
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
