@@ -27,6 +27,23 @@ pub struct Cli {
     #[arg(long, global = true, default_value = "info", value_name = "LEVEL")]
     pub log_level: String,
 
+    /// How headless runs write log lines to the console: `text` (default)
+    /// or `json` (one JSON object per line, for log collectors).
+    #[arg(long, global = true, value_enum, default_value_t = crate::logging::LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: crate::logging::LogFormat,
+
+    /// Headless runs: log lines to stdout instead of stderr (service
+    /// managers that read stdout). Mixes with `--json` lines, so pair it
+    /// with `--log-format json` and tell lines apart by their `type` field
+    /// (log lines have none).
+    #[arg(long, global = true)]
+    pub log_stdout: bool,
+
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g.
+    /// 127.0.0.1:9464); live runs, TUI or headless, and TUI replays.
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+
     #[command(flatten)]
     pub live: LiveArgs,
 

@@ -21,6 +21,7 @@ pub mod engine;
 pub mod fuzzing;
 pub mod headless;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod net;
 pub mod replay;

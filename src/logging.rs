@@ -21,14 +21,30 @@ pub const DEFAULT_LEVEL: &str = "info,tungstenite=warn,tokio_tungstenite=warn,ru
 /// Log files kept (one per day).
 const KEEP_FILES: usize = 7;
 
+/// How console log lines are written (`--log-format`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `fields`
+    /// (with `message`) and the `span` they happened in.
+    Json,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct LogOptions {
     /// From the command line; wins over the environment.
     pub level: Option<String>,
     /// Feed the TUI Logs pane.
     pub tui: bool,
-    /// Also write to stderr (headless mode; never while the TUI owns the screen).
+    /// Also write to the console (headless mode; never while the TUI owns
+    /// the screen): stderr, or stdout with `stdout`.
     pub stderr: bool,
+    /// The console lines go to stdout instead of stderr.
+    pub stdout: bool,
+    /// The console lines' format (the file stays text).
+    pub format: LogFormat,
     /// Log file directory; `None` uses [`default_dir`]. Files are skipped
     /// (with a warning) when the directory cannot be created.
     pub dir: Option<PathBuf>,
@@ -57,6 +73,25 @@ pub fn filter(flag: Option<&str>, env: Option<&str>) -> anyhow::Result<EnvFilter
     EnvFilter::builder().parse(text).with_context(|| {
         format!("{source}: `{text}` is not a log filter (try `info` or `debug,depthwatch=trace`)")
     })
+}
+
+/// stdout or stderr, chosen once; each event is written whole under the
+/// stream's lock, so log lines never interleave with a headless line.
+#[derive(Clone, Copy, Debug)]
+struct ConsoleWriter {
+    stdout: bool,
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for ConsoleWriter {
+    type Writer = Box<dyn std::io::Write + 'a>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        if self.stdout {
+            Box::new(std::io::stdout().lock())
+        } else {
+            Box::new(std::io::stderr().lock())
+        }
+    }
 }
 
 fn file_writer(dir: &std::path::Path) -> anyhow::Result<RollingFileAppender> {
@@ -105,14 +140,24 @@ pub fn init(opts: &LogOptions) -> anyhow::Result<LogGuard> {
     // Without the TUI there is no log pane to feed.
     #[cfg(not(feature = "tui"))]
     let tui_layer: Option<tracing_subscriber::layer::Identity> = None;
-    let stderr_layer = opts
-        .stderr
-        .then(|| tracing_subscriber::fmt::layer().with_writer(std::io::stderr));
+    let console = ConsoleWriter {
+        stdout: opts.stdout,
+    };
+    let text_layer = (opts.stderr && opts.format == LogFormat::Text)
+        .then(|| tracing_subscriber::fmt::layer().with_writer(console));
+    let json_layer = (opts.stderr && opts.format == LogFormat::Json).then(|| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(console)
+    });
     tracing_subscriber::registry()
         .with(filter)
         .with(file_layer)
         .with(tui_layer)
-        .with(stderr_layer)
+        .with(text_layer)
+        .with(json_layer)
         .try_init()
         .context("a logger is already installed")?;
     if let Some(problem) = file_problem {

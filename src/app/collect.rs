@@ -97,6 +97,15 @@ fn default_id() -> String {
 }
 
 pub async fn run(cli: &Cli, args: &CollectArgs) -> Result<i32> {
+    // A collector runs no engine, and the endpoint reads the engine's
+    // snapshots: refuse rather than serve an endpoint with nothing in it.
+    anyhow::ensure!(
+        cli.metrics.is_none(),
+        "--metrics: `collect` does not serve metrics yet; run a terminal on the bus \
+         (`depthwatch --headless --source {} --metrics ADDR`) for the books' metrics",
+        args.nats
+    );
+    let mut shutdown = super::signals::Shutdown::new();
     let (config, source) = config::paths::load_for_run(cli.config.as_deref())?;
     let demo = args.demo || cli.live.demo;
     let sim = if demo {
@@ -124,16 +133,17 @@ pub async fn run(cli: &Cli, args: &CollectArgs) -> Result<i32> {
         wanted.len(),
         args.nats
     );
-    match args.duration {
+    let stopped_by = match args.duration {
         Some(s) => {
             tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(s)) => {}
-                _ = tokio::signal::ctrl_c() => {}
+                _ = tokio::time::sleep(Duration::from_secs(s)) => None,
+                sig = shutdown.signalled() => Some(sig),
             }
         }
-        None => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+        None => Some(shutdown.signalled().await),
+    };
+    if let Some(sig) = stopped_by {
+        tracing::info!("{sig}: stopping");
     }
     let dropped = PublishStats::get(&collecting.stats().dropped);
     let books = collecting.stop().await;

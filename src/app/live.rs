@@ -37,6 +37,8 @@ pub struct Session {
     /// `--source nats://...`: the engine is fed from the bus, and no venue
     /// feed runs here.
     pub bus: Option<crate::bus::subscribe::Terminal>,
+    /// The Prometheus endpoint (`--metrics ADDR`).
+    pub metrics: Option<crate::metrics::MetricsServer>,
 }
 
 /// Point a config at the simulator: its venues and endpoints, and its
@@ -134,6 +136,7 @@ pub async fn start(cli: &Cli) -> Result<Session> {
     });
     let (in_tx, in_rx) = mpsc::channel::<EngineInput>(INPUT_CAPACITY);
     let (snap_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
+    let metrics = start_metrics(cli, &snapshots).await?;
     let alerts = super::alerts::start(
         &config,
         config_path.as_deref(),
@@ -167,6 +170,7 @@ pub async fn start(cli: &Cli) -> Result<Session> {
         alerts,
         history: history.flatten(),
         bus,
+        metrics,
     })
 }
 
@@ -188,6 +192,25 @@ async fn start_bus(
     crate::bus::subscribe::Terminal::start(client, engine, failover).await
 }
 
+/// `--metrics ADDR`: the endpoint over the engine's snapshots. A port that
+/// cannot be bound stops the start, naming the address.
+pub async fn start_metrics(
+    cli: &Cli,
+    snapshots: &watch::Receiver<Arc<Snapshot>>,
+) -> Result<Option<crate::metrics::MetricsServer>> {
+    let Some(addr) = cli.metrics else {
+        return Ok(None);
+    };
+    let sources = crate::metrics::Sources {
+        snapshots: Some(snapshots.clone()),
+        publish_errors: Default::default(),
+    };
+    let server = crate::metrics::start(addr, sources)
+        .await
+        .with_context(|| format!("--metrics {addr}: cannot serve metrics there"))?;
+    Ok(Some(server))
+}
+
 impl Session {
     /// Stop the engine and the feeds, then let the store write what it
     /// holds.
@@ -195,6 +218,9 @@ impl Session {
         let _ = self.control.send(EngineControl::Shutdown).await;
         self.feeds.shutdown().await;
         super::store::finish(self.history.take()).await;
+        if let Some(metrics) = self.metrics.take() {
+            metrics.shutdown().await;
+        }
     }
 
     /// Adopt a new config: engine settings now, feeds restarted where their
@@ -250,8 +276,10 @@ fn unsubscribed(
         .collect()
 }
 
-/// `depthwatch --headless [--json]`: stream changes as JSON lines until Ctrl-C.
+/// `depthwatch --headless [--json]`: stream changes as JSON lines until
+/// Ctrl-C or SIGTERM (both stop the same way: engine, feeds, store flushed).
 pub async fn run_headless(cli: &Cli) -> Result<i32> {
+    let mut shutdown = super::signals::Shutdown::new();
     let mut session = start(cli).await?;
     let mut printer = StreamPrinter::new(cli.live.output.clone());
     let mut watcher = session.config_path.clone().map(ConfigWatcher::new);
@@ -260,7 +288,10 @@ pub async fn run_headless(cli: &Cli) -> Result<i32> {
     let (mut seen_alert, mut seen_bells, mut alerts_open) = (0u64, 0u64, true);
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            signal = shutdown.signalled() => {
+                tracing::info!("{signal}: stopping");
+                break;
+            }
             changed = alerts.changed(), if alerts_open => {
                 if changed.is_err() { alerts_open = false; continue; }
                 let view = alerts.borrow_and_update().clone();
@@ -528,15 +559,16 @@ pub async fn run_record(cli: &Cli, args: &RecordArgs) -> Result<i32> {
         eprintln!("recording {venue} to {}", path.display());
         feeds.start(venue, cfg, Some(Recording { writer, exchange }));
     }
+    let mut shutdown = super::signals::Shutdown::new();
     match args.duration {
         Some(s) => {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(s)) => {}
-                _ = tokio::signal::ctrl_c() => {}
+                _ = shutdown.signalled() => {}
             }
         }
         None => {
-            let _ = tokio::signal::ctrl_c().await;
+            shutdown.signalled().await;
         }
     }
     feeds.shutdown().await;

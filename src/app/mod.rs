@@ -8,6 +8,7 @@ pub mod history;
 pub mod live;
 pub mod replay;
 pub mod replay_alerts;
+pub mod signals;
 pub mod store;
 #[cfg(feature = "tui")]
 pub mod tui;
@@ -59,6 +60,8 @@ pub fn main(cli: Cli) -> Result<i32> {
         level: Some(cli.log_level.clone()),
         tui,
         stderr: !tui,
+        stdout: cli.log_stdout,
+        format: cli.log_format,
         dir: None,
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

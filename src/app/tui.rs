@@ -176,6 +176,8 @@ pub async fn run_replay(
     let start_ts = replayer.start();
     let (in_tx, in_rx) = mpsc::channel::<EngineInput>(INPUT_CAPACITY);
     let (snap_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
+    // Kept until the replay ends (dropping it stops the endpoint).
+    let _metrics = live::start_metrics(cli, &snapshots).await?;
     let (control, control_rx) = mpsc::channel(16);
     let mut engine = Engine::new(cfg);
     let history = super::replay::store_for(&mut engine, args);

@@ -82,7 +82,8 @@ pub fn edit_file<T>(
     let mut doc: DocumentMut = old.parse()?;
     let outcome = edit(&mut doc)?;
     let new = doc.to_string();
-    let config = check(&new, path).map_err(EditError::Invalid)?;
+    // The saved text is the file's alone; the config is what runs.
+    let config = super::check_run(&new, path).map_err(EditError::Invalid)?;
     if new != old || !exists {
         atomic::save_atomic(path, &new).map_err(io)?;
     }

@@ -22,6 +22,7 @@ pub mod alert_edit;
 pub mod atomic;
 pub mod catalog;
 pub mod edit;
+pub mod env;
 mod file;
 pub mod listings;
 pub mod load;
@@ -30,7 +31,9 @@ pub mod reload;
 
 pub use atomic::save_atomic;
 pub use catalog::Catalog;
-pub use load::{ConfigError, Diagnostic, check, check_config_cmd, check_with_notes, load};
+pub use load::{
+    ConfigError, Diagnostic, check, check_config_cmd, check_run, check_with_notes, load,
+};
 pub use reload::ConfigWatcher;
 
 /// A validated configuration. `Config::default()` is what runs with no file.

@@ -49,12 +49,18 @@ pub enum Source {
 }
 
 /// Loads the config for a run. A `--config` path must exist; the platform
-/// file may be missing, and then the built-in defaults run.
+/// file may be missing, and then the built-in defaults run. Either way the
+/// environment's overrides (`super::env`) apply on top.
 pub fn load_for_run(cli: Option<&Path>) -> Result<(Config, Source), ConfigError> {
     let path = config_file(cli);
     match path {
         Some(p) if cli.is_some() || p.exists() => Ok((load(&p)?, Source::File(p))),
-        other => Ok((Config::default(), Source::Defaults(other))),
+        other => {
+            let label = other.clone().unwrap_or_else(|| PathBuf::from("defaults"));
+            let config = super::check_run("", &label)
+                .map_err(|diagnostics| ConfigError::Invalid { diagnostics })?;
+            Ok((config, Source::Defaults(other)))
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::{Config, Diagnostic, check};
+use super::{Config, Diagnostic, check_run};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Fingerprint {
@@ -101,7 +101,7 @@ impl ConfigWatcher {
                 }]));
             }
         };
-        Some(check(&text, &self.path))
+        Some(check_run(&text, &self.path))
     }
 
     /// Records `text` as the file's content, so the app's own save (e.g. a

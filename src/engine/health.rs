@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use super::latency::LatencyHistogram;
 use super::snapshot::{ConnHealth, ConnState};
 use super::window::{Bucket, RollingWindow, SECOND};
 use crate::model::{Incident, MarketEvent, Micros, Venue};
@@ -78,6 +79,10 @@ struct ConnStats {
     last_msg: Option<Micros>,
     /// Recent receive − exchange times, microseconds, oldest first.
     latencies: VecDeque<Micros>,
+    /// Every latency sample since the connection was first seen.
+    latency_histogram: LatencyHistogram,
+    /// Bytes of every frame received.
+    bytes: u64,
 }
 
 impl ConnStats {
@@ -93,6 +98,8 @@ impl ConnStats {
             first_msg: None,
             last_msg: None,
             latencies: VecDeque::with_capacity(LATENCY_SAMPLES),
+            latency_histogram: LatencyHistogram::default(),
+            bytes: 0,
         }
     }
 
@@ -100,7 +107,9 @@ impl ConnStats {
         if self.latencies.len() >= LATENCY_SAMPLES {
             self.latencies.pop_front();
         }
-        self.latencies.push_back(received.saturating_sub(exchange));
+        let latency = received.saturating_sub(exchange);
+        self.latencies.push_back(latency);
+        self.latency_histogram.observe(latency);
     }
 
     /// (messages/s, bytes/s) over the last complete seconds, or since the
@@ -133,6 +142,8 @@ impl ConnStats {
             latency_p99_ms: latency.p99_ms,
             clock_skew: latency.skew,
             messages: self.counts.frames,
+            bytes: self.bytes,
+            latency_histogram: self.latency_histogram,
             reconnects: self.reconnects,
             gaps: self.counts.gaps,
             resyncs: self.counts.resyncs,
@@ -234,6 +245,7 @@ impl HealthTracker {
             return;
         };
         stats.counts.frames += 1;
+        stats.bytes = stats.bytes.saturating_add(bytes as u64);
         stats.traffic.add(
             received,
             &Traffic {
@@ -292,6 +304,10 @@ impl HealthTracker {
 
     pub fn set_queue_depth(&mut self, depth: usize) {
         self.queue_depth = depth;
+    }
+
+    pub fn queue_depth(&self) -> usize {
+        self.queue_depth
     }
 
     /// The venue's feed was stopped: its connections leave the view (their
@@ -449,6 +465,29 @@ mod tests {
         assert_eq!(row.latency_p50_ms, Some(50.0));
         assert_eq!(row.latency_p99_ms, Some(99.0));
         assert_eq!(row.clock_skew, None);
+    }
+
+    #[test]
+    fn bytes_and_the_latency_histogram_count_everything() {
+        let mut h = HealthTracker::new();
+        for i in 0..3 * LATENCY_SAMPLES as i64 {
+            let received = T0 + i;
+            h.on_feed(
+                crate::venue!("bybit"),
+                WS,
+                received,
+                100,
+                &[trade(Some(received - 20_000), received)],
+            );
+        }
+        let row = only_row(&h, T0);
+        assert_eq!(row.bytes, 300 * LATENCY_SAMPLES as u64);
+        // The percentiles keep recent samples; the histogram keeps them all.
+        let hist = row.latency_histogram;
+        assert_eq!(hist.count(), 3 * LATENCY_SAMPLES as u64);
+        let le_25ms = hist.cumulative()[4];
+        assert_eq!(le_25ms, (0.025, 3 * LATENCY_SAMPLES as u64));
+        assert_eq!(hist.cumulative()[3].1, 0, "nothing at or below 10 ms");
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub mod groups;
 pub mod health;
 pub mod input;
 mod keys;
+pub mod latency;
 pub mod liquidations;
 pub mod notices;
 pub mod pairs;

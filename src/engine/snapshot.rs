@@ -39,6 +39,8 @@ pub struct Snapshot {
     pub derivatives: super::derivs::DerivativesView,
     /// The sinks (alerts, store, bus, metrics) and what they dropped.
     pub sinks: Vec<super::notices::SinkHealth>,
+    /// Engine input queue depth when last sampled (also on each health row).
+    pub queue_depth: usize,
 }
 
 /// The key under which venues are compared: an instrument, or a quote group
@@ -313,7 +315,12 @@ pub struct ConnHealth {
     pub latency_p99_ms: Option<f64>,
     /// Set when latencies are negative or implausibly large: clock skew.
     pub clock_skew: Option<String>,
+    /// Frames received (the count the rates are made of).
     pub messages: u64,
+    /// Bytes of those frames.
+    pub bytes: u64,
+    /// Every exchange-to-receive latency sample (for Prometheus).
+    pub latency_histogram: super::latency::LatencyHistogram,
     pub reconnects: u64,
     pub gaps: u64,
     pub resyncs: u64,

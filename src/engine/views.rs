@@ -384,6 +384,7 @@ impl Engine {
             arbs: self.open_arbs(),
             arb_history: self.history.iter().cloned().collect(),
             sinks: self.notices.health(),
+            queue_depth: self.health.queue_depth(),
             arb_stats: self.pair_stats(),
             liquidations: self.liqs.view(self.now, self.cfg.liq_min_notional_usd),
             trades: self.trades.view(self.now, self.cfg.large_trade_usd),

@@ -868,6 +868,8 @@ fn conn(
         latency_p99_ms: latency.map(|l| l.1),
         clock_skew: None,
         messages: (msgs_per_s * 3_600.0) as u64,
+        bytes: (msgs_per_s * 3_600.0 * 310.0) as u64,
+        latency_histogram: Default::default(),
         reconnects,
         gaps,
         resyncs,
@@ -996,6 +998,7 @@ pub fn sample_snapshot() -> Snapshot {
         instrument_lists: Default::default(),
         sinks: Vec::new(),
         derivatives: derivatives(),
+        queue_depth: 0,
     }
 }
 

@@ -473,6 +473,8 @@ mod tests {
             latency_p99_ms: None,
             clock_skew: None,
             messages: 0,
+            bytes: 0,
+            latency_histogram: Default::default(),
             reconnects: 0,
             gaps: 0,
             resyncs: 0,

@@ -371,6 +371,8 @@ fn feed_trouble_after_n_seconds() {
         latency_p99_ms: None,
         clock_skew: None,
         messages: 0,
+        bytes: 0,
+        latency_histogram: Default::default(),
         reconnects: 0,
         gaps: 0,
         resyncs: 0,

@@ -5,7 +5,9 @@ use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
 
-/// One problem in a config file, 1-based line and column (in characters).
+/// One problem in a config file, 1-based line and column (in characters);
+/// line 0 for a problem with no place in a file (an environment override,
+/// named by `path`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     pub path: PathBuf,
@@ -16,6 +18,9 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            return write!(f, "{}: {}", self.path.display(), self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",

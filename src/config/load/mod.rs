@@ -48,13 +48,71 @@ fn render(diagnostics: &[Diagnostic]) -> String {
         .join("\n")
 }
 
-/// Reads and validates the file at `path`.
+/// Reads and validates the file at `path`, with the environment's
+/// overrides (see [`check_run`]).
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
         path: path.to_path_buf(),
         error,
     })?;
-    check(&text, path).map_err(|diagnostics| ConfigError::Invalid { diagnostics })
+    check_run(&text, path).map_err(|diagnostics| ConfigError::Invalid { diagnostics })
+}
+
+/// The config a run uses: `text` (the file's, or empty without one) with
+/// the `DEPTHWATCH_<SECTION>__<KEY>` overrides of this process's
+/// environment on top (`super::env`).
+pub fn check_run(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> {
+    let overrides = super::env::from_env().map_err(|bad| {
+        bad.into_iter()
+            .map(|b| env_diagnostic(&b.var, b.message))
+            .collect::<Vec<_>>()
+    })?;
+    check_overridden(text, path, &overrides)
+}
+
+/// [`check`] of `text` with `overrides` on top. The file must be valid on
+/// its own (its problems keep their line and column); then the overrides
+/// are added one at a time, so a problem one brings is reported under the
+/// variable's name.
+pub fn check_overridden(
+    text: &str,
+    path: &Path,
+    overrides: &[super::env::Override],
+) -> Result<Config, Vec<Diagnostic>> {
+    let config = check(text, path)?;
+    if overrides.is_empty() {
+        return Ok(config);
+    }
+    // The file parsed, so this does too.
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| vec![env_diagnostic(path_name(path), e.to_string())])?;
+    let mut config = config;
+    for o in overrides {
+        super::env::apply(&mut doc, o).map_err(|m| vec![env_diagnostic(&o.var, m)])?;
+        config = check(&doc.to_string(), path).map_err(|diagnostics| {
+            diagnostics
+                .into_iter()
+                .map(|d| env_diagnostic(&o.var, d.message))
+                .collect::<Vec<_>>()
+        })?;
+    }
+    Ok(config)
+}
+
+fn path_name(path: &Path) -> &str {
+    path.to_str().unwrap_or("config")
+}
+
+/// A problem with an environment variable: no line or column, the
+/// variable's name where the file's path would be.
+fn env_diagnostic(var: &str, message: String) -> Diagnostic {
+    Diagnostic {
+        path: PathBuf::from(var),
+        line: 0,
+        column: 0,
+        message,
+    }
 }
 
 /// Validates config text; `path` is only used to label diagnostics.
@@ -129,7 +187,9 @@ pub fn check_config_report(path: Option<PathBuf>) -> (i32, String) {
         Ok(t) => t,
         Err(error) => return (1, ConfigError::Read { path, error }.to_string()),
     };
-    match check_with_notes(&text, &path) {
+    match check_with_notes(&text, &path)
+        .and_then(|(_, notes)| Ok((check_run(&text, &path)?, notes)))
+    {
         Ok((c, notes)) => {
             let mut report = format!(
                 "OK: {}: {} instruments, {} venues",
