@@ -95,6 +95,7 @@ pane_snapshots! {
     health_screens: PaneId::Health, "health";
     logs_screens: PaneId::Logs, "logs";
     derivatives_screens: PaneId::Derivatives, "derivatives";
+    heatmap_screens: PaneId::Heatmap, "heatmap";
 }
 
 #[test]

@@ -39,6 +39,9 @@ pub struct Snapshot {
     pub derivatives: super::derivs::DerivativesView,
     /// The sinks (alerts, store, bus, metrics) and what they dropped.
     pub sinks: Vec<super::notices::SinkHealth>,
+    /// The liquidity heatmap ring per view key, shared with the engine (a
+    /// snapshot copies no columns; see [`super::heatmap`]).
+    pub heatmaps: BTreeMap<Instrument, Arc<super::heatmap::HeatmapView>>,
 }
 
 /// The key under which venues are compared: an instrument, or a quote group

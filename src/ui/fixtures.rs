@@ -4,6 +4,8 @@
 //! liquidations, large trades and health rows including a rate-limited
 //! backoff and a clock-skewed venue. Deterministic: same value every call.
 
+mod heatmap;
+
 use rust_decimal::Decimal;
 
 use crate::engine::snapshot::*;
@@ -996,6 +998,7 @@ pub fn sample_snapshot() -> Snapshot {
         instrument_lists: Default::default(),
         sinks: Vec::new(),
         derivatives: derivatives(),
+        heatmaps: heatmap::heatmaps(),
     }
 }
 
