@@ -2,7 +2,8 @@
 //! (or one venue's) over the last minutes. Time runs left to right (newest
 //! at the right edge), price bottom to top; a cell's colour and shade are
 //! the mean resting size in its price rows over its time span, on a log
-//! scale over three decades below the largest cell in view. Trades are
+//! scale from the smallest to the largest cell in view (three decades at
+//! most). Trades are
 //! markers sized by notional (▵ ▴ ▲ buys, ▿ ▾ ▼ sells: shape tells the side
 //! without colour) and the mid price is a line.
 //!
@@ -115,6 +116,8 @@ pub struct Grid {
     pub mid_rows: Vec<Option<usize>>,
     /// The latest mid the grid is centred on.
     pub mid: Option<Decimal>,
+    /// The smallest and largest positive cell sizes in view.
+    pub min_size: f64,
     pub max_size: f64,
     pub max_notional: f64,
 }
@@ -158,6 +161,7 @@ pub fn grid(
         cells: vec![Cell::default(); rows * cols],
         mid_rows: vec![None; cols],
         mid,
+        min_size: 0.0,
         max_size: 0.0,
         max_notional: 0.0,
     };
@@ -226,18 +230,27 @@ pub fn grid(
             cell.size = acc[r] / samples;
             cell.covered = covered[r];
             g.max_size = g.max_size.max(cell.size);
+            if cell.size > 0.0 && (g.min_size == 0.0 || cell.size < g.min_size) {
+                g.min_size = cell.size;
+            }
             g.max_notional = g.max_notional.max(cell.buy).max(cell.sell);
         }
     }
     g
 }
 
-/// Log intensity in `0..=1`: 1 at `max`, 0 at `DECADES` below it or less.
-pub fn intensity(size: f64, max: f64) -> f64 {
+/// Log intensity in `0..=1` over the sizes in view: just above 0 at `min`
+/// (but at most [`DECADES`] below `max`), 1 at `max`; 0 for nothing.
+pub fn intensity(size: f64, min: f64, max: f64) -> f64 {
     if size <= 0.0 || max <= 0.0 || !size.is_finite() {
         return 0.0;
     }
-    (1.0 + (size / max).log10() / DECADES).clamp(0.0, 1.0)
+    let floor = min.max(max / 10f64.powf(DECADES));
+    let range = (max / floor).log10();
+    if range <= 0.0 {
+        return 1.0;
+    }
+    ((size / floor).log10() / range).clamp(1e-6, 1.0)
 }
 
 /// A trade marker: the larger side's shape, sized by its share of the
@@ -368,7 +381,7 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
         for c in 0..grid_w {
             let x = body.x + label_w + c as u16;
             let cell = g.cell(r, c);
-            let t = intensity(cell.size, g.max_size);
+            let t = intensity(cell.size, g.min_size, g.max_size);
             let bg = if t > 0.0 {
                 theme.heat(t)
             } else {

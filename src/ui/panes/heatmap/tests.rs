@@ -116,11 +116,14 @@ fn rows_group_buckets_and_columns_average_samples() {
 
 #[test]
 fn intensity_is_logarithmic_and_markers_grow_with_notional() {
-    assert_eq!(intensity(10.0, 10.0), 1.0);
-    assert!((intensity(1.0, 10.0) - 2.0 / 3.0).abs() < 1e-12);
-    assert_eq!(intensity(0.001, 10.0), 0.0);
-    assert_eq!(intensity(0.0, 10.0), 0.0);
-    assert_eq!(intensity(f64::NAN, 10.0), 0.0);
+    assert_eq!(intensity(10.0, 0.1, 10.0), 1.0);
+    assert!((intensity(1.0, 0.1, 10.0) - 0.5).abs() < 1e-12);
+    // Three decades at most: 0.01 is the floor below 10.
+    assert!((intensity(1.0, 1e-9, 10.0) - 2.0 / 3.0).abs() < 1e-12);
+    assert!(intensity(0.001, 1e-9, 10.0) > 0.0, "above nothing");
+    assert_eq!(intensity(0.0, 0.1, 10.0), 0.0);
+    assert_eq!(intensity(f64::NAN, 0.1, 10.0), 0.0);
+    assert_eq!(intensity(3.0, 3.0, 3.0), 1.0);
     let cell = |buy: f64, sell: f64| Cell {
         buy,
         sell,
