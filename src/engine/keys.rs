@@ -33,6 +33,11 @@ pub struct KeyState {
     pub pairs: PairMatrix<PairTrack>,
     pub mids: VecDeque<f64>,
     last_mid_sample: Option<Micros>,
+    /// The liquidity heatmap ring of this key's books.
+    pub heatmap: super::heatmap::HeatRing,
+    /// The coarsest tick of this key's books, and the instrument-list
+    /// generation and book count it was read at.
+    pub heat_tick: Option<(u64, usize, Option<rust_decimal::Decimal>)>,
 }
 
 impl KeyState {
@@ -44,6 +49,8 @@ impl KeyState {
             pairs: PairMatrix::new(),
             mids: VecDeque::new(),
             last_mid_sample: None,
+            heatmap: Default::default(),
+            heat_tick: None,
         }
     }
 

@@ -33,6 +33,7 @@ pub mod config;
 pub mod derivs;
 pub mod groups;
 pub mod health;
+pub mod heatmap;
 pub mod input;
 mod keys;
 pub mod latency;
@@ -126,6 +127,10 @@ pub struct Engine {
     health: HealthTracker,
     /// Latest time seen (receive times, connection events, ticks).
     now: Micros,
+    /// The heatmap interval `now` falls in (`None` before the first input).
+    heat_slot: Option<i64>,
+    /// Bumped when a venue's instrument list (with its ticks) arrives.
+    lists_gen: u64,
     version: u64,
     /// Something changed since the last snapshot.
     changed: bool,
@@ -155,6 +160,8 @@ impl Engine {
             trades: TradeStats::new(cfg.trade_tape_len),
             health: HealthTracker::new(),
             now: 0,
+            heat_slot: None,
+            lists_gen: 0,
             version: 0,
             changed: false,
             last_snapshot_now: 0,
@@ -358,8 +365,20 @@ impl Engine {
         self.dirty.extend(marked);
     }
 
+    /// Move the clock on; crossing into a new heatmap interval closes the
+    /// old one first, with the books as they were at its end.
     fn advance(&mut self, t: Micros) {
-        self.now = self.now.max(t);
+        let now = self.now.max(t);
+        let slot = now.div_euclid(heatmap::SAMPLE_EVERY);
+        match self.heat_slot {
+            Some(cur) if slot > cur => {
+                self.close_heat(cur, slot.saturating_sub(cur).saturating_sub(1));
+                self.heat_slot = Some(slot);
+            }
+            Some(_) => {}
+            None => self.heat_slot = Some(slot),
+        }
+        self.now = now;
     }
 
     fn apply_event(&mut self, conn: Option<ConnId>, event: MarketEvent) {
@@ -400,6 +419,11 @@ impl Engine {
                 let key = self.groups.key_of(&t.instrument);
                 let usd = self.usd.notional_usd(&t.instrument, t.price, t.size);
                 self.derivs.on_trade(&t, usd);
+                if let Some(k) = self.keys.get(&key) {
+                    self.keys[k]
+                        .heatmap
+                        .record_trade(t.venue, t.side, t.price, t.size);
+                }
                 if let Some(row) = self.trades.record(&t, key, usd, self.cfg.large_trade_usd) {
                     self.notices.push(Notice::LargeTrade(row));
                 }
@@ -419,6 +443,7 @@ impl Engine {
             // Instrument lists are for the UI's completion.
             MarketEvent::Instruments { venue, list } => {
                 self.instrument_lists.insert(venue, Arc::new(list));
+                self.lists_gen += 1;
             }
             // Counted by health.
             MarketEvent::Incident { .. } => {}

@@ -41,6 +41,9 @@ pub struct Snapshot {
     pub sinks: Vec<super::notices::SinkHealth>,
     /// Engine input queue depth when last sampled (also on each health row).
     pub queue_depth: usize,
+    /// The liquidity heatmap ring per view key, shared with the engine (a
+    /// snapshot copies no columns; see [`super::heatmap`]).
+    pub heatmaps: BTreeMap<Instrument, Arc<super::heatmap::HeatmapView>>,
 }
 
 /// The key under which venues are compared: an instrument, or a quote group

@@ -391,6 +391,11 @@ impl Engine {
             health: self.health_view(),
             instrument_lists: self.instrument_lists.clone(),
             derivatives: self.derivs.view(self.now, &DerivCtx::of(self)),
+            heatmaps: self
+                .keys
+                .iter_mut()
+                .filter_map(|ks| Some((ks.key, ks.heatmap.view()?)))
+                .collect(),
         }
     }
 }

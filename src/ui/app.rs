@@ -11,6 +11,7 @@ use tui_logger::{TuiWidgetEvent, TuiWidgetState};
 use super::keymap::{Action, Context, Keymap};
 use super::messages::{Level, Messages, Shown};
 use super::panes::alerts::AlertsPane;
+use super::panes::heatmap::HeatmapPane;
 use super::panes::watchlist::{WatchPane, WatchlistInfo};
 use super::panes::{PANES, PaneId};
 use super::theme::Theme;
@@ -100,6 +101,8 @@ pub struct App {
     pub watch: WatchPane,
     /// The Alerts pane's state (the alerts task's view, cursors, toasts).
     pub alerts: AlertsPane,
+    /// The Heatmap pane's grouping, time scale and venue filter.
+    pub heatmap: HeatmapPane,
 }
 
 impl Default for App {
@@ -155,6 +158,7 @@ impl App {
             commands: Vec::new(),
             watch: WatchPane::default(),
             alerts: AlertsPane::default(),
+            heatmap: HeatmapPane::default(),
         };
         if theme_index.is_none() {
             app.set_error(format!(
@@ -447,6 +451,7 @@ impl App {
         {
             self.book_mode = BookMode::Aggregated;
         }
+        self.heatmap.keep_venue(&self.book_venues);
         let counts = PANES
             .iter()
             .map(|p| match p.id {
@@ -460,7 +465,7 @@ impl App {
                     super::panes::derivatives::shown_rows(&snap.derivatives, self).len()
                 }
                 PaneId::Alerts => 0,
-                PaneId::Book | PaneId::Logs => 0,
+                PaneId::Book | PaneId::Logs | PaneId::Heatmap => 0,
             })
             .collect();
         self.rows = counts;
@@ -633,6 +638,7 @@ impl App {
                 done
             }
             (PaneId::Alerts, action) => self.alerts_action(action),
+            (PaneId::Heatmap, action) => self.heatmap.action(action, &self.book_venues),
             (PaneId::Arbitrage | PaneId::Liquidations, Action::AlertCreate) => {
                 self.create_alert(pane)
             }
@@ -711,6 +717,7 @@ impl App {
         if self.selected != Some(key) {
             self.selected = Some(key);
             self.book_mode = BookMode::Aggregated;
+            self.heatmap.venue = None;
             if let Some(f) = self.frozen.clone() {
                 self.book_venues = f
                     .instruments

@@ -4,6 +4,8 @@
 //! liquidations, large trades and health rows including a rate-limited
 //! backoff and a clock-skewed venue. Deterministic: same value every call.
 
+mod heatmap;
+
 use rust_decimal::Decimal;
 
 use crate::engine::snapshot::*;
@@ -999,6 +1001,7 @@ pub fn sample_snapshot() -> Snapshot {
         sinks: Vec::new(),
         derivatives: derivatives(),
         queue_depth: 0,
+        heatmaps: heatmap::heatmaps(),
     }
 }
 

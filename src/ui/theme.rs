@@ -38,6 +38,8 @@ macro_rules! colour_fields {
             pub venue_palette: Vec<Color>,
             pub bid_glyph: String,
             pub ask_glyph: String,
+            /// Heatmap cells, least to most resting size (at least two).
+            pub heat_palette: Vec<Color>,
         }
 
         impl Theme {
@@ -68,6 +70,19 @@ macro_rules! colour_fields {
                                 .map(|v| colour(key, v))
                                 .collect::<Result<_, _>>()?;
                         }
+                        "heat_palette" => {
+                            let list = value
+                                .as_array()
+                                .ok_or_else(|| "`heat_palette` must be a list of colours".to_string())?;
+                            let palette = list
+                                .iter()
+                                .map(|v| colour(key, v))
+                                .collect::<Result<Vec<_>, _>>()?;
+                            if palette.len() < 2 {
+                                return Err("`heat_palette` needs two colours or more".to_string());
+                            }
+                            self.heat_palette = palette;
+                        }
                         "bid_glyph" => self.bid_glyph = text(key, value)?,
                         "ask_glyph" => self.ask_glyph = text(key, value)?,
                         other => return Err(format!("unknown theme field `{other}`")),
@@ -78,7 +93,7 @@ macro_rules! colour_fields {
 
             /// Every key a complete theme file must define.
             fn required_keys() -> Vec<&'static str> {
-                vec![$(stringify!($field),)* "bid_glyph", "ask_glyph"]
+                vec![$(stringify!($field),)* "bid_glyph", "ask_glyph", "heat_palette"]
             }
 
             fn blank(name: &str) -> Theme {
@@ -89,6 +104,7 @@ macro_rules! colour_fields {
                     venue_palette: Vec::new(),
                     bid_glyph: String::new(),
                     ask_glyph: String::new(),
+                    heat_palette: Vec::new(),
                 }
             }
         }
@@ -111,6 +127,9 @@ colour_fields!(
     warning,
     error,
     stale,
+    heat_mid,
+    heat_buy,
+    heat_sell,
 );
 
 fn colour(key: &str, value: &toml::Value) -> Result<Color, String> {
@@ -240,6 +259,16 @@ impl Theme {
     pub fn selected(&self) -> Style {
         Style::default().bg(self.selection_bg)
     }
+
+    /// The heatmap colour of an intensity in `0..=1` (0: the background).
+    pub fn heat(&self, t: f64) -> Color {
+        let n = self.heat_palette.len();
+        if n == 0 || t.is_nan() || t <= 0.0 {
+            return self.background;
+        }
+        let i = ((t * n as f64).ceil() as usize).clamp(1, n) - 1;
+        self.heat_palette[i]
+    }
 }
 
 /// FNV-1a: a hash that does not change between runs or Rust versions.
@@ -280,6 +309,26 @@ mod tests {
         assert!(!t.bid_glyph.is_empty());
         assert_eq!(t.bid, Color::Rgb(0x56, 0xb4, 0xe9));
         assert_eq!(t.ask, Color::Rgb(0xe6, 0x9f, 0x00));
+    }
+
+    #[test]
+    fn every_builtin_has_a_heat_palette_from_low_to_high() {
+        for (name, _) in BUILTIN {
+            let t = Theme::builtin(name).unwrap();
+            assert!(t.heat_palette.len() >= 2, "{name}");
+            assert_eq!(t.heat(0.0), t.background, "{name}");
+            assert_eq!(t.heat(1e-9), t.heat_palette[0], "{name}");
+            assert_eq!(t.heat(1.0), *t.heat_palette.last().unwrap(), "{name}");
+            assert_eq!(t.heat(7.0), *t.heat_palette.last().unwrap(), "{name}");
+            assert_ne!(t.heat_buy, t.heat_sell, "{name}");
+        }
+        let dark = Theme::builtin("dark").unwrap();
+        assert!(
+            dark.clone()
+                .patched_with("heat_palette = [\"red\"]")
+                .is_err()
+        );
+        assert!(dark.patched_with("heat_palette = \"red\"").is_err());
     }
 
     #[test]

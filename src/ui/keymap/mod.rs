@@ -85,6 +85,12 @@ pub enum Action {
     AlertFocus,
     /// Arbitrage / Liquidations panes: an alert rule for the selected row.
     AlertCreate,
+    // Heatmap pane: price rows, time columns, venue filter.
+    HeatCoarser,
+    HeatFiner,
+    HeatLonger,
+    HeatShorter,
+    HeatVenue,
 }
 
 impl Action {
@@ -136,6 +142,11 @@ impl Action {
             Action::AlertDisable => "alert_disable",
             Action::AlertFocus => "alert_focus",
             Action::AlertCreate => "alert_create",
+            Action::HeatCoarser => "heat_coarser",
+            Action::HeatFiner => "heat_finer",
+            Action::HeatLonger => "heat_longer",
+            Action::HeatShorter => "heat_shorter",
+            Action::HeatVenue => "heat_venue",
         };
         s.to_string()
     }

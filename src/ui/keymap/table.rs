@@ -359,6 +359,48 @@ pub(super) fn default_bindings() -> Vec<Binding> {
             "alert on liquidations of the selected instrument (saved to the config)",
             Some("alert"),
         ),
+        (
+            Key::ch('+'),
+            Pane(PaneId::Heatmap),
+            A::HeatCoarser,
+            "more price per row (groups of the heatmap's tick)",
+            Some("price"),
+        ),
+        (
+            Key::ch('='),
+            Pane(PaneId::Heatmap),
+            A::HeatCoarser,
+            "more price per row (groups of the heatmap's tick)",
+            None,
+        ),
+        (
+            Key::ch('-'),
+            Pane(PaneId::Heatmap),
+            A::HeatFiner,
+            "less price per row",
+            None,
+        ),
+        (
+            Key::ch('.'),
+            Pane(PaneId::Heatmap),
+            A::HeatLonger,
+            "more time per column (zoom out)",
+            Some("time"),
+        ),
+        (
+            Key::ch(','),
+            Pane(PaneId::Heatmap),
+            A::HeatShorter,
+            "less time per column (zoom in)",
+            None,
+        ),
+        (
+            Key::ch('v'),
+            Pane(PaneId::Heatmap),
+            A::HeatVenue,
+            "all venues / one venue's books (cycles)",
+            Some("venue"),
+        ),
     ];
     // Number keys follow the pane table, so a new pane gets its key for
     // free: 1-9, then 0 for the tenth, as on the keyboard.

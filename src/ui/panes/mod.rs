@@ -7,6 +7,7 @@ pub mod arbitrage;
 pub mod book;
 pub mod derivatives;
 pub mod health;
+pub mod heatmap;
 pub mod liquidations;
 pub mod logs;
 pub mod overview;
@@ -36,6 +37,7 @@ pub enum PaneId {
     Watchlist,
     Derivatives,
     Alerts,
+    Heatmap,
 }
 
 pub type RenderFn = fn(&mut Frame, Rect, &Snapshot, &App, &Theme);
@@ -109,6 +111,12 @@ pub const PANES: &[PaneSpec] = &[
         title: "Alerts",
         short: "Alrt",
         render: alerts::render,
+    },
+    PaneSpec {
+        id: PaneId::Heatmap,
+        title: "Heatmap",
+        short: "Heat",
+        render: heatmap::render,
     },
 ];
 
