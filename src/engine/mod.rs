@@ -28,6 +28,7 @@
 pub mod aggregate;
 pub mod arb;
 pub mod books;
+pub mod candles;
 pub mod cbbo;
 pub mod config;
 pub mod derivs;
@@ -113,6 +114,8 @@ pub struct Engine {
     keys: Keys,
     /// Funding, open interest, basis, spikes per perpetual and venue.
     derivs: derivs::Derivs,
+    /// Candles per venue and aggregated, every interval.
+    candles: candles::Candles,
     /// Latest instrument list per venue (passed through to snapshots).
     instrument_lists: BTreeMap<Venue, Arc<Vec<InstrumentInfo>>>,
     /// Closed opportunities, newest first.
@@ -146,6 +149,7 @@ impl Engine {
             books: Books::default(),
             keys: Keys::default(),
             derivs: derivs::Derivs::new(cfg.spikes, cfg.funding_hold_days),
+            candles: candles::Candles::new(),
             instrument_lists: BTreeMap::new(),
             history: VecDeque::new(),
             seeded_pairs: seed::SeededPairs::new(),
@@ -193,6 +197,7 @@ impl Engine {
         self.history.truncate(self.cfg.arb_history);
         if regroup {
             self.regroup();
+            self.candles.regroup(&self.groups);
             self.forget_seeded_pairs();
         }
         if stale_changed {
@@ -290,6 +295,7 @@ impl Engine {
                 venue_stopped,
             } => {
                 self.forget(venue, &instruments);
+                self.candles.forget(venue, &instruments, &self.groups);
                 if venue_stopped {
                     self.health.forget_venue(venue);
                 }
@@ -305,6 +311,9 @@ impl Engine {
             .check_stale(self.now, self.cfg.stale_after, |s| dirty.push(s));
         self.flush_dirty();
         self.close_minutes();
+        if self.candles.tick(self.now, &self.groups) {
+            self.changed = true;
+        }
         self.notices.flush();
     }
 
@@ -399,6 +408,7 @@ impl Engine {
                 let key = self.groups.key_of(&t.instrument);
                 let usd = self.usd.notional_usd(&t.instrument, t.price, t.size);
                 self.derivs.on_trade(&t, usd);
+                self.candles.on_trade(&t, &self.groups);
                 if let Some(row) = self.trades.record(&t, key, usd, self.cfg.large_trade_usd) {
                     self.notices.push(Notice::LargeTrade(row));
                 }
@@ -415,6 +425,21 @@ impl Engine {
                 kind,
                 points,
             } => self.derivs.on_history(venue, instrument, kind, &points),
+            MarketEvent::Klines {
+                venue,
+                instrument,
+                timeframe,
+                open_rule,
+                klines,
+            } => self.candles.on_klines(
+                venue,
+                instrument,
+                timeframe,
+                open_rule,
+                &klines,
+                self.now,
+                &self.groups,
+            ),
             // Instrument lists are for the UI's completion.
             MarketEvent::Instruments { venue, list } => {
                 self.instrument_lists.insert(venue, Arc::new(list));

@@ -39,6 +39,8 @@ pub struct Snapshot {
     pub derivatives: super::derivs::DerivativesView,
     /// The sinks (alerts, store, bus, metrics) and what they dropped.
     pub sinks: Vec<super::notices::SinkHealth>,
+    /// Candles per venue and aggregated (the Chart pane, `candle` lines).
+    pub candles: super::candles::CandlesView,
 }
 
 /// The key under which venues are compared: an instrument, or a quote group

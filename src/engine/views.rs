@@ -390,6 +390,7 @@ impl Engine {
             health: self.health_view(),
             instrument_lists: self.instrument_lists.clone(),
             derivatives: self.derivs.view(self.now, &DerivCtx::of(self)),
+            candles: self.candles.view(&self.groups),
         }
     }
 }

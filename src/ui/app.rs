@@ -11,6 +11,7 @@ use tui_logger::{TuiWidgetEvent, TuiWidgetState};
 use super::keymap::{Action, Context, Keymap};
 use super::messages::{Level, Messages, Shown};
 use super::panes::alerts::AlertsPane;
+use super::panes::chart::ChartState;
 use super::panes::watchlist::{WatchPane, WatchlistInfo};
 use super::panes::{PANES, PaneId};
 use super::theme::Theme;
@@ -96,6 +97,8 @@ pub struct App {
     pub watch: WatchPane,
     /// The Alerts pane's state (the alerts task's view, cursors, toasts).
     pub alerts: AlertsPane,
+    /// The Chart pane's timeframe, source, zoom, scroll and crosshair.
+    pub chart: ChartState,
 }
 
 impl Default for App {
@@ -151,6 +154,7 @@ impl App {
             commands: Vec::new(),
             watch: WatchPane::default(),
             alerts: AlertsPane::default(),
+            chart: ChartState::default(),
         };
         if theme_index.is_none() {
             app.set_error(format!(
@@ -449,7 +453,7 @@ impl App {
                     super::panes::derivatives::shown_rows(&snap.derivatives, self).len()
                 }
                 PaneId::Alerts => 0,
-                PaneId::Book | PaneId::Logs => 0,
+                PaneId::Book | PaneId::Logs | PaneId::Chart => 0,
             })
             .collect();
         self.rows = counts;
@@ -622,6 +626,12 @@ impl App {
                 done
             }
             (PaneId::Alerts, action) => self.alerts_action(action),
+            (PaneId::Chart, Action::Down) => self.step_instrument(1),
+            (PaneId::Chart, Action::Up) => self.step_instrument(-1),
+            (PaneId::Chart, action) => {
+                let snap = self.frozen.clone();
+                self.chart.action(action, snap.as_deref(), self.selected)
+            }
             (PaneId::Arbitrage | PaneId::Liquidations, Action::AlertCreate) => {
                 self.create_alert(pane)
             }
@@ -700,6 +710,7 @@ impl App {
         if self.selected != Some(key) {
             self.selected = Some(key);
             self.book_mode = BookMode::Aggregated;
+            self.chart.reset_view();
             if let Some(f) = self.frozen.clone() {
                 self.book_venues = f
                     .instruments

@@ -85,6 +85,19 @@ pub enum Action {
     AlertFocus,
     /// Arbitrage / Liquidations panes: an alert rule for the selected row.
     AlertCreate,
+    // Chart pane.
+    ChartTimeframeNext,
+    ChartTimeframePrev,
+    ChartZoomIn,
+    ChartZoomOut,
+    /// Scroll back / forward in time (or move the crosshair when it is on).
+    ChartBack,
+    ChartForward,
+    ChartPageBack,
+    ChartPageForward,
+    ChartCrosshair,
+    /// Back to the newest candle, crosshair off.
+    ChartLive,
 }
 
 impl Action {
@@ -136,6 +149,16 @@ impl Action {
             Action::AlertDisable => "alert_disable",
             Action::AlertFocus => "alert_focus",
             Action::AlertCreate => "alert_create",
+            Action::ChartTimeframeNext => "chart_timeframe_next",
+            Action::ChartTimeframePrev => "chart_timeframe_prev",
+            Action::ChartZoomIn => "chart_zoom_in",
+            Action::ChartZoomOut => "chart_zoom_out",
+            Action::ChartBack => "chart_back",
+            Action::ChartForward => "chart_forward",
+            Action::ChartPageBack => "chart_page_back",
+            Action::ChartPageForward => "chart_page_forward",
+            Action::ChartCrosshair => "chart_crosshair",
+            Action::ChartLive => "chart_live",
         };
         s.to_string()
     }

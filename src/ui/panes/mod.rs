@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod arbitrage;
 pub mod book;
+pub mod chart;
 pub mod derivatives;
 pub mod health;
 pub mod liquidations;
@@ -36,6 +37,7 @@ pub enum PaneId {
     Watchlist,
     Derivatives,
     Alerts,
+    Chart,
 }
 
 pub type RenderFn = fn(&mut Frame, Rect, &Snapshot, &App, &Theme);
@@ -109,6 +111,12 @@ pub const PANES: &[PaneSpec] = &[
         title: "Alerts",
         short: "Alrt",
         render: alerts::render,
+    },
+    PaneSpec {
+        id: PaneId::Chart,
+        title: "Chart",
+        short: "Chrt",
+        render: chart::render,
     },
 ];
 
