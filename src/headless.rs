@@ -4,6 +4,7 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json};
 
+use crate::engine::candles::{CandleSource, ClosedCandle};
 use crate::engine::derivs::{PerpRow, SpikeMetric, SpikeRow};
 use crate::engine::snapshot::{
     ArbOpportunity, Cbbo, ConnHealth, ConnState, LiquidationRow, TradeRow,
@@ -196,6 +197,37 @@ pub fn spike_line(s: &SpikeRow) -> Value {
     })
 }
 
+/// `{"type":"candle",...}`: a candle that closed. `venue` is null for the
+/// volume-weighted aggregate of the venues under a key (`instrument` is then
+/// the key, `venues` those in it); `partial` when it was built from part of
+/// its interval only (volume figures then a lower bound). Figures a source
+/// did not give (Bybit's backfilled klines have no buy/sell split) are null.
+pub fn candle_line(c: &ClosedCandle) -> Value {
+    let (venue, instrument) = match c.source {
+        CandleSource::Aggregate => (Value::Null, json!(c.key)),
+        CandleSource::Venue(v, i) => (json!(v), json!(i)),
+    };
+    let k = &c.candle;
+    json!({
+        "type": "candle",
+        "venue": venue,
+        "instrument": instrument,
+        "interval": c.timeframe.label(),
+        "start_us": k.start,
+        "open": dec(k.open),
+        "high": dec(k.high),
+        "low": dec(k.low),
+        "close": dec(k.close),
+        "volume": dec(k.volume),
+        "buy_volume": k.buy_volume.map(dec),
+        "sell_volume": k.sell_volume.map(dec),
+        "trades": k.trades,
+        "vwap": k.vwap().map(|v| dec_dp(v, 8)),
+        "partial": k.partial,
+        "venues": c.venues,
+    })
+}
+
 pub fn health_line(h: &ConnHealth) -> Value {
     let (state, reason) = match &h.state {
         ConnState::Connecting => ("connecting", None),
@@ -283,6 +315,33 @@ mod tests {
     fn text_lines_are_readable() {
         let v = json!({"type":"book","venue":"binance","bids":[["1","2"],["0.9","3"],["0.8","1"],["0.7","1"]],"excluded":[],"x":null});
         assert_eq!(text_line(&v), "book  venue=binance  bids=1×2 0.9×3 0.8×1 …");
+    }
+
+    /// The README's example `candle` line has exactly the fields the line
+    /// has, in the same order.
+    #[test]
+    fn the_readme_documents_the_candle_line() {
+        use crate::engine::candles::Candle;
+        let readme = include_str!("../README.md");
+        let example = readme
+            .lines()
+            .find(|l| l.starts_with(r#"{"type":"candle""#))
+            .expect("README shows a candle line");
+        let documented: Value = serde_json::from_str(example).expect("the example is JSON");
+        let line = candle_line(&ClosedCandle {
+            seq: 0,
+            key: "BTC-USDT".parse().unwrap(),
+            source: CandleSource::Aggregate,
+            timeframe: crate::model::Timeframe::M1,
+            venues: vec![crate::venue!("binance")],
+            candle: Candle::flat(0, dec!(1)),
+        });
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&documented), keys(&line));
+        assert!(
+            readme.contains("`candle`"),
+            "the line type is named in the prose"
+        );
     }
 
     #[test]

@@ -2,15 +2,17 @@
 //! endpoints: every watched perpetual of Binance and Bybit gets its open
 //! interest of the last hours and its settled funding before any minute has
 //! closed, so the 4 h change shows at once and Binance's funding interval is
-//! known; 429 answers with `Retry-After` are waited out and retried.
+//! known, and its candles of every interval, so a chart is full at once;
+//! 429 answers with `Retry-After` are waited out and retried.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use depthwatch::engine::candles::CandleSource;
 use depthwatch::engine::snapshot::ConnState;
 use depthwatch::engine::{Engine, EngineConfig, EngineInput};
-use depthwatch::model::Venue;
+use depthwatch::model::{Instrument, Timeframe, Venue};
 use depthwatch::net::{HttpClient, run_venue};
 use depthwatch::sim::{SimConfig, Simulator};
 use depthwatch::venues::{AdapterConfig, registry};
@@ -90,10 +92,17 @@ async fn perpetuals_start_with_their_history_and_429s_are_waited_out() {
             .iter()
             .filter_map(|r| Some(((r.venue?, r.instrument?), r.clone())))
             .collect();
+        let charted = |(venue, instrument): &(Venue, Instrument)| {
+            Timeframe::ALL.iter().all(|tf| {
+                snap.candles
+                    .get(*instrument, CandleSource::Venue(*venue, *instrument), *tf)
+                    .is_some_and(|s| s.closed.len() >= 100)
+            })
+        };
         let done = perps.iter().all(|k| {
             rows.get(k).is_some_and(|r| {
                 r.oi_change[2].is_some() && (k.0 != venues[0] || r.interval.is_some())
-            })
+            }) && charted(k)
         });
         if done {
             break rows;
@@ -103,7 +112,11 @@ async fn perpetuals_start_with_their_history_and_429s_are_waited_out() {
             "backfill incomplete after 60 s: {:?}",
             perps
                 .iter()
-                .map(|k| (k, rows.get(k).map(|r| (r.oi_change, r.interval))))
+                .map(|k| (
+                    k,
+                    rows.get(k).map(|r| (r.oi_change, r.interval)),
+                    charted(k)
+                ))
                 .collect::<Vec<_>>()
         );
     };

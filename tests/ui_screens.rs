@@ -96,6 +96,81 @@ pane_snapshots! {
     logs_screens: PaneId::Logs, "logs";
     derivatives_screens: PaneId::Derivatives, "derivatives";
     heatmap_screens: PaneId::Heatmap, "heatmap";
+    chart_screens: PaneId::Chart, "chart";
+}
+
+#[test]
+fn chart_keys_change_timeframe_source_zoom_and_crosshair() {
+    let mut app = app();
+    app.go_to(PaneId::Chart);
+    let s = screen(&app, 160, 48);
+    assert!(
+        s.contains("Chart · BTC-USDT · 3 venues, volume-weighted · 1m"),
+        "{s}"
+    );
+    assert!(s.contains("VWAP"), "the readout names the VWAP: {s}");
+    assert!(
+        s.contains("building"),
+        "the newest candle is still open: {s}"
+    );
+    // Timeframes cycle.
+    assert_eq!(app.handle_key(key('f')), Outcome::Consumed);
+    assert!(screen(&app, 160, 48).contains("· 5m"));
+    assert_eq!(app.handle_key(key('F')), Outcome::Consumed);
+    // One venue, then the next, then back to all.
+    app.handle_key(key('v'));
+    assert!(screen(&app, 160, 48).contains("binance only"));
+    app.handle_key(key('v'));
+    assert!(screen(&app, 160, 48).contains("bybit only"));
+    app.handle_key(key('v'));
+    app.handle_key(key('v'));
+    assert!(screen(&app, 160, 48).contains("3 venues"));
+    // The crosshair reads out an older candle as it moves back.
+    let live = screen(&app, 160, 48);
+    app.handle_key(key('x'));
+    for _ in 0..5 {
+        app.handle_key(code(KeyCode::Left));
+    }
+    let moved = screen(&app, 160, 48);
+    let readout = |s: &str| {
+        s.lines()
+            .find(|l| l.contains(" H ") && l.contains(" L ") && l.contains(" C "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_ne!(readout(&live), readout(&moved), "{moved}");
+    assert!(!readout(&moved).contains("building"), "{moved}");
+    insta::assert_snapshot!("chart_crosshair_160x48", moved);
+    app.handle_key(code(KeyCode::Esc));
+    assert_eq!(app.chart.crosshair, None);
+    // Zoom in shows fewer, wider candles.
+    app.handle_key(key('+'));
+    app.handle_key(key('+'));
+    assert_eq!(app.chart.zoom, 3);
+    app.handle_key(key('-'));
+    assert_eq!(app.chart.zoom, 2);
+}
+
+#[test]
+fn colour_blind_charts_tell_up_from_down_by_shape() {
+    let (themes, _) = Theme::load_all(None);
+    let mut app = App::new(Keymap::default(), themes.clone(), "colorblind");
+    app.time_zone = TimeZone::Utc;
+    app.observe(&Arc::new(sample_snapshot()));
+    app.go_to(PaneId::Chart);
+    let s = screen(&app, 160, 48);
+    assert!(
+        s.contains('║') && s.contains('█'),
+        "hollow up, filled down: {s}"
+    );
+    let mut dark = App::new(Keymap::default(), themes, "dark");
+    dark.time_zone = TimeZone::Utc;
+    dark.observe(&Arc::new(sample_snapshot()));
+    dark.go_to(PaneId::Chart);
+    assert!(
+        !screen(&dark, 160, 48).contains('║'),
+        "filled bodies when colour tells"
+    );
 }
 
 #[test]

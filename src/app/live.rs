@@ -347,6 +347,8 @@ struct StreamPrinter {
     last_funding: BTreeMap<PerpKey, (String, Micros)>,
     last_oi: BTreeMap<PerpKey, (String, Micros)>,
     seen_spike: Micros,
+    /// Sequence number of the last `candle` line printed.
+    seen_candle: Option<u64>,
 }
 
 type PerpKey = (
@@ -388,6 +390,7 @@ impl StreamPrinter {
             last_funding: BTreeMap::new(),
             last_oi: BTreeMap::new(),
             seen_spike: now,
+            seen_candle: None,
         }
     }
 
@@ -493,6 +496,16 @@ impl StreamPrinter {
             newest = newest.max(s.at);
         }
         self.seen_spike = newest;
+        let seen = self.seen_candle;
+        for c in snap
+            .candles
+            .recent
+            .iter()
+            .filter(|c| seen.is_none_or(|s| c.seq > s))
+        {
+            headless::emit(&mut w, &headless::candle_line(c), self.args.json)?;
+            self.seen_candle = Some(c.seq);
+        }
         if snap.now - self.last_health >= 5_000_000 {
             for h in &snap.health {
                 headless::emit(&mut w, &headless::health_line(h), self.args.json)?;

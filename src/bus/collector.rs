@@ -257,10 +257,13 @@ impl Materializer {
                 };
                 self.publish(out, *v, instrument.as_ref(), conn, received, body);
             }
-            // REST backfills and instrument lists stay with the collector:
-            // they are large, one-off, and a terminal fetches neither.
-            MarketEvent::History { .. } | MarketEvent::Instruments { .. } => {
-                tracing::trace!(%venue, "not published on the bus: history or instrument list");
+            // REST backfills (history, klines) and instrument lists stay
+            // with the collector: they are large, one-off, and a terminal
+            // fetches none of them.
+            MarketEvent::History { .. }
+            | MarketEvent::Klines { .. }
+            | MarketEvent::Instruments { .. } => {
+                tracing::trace!(%venue, "not published on the bus: backfill or instrument list");
             }
         }
     }

@@ -280,7 +280,8 @@ impl HealthTracker {
                 MarketEvent::Incident { incident, .. } => stats.counts.count(*incident),
                 MarketEvent::BookState { .. }
                 | MarketEvent::Instruments { .. }
-                | MarketEvent::History { .. } => {}
+                | MarketEvent::History { .. }
+                | MarketEvent::Klines { .. } => {}
             }
         }
     }

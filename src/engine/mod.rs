@@ -28,6 +28,7 @@
 pub mod aggregate;
 pub mod arb;
 pub mod books;
+pub mod candles;
 pub mod cbbo;
 pub mod config;
 pub mod derivs;
@@ -115,6 +116,8 @@ pub struct Engine {
     keys: Keys,
     /// Funding, open interest, basis, spikes per perpetual and venue.
     derivs: derivs::Derivs,
+    /// Candles per venue and aggregated, every interval.
+    candles: candles::Candles,
     /// Latest instrument list per venue (passed through to snapshots).
     instrument_lists: BTreeMap<Venue, Arc<Vec<InstrumentInfo>>>,
     /// Closed opportunities, newest first.
@@ -152,6 +155,7 @@ impl Engine {
             books: Books::default(),
             keys: Keys::default(),
             derivs: derivs::Derivs::new(cfg.spikes, cfg.funding_hold_days),
+            candles: candles::Candles::new(),
             instrument_lists: BTreeMap::new(),
             history: VecDeque::new(),
             seeded_pairs: seed::SeededPairs::new(),
@@ -201,6 +205,7 @@ impl Engine {
         self.history.truncate(self.cfg.arb_history);
         if regroup {
             self.regroup();
+            self.candles.regroup(&self.groups);
             self.forget_seeded_pairs();
         }
         if stale_changed {
@@ -298,6 +303,7 @@ impl Engine {
                 venue_stopped,
             } => {
                 self.forget(venue, &instruments);
+                self.candles.forget(venue, &instruments, &self.groups);
                 if venue_stopped {
                     self.health.forget_venue(venue);
                 }
@@ -313,6 +319,9 @@ impl Engine {
             .check_stale(self.now, self.cfg.stale_after, |s| dirty.push(s));
         self.flush_dirty();
         self.close_minutes();
+        if self.candles.tick(self.now, &self.groups) {
+            self.changed = true;
+        }
         self.notices.flush();
     }
 
@@ -424,6 +433,7 @@ impl Engine {
                         .heatmap
                         .record_trade(t.venue, t.side, t.price, t.size);
                 }
+                self.candles.on_trade(&t, &self.groups);
                 if let Some(row) = self.trades.record(&t, key, usd, self.cfg.large_trade_usd) {
                     self.notices.push(Notice::LargeTrade(row));
                 }
@@ -440,6 +450,21 @@ impl Engine {
                 kind,
                 points,
             } => self.derivs.on_history(venue, instrument, kind, &points),
+            MarketEvent::Klines {
+                venue,
+                instrument,
+                timeframe,
+                open_rule,
+                klines,
+            } => self.candles.on_klines(
+                venue,
+                instrument,
+                timeframe,
+                open_rule,
+                &klines,
+                self.now,
+                &self.groups,
+            ),
             // Instrument lists are for the UI's completion.
             MarketEvent::Instruments { venue, list } => {
                 self.instrument_lists.insert(venue, Arc::new(list));

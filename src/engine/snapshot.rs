@@ -44,6 +44,8 @@ pub struct Snapshot {
     /// The liquidity heatmap ring per view key, shared with the engine (a
     /// snapshot copies no columns; see [`super::heatmap`]).
     pub heatmaps: BTreeMap<Instrument, Arc<super::heatmap::HeatmapView>>,
+    /// Candles per venue and aggregated (the Chart pane, `candle` lines).
+    pub candles: super::candles::CandlesView,
 }
 
 /// The key under which venues are compared: an instrument, or a quote group

@@ -396,6 +396,7 @@ impl Engine {
                 .iter_mut()
                 .filter_map(|ks| Some((ks.key, ks.heatmap.view()?)))
                 .collect(),
+            candles: self.candles.view(&self.groups),
         }
     }
 }

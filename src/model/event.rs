@@ -266,6 +266,16 @@ pub enum MarketEvent {
         /// (time, value) pairs.
         points: Vec<(Micros, Decimal)>,
     },
+    /// Klines backfilled over REST at start, oldest first, so charts are
+    /// full at once. The last may be the interval still in progress.
+    Klines {
+        venue: Venue,
+        instrument: Instrument,
+        timeframe: super::Timeframe,
+        /// How this venue opens a candle (the builder follows it live too).
+        open_rule: super::CandleOpen,
+        klines: Vec<super::Kline>,
+    },
     /// The venue's instrument list (from REST), for symbol completion and
     /// contract sizes.
     Instruments {

@@ -32,7 +32,7 @@ pub(crate) mod kit {
     pub use super::SimVenue;
     pub use super::book::{FeedView, HUGE_LEVELS, RawLevel, pad_huge};
     pub use super::catalog::{FULL_DEPTH, Fixed, Listing, Plain, Spec};
-    pub use super::history::{funding_history, open_interest_history};
+    pub use super::history::{funding_history, kline_history, open_interest_history};
     pub use super::market::{BookId, SimEvent, SimLiquidation, SimTicker, SimTrade, Step};
     pub use super::server::{Request, Response};
     pub use super::session::{Ctx, Protocol};

@@ -11,6 +11,7 @@ use tui_logger::{TuiWidgetEvent, TuiWidgetState};
 use super::keymap::{Action, Context, Keymap};
 use super::messages::{Level, Messages, Shown};
 use super::panes::alerts::AlertsPane;
+use super::panes::chart::ChartState;
 use super::panes::heatmap::HeatmapPane;
 use super::panes::watchlist::{WatchPane, WatchlistInfo};
 use super::panes::{PANES, PaneId};
@@ -103,6 +104,8 @@ pub struct App {
     pub alerts: AlertsPane,
     /// The Heatmap pane's grouping, time scale and venue filter.
     pub heatmap: HeatmapPane,
+    /// The Chart pane's timeframe, source, zoom, scroll and crosshair.
+    pub chart: ChartState,
 }
 
 impl Default for App {
@@ -159,6 +162,7 @@ impl App {
             watch: WatchPane::default(),
             alerts: AlertsPane::default(),
             heatmap: HeatmapPane::default(),
+            chart: ChartState::default(),
         };
         if theme_index.is_none() {
             app.set_error(format!(
@@ -465,7 +469,7 @@ impl App {
                     super::panes::derivatives::shown_rows(&snap.derivatives, self).len()
                 }
                 PaneId::Alerts => 0,
-                PaneId::Book | PaneId::Logs | PaneId::Heatmap => 0,
+                PaneId::Book | PaneId::Logs | PaneId::Chart | PaneId::Heatmap => 0,
             })
             .collect();
         self.rows = counts;
@@ -639,6 +643,12 @@ impl App {
             }
             (PaneId::Alerts, action) => self.alerts_action(action),
             (PaneId::Heatmap, action) => self.heatmap.action(action, &self.book_venues),
+            (PaneId::Chart, Action::Down) => self.step_instrument(1),
+            (PaneId::Chart, Action::Up) => self.step_instrument(-1),
+            (PaneId::Chart, action) => {
+                let snap = self.frozen.clone();
+                self.chart.action(action, snap.as_deref(), self.selected)
+            }
             (PaneId::Arbitrage | PaneId::Liquidations, Action::AlertCreate) => {
                 self.create_alert(pane)
             }
@@ -718,6 +728,7 @@ impl App {
             self.selected = Some(key);
             self.book_mode = BookMode::Aggregated;
             self.heatmap.venue = None;
+            self.chart.reset_view();
             if let Some(f) = self.frozen.clone() {
                 self.book_venues = f
                     .instruments

@@ -1002,6 +1002,7 @@ pub fn sample_snapshot() -> Snapshot {
         derivatives: derivatives(),
         queue_depth: 0,
         heatmaps: heatmap::heatmaps(),
+        candles: candles(),
     }
 }
 
@@ -1274,6 +1275,68 @@ pub fn crossed_snapshot() -> Snapshot {
         }
     }
     snap
+}
+
+/// Candles of the last six hours, built by the engine's own builder from a
+/// deterministic stream of trades: BTC-USDT on binance, bybit and okx (a
+/// selloff and a recovery two hours ago), ETH-USD on coinbase.
+pub fn candles() -> crate::engine::candles::CandlesView {
+    use crate::engine::candles::Candles;
+    use crate::engine::groups::QuoteGroups;
+    use crate::model::Trade;
+    let groups = QuoteGroups::new(&[]);
+    let mut c = Candles::new();
+    let mut rng = Lcg(7);
+    let books = [
+        ("binance", "BTC-USDT", 65_140.0, "0.1"),
+        ("bybit", "BTC-USDT", 65_141.0, "0.1"),
+        ("okx", "BTC-USDT", 65_139.0, "0.1"),
+        ("coinbase", "ETH-USD", 3_423.0, "0.01"),
+    ];
+    let start = NOW - 6 * 3_600 * SEC;
+    let step = 7 * SEC;
+    let mut t = start;
+    let mut drift = 0.0f64;
+    while t < NOW {
+        // A slow wave, a dip two hours ago and noise.
+        let hours = (NOW - t) as f64 / 3_600e6;
+        let dip = if (1.5..2.5).contains(&hours) {
+            -0.012 * (1.0 - (hours - 2.0).abs() * 2.0)
+        } else {
+            0.0
+        };
+        drift += ((rng.next() % 1_000) as f64 - 499.5) * 1e-7;
+        for (k, (venue, instrument, base, tick)) in books.iter().enumerate() {
+            if rng.next() % 4 == k as u64 % 4 {
+                continue;
+            }
+            let wave = 0.004 * ((hours * 1.3 + k as f64).sin());
+            let noise = ((rng.next() % 200) as f64 - 100.0) * 2e-6;
+            let px = base * (1.0 + wave + dip + drift + noise);
+            let tick: Decimal = d(tick);
+            let price =
+                (Decimal::from_f64_retain(px).unwrap_or(Decimal::ONE) / tick).round() * tick;
+            let size = rng.size(1, 3_000, 3);
+            let side = if rng.next() % 2 == 0 {
+                TakerSide::Buy
+            } else {
+                TakerSide::Sell
+            };
+            let trade = Trade {
+                venue: venue.parse().unwrap_or(crate::venue!("binance")),
+                instrument: inst(instrument),
+                price,
+                size,
+                side,
+                exchange_ts: Some(t),
+                received: t + 40_000,
+            };
+            c.on_trade(&trade, &groups);
+        }
+        t += step + (rng.next() % 5) as i64 * SEC;
+    }
+    c.tick(NOW, &groups);
+    c.view(&groups)
 }
 
 #[cfg(test)]

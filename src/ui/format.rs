@@ -125,6 +125,18 @@ pub fn clock(us: Micros, tz: TimeZone) -> String {
     }
 }
 
+/// Wall-clock time in a `chrono` pattern (`%H:%M`, `%m-%d`).
+pub fn time_as(us: Micros, tz: TimeZone, pattern: &str) -> String {
+    use chrono::{DateTime, Local, Utc};
+    let Some(t) = DateTime::<Utc>::from_timestamp_micros(us) else {
+        return "--".to_string();
+    };
+    match tz {
+        TimeZone::Utc => t.format(pattern).to_string(),
+        TimeZone::Local => t.with_timezone(&Local).format(pattern).to_string(),
+    }
+}
+
 /// A rate, `1,234/s` or `0.5/s`.
 pub fn rate(per_s: f64) -> String {
     if per_s >= 10.0 {

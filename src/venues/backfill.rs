@@ -1,20 +1,97 @@
 //! History backfill at start: each venue with public history endpoints asks
 //! for the recent open interest and settled funding of every perpetual it
-//! watches (paced GETs, [`crate::venues::Output::http_get_paced`]), so the
-//! Derivatives pane's changes and z-scores mean something in the first
-//! minute. A venue module owns its URLs and JSON shapes; this module holds
-//! what they share: validating the points and building the event.
+//! watches, and the klines of every instrument it watches (paced GETs,
+//! [`crate::venues::Output::http_get_paced`]), so the Derivatives pane's
+//! changes and z-scores mean something in the first minute and charts are
+//! full at once. A venue module owns its URLs and JSON shapes; this module
+//! holds what they share: validating the points and building the event.
 
 use rust_decimal::Decimal;
 
-use super::parse::{TIME_MAX, TIME_MIN, decimal, is_size, ms_to_micros};
-use crate::model::{HistoryKind, Instrument, MarketEvent, Micros, Venue};
+use super::parse::{TIME_MAX, TIME_MIN, decimal, is_price, is_size, ms_to_micros};
+use crate::model::{
+    CandleOpen, HistoryKind, Instrument, Kline, MarketEvent, Micros, Timeframe, Venue,
+};
 
 /// How far back open interest is asked for: a day at 5-minute resolution
 /// gives the 24 h change at once.
 pub const OI_POINTS: usize = 288;
 /// Settled funding rates asked for (a month of 8-hourly fundings).
 pub const FUNDING_POINTS: usize = 90;
+
+/// Klines asked for per instrument and interval: as many as a candle
+/// series keeps.
+pub const KLINES: usize = crate::engine::candles::series::RING;
+
+/// One kline as a venue's JSON gives it: start in ms, then texts.
+pub struct RawKline<'a> {
+    pub start_ms: i64,
+    pub open: &'a str,
+    pub high: &'a str,
+    pub low: &'a str,
+    pub close: &'a str,
+    pub volume: &'a str,
+    pub turnover: Option<&'a str>,
+    pub buy_volume: Option<&'a str>,
+    pub trades: Option<u64>,
+}
+
+/// Klines, validated (prices positive and bounded, low ≤ open, close ≤
+/// high, volumes sizes, times sane, buy volume within the volume), oldest
+/// first, one per start. Returns them and how many were invalid.
+pub fn klines<'a>(rows: impl IntoIterator<Item = RawKline<'a>>) -> (Vec<Kline>, usize) {
+    let mut bad = 0;
+    let mut out: Vec<Kline> = Vec::new();
+    for r in rows {
+        let price = |t: &str| decimal(t).filter(|d| is_price(*d));
+        let size = |t: &str| decimal(t).filter(|d| is_size(*d));
+        let start = ms_to_micros(r.start_ms).filter(|t| (TIME_MIN..=TIME_MAX).contains(t));
+        let optional = |t: Option<&str>| match t {
+            None => Some(None),
+            Some(t) => size(t).map(Some),
+        };
+        let k = (|| {
+            let k = Kline {
+                start: start?,
+                open: price(r.open)?,
+                high: price(r.high)?,
+                low: price(r.low)?,
+                close: price(r.close)?,
+                volume: size(r.volume)?,
+                turnover: optional(r.turnover)?,
+                buy_volume: optional(r.buy_volume)?,
+                trades: r.trades,
+            };
+            let ordered = k.low <= k.open.min(k.close) && k.high >= k.open.max(k.close);
+            let flow_ok = k.buy_volume.is_none_or(|b| b <= k.volume);
+            (ordered && flow_ok).then_some(k)
+        })();
+        match k {
+            Some(k) => out.push(k),
+            None => bad += 1,
+        }
+    }
+    out.sort_by_key(|k| k.start);
+    out.dedup_by_key(|k| k.start);
+    (out, bad)
+}
+
+/// The event for a venue's klines.
+pub fn klines_event(
+    venue: Venue,
+    instrument: Instrument,
+    timeframe: Timeframe,
+    open_rule: CandleOpen,
+    klines: Vec<Kline>,
+) -> MarketEvent {
+    MarketEvent::Klines {
+        venue,
+        instrument,
+        timeframe,
+        open_rule,
+        klines,
+    }
+}
 
 /// A funding rate beyond ±100% a period is not a rate.
 fn is_rate(d: Decimal) -> bool {
@@ -100,6 +177,34 @@ mod tests {
             [(1_700_000_000_000, "-0.0001"), (1_700_028_800_000, "2")],
         );
         assert_eq!((f.len(), bad), (1, 1));
+    }
+
+    #[test]
+    fn klines_are_validated_sorted_and_unique() {
+        let raw = |ms, o, h, l, c| RawKline {
+            start_ms: ms,
+            open: o,
+            high: h,
+            low: l,
+            close: c,
+            volume: "2",
+            turnover: Some("200"),
+            buy_volume: None,
+            trades: None,
+        };
+        let (k, bad) = klines([
+            raw(1_700_000_060_000, "100", "101", "99", "100.5"),
+            raw(1_700_000_000_000, "99", "100", "98", "100"),
+            raw(1_700_000_000_000, "99", "100", "98", "100"),
+            // High below the close, a zero price, a bad time.
+            raw(1_700_000_120_000, "100", "100", "99", "101"),
+            raw(1_700_000_180_000, "0", "1", "0", "1"),
+            raw(i64::MAX, "1", "1", "1", "1"),
+        ]);
+        assert_eq!(bad, 3);
+        let starts: Vec<Micros> = k.iter().map(|k| k.start).collect();
+        assert_eq!(starts, [1_700_000_000_000_000, 1_700_000_060_000_000]);
+        assert_eq!(k[1].turnover, Some(Decimal::from(200)));
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct Collector {
     pub ignored_not_live: u64,
     /// Points of backfilled histories.
     pub history_points: usize,
+    /// Backfilled klines.
+    pub klines: usize,
 }
 
 impl Collector {
@@ -77,6 +79,7 @@ impl Collector {
                     *self.incidents.entry(incident).or_default() += 1
                 }
                 MarketEvent::History { points, .. } => self.history_points += points.len(),
+                MarketEvent::Klines { klines, .. } => self.klines += klines.len(),
                 MarketEvent::Instruments { .. } => {}
             }
         }

@@ -91,6 +91,19 @@ pub enum Action {
     HeatLonger,
     HeatShorter,
     HeatVenue,
+    // Chart pane.
+    ChartTimeframeNext,
+    ChartTimeframePrev,
+    ChartZoomIn,
+    ChartZoomOut,
+    /// Scroll back / forward in time (or move the crosshair when it is on).
+    ChartBack,
+    ChartForward,
+    ChartPageBack,
+    ChartPageForward,
+    ChartCrosshair,
+    /// Back to the newest candle, crosshair off.
+    ChartLive,
 }
 
 impl Action {
@@ -147,6 +160,16 @@ impl Action {
             Action::HeatLonger => "heat_longer",
             Action::HeatShorter => "heat_shorter",
             Action::HeatVenue => "heat_venue",
+            Action::ChartTimeframeNext => "chart_timeframe_next",
+            Action::ChartTimeframePrev => "chart_timeframe_prev",
+            Action::ChartZoomIn => "chart_zoom_in",
+            Action::ChartZoomOut => "chart_zoom_out",
+            Action::ChartBack => "chart_back",
+            Action::ChartForward => "chart_forward",
+            Action::ChartPageBack => "chart_page_back",
+            Action::ChartPageForward => "chart_page_forward",
+            Action::ChartCrosshair => "chart_crosshair",
+            Action::ChartLive => "chart_live",
         };
         s.to_string()
     }

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod arbitrage;
 pub mod book;
+pub mod chart;
 pub mod derivatives;
 pub mod health;
 pub mod heatmap;
@@ -37,6 +38,7 @@ pub enum PaneId {
     Watchlist,
     Derivatives,
     Alerts,
+    Chart,
     Heatmap,
 }
 
@@ -111,6 +113,12 @@ pub const PANES: &[PaneSpec] = &[
         title: "Alerts",
         short: "Alrt",
         render: alerts::render,
+    },
+    PaneSpec {
+        id: PaneId::Chart,
+        title: "Chart",
+        short: "Chrt",
+        render: chart::render,
     },
     PaneSpec {
         id: PaneId::Heatmap,

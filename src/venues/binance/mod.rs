@@ -854,6 +854,9 @@ impl Adapter for Binance {
         if let Some(kind) = history::kind_of(url) {
             return self.on_history(url, body, kind, out);
         }
+        if history::is_klines(url) {
+            return self.on_klines(url, body, out);
+        }
         match RestBody::classify(url) {
             Some(RestBody::Depth { market, native }) => {
                 self.on_depth_snapshot(market, &native, url, body, received, out)

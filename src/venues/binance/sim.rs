@@ -25,7 +25,7 @@ use crate::sim::kit::{BookId, SimEvent, SimLiquidation, SimTicker, SimTrade, Ste
 use crate::sim::kit::{Ctx, Protocol};
 use crate::sim::kit::{Fixed, Listing, Shared, SimVenue};
 use crate::sim::kit::{Request, Response};
-use crate::sim::kit::{funding_history, open_interest_history};
+use crate::sim::kit::{funding_history, kline_history, open_interest_history};
 
 use crate::sim::kit::HUGE_LEVELS;
 
@@ -524,6 +524,8 @@ fn http_get(req: &Request, shared: &Shared) -> Response {
         "/futures/data/openInterestHist" => open_interest_hist(req, shared),
         "/fapi/v1/openInterest" => open_interest(req, shared),
         "/fapi/v1/fundingRate" => funding_rate(req, shared),
+        "/api/v3/klines" => klines(req, shared, false),
+        "/fapi/v1/klines" => klines(req, shared, true),
         _ => Response::error(404, json!({"code": -1, "msg": "not found"}).to_string()),
     }
 }
@@ -592,6 +594,51 @@ fn open_interest_hist(req: &Request, shared: &Shared) -> Response {
         })
         .collect();
     Response::json(Value::Array(points).to_string())
+}
+
+/// `[openTime, open, high, low, close, volume, closeTime, quoteVolume,
+/// trades, takerBuyBase, takerBuyQuote, "0"]`, oldest first.
+fn klines(req: &Request, shared: &Shared, perp: bool) -> Response {
+    let upper = req.param("symbol").unwrap_or_default().to_ascii_uppercase();
+    let Some(book) = shared.find(VENUE, |s| {
+        s.native == upper && s.instrument.is_perp() == perp
+    }) else {
+        return bad_request(-1121, "Invalid symbol.");
+    };
+    let Some(spec) = shared.spec(book) else {
+        return bad_request(-1121, "Invalid symbol.");
+    };
+    let step_ms = match req.param("interval") {
+        Some("1m") => 60_000,
+        Some("5m") => 300_000,
+        Some("15m") => 900_000,
+        Some("1h") => 3_600_000,
+        Some("4h") => 14_400_000,
+        Some("1d") => 86_400_000,
+        _ => return bad_request(-1120, "Invalid interval."),
+    };
+    let rows: Vec<Value> = kline_history(shared, book, step_ms, limit(req, 500, 1000))
+        .into_iter()
+        .map(|k| {
+            let close = spec.price(k.close);
+            let (volume, buy) = (spec.size(k.lots), spec.size(k.buy_lots));
+            json!([
+                k.start_ms,
+                spec.price_str(k.open),
+                spec.price_str(k.high),
+                spec.price_str(k.low),
+                spec.price_str(k.close),
+                spec.size_str(k.lots),
+                k.start_ms + step_ms - 1,
+                (volume * close).round_dp(8).normalize().to_string(),
+                k.trades,
+                spec.size_str(k.buy_lots),
+                (buy * close).round_dp(8).normalize().to_string(),
+                "0"
+            ])
+        })
+        .collect();
+    Response::json(Value::Array(rows).to_string())
 }
 
 fn funding_rate(req: &Request, shared: &Shared) -> Response {

@@ -28,8 +28,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use crate::model::{
-    Funding, FundingUpdate, HistoryKind, Instrument, InstrumentInfo, InstrumentKind,
-    LiquidatedSide, Liquidation, MarketEvent, Micros, SeqInfo, TakerSide, Trade, Venue,
+    CandleOpen, Funding, FundingUpdate, HistoryKind, Instrument, InstrumentInfo, InstrumentKind,
+    LiquidatedSide, Liquidation, MarketEvent, Micros, SeqInfo, TakerSide, Timeframe, Trade, Venue,
 };
 use crate::venues::lifecycle::{Applied, Lifecycle, Update};
 use crate::venues::parse::ms_to_micros;
@@ -72,6 +72,23 @@ pub const SPEC: VenueSpec = VenueSpec {
 
 /// This venue.
 pub const VENUE: Venue = Venue::named(SPEC.name);
+
+/// Bybit opens a candle at the previous candle's close, before any trade,
+/// and its high and low include that open (checked against its own
+/// `kline.1` pushes in `tests/candles_bybit.rs`).
+pub const CANDLE_OPEN: CandleOpen = CandleOpen::PreviousClose;
+
+/// `interval` of `/v5/market/kline` per timeframe.
+fn kline_interval(tf: Timeframe) -> &'static str {
+    match tf {
+        Timeframe::M1 => "1",
+        Timeframe::M5 => "5",
+        Timeframe::M15 => "15",
+        Timeframe::H1 => "60",
+        Timeframe::H4 => "240",
+        Timeframe::D1 => "D",
+    }
+}
 
 const MAX_ARGS_PER_REQUEST: usize = 10;
 const MAX_ARGS_CHARS_PER_CONN: usize = 21_000;
@@ -209,12 +226,28 @@ impl Bybit {
         id.to_string()
     }
 
-    /// Open interest (5-minute points over the last day) and settled
-    /// funding of every watched perpetual; Bybit allows 600 requests per 5 s
-    /// per IP on market endpoints, so 100 ms apart stays far inside it.
+    /// The klines of every watched instrument, every interval (the
+    /// 1-minute ones of all first, as the chart opens on them), then open
+    /// interest (5-minute points over the last day) and settled funding of
+    /// every watched perpetual; Bybit allows 600 requests per 5 s per IP on
+    /// market endpoints, so 100 ms apart stays far inside it.
     fn backfill(&self, out: &mut Output) {
         const GAP: Duration = Duration::from_millis(100);
         let rest = self.cfg.endpoint(&SPEC, "rest");
+        for tf in Timeframe::ALL {
+            for inst in self.cfg.instruments.iter().filter(|i| carries(i).is_ok()) {
+                let category = if inst.is_perp() { "linear" } else { "spot" };
+                out.http_get_paced(
+                    format!(
+                        "{rest}/v5/market/kline?category={category}&symbol={}&interval={}&limit={}",
+                        native_symbol(inst),
+                        kline_interval(tf),
+                        backfill::KLINES.min(1000)
+                    ),
+                    GAP,
+                );
+            }
+        }
         for inst in self.cfg.instruments.iter().filter(|i| i.is_perp()) {
             let symbol = native_symbol(inst);
             out.http_get_paced(
@@ -278,6 +311,63 @@ impl Bybit {
         }
         if !points.is_empty() {
             out.event(backfill::event(VENUE, instrument, kind, points));
+        }
+    }
+
+    /// A `/v5/market/kline` answer: `result.list` of `[start, open, high,
+    /// low, close, volume, turnover]` texts, newest first.
+    fn on_klines(&mut self, url: &str, body: &str, out: &mut Output) {
+        let market = backfill::query_param(url, "category").and_then(Market::of_category);
+        let tf = backfill::query_param(url, "interval")
+            .and_then(|i| Timeframe::ALL.into_iter().find(|t| kline_interval(*t) == i));
+        let instrument = market
+            .and_then(|m| backfill::query_param(url, "symbol").and_then(|s| self.resolve(m, s)));
+        let (Some(instrument), Some(tf)) =
+            (instrument.filter(|i| self.cfg.instruments.contains(i)), tf)
+        else {
+            return self.unknown(out, format!("klines for an unwatched symbol: {url}"));
+        };
+        let r: HistoryResponse<Vec<String>> = match serde_json::from_str(body) {
+            Ok(r) => r,
+            Err(e) => return self.parse_error(out, format!("klines {url}: {e}")),
+        };
+        if r.ret_code != 0 {
+            return self.parse_error(out, format!("klines retCode {}: {}", r.ret_code, r.ret_msg));
+        }
+        let rows = r.result.map(|l| l.list).unwrap_or_default();
+        let mut short = 0;
+        let raw: Vec<backfill::RawKline<'_>> = rows
+            .iter()
+            .filter_map(|row| match row.as_slice() {
+                [t, o, h, l, c, v, turnover, ..] => Some(backfill::RawKline {
+                    start_ms: t.parse().unwrap_or(-1),
+                    open: o,
+                    high: h,
+                    low: l,
+                    close: c,
+                    volume: v,
+                    turnover: Some(turnover),
+                    buy_volume: None,
+                    trades: None,
+                }),
+                _ => {
+                    short += 1;
+                    None
+                }
+            })
+            .collect();
+        let (klines, bad) = backfill::klines(raw);
+        if bad + short > 0 {
+            self.parse_error(out, format!("{} invalid klines from {url}", bad + short));
+        }
+        if !klines.is_empty() {
+            out.event(backfill::klines_event(
+                VENUE,
+                instrument,
+                tf,
+                CANDLE_OPEN,
+                klines,
+            ));
         }
     }
 
@@ -766,6 +856,8 @@ impl Adapter for Bybit {
             self.on_history(url, body, HistoryKind::OpenInterest, out);
         } else if url.contains("/v5/market/funding/history") {
             self.on_history(url, body, HistoryKind::FundingRate, out);
+        } else if url.contains("/v5/market/kline") {
+            self.on_klines(url, body, out);
         } else {
             self.unknown(out, format!("REST body from {url}"));
         }

@@ -5,8 +5,9 @@
 //! (snapshot, then deltas with consecutive `u` and the cross sequence `seq`),
 //! `publicTrade.SYM`, `tickers.SYM`, and on linear `allLiquidation.SYM`.
 //! REST: `/v5/market/instruments-info`, `/v5/market/orderbook`, and the
-//! history endpoints `/v5/market/open-interest` and
-//! `/v5/market/funding/history` (newest first, as Bybit answers).
+//! history endpoints `/v5/market/open-interest`,
+//! `/v5/market/funding/history` and `/v5/market/kline` (newest first, as
+//! Bybit answers).
 
 use serde_json::{Value, json};
 
@@ -20,7 +21,7 @@ use crate::sim::kit::{Ctx, Protocol};
 use crate::sim::kit::{Fixed, Listing, Plain, Shared, SimVenue};
 use crate::sim::kit::{RawLevel, pad_huge};
 use crate::sim::kit::{Request, Response};
-use crate::sim::kit::{funding_history, open_interest_history};
+use crate::sim::kit::{funding_history, kline_history, open_interest_history};
 
 /// The simulated bybit venue: its books, endpoints and protocol.
 pub const SIM: SimVenue = SimVenue {
@@ -539,6 +540,7 @@ fn http_get(req: &Request, shared: &Shared) -> Response {
         "/v5/market/orderbook" => orderbook(req, shared, perp, now),
         "/v5/market/open-interest" if perp => open_interest(req, shared, now),
         "/v5/market/funding/history" if perp => funding(req, shared, now),
+        "/v5/market/kline" => klines(req, shared, perp, now),
         _ => Response::error(404, "{\"retCode\":10404,\"retMsg\":\"not found\"}"),
     }
 }
@@ -650,6 +652,48 @@ fn funding(req: &Request, shared: &Shared, now: i64) -> Response {
         })
         .collect();
     envelope(json!({"category": "linear", "list": list}), now)
+}
+
+fn klines(req: &Request, shared: &Shared, perp: bool, now: i64) -> Response {
+    let sym = req.param("symbol").unwrap_or_default();
+    let Some(book) = shared.find(VENUE, |s| s.native == sym && s.instrument.is_perp() == perp)
+    else {
+        return params_error("params error: symbol invalid", now);
+    };
+    let Some(spec) = shared.spec(book) else {
+        return params_error("params error: symbol invalid", now);
+    };
+    let step_ms = match req.param("interval") {
+        Some("1") => 60_000,
+        Some("5") => 300_000,
+        Some("15") => 900_000,
+        Some("60") => 3_600_000,
+        Some("240") => 14_400_000,
+        Some("D") => 86_400_000,
+        _ => return params_error("params error: interval invalid", now),
+    };
+    let list: Vec<Value> = kline_history(shared, book, step_ms, limit(req, 200, 1000))
+        .into_iter()
+        .rev()
+        .map(|k| {
+            let volume = spec.size(k.lots);
+            let turnover = (volume * spec.price(k.close)).round_dp(4);
+            json!([
+                k.start_ms.to_string(),
+                spec.price_str(k.open),
+                spec.price_str(k.high),
+                spec.price_str(k.low),
+                spec.price_str(k.close),
+                spec.size_str(k.lots),
+                turnover.normalize().to_string()
+            ])
+        })
+        .collect();
+    let category = if perp { "linear" } else { "spot" };
+    envelope(
+        json!({"symbol": spec.native, "category": category, "list": list}),
+        now,
+    )
 }
 
 fn orderbook(req: &Request, shared: &Shared, perp: bool, now: i64) -> Response {

@@ -411,6 +411,55 @@ fn backfill_reads_the_documented_history_answers() {
             _ => None,
         })
         .collect();
+    let (klines, paced): (Vec<&str>, Vec<&str>) = paced
+        .into_iter()
+        .partition(|u| u.contains("/v5/market/kline"));
+    assert_eq!(
+        klines.len(),
+        12,
+        "both instruments, six intervals: {klines:?}"
+    );
+    assert_eq!(
+        &klines[..2],
+        [
+            "https://api.bybit.com/v5/market/kline?category=spot&symbol=BTCUSDT&interval=1&limit=480",
+            "https://api.bybit.com/v5/market/kline?category=linear&symbol=ETHUSDT&interval=1&limit=480",
+        ]
+    );
+    // The documented answer (Get Kline): newest first, texts.
+    let body = r#"{"retCode":0,"retMsg":"OK","result":{"symbol":"ETHUSDT","category":"linear","list":[["1670608800000","1271","1273","1267","1270.5","2686","3411.46"],["1670605200000","1271.5","1271.5","1261","1271","417","529.92"]]},"retExtInfo":{},"time":1672025956592}"#;
+    let hourly = klines
+        .iter()
+        .find(|u| u.contains("linear") && u.contains("interval=60"))
+        .unwrap();
+    let mut k_out = Output::default();
+    a.on_http(hourly, body, 0, &mut k_out);
+    let [
+        MarketEvent::Klines {
+            instrument,
+            timeframe,
+            open_rule,
+            klines,
+            ..
+        },
+    ] = k_out.events.as_slice()
+    else {
+        panic!("{:?}", k_out.events);
+    };
+    assert_eq!(instrument.to_string(), "ETH-USDT-PERP");
+    assert_eq!(*timeframe, crate::model::Timeframe::H1);
+    assert_eq!(*open_rule, crate::model::CandleOpen::PreviousClose);
+    let starts: Vec<i64> = klines.iter().map(|k| k.start).collect();
+    assert_eq!(
+        starts,
+        [1_670_605_200_000_000, 1_670_608_800_000_000],
+        "oldest first"
+    );
+    assert_eq!(klines[1].close.to_string(), "1270.5");
+    assert_eq!(
+        klines[1].turnover.map(|t| t.to_string()),
+        Some("3411.46".to_string())
+    );
     assert_eq!(paced.len(), 2, "spot has no history: {paced:?}");
     assert!(
         paced[0]
