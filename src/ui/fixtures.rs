@@ -986,6 +986,14 @@ fn health() -> Vec<ConnHealth> {
 
 /// The rich fixed snapshot described in the module docs.
 pub fn sample_snapshot() -> Snapshot {
+    // Built once: its candles and heatmap are simulated trade by trade and
+    // sample by sample, seconds of work in a debug build, and screen tests
+    // ask for it hundreds of times. Immutable once built.
+    static SAMPLE: std::sync::OnceLock<Snapshot> = std::sync::OnceLock::new();
+    SAMPLE.get_or_init(build_sample_snapshot).clone()
+}
+
+fn build_sample_snapshot() -> Snapshot {
     let (arbs, arb_history, arb_stats) = arbs();
     Snapshot {
         version: 42,
