@@ -270,8 +270,9 @@ async fn late_joiner_syncs_and_collectors_merge_and_dedup() {
         all_books(s, &[x], "live", nx) && all_books(s, &[y], "live", ny)
     })
     .await;
-    // Each book of x is fed by one collector (a, the first heard); c's
-    // copies of the same messages are dropped.
+    // Each book of x is fed by one collector (the first heard after the
+    // terminal joined: both were publishing by then, so either); the
+    // other's copies of the same messages are dropped.
     let snap = term.snapshots.borrow().clone();
     let feeding: Vec<&str> = snap
         .health
@@ -280,7 +281,8 @@ async fn late_joiner_syncs_and_collectors_merge_and_dedup() {
         .map(|h| h.conn.as_str())
         .collect();
     assert!(
-        feeding.iter().all(|c| c.ends_with("(via a)")),
+        feeding.iter().all(|c| c.ends_with("(via a)"))
+            || feeding.iter().all(|c| c.ends_with("(via c)")),
         "{feeding:?}"
     );
     let mut stats = term._bus.stats.clone();

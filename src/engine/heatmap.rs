@@ -10,7 +10,7 @@
 //! Memory is bounded by construction: at most [`COLUMNS`] columns (ten
 //! minutes), each with at most one entry per venue of [`BUCKETS`] sizes
 //! (8 bytes each) and at most [`MAX_MARKS`] trade marks: about 1.3 MB per
-//! venue and 4.3 MB of marks, so a key with five venues stays under 12 MB;
+//! venue and 4.3 MB of marks, so a key with five venues stays under 16 MB;
 //! a column that repeats the previous book state (no input arrived) shares
 //! its sizes with it. See [`HeatRing::heap_bytes`] and
 //! [`HeatRing::heap_bound`].

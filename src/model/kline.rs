@@ -43,7 +43,9 @@ impl Timeframe {
 
     /// Start of the bucket holding `t` (floor, also for times before 1970).
     pub fn bucket(self, t: Micros) -> Micros {
-        t.div_euclid(self.micros()) * self.micros()
+        // `t - t mod m` cannot overflow where `t / m * m` can (extreme
+        // exchange times); the one unrepresentable floor keeps `t`.
+        t.checked_sub(t.rem_euclid(self.micros())).unwrap_or(t)
     }
 
     /// `1m`, `5m`, … `1d`: how the UI and headless lines name it.
