@@ -299,3 +299,23 @@ pub struct InstrumentInfo {
     /// perpetual: base = contracts × this / price.
     pub contract_usd: Option<Decimal>,
 }
+
+impl InstrumentInfo {
+    /// A row of a venue's list: linear sizes only (`contract_usd` none).
+    pub fn linear(
+        instrument: Instrument,
+        native: String,
+        tick_size: Option<Decimal>,
+        lot_size: Option<Decimal>,
+        contract_size: Option<Decimal>,
+    ) -> InstrumentInfo {
+        InstrumentInfo {
+            instrument,
+            native,
+            tick_size,
+            lot_size,
+            contract_size,
+            contract_usd: None,
+        }
+    }
+}

@@ -6,7 +6,8 @@ use serde_json::value::RawValue;
 use super::wire::{
     self, Contract, CurrencyPair, FuturesTicker, FuturesTrade, PublicLiquidate, SpotTrade,
 };
-use super::{Gate, Market, VENUE, info, parse_error, unknown};
+use super::{Gate, Market, VENUE, parse_error, unknown};
+use crate::model::InstrumentInfo;
 use crate::model::{
     Funding, FundingUpdate, Instrument, LiquidatedSide, Liquidation, MarketEvent, Micros,
     TakerSide, Trade,
@@ -206,7 +207,7 @@ impl Gate {
             .filter(|p| p.trade_status.as_deref().is_none_or(|s| s == "tradable"))
             .filter_map(|p| {
                 let i = Instrument::spot(&p.base, &p.quote).ok()?;
-                Some(info(
+                Some(InstrumentInfo::linear(
                     i,
                     p.id,
                     wire::step(p.precision),
@@ -261,7 +262,7 @@ impl Gate {
                     out,
                 );
             }
-            list.push(info(
+            list.push(InstrumentInfo::linear(
                 instrument,
                 c.name,
                 tick,

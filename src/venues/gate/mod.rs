@@ -594,21 +594,3 @@ impl Adapter for Gate {
         self.polled(instrument, body, received, out);
     }
 }
-
-/// Instruments from the lists, kept for `InstrumentInfo`.
-fn info(
-    instrument: Instrument,
-    native: String,
-    tick: Option<rust_decimal::Decimal>,
-    lot: Option<rust_decimal::Decimal>,
-    contract: Option<rust_decimal::Decimal>,
-) -> InstrumentInfo {
-    InstrumentInfo {
-        instrument,
-        native,
-        tick_size: tick,
-        lot_size: lot,
-        contract_size: contract,
-        contract_usd: None,
-    }
-}

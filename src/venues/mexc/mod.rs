@@ -536,21 +536,3 @@ impl Adapter for Mexc {
         self.polled(instrument, body, received, out);
     }
 }
-
-/// An instrument list row.
-fn info(
-    instrument: Instrument,
-    native: String,
-    tick: Option<rust_decimal::Decimal>,
-    lot: Option<rust_decimal::Decimal>,
-    contract: Option<rust_decimal::Decimal>,
-) -> InstrumentInfo {
-    InstrumentInfo {
-        instrument,
-        native,
-        tick_size: tick,
-        lot_size: lot,
-        contract_size: contract,
-        contract_usd: None,
-    }
-}

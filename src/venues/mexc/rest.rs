@@ -7,7 +7,8 @@ use rust_decimal::Decimal;
 
 use super::sync::ContractSize;
 use super::wire::{self, Contract, ExchangeInfo, FuturesRestDepth, Rest, SpotDepth};
-use super::{Market, Mexc, VENUE, info, native_symbol};
+use super::{Market, Mexc, VENUE, native_symbol};
+use crate::model::InstrumentInfo;
 use crate::model::{Instrument, Level, Micros, SeqInfo};
 use crate::venues::buffered::Snapshot;
 use crate::venues::lifecycle::Update;
@@ -197,7 +198,9 @@ impl Mexc {
                 .and_then(parse::decimal)
                 .filter(|d| parse::is_price(*d))
                 .map(|d| d.normalize());
-            list.push(info(instrument, s.symbol, tick, lot, None));
+            list.push(InstrumentInfo::linear(
+                instrument, s.symbol, tick, lot, None,
+            ));
         }
         self.lists.insert(Market::Spot, list);
         self.publish_lists(out);
@@ -252,7 +255,13 @@ impl Mexc {
                 .or_else(|| wire::decimal(c.min_vol))
                 .and_then(|v| v.checked_mul(size))
                 .map(|d| d.normalize());
-            list.push(info(instrument, c.symbol, tick, lot, Some(size)));
+            list.push(InstrumentInfo::linear(
+                instrument,
+                c.symbol,
+                tick,
+                lot,
+                Some(size),
+            ));
         }
         self.lists.insert(Market::Futures, list);
         self.publish_lists(out);
