@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 
-use crate::capture::{CaptureReader, Frame, Record};
+use crate::capture::{CaptureReader, Frame, Prefetch, Record};
 use crate::engine::EngineInput;
 use crate::engine::snapshot::ConnState;
 use crate::model::{Instrument, MarketEvent, Micros, Venue};
@@ -46,7 +46,9 @@ impl std::fmt::Display for Speed {
 }
 
 struct Source {
-    reader: CaptureReader,
+    /// Read ahead on its own thread (decompression and the record's JSON
+    /// are off the replay loop).
+    reader: Prefetch,
     adapter: Box<dyn Adapter>,
     venue: Venue,
     /// Added to every timestamp of this file.
@@ -79,13 +81,14 @@ impl Replayer {
             bail!("no capture files given");
         }
         let mut sources = Vec::new();
-        for mut reader in files
+        for reader in files
             .iter()
             .map(|path| CaptureReader::open_all(path))
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
             .flatten()
         {
+            let mut reader = Prefetch::spawn(reader)?;
             let exchange = reader.header().exchange.clone();
             let Some(venue) = venues::registry::venue_for_capture(&exchange) else {
                 bail!(

@@ -37,6 +37,22 @@ impl Alert {
         )
     }
 
+    /// One line for a narrow place (the status-line toast): the title and
+    /// the text, without saying the subject twice when the text already
+    /// starts with it (arbitrage texts lead with the pair and route).
+    pub fn one_line(&self) -> String {
+        match self.text.strip_prefix(self.subject.as_str()) {
+            Some(rest) if !self.subject.is_empty() => format!(
+                "[{}] {}: {}{}",
+                self.severity.as_str().to_ascii_uppercase(),
+                self.rule,
+                self.subject,
+                rest
+            ),
+            _ => format!("{} — {}", self.title(), self.text),
+        }
+    }
+
     /// A test alert for `depthwatch alerts test`.
     pub fn test(at: Micros) -> Alert {
         Alert {
@@ -125,5 +141,22 @@ mod tests {
         assert_eq!(v["severity"], "info");
         assert_eq!(v["deliveries"]["app"], "sent");
         assert_eq!(a.title(), "[INFO] test: depthwatch");
+    }
+
+    #[test]
+    fn one_line_says_the_subject_once() {
+        let mut a = Alert::test(5);
+        a.rule = "arb".into();
+        a.subject = "BTC-USD coinbase→gemini".into();
+        a.text = "BTC-USD coinbase→gemini 6.03 bps net, 812 USD".into();
+        assert_eq!(
+            a.one_line(),
+            "[INFO] arb: BTC-USD coinbase→gemini 6.03 bps net, 812 USD"
+        );
+        a.text = "book out of sync for 30 s".into();
+        assert_eq!(
+            a.one_line(),
+            "[INFO] arb: BTC-USD coinbase→gemini — book out of sync for 30 s"
+        );
     }
 }

@@ -124,6 +124,7 @@ pub async fn start(cli: &Cli) -> Result<Session> {
         (config, None)
     };
     let mut engine = Engine::new(config.engine_config());
+    engine.set_heatmap(!cli.live.output.headless);
     let history = config.store.enabled.then(|| {
         let plan = super::store::HistoryPlan {
             file: config

@@ -19,6 +19,7 @@ use crate::replay::{Replayer, Speed};
 pub fn run_headless(args: &ReplayArgs, config: &Config) -> Result<()> {
     let mut replayer = Replayer::open(&args.files, args.align_start)?;
     let mut engine = Engine::new(config.engine_config());
+    engine.set_heatmap(false);
     let history = store_for(&mut engine, args);
     let mut alerts = ReplayAlerts::attach(&mut engine, &config.alerts)?;
     let started = Instant::now();

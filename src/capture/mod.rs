@@ -3,10 +3,14 @@
 //! records in time order. The reader resolves each record's connection to the
 //! address it was opened with, so adapters can tell spot from linear streams.
 
+mod prefetch;
+mod unescape;
 mod writer;
 
+pub use prefetch::Prefetch;
 pub use writer::{CaptureWriter, write_bundle};
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -14,6 +18,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::model::Micros;
 
@@ -99,21 +104,25 @@ pub enum CaptureError {
     },
 }
 
+/// A record as written; strings borrow from the line where they can, and
+/// `data` is left as its JSON text to be unescaped once
+/// ([`unescape::json_string`]).
 #[derive(Deserialize)]
-struct RawRecord {
-    t: String,
-    #[serde(default)]
-    conn: Option<String>,
+struct RawRecord<'a> {
+    #[serde(borrow)]
+    t: Cow<'a, str>,
+    #[serde(default, borrow)]
+    conn: Option<Cow<'a, str>>,
     #[serde(default)]
     ts: Option<f64>,
-    #[serde(default)]
-    url: Option<String>,
-    #[serde(default)]
-    addr: Option<String>,
-    #[serde(default)]
-    data: Option<serde_json::Value>,
-    #[serde(default)]
-    b64: Option<String>,
+    #[serde(default, borrow)]
+    url: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    addr: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    b64: Option<Cow<'a, str>>,
     #[serde(default)]
     format: Option<u32>,
     #[serde(default)]
@@ -229,9 +238,10 @@ impl CaptureReader {
             },
             addrs: HashMap::new(),
         };
-        let first = r
-            .next_raw()?
-            .ok_or_else(|| r.err("empty file, expected a header"))?;
+        if !r.next_line()? {
+            return Err(r.err("empty file, expected a header"));
+        }
+        let first: RawRecord = serde_json::from_str(&r.buf).map_err(|e| r.err(&e.to_string()))?;
         if first.t != "header" {
             return Err(r.err("first line is not a header"));
         }
@@ -241,12 +251,13 @@ impl CaptureReader {
                 "capture format {format} is not supported (expected 2)"
             )));
         }
-        r.header = Header {
+        let header = Header {
             format,
             exchange: first.exchange.unwrap_or_default(),
             config: first.config.unwrap_or_default(),
             recorded: first.recorded,
         };
+        r.header = header;
         Ok(r)
     }
 
@@ -266,7 +277,8 @@ impl CaptureReader {
         }
     }
 
-    fn next_raw(&mut self) -> Result<Option<RawRecord>, CaptureError> {
+    /// The next line that is not blank into `buf`; false at the end.
+    fn next_line(&mut self) -> Result<bool, CaptureError> {
         loop {
             self.buf.clear();
             let n = self
@@ -277,55 +289,56 @@ impl CaptureReader {
                     source,
                 })?;
             if n == 0 {
-                return Ok(None);
+                return Ok(false);
             }
             self.line_no += 1;
-            if self.buf.trim().is_empty() {
-                continue;
+            if !self.buf.trim().is_empty() {
+                return Ok(true);
             }
-            return serde_json::from_str(&self.buf)
-                .map(Some)
-                .map_err(|e| self.err(&e.to_string()));
         }
     }
 
     /// The next record, or `None` at the end of the file.
     pub fn next_record(&mut self) -> Result<Option<Record>, CaptureError> {
         loop {
-            let Some(raw) = self.next_raw()? else {
+            if !self.next_line()? {
                 return Ok(None);
-            };
-            let conn = raw.conn.clone().unwrap_or_default();
+            }
+            let raw: RawRecord =
+                serde_json::from_str(&self.buf).map_err(|e| self.err(&e.to_string()))?;
+            let conn = raw.conn.map(Cow::into_owned).unwrap_or_default();
             let ts = secs_to_micros(raw.ts.unwrap_or(0.0));
-            let text = |v: Option<serde_json::Value>| match v {
-                Some(serde_json::Value::String(s)) => s,
-                Some(other) => other.to_string(),
-                None => String::new(),
+            // A frame is a JSON string; a record written by hand may hold the
+            // frame's JSON as is.
+            let text = |v: Option<&RawValue>| match v {
+                Some(v) if v.get().starts_with('"') => {
+                    unescape::json_string(v.get()).ok_or_else(|| self.err("bad escape in a string"))
+                }
+                Some(v) => Ok(v.get().to_string()),
+                None => Ok(String::new()),
             };
-            let rec = match raw.t.as_str() {
+            let addr_of = |addr: Option<Cow<str>>, conn: &str| match addr {
+                Some(a) => a.into_owned(),
+                None => self.addrs.get(conn).cloned().unwrap_or_default(),
+            };
+            let rec = match raw.t.as_ref() {
                 "http" => Record::Http {
                     conn,
                     ts,
-                    url: raw.url.unwrap_or_default(),
-                    body: text(raw.data),
+                    url: raw.url.map(Cow::into_owned).unwrap_or_default(),
+                    body: text(raw.data)?,
                 },
                 "connect" => {
-                    let addr = raw.addr.unwrap_or_default();
+                    let addr = raw.addr.map(Cow::into_owned).unwrap_or_default();
                     self.addrs.insert(conn.clone(), addr.clone());
                     Record::Connect { conn, ts, addr }
                 }
-                "send" => {
-                    let addr = raw
-                        .addr
-                        .or_else(|| self.addrs.get(&conn).cloned())
-                        .unwrap_or_default();
-                    Record::Send {
-                        conn,
-                        ts,
-                        addr,
-                        data: text(raw.data),
-                    }
-                }
+                "send" => Record::Send {
+                    addr: addr_of(raw.addr, &conn),
+                    data: text(raw.data)?,
+                    conn,
+                    ts,
+                },
                 "recv" => {
                     let frame = match (raw.data, raw.b64) {
                         (_, Some(b64)) => Frame::Binary(
@@ -333,16 +346,12 @@ impl CaptureReader {
                                 .decode(b64.as_bytes())
                                 .map_err(|e| self.err(&format!("bad base64 frame: {e}")))?,
                         ),
-                        (data, None) => Frame::Text(text(data)),
+                        (data, None) => Frame::Text(text(data)?),
                     };
-                    let addr = raw
-                        .addr
-                        .or_else(|| self.addrs.get(&conn).cloned())
-                        .unwrap_or_default();
                     Record::Recv {
+                        addr: addr_of(raw.addr, &conn),
                         conn,
                         ts,
-                        addr,
                         frame,
                     }
                 }

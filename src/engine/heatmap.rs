@@ -430,9 +430,14 @@ pub fn ideal_step(mid: Decimal, tick: Option<Decimal>) -> Option<Decimal> {
     }
     let raw = mid.checked_div(Decimal::from(10_000))?;
     let mut best: Option<(f64, Decimal)> = None;
-    let target = raw.to_f64()?.ln();
-    // Decades 10^-20 ..= 10^20 cover every price a parser lets through.
-    for exp in -20i32..=20 {
+    let raw_f = raw.to_f64()?;
+    let target = raw_f.ln();
+    // Decades 10^-20 ..= 10^20 cover every price a parser lets through. The
+    // nearest 1-2-5 number lies in the decade of `raw` or a neighbour, so
+    // only those three are tried (the engine asks at every heatmap sample).
+    let decade_of_raw = raw_f.log10().floor();
+    let near = |d: f64| (d.clamp(-20.0, 20.0)) as i32;
+    for exp in near(decade_of_raw - 1.0)..=near(decade_of_raw + 1.0) {
         let decade = if exp >= 0 {
             Decimal::from_i128_with_scale(10i128.checked_pow(exp as u32)?, 0)
         } else {

@@ -132,6 +132,8 @@ pub struct Engine {
     now: Micros,
     /// The heatmap interval `now` falls in (`None` before the first input).
     heat_slot: Option<i64>,
+    /// The heatmap is sampled (off for runs that show no heatmap).
+    heatmap_on: bool,
     /// Bumped when a venue's instrument list (with its ticks) arrives.
     lists_gen: u64,
     version: u64,
@@ -165,6 +167,7 @@ impl Engine {
             health: HealthTracker::new(),
             now: 0,
             heat_slot: None,
+            heatmap_on: true,
             lists_gen: 0,
             version: 0,
             changed: false,
@@ -374,10 +377,24 @@ impl Engine {
         self.dirty.extend(marked);
     }
 
+    /// Whether to keep the heatmap. A run without a screen (headless,
+    /// replay, collect) prints no heatmap, and sampling every book four
+    /// times a second of market time is a tenth of a replay's work.
+    pub fn set_heatmap(&mut self, on: bool) {
+        self.heatmap_on = on;
+        if !on {
+            self.heat_slot = None;
+        }
+    }
+
     /// Move the clock on; crossing into a new heatmap interval closes the
     /// old one first, with the books as they were at its end.
     fn advance(&mut self, t: Micros) {
         let now = self.now.max(t);
+        if !self.heatmap_on {
+            self.now = now;
+            return;
+        }
         let slot = now.div_euclid(heatmap::SAMPLE_EVERY);
         match self.heat_slot {
             Some(cur) if slot > cur => {
@@ -428,7 +445,7 @@ impl Engine {
                 let key = self.groups.key_of(&t.instrument);
                 let usd = self.usd.notional_usd(&t.instrument, t.price, t.size);
                 self.derivs.on_trade(&t, usd);
-                if let Some(k) = self.keys.get(&key) {
+                if let Some(k) = self.keys.get(&key).filter(|_| self.heatmap_on) {
                     self.keys[k]
                         .heatmap
                         .record_trade(t.venue, t.side, t.price, t.size);

@@ -253,7 +253,7 @@ impl App {
             })
             .map(|r| {
                 let a = &r.alert;
-                let text = format!("alert {} — {}", a.title(), a.text);
+                let text = format!("alert {}", a.one_line());
                 if a.severity == crate::alerts::Severity::Critical {
                     format!("error: {text}")
                 } else {

@@ -39,6 +39,7 @@ pub mod spec;
 pub mod symbols;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
+pub mod unchanged;
 
 pub use spec::{Endpoint, EndpointKind, NotCarried, VenueInfo, VenueSpec, bps};
 

@@ -37,6 +37,52 @@ fn update(
     }
 }
 
+/// `ideal_step`'s choice made the slow way: every 1-2-5 number of every
+/// decade it allows.
+fn nearest_1_2_5_everywhere(mid: Decimal) -> Option<Decimal> {
+    let raw = mid.checked_div(Decimal::from(10_000))?;
+    let target = raw.to_f64()?.ln();
+    let mut best: Option<(f64, Decimal)> = None;
+    for exp in -20i32..=20 {
+        let decade = if exp >= 0 {
+            Decimal::from_i128_with_scale(10i128.pow(exp as u32), 0)
+        } else {
+            Decimal::from_i128_with_scale(1, (-exp) as u32)
+        };
+        for m in [1, 2, 5] {
+            let c = decade * Decimal::from(m);
+            let d = (c.to_f64()?.ln() - target).abs();
+            if best.is_none_or(|(bd, _)| d < bd) {
+                best = Some((d, c));
+            }
+        }
+    }
+    best.map(|(_, c)| c.normalize())
+}
+
+#[test]
+fn the_step_search_near_the_mid_finds_what_searching_everywhere_finds() {
+    let mut mids = vec![
+        dec!(1e-27),
+        dec!(0.00000001),
+        dec!(1e15),
+        dec!(999999999999),
+    ];
+    // Each decade, at its edges and across it.
+    for exp in -12..=12 {
+        for m in ["1", "1.4142", "2", "3.1623", "4.9", "5", "7.0711", "9.999"] {
+            mids.push(Decimal::from_scientific(&format!("{m}e{exp}")).unwrap());
+        }
+    }
+    for mid in mids {
+        assert_eq!(
+            ideal_step(mid, None),
+            nearest_1_2_5_everywhere(mid),
+            "mid {mid}"
+        );
+    }
+}
+
 #[test]
 fn step_is_the_nearest_1_2_5_to_a_basis_point_and_a_tick_multiple() {
     assert_eq!(ideal_step(dec!(65000), None), Some(dec!(5)));

@@ -447,10 +447,14 @@ fn legend(
     spans.push(Span::styled(BUY_MARKS[2], theme.fg(theme.heat_buy)));
     spans.push(Span::styled(" buy ", theme.muted()));
     spans.push(Span::styled(SELL_MARKS[2], theme.fg(theme.heat_sell)));
-    spans.push(Span::styled(
-        format!(" sell ≤ {} {quote}", compact(g.max_notional)),
-        theme.muted(),
-    ));
+    // Marks scale to the largest trade in view; with none yet there is no
+    // scale to give.
+    let marks = if g.max_notional > 0.0 {
+        format!(" sell ≤ {} {quote}", compact(g.max_notional))
+    } else {
+        " sell (no trades in view)".to_string()
+    };
+    spans.push(Span::styled(marks, theme.muted()));
     spans.push(Span::styled("  ─", theme.fg(theme.heat_mid)));
     let dp = heat.step.normalize().scale() + 1;
     let mid = g.mid.map_or("—".to_string(), |m| format::dec(m, dp.min(8)));

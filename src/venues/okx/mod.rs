@@ -32,6 +32,7 @@ use serde_json::value::RawValue;
 
 use super::checksum::{parse_decimal, raw_text};
 use super::parse::{contracts_to_base, preview};
+use super::unchanged::SeenBodies;
 use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping};
 use crate::model::{
     Funding, FundingUpdate, Instrument, InstrumentInfo, LiquidatedSide, Liquidation, MarketEvent,
@@ -124,6 +125,8 @@ pub struct Okx {
     conn_url: Option<String>,
     books: HashMap<String, BookSync>,
     contracts: HashMap<String, ContractSpec>,
+    /// Instrument lists parsed (a repeat is not parsed again).
+    lists: SeenBodies,
     lc: Lifecycle,
 }
 
@@ -150,6 +153,7 @@ impl Okx {
             conn_url: None,
             books,
             contracts: HashMap::new(),
+            lists: SeenBodies::default(),
             lc: Lifecycle::new(VENUE),
         }
     }
@@ -373,10 +377,14 @@ impl Okx {
         }
     }
 
-    fn on_instruments(&mut self, body: &str, out: &mut Output) {
+    /// Parses an instrument list; false when it did not parse.
+    fn on_instruments(&mut self, body: &str, out: &mut Output) -> bool {
         let resp: InstrumentsResponse = match serde_json::from_str(body) {
             Ok(r) => r,
-            Err(e) => return parse_error(out, format!("instruments: {e}")),
+            Err(e) => {
+                parse_error(out, format!("instruments: {e}"));
+                return false;
+            }
         };
         let mut list = Vec::new();
         for row in resp.data {
@@ -407,6 +415,7 @@ impl Okx {
             }
         }
         out.event(MarketEvent::Instruments { venue: VENUE, list });
+        true
     }
 }
 
@@ -498,7 +507,11 @@ impl Adapter for Okx {
 
     fn on_http(&mut self, url: &str, body: &str, received: Micros, out: &mut Output) {
         if url.contains("/api/v5/public/instruments") {
-            self.on_instruments(body, out);
+            if let Some(hash) = self.lists.fresh(url, body)
+                && self.on_instruments(body, out)
+            {
+                self.lists.keep(url, hash);
+            }
             self.release_held_books(received, out);
         } else {
             unknown(out, format!("HTTP body for {url}"));

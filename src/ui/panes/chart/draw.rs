@@ -104,6 +104,40 @@ fn session_vwap(series: &SeriesView, last: usize) -> Vec<Option<Decimal>> {
     out
 }
 
+/// Decimals of the instrument's prices, for labels and the readout: those
+/// of the venues' own candles (trade prices, so the venues' ticks). An
+/// aggregate candle's prices are volume-weighted averages with as many
+/// decimals as the division gave; they are shown rounded to the finest tick
+/// among the venues.
+fn price_decimals(input: &Input) -> u32 {
+    let recent = |s: &SeriesView| {
+        format::dp_for(
+            s.iter()
+                .rev()
+                .take(50)
+                .flat_map(|c| [c.open, c.high, c.low, c.close]),
+            8,
+        )
+    };
+    match input.source {
+        CandleSource::Venue(..) => recent(input.series),
+        CandleSource::Aggregate => input
+            .snap
+            .candles
+            .sources(input.key)
+            .into_iter()
+            .filter_map(|src| {
+                input
+                    .snap
+                    .candles
+                    .get(input.key, src, input.app.chart.timeframe)
+            })
+            .map(recent)
+            .max()
+            .unwrap_or_else(|| recent(input.series)),
+    }
+}
+
 fn time_label(t: Micros, tf: Timeframe, app: &App) -> String {
     let pattern = match tf {
         Timeframe::M1 | Timeframe::M5 | Timeframe::M15 | Timeframe::H1 => "%H:%M",
@@ -201,15 +235,7 @@ pub fn chart(frame: &mut Frame, area: Rect, input: &Input<'_>) {
     let price_rows = area.height - 2 - vol_rows;
     let len = series.len();
     let newest = len - 1 - st.offset.min(len - 1);
-    // Decimals of the instrument's prices, for labels and the readout.
-    let dp = format::dp_for(
-        series
-            .iter()
-            .rev()
-            .take(50)
-            .flat_map(|c| [c.open, c.high, c.low, c.close]),
-        8,
-    );
+    let dp = price_decimals(input);
     let axis_label = |p: f64| format::thousands(&format!("{:.*}", dp as usize, p));
     // The axis is as wide as the widest label of the newest candles.
     let axis_w = series
