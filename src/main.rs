@@ -1,5 +1,9 @@
 use clap::Parser;
 
+/// See Cargo.toml: frames and levels are allocated and freed at a high rate.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = depthwatch::cli::Cli::parse();
     match depthwatch::app::main(cli) {

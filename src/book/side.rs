@@ -71,16 +71,27 @@ pub struct Side {
     len: usize,
 }
 
-/// `a.cmp(b)`, faster for the usual case of two prices written with the same
-/// number of decimals (one venue's prices): then the signed mantissas
-/// compare like the values.
+/// `a.cmp(b)`, faster for prices: of equal scale (one venue's prices
+/// written with the same decimals) the signed mantissas compare like the
+/// values; of scales a few apart (venues that drop trailing zeros:
+/// `97000.1` against `97000.01`) the shorter mantissa is scaled up in
+/// `i128`, which holds a 96-bit mantissa times 10^9 and more; only a
+/// product that would overflow falls back to `Decimal::cmp`.
 #[inline]
 fn price_cmp(a: &Decimal, b: &Decimal) -> Ordering {
-    if a.scale() == b.scale() {
-        a.mantissa().cmp(&b.mantissa())
-    } else {
-        a.cmp(b)
+    let (sa, sb) = (a.scale(), b.scale());
+    if sa == sb {
+        return a.mantissa().cmp(&b.mantissa());
     }
+    let up = 10i128.checked_pow(sa.abs_diff(sb));
+    let scaled = if sa < sb {
+        up.and_then(|p| a.mantissa().checked_mul(p))
+            .map(|ma| ma.cmp(&b.mantissa()))
+    } else {
+        up.and_then(|p| b.mantissa().checked_mul(p))
+            .map(|mb| a.mantissa().cmp(&mb))
+    };
+    scaled.unwrap_or_else(|| a.cmp(b))
 }
 
 /// A positive size keeps (or creates) a level; zero or negative removes it.
@@ -274,7 +285,7 @@ impl Side {
         let mut deduped: Vec<Level> = Vec::with_capacity(kept.len());
         for l in kept {
             match deduped.last_mut() {
-                Some(prev) if prev.price == l.price => *prev = l,
+                Some(prev) if price_cmp(&prev.price, &l.price) == Ordering::Equal => *prev = l,
                 _ => deduped.push(l),
             }
         }

@@ -395,3 +395,25 @@ fn deleting_most_levels_merges_chunks() {
         s.chunks.len()
     );
 }
+
+proptest::proptest! {
+    /// The fast comparison orders prices exactly as `Decimal::cmp`, across
+    /// scales, signs and mantissas up to the 96-bit limit.
+    #[test]
+    fn price_cmp_agrees_with_decimal_cmp(
+        ma in proptest::prop_oneof![-1_000_000_000i64..1_000_000_000, proptest::num::i64::ANY],
+        mb in proptest::prop_oneof![-1_000_000_000i64..1_000_000_000, proptest::num::i64::ANY],
+        sa in 0u32..=28,
+        sb in 0u32..=28,
+        wide in proptest::bool::ANY,
+    ) {
+        let widen = |m: i64| if wide { i128::from(m) << 32 } else { i128::from(m) };
+        let a = Decimal::from_i128_with_scale(widen(ma), sa);
+        let b = Decimal::from_i128_with_scale(widen(mb), sb);
+        proptest::prop_assert_eq!(price_cmp(&a, &b), a.cmp(&b), "{} vs {}", a, b);
+        // The same value written with more decimals compares equal.
+        let mut longer = a;
+        longer.rescale((sa + 2).min(28));
+        proptest::prop_assert_eq!(price_cmp(&a, &longer), a.cmp(&longer), "{} vs {}", a, longer);
+    }
+}
