@@ -73,6 +73,10 @@ pub struct Query {
     pub until: Option<Micros>,
     /// At most this many rows (the newest of the range).
     pub limit: Option<usize>,
+    /// Opportunities only: closed ones, selected and ordered by when they
+    /// closed rather than opened (the Arbitrage pane pages back in the
+    /// order its "Recently closed" list is in).
+    pub by_close: bool,
 }
 
 impl Query {
@@ -84,6 +88,7 @@ impl Query {
             since: None,
             until: None,
             limit: None,
+            by_close: false,
         }
     }
 }

@@ -15,7 +15,7 @@
 use rusqlite::Connection;
 
 /// Migration `n` (1-based) takes a store from version `n - 1` to `n`.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this depthwatch writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -130,6 +130,12 @@ CREATE TABLE run (
     version TEXT NOT NULL           -- depthwatch version
 );
 ALTER TABLE arbitrage ADD COLUMN run INTEGER REFERENCES run (id);
+";
+
+/// Version 3: opportunities by when they closed, for the Arbitrage pane
+/// paging back through closed ones (and the restore of the latest closed).
+const V3: &str = "
+CREATE INDEX arbitrage_closed ON arbitrage (closed);
 ";
 
 /// The version of an open store.
