@@ -310,3 +310,21 @@ fn both_panes_help_lists_the_history_keys() {
         assert_eq!(older.keys, "End/G");
     }
 }
+
+#[test]
+fn the_help_overlay_of_both_panes_shows_the_history_keys() {
+    for pane in [PaneId::Arbitrage, PaneId::Liquidations] {
+        for (w, h) in [(80, 24), (160, 48)] {
+            let mut app = new_app(true);
+            app.go_to(pane);
+            app.handle_key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE));
+            let s = screen(&app, w, h);
+            if std::env::var_os("SHOW_SCREENS").is_some() {
+                println!("{s}");
+            }
+            assert!(s.contains("back to live"), "{pane:?} {w}x{h}:\n{s}");
+            assert!(s.contains("Home/g"), "{pane:?} {w}x{h}:\n{s}");
+            assert!(s.contains("End/G"), "{pane:?} {w}x{h}:\n{s}");
+        }
+    }
+}
