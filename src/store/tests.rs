@@ -421,9 +421,9 @@ fn a_version_1_store_is_migrated() {
     assert_eq!(s.integrity_check().unwrap(), "ok");
 }
 
-/// A store of the previous version (2: runs, no index on `closed`) is
-/// brought to the current one with its rows, and the index the Arbitrage
-/// pane pages by is there.
+/// A store of the previous version (2: runs, no index on `closed` or on
+/// (instrument, time)) is brought to the current one with its rows, and
+/// the indexes are there and used.
 #[test]
 fn a_version_2_store_is_migrated() {
     let dir = tempfile::tempdir().unwrap();
@@ -445,15 +445,35 @@ fn a_version_2_store_is_migrated() {
     }
     let s = SqliteStore::open(&path).unwrap();
     assert_eq!(schema::version(&s.conn).unwrap(), schema::VERSION);
-    let index: i64 = s
+    for name in [
+        "arbitrage_closed",
+        "liquidation_it",
+        "trade_it",
+        "funding_it",
+        "incident_it",
+        "state_it",
+    ] {
+        let index: i64 = s
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(index, 1, "{name}");
+    }
+    // A day of one instrument over every venue reads its time range.
+    let plan: String = s
         .conn
         .query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'arbitrage_closed'",
+            "EXPLAIN QUERY PLAN SELECT time FROM liquidation
+             WHERE instrument = 'BTC-USDT-PERP' AND time >= 0 AND time < 10 ORDER BY time, id",
             [],
-            |r| r.get(0),
+            |r| r.get(3),
         )
         .unwrap();
-    assert_eq!(index, 1);
+    assert!(plan.contains("liquidation_it"), "{plan}");
     let rows = all(&s, Kind::Arbitrage);
     assert!(
         matches!(&rows[..], [Record::Arb(a)] if a.closed == Some(T0 + 500)),
