@@ -131,7 +131,7 @@ pub async fn start(cli: &Cli) -> Result<Session> {
         .store
         .file(cli.live.demo, config::paths::data_dir().as_deref());
     let stored = match (&file, config.store.enabled) {
-        (_, false) => StoredHistory::Off(crate::ui::history::STORE_OFF.to_string()),
+        (_, false) => StoredHistory::Off(crate::store::pages::STORE_OFF.to_string()),
         (None, true) => StoredHistory::Off(NO_DATA_DIR.to_string()),
         (Some(f), true) => StoredHistory::File(f.clone()),
     };

@@ -17,9 +17,9 @@ use tokio::sync::mpsc;
 
 use crate::engine::Engine;
 use crate::model::Micros;
+use crate::store::pages::{PageRequest, PageResult};
 use crate::store::writer::{self, Opener, Writer, WriterSettings};
 use crate::store::{RestoreSpec, Retention, SqliteStore, Store, StoreError};
-use crate::ui::history::{HistoryLink, PageRequest, PageResult};
 
 /// The name the store goes by in the Health pane.
 pub const SINK_NAME: &str = "store";
@@ -185,25 +185,6 @@ fn read_page(
     })
 }
 
-/// What the UI is given for the panes' history, and the reader behind it
-/// (`None`: nothing to read, or its thread could not start, said in the
-/// pane).
-pub fn pages_link(source: &StoredHistory) -> (HistoryLink, Option<PageReader>) {
-    match source {
-        StoredHistory::Off(why) => (HistoryLink::Off(why.clone()), None),
-        StoredHistory::File(path) => match PageReader::spawn(path.clone()) {
-            Ok((reader, results)) => (HistoryLink::Reader(results), Some(reader)),
-            Err(e) => {
-                tracing::error!("history store: cannot start the page reader: {e}");
-                (
-                    HistoryLink::Off(format!("cannot start its reader: {e}")),
-                    None,
-                )
-            }
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -212,8 +193,8 @@ mod tests {
     use crate::engine::notices::Notice;
     use crate::engine::snapshot::LiquidationRow;
     use crate::model::LiquidatedSide;
+    use crate::store::pages::{Direction, HistoryPane};
     use crate::store::{Kind, Query, Record};
-    use crate::ui::history::{Direction, HistoryPane};
 
     fn liq(time: Micros) -> LiquidationRow {
         LiquidationRow {

@@ -9,6 +9,7 @@ use anyhow::Result;
 use tokio::sync::{mpsc, watch};
 
 use super::live::{self, Session};
+use super::store::{PageReader, StoredHistory};
 use super::watchlist::WatchlistLink;
 use crate::alerts::AlertControl;
 use crate::cli::{Cli, ReplayArgs};
@@ -16,6 +17,7 @@ use crate::config::paths;
 use crate::engine::runner::{self, EngineControl, INPUT_CAPACITY};
 use crate::engine::{Engine, EngineInput, Snapshot};
 use crate::replay::{Replayer, Speed};
+use crate::ui::history::HistoryLink;
 use crate::ui::{self, ReplayStatus, SpeedChange, UiCommand, UiContext};
 
 fn ui_context(
@@ -34,7 +36,7 @@ fn ui_context(
         catalog: None,
         status: None,
         alerts: None,
-        history: crate::ui::history::HistoryLink::default(),
+        history: HistoryLink::default(),
     }
 }
 
@@ -44,7 +46,7 @@ pub async fn run_live(cli: &Cli) -> Result<i32> {
     let mut ctx = ui_context(cli, &session.config, session.config_path.clone());
     let mut link = WatchlistLink::new(&session, cli.live.demo, &mut ctx);
     ctx.alerts = Some(session.alerts.view.clone());
-    let (history_link, pages) = super::store::pages_link(&session.stored);
+    let (history_link, pages) = pages_link(&session.stored);
     ctx.history = history_link;
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<UiCommand>(64);
     let ui_task = tokio::spawn(ui::run(ctx, session.snapshots.clone(), cmd_tx));
@@ -144,6 +146,25 @@ impl Clock {
     }
 }
 
+/// What the UI is given for the panes' history, and the reader behind it
+/// (`None`: nothing to read, or its thread could not start, said in the
+/// pane).
+fn pages_link(source: &StoredHistory) -> (HistoryLink, Option<PageReader>) {
+    match source {
+        StoredHistory::Off(why) => (HistoryLink::Off(why.clone()), None),
+        StoredHistory::File(path) => match PageReader::spawn(path.clone()) {
+            Ok((reader, results)) => (HistoryLink::Reader(results), Some(reader)),
+            Err(e) => {
+                tracing::error!("history store: cannot start the page reader: {e}");
+                (
+                    HistoryLink::Off(format!("cannot start its reader: {e}")),
+                    None,
+                )
+            }
+        },
+    }
+}
+
 /// Why a replay's panes have no stored history to page into.
 const REPLAY_NO_STORE: &str = "a replay keeps none without --store PATH";
 
@@ -216,10 +237,10 @@ pub async fn run_replay(
     ctx.alerts = alerts.as_ref().map(|a| a.view.clone());
     // A replay's panes page back into the store it writes, if any.
     let stored = match &args.store {
-        Some(p) => super::store::StoredHistory::File(p.clone()),
-        None => super::store::StoredHistory::Off(REPLAY_NO_STORE.to_string()),
+        Some(p) => StoredHistory::File(p.clone()),
+        None => StoredHistory::Off(REPLAY_NO_STORE.to_string()),
     };
-    let (history_link, pages) = super::store::pages_link(&stored);
+    let (history_link, pages) = pages_link(&stored);
     ctx.history = history_link;
     let mut ui_task = tokio::spawn(ui::run(ctx, snapshots, cmd_tx));
 

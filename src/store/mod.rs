@@ -17,9 +17,10 @@
 //! Layout: `record` holds the rows as read back, `codec` the text forms of
 //! enums and decimals, `sqlite` the SQL, `writer` the batching thread,
 //! `stats` the summaries of `history --stats`, `settings` what the config
-//! says.
+//! says, `pages` what the panes ask for when they page back.
 
 pub mod codec;
+pub mod pages;
 pub mod record;
 pub mod schema;
 pub mod settings;

@@ -13,50 +13,11 @@
 
 use crate::engine::snapshot::{ClosedArb, LiquidationRow};
 use crate::model::Micros;
+pub use crate::store::pages::{Direction, HistoryPane, PageRequest, PageResult, STORE_OFF};
 use crate::store::{Kind, Query, Record};
 
 /// Rows asked for per page.
 pub const PAGE_ROWS: usize = 100;
-
-/// Why there is no stored history when the app layer does not say.
-pub const STORE_OFF: &str = "[store] is off";
-
-/// The panes that page back into history.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HistoryPane {
-    Arbitrage,
-    Liquidations,
-}
-
-/// Which end of the loaded rows a request extends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    /// The next page before the oldest row shown.
-    Older,
-    /// Rows that fell off the live list since the pages were loaded.
-    Fill,
-}
-
-/// A read the UI asks the app layer for.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PageRequest {
-    pub pane: HistoryPane,
-    /// Answers to an older generation (the user went back to live since)
-    /// are dropped.
-    pub generation: u64,
-    pub direction: Direction,
-    pub query: Query,
-}
-
-/// The app layer's answer.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PageResult {
-    pub pane: HistoryPane,
-    pub generation: u64,
-    pub direction: Direction,
-    /// Rows oldest first (as the store hands them back), or why not.
-    pub rows: Result<Vec<Record>, String>,
-}
 
 /// Where the panes' stored history comes from (given to the UI at start).
 #[derive(Debug)]
