@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use tokio::sync::{mpsc, watch};
 
 use super::feeds::Feeds;
+use super::store::{NO_DATA_DIR, StoredHistory};
 use crate::cli::{Cli, OutputArgs, RecordArgs};
 use crate::config::{self, Config, ConfigWatcher};
 use crate::engine::runner::{self, EngineControl, INPUT_CAPACITY};
@@ -34,6 +35,8 @@ pub struct Session {
     pub alerts: crate::alerts::AlertsHandle,
     /// The history store's writer (`[store]`; the demo has its own file).
     pub history: Option<crate::store::writer::Writer>,
+    /// The file the panes page back into, or why there is none.
+    pub stored: super::store::StoredHistory,
     /// `--source nats://...`: the engine is fed from the bus, and no venue
     /// feed runs here.
     pub bus: Option<crate::bus::subscribe::Terminal>,
@@ -125,11 +128,17 @@ pub async fn start(cli: &Cli) -> Result<Session> {
     };
     let mut engine = Engine::new(config.engine_config());
     engine.set_heatmap(!cli.live.output.headless);
+    let file = config
+        .store
+        .file(cli.live.demo, config::paths::data_dir().as_deref());
+    let stored = match (&file, config.store.enabled) {
+        (_, false) => StoredHistory::Off(crate::store::pages::STORE_OFF.to_string()),
+        (None, true) => StoredHistory::Off(NO_DATA_DIR.to_string()),
+        (Some(f), true) => StoredHistory::File(f.clone()),
+    };
     let history = config.store.enabled.then(|| {
         let plan = super::store::HistoryPlan {
-            file: config
-                .store
-                .file(cli.live.demo, config::paths::data_dir().as_deref()),
+            file,
             retention: Some(config.store.retention.clone()),
             restore: true,
         };
@@ -170,6 +179,7 @@ pub async fn start(cli: &Cli) -> Result<Session> {
         sim,
         alerts,
         history: history.flatten(),
+        stored,
         bus,
         metrics,
     })

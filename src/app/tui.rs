@@ -9,6 +9,7 @@ use anyhow::Result;
 use tokio::sync::{mpsc, watch};
 
 use super::live::{self, Session};
+use super::store::{PageReader, StoredHistory};
 use super::watchlist::WatchlistLink;
 use crate::alerts::AlertControl;
 use crate::cli::{Cli, ReplayArgs};
@@ -16,6 +17,7 @@ use crate::config::paths;
 use crate::engine::runner::{self, EngineControl, INPUT_CAPACITY};
 use crate::engine::{Engine, EngineInput, Snapshot};
 use crate::replay::{Replayer, Speed};
+use crate::ui::history::HistoryLink;
 use crate::ui::{self, ReplayStatus, SpeedChange, UiCommand, UiContext};
 
 fn ui_context(
@@ -34,6 +36,7 @@ fn ui_context(
         catalog: None,
         status: None,
         alerts: None,
+        history: HistoryLink::default(),
     }
 }
 
@@ -43,6 +46,8 @@ pub async fn run_live(cli: &Cli) -> Result<i32> {
     let mut ctx = ui_context(cli, &session.config, session.config_path.clone());
     let mut link = WatchlistLink::new(&session, cli.live.demo, &mut ctx);
     ctx.alerts = Some(session.alerts.view.clone());
+    let (history_link, pages) = pages_link(&session.stored);
+    ctx.history = history_link;
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<UiCommand>(64);
     let ui_task = tokio::spawn(ui::run(ctx, session.snapshots.clone(), cmd_tx));
     let mut snapshots = session.snapshots.clone();
@@ -67,6 +72,11 @@ pub async fn run_live(cli: &Cli) -> Result<i32> {
                 Some(cmd @ (UiCommand::AlertMute { .. }
                     | UiCommand::AlertEnable { .. }
                     | UiCommand::AlertCreate(_))) => link.alert_command(&mut session, cmd).await,
+                Some(UiCommand::LoadHistory(req)) => {
+                    if let Some(p) = &pages {
+                        p.ask(req);
+                    }
+                }
                 Some(cmd) => apply_command(&mut session, cmd).await,
             },
             _ = poll.tick() => link.reload(&mut session, false).await,
@@ -105,7 +115,8 @@ async fn apply_command(session: &mut Session, cmd: UiCommand) {
         | UiCommand::AlertAckAll
         | UiCommand::AlertMute { .. }
         | UiCommand::AlertEnable { .. }
-        | UiCommand::AlertCreate(_) => return,
+        | UiCommand::AlertCreate(_)
+        | UiCommand::LoadHistory(_) => return,
     }
     session.apply(config).await;
 }
@@ -134,6 +145,28 @@ impl Clock {
         self.anchor_wall = Instant::now();
     }
 }
+
+/// What the UI is given for the panes' history, and the reader behind it
+/// (`None`: nothing to read, or its thread could not start, said in the
+/// pane).
+fn pages_link(source: &StoredHistory) -> (HistoryLink, Option<PageReader>) {
+    match source {
+        StoredHistory::Off(why) => (HistoryLink::Off(why.clone()), None),
+        StoredHistory::File(path) => match PageReader::spawn(path.clone()) {
+            Ok((reader, results)) => (HistoryLink::Reader(results), Some(reader)),
+            Err(e) => {
+                tracing::error!("history store: cannot start the page reader: {e}");
+                (
+                    HistoryLink::Off(format!("cannot start its reader: {e}")),
+                    None,
+                )
+            }
+        },
+    }
+}
+
+/// Why a replay's panes have no stored history to page into.
+const REPLAY_NO_STORE: &str = "a replay keeps none without --store PATH";
 
 const SPEEDS: [f64; 9] = [0.25, 0.5, 1.0, 2.0, 4.0, 10.0, 30.0, 100.0, 1000.0];
 
@@ -202,6 +235,13 @@ pub async fn run_replay(
     let mut ctx = ui_context(cli, &config, config_path);
     ctx.replay = Some(status_rx);
     ctx.alerts = alerts.as_ref().map(|a| a.view.clone());
+    // A replay's panes page back into the store it writes, if any.
+    let stored = match &args.store {
+        Some(p) => StoredHistory::File(p.clone()),
+        None => StoredHistory::Off(REPLAY_NO_STORE.to_string()),
+    };
+    let (history_link, pages) = pages_link(&stored);
+    ctx.history = history_link;
     let mut ui_task = tokio::spawn(ui::run(ctx, snapshots, cmd_tx));
 
     let mut clock = Clock {
@@ -235,6 +275,11 @@ pub async fn run_replay(
                     let mut c = config.clone();
                     c.trades.large_trade_usd = x;
                     let _ = control.send(EngineControl::SetConfig(Box::new(c.engine_config()))).await;
+                }
+                Some(UiCommand::LoadHistory(req)) => {
+                    if let Some(p) = &pages {
+                        p.ask(req);
+                    }
                 }
                 Some(UiCommand::AlertAck(id)) => {
                     if let Some(a) = &alerts {

@@ -17,9 +17,10 @@
 //! Layout: `record` holds the rows as read back, `codec` the text forms of
 //! enums and decimals, `sqlite` the SQL, `writer` the batching thread,
 //! `stats` the summaries of `history --stats`, `settings` what the config
-//! says.
+//! says, `pages` what the panes ask for when they page back.
 
 pub mod codec;
+pub mod pages;
 pub mod record;
 pub mod schema;
 pub mod settings;
@@ -73,6 +74,10 @@ pub struct Query {
     pub until: Option<Micros>,
     /// At most this many rows (the newest of the range).
     pub limit: Option<usize>,
+    /// Opportunities only: closed ones, selected and ordered by when they
+    /// closed rather than opened (the Arbitrage pane pages back in the
+    /// order its "Recently closed" list is in).
+    pub by_close: bool,
 }
 
 impl Query {
@@ -84,6 +89,7 @@ impl Query {
             since: None,
             until: None,
             limit: None,
+            by_close: false,
         }
     }
 }

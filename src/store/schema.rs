@@ -9,13 +9,14 @@
 //! prices, sizes, rates and bps are exact decimal TEXT; USD notionals (a
 //! statistic, converted at the rate of the moment) are REAL; venues and
 //! instruments are their depthwatch names (`okx`, `BTC-USDT-PERP`). Every
-//! table has an index on (instrument, venue, time), one on (venue, time)
-//! and one on time, for the `history` selections.
+//! table has an index on (instrument, venue, time), one on (instrument,
+//! time), one on (venue, time) and one on time, for the `history`
+//! selections.
 
 use rusqlite::Connection;
 
 /// Migration `n` (1-based) takes a store from version `n - 1` to `n`.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this depthwatch writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -130,6 +131,21 @@ CREATE TABLE run (
     version TEXT NOT NULL           -- depthwatch version
 );
 ALTER TABLE arbitrage ADD COLUMN run INTEGER REFERENCES run (id);
+";
+
+/// Version 3: opportunities by when they closed, for the Arbitrage pane
+/// paging back through closed ones (and the restore of the latest closed);
+/// and (instrument, time) per kind, so that a selection naming an
+/// instrument but no venue reads a time range of it instead of every row
+/// of the instrument (a day of one instrument over 10 venues in a
+/// 10-million-row store: 148 ms before, `benches/store.rs`).
+const V3: &str = "
+CREATE INDEX arbitrage_closed ON arbitrage (closed);
+CREATE INDEX liquidation_it ON liquidation (instrument, time);
+CREATE INDEX trade_it ON trade (instrument, time);
+CREATE INDEX funding_it ON funding (instrument, minute);
+CREATE INDEX incident_it ON incident (instrument, time);
+CREATE INDEX state_it ON state (instrument, time);
 ";
 
 /// The version of an open store.

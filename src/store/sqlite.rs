@@ -260,9 +260,17 @@ impl SqliteStore {
             Kind::Incidents => INCIDENT_COLUMNS,
             Kind::States => STATE_COLUMNS,
         };
-        let time = time_column(q.kind);
+        let by_close = q.by_close && q.kind == Kind::Arbitrage;
+        let time = if by_close {
+            "closed"
+        } else {
+            time_column(q.kind)
+        };
         let mut clauses: Vec<String> = Vec::new();
         let mut args: Vec<Value> = Vec::new();
+        if by_close {
+            clauses.push("closed IS NOT NULL".to_string());
+        }
         if let Some(i) = q.instrument {
             args.push(Value::Text(i.to_string()));
             let n = args.len();

@@ -421,6 +421,104 @@ fn a_version_1_store_is_migrated() {
     assert_eq!(s.integrity_check().unwrap(), "ok");
 }
 
+/// A store of the previous version (2: runs, no index on `closed` or on
+/// (instrument, time)) is brought to the current one with its rows, and
+/// the indexes are there and used.
+#[test]
+fn a_version_2_store_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.sqlite");
+    {
+        let mut c = Connection::open(&path).unwrap();
+        assert_eq!(schema::migrate_to(&mut c, 2).unwrap(), 0);
+        assert_eq!(schema::version(&c).unwrap(), 2);
+        c.execute(
+            "INSERT INTO arbitrage (instrument, buy_venue, buy_instrument, sell_venue,
+                sell_instrument, opened, closed, lifetime, peak_net_bps, peak_profit, size,
+                buy_vwap, sell_vwap, buy_fee_bps, sell_fee_bps, polled, reason, run)
+             VALUES ('BTC-USDT', 'binance', 'BTC-USDT', 'okx', 'BTC-USDT', ?1, ?2, 500,
+                '15.25', '52.000001', '0.62', '64999.9', '65210.0', '10', '8', 1,
+                'spread closed', NULL)",
+            params![T0, T0 + 500],
+        )
+        .unwrap();
+    }
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(schema::version(&s.conn).unwrap(), schema::VERSION);
+    for name in [
+        "arbitrage_closed",
+        "liquidation_it",
+        "trade_it",
+        "funding_it",
+        "incident_it",
+        "state_it",
+    ] {
+        let index: i64 = s
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(index, 1, "{name}");
+    }
+    // A day of one instrument over every venue reads its time range.
+    let plan: String = s
+        .conn
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT time FROM liquidation
+             WHERE instrument = 'BTC-USDT-PERP' AND time >= 0 AND time < 10 ORDER BY time, id",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("liquidation_it"), "{plan}");
+    let rows = all(&s, Kind::Arbitrage);
+    assert!(
+        matches!(&rows[..], [Record::Arb(a)] if a.closed == Some(T0 + 500)),
+        "{rows:?}"
+    );
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+}
+
+/// Paging by close time: closed ones only, the newest `limit` before
+/// `until`, and a long-lived opportunity sorts by when it ended.
+#[test]
+fn opportunities_page_back_by_when_they_closed() {
+    let (_d, mut s) = store();
+    write(
+        &mut s,
+        vec![
+            // Opened first, closed last.
+            Notice::ArbClosed(closed(T0, 50 * MIN)),
+            Notice::ArbClosed(closed(T0 + MIN, MIN)),
+            Notice::ArbClosed(closed(T0 + 3 * MIN, MIN)),
+            Notice::ArbOpened(opened(T0 + 10 * MIN)),
+        ],
+    );
+    let page = |until: Option<Micros>, limit: usize| -> Vec<Micros> {
+        let q = Query {
+            until,
+            limit: Some(limit),
+            by_close: true,
+            ..Query::new(Kind::Arbitrage)
+        };
+        s.query(&q)
+            .unwrap()
+            .into_iter()
+            .map(|r| match r {
+                Record::Arb(a) => a.closed.unwrap(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    // Oldest first, as every query hands rows back; the open one is left out.
+    assert_eq!(page(None, 10), [T0 + 2 * MIN, T0 + 4 * MIN, T0 + 50 * MIN]);
+    assert_eq!(page(Some(T0 + 50 * MIN), 1), [T0 + 4 * MIN]);
+    assert_eq!(page(Some(T0 + 2 * MIN), 10), Vec::<Micros>::new());
+}
+
 #[test]
 fn a_newer_store_is_refused_not_written() {
     let dir = tempfile::tempdir().unwrap();

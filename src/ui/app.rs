@@ -8,6 +8,7 @@ use std::time::Instant;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_logger::{TuiWidgetEvent, TuiWidgetState};
 
+use super::history::{HistoryPane, HistoryPanes, PageResult};
 use super::keymap::{Action, Context, Keymap};
 use super::messages::{Level, Messages, Shown};
 use super::panes::alerts::AlertsPane;
@@ -15,6 +16,7 @@ use super::panes::chart::ChartState;
 use super::panes::heatmap::HeatmapPane;
 use super::panes::watchlist::{WatchPane, WatchlistInfo};
 use super::panes::{PANES, PaneId};
+use super::panes::{arbitrage, liquidations};
 use super::theme::Theme;
 use super::{ReplayStatus, SpeedChange, UiCommand};
 use crate::engine::Snapshot;
@@ -106,6 +108,8 @@ pub struct App {
     pub heatmap: HeatmapPane,
     /// The Chart pane's timeframe, source, zoom, scroll and crosshair.
     pub chart: ChartState,
+    /// Stored history the Arbitrage and Liquidations panes paged back into.
+    pub history: HistoryPanes,
 }
 
 impl Default for App {
@@ -163,6 +167,7 @@ impl App {
             alerts: AlertsPane::default(),
             heatmap: HeatmapPane::default(),
             chart: ChartState::default(),
+            history: HistoryPanes::default(),
         };
         if theme_index.is_none() {
             app.set_error(format!(
@@ -369,33 +374,33 @@ impl App {
             return false;
         };
         let new = match pane {
-            PaneId::Arbitrage => snap
-                .arbs
-                .iter()
-                .filter(|a| self.matches_filter(&a.key.to_string()))
-                .nth(self.cursor(PaneId::Arbitrage))
-                .map(|a| NewAlert::Arbitrage {
-                    key: a.key,
-                    buy: a.buy_venue,
-                    sell: a.sell_venue,
-                    min_net_bps: a
-                        .net_bps
-                        .min(a.peak_net_bps)
-                        .round_dp(1)
-                        .max(rust_decimal::Decimal::ZERO),
+            PaneId::Arbitrage => {
+                let open = arbitrage::open_rows(&snap, self);
+                let cursor = self.cursor(PaneId::Arbitrage);
+                let arb = |key, buy, sell, bps: rust_decimal::Decimal| NewAlert::Arbitrage {
+                    key,
+                    buy,
+                    sell,
+                    min_net_bps: bps.round_dp(1).max(rust_decimal::Decimal::ZERO),
                     min_profit: rust_decimal::Decimal::ZERO,
-                }),
+                };
+                match open.get(cursor) {
+                    Some(a) => Some(arb(
+                        a.key,
+                        a.buy_venue,
+                        a.sell_venue,
+                        a.net_bps.min(a.peak_net_bps),
+                    )),
+                    // A closed one (live or stored): its pair, at its peak.
+                    None => arbitrage::closed_rows(&snap, self)
+                        .get(cursor - open.len())
+                        .map(|c| arb(c.key, c.buy_venue, c.sell_venue, c.peak_net_bps)),
+                }
+            }
             PaneId::Liquidations => {
-                let min = self
-                    .liq_min_notional
-                    .unwrap_or(snap.liquidations.min_notional_usd);
-                snap.liquidations
-                    .tape
-                    .iter()
-                    .filter(|r| {
-                        r.notional_usd >= min && self.matches_filter(&r.instrument.to_string())
-                    })
-                    .nth(self.cursor(PaneId::Liquidations))
+                let min = liquidations::min_notional(&snap, self);
+                liquidations::tape_rows(&snap, self)
+                    .get(self.cursor(PaneId::Liquidations))
                     .map(|r| NewAlert::Liquidation {
                         instrument: r.instrument,
                         min_notional_usd: min.max(r.notional_usd.min(100_000.0)).round(),
@@ -460,8 +465,8 @@ impl App {
             .iter()
             .map(|p| match p.id {
                 PaneId::Overview => self.filtered_instruments().len(),
-                PaneId::Arbitrage => snap.arbs.len(),
-                PaneId::Liquidations => snap.liquidations.tape.len(),
+                PaneId::Arbitrage => arbitrage::row_count(snap, self),
+                PaneId::Liquidations => liquidations::tape_rows(snap, self).len(),
                 PaneId::Trades => snap.trades.large.len(),
                 PaneId::Health => snap.health.len(),
                 PaneId::Watchlist => self.watch.row_count(snap),
@@ -474,6 +479,66 @@ impl App {
             .collect();
         self.rows = counts;
         self.count_alert_rows();
+        for pane in [HistoryPane::Arbitrage, HistoryPane::Liquidations] {
+            if let Some(req) = self.history.fill(pane, live_oldest(snap, pane)) {
+                self.commands.push(UiCommand::LoadHistory(req));
+            }
+        }
+    }
+
+    /// A page of stored history came back from the app layer.
+    pub fn history_page(&mut self, page: PageResult) {
+        let snap = self.frozen.clone().unwrap_or_default();
+        self.history
+            .receive(page, &snap.arb_history, &snap.liquidations.tape);
+        self.count_paged_rows();
+    }
+
+    /// Rows of the two panes that page into history (live and stored, as
+    /// filtered), for the cursor bounds.
+    fn count_paged_rows(&mut self) {
+        let snap = self.frozen.clone().unwrap_or_default();
+        for (pane, n) in [
+            (PaneId::Arbitrage, arbitrage::row_count(&snap, self)),
+            (
+                PaneId::Liquidations,
+                liquidations::tape_rows(&snap, self).len(),
+            ),
+        ] {
+            if let Some(i) = PANES.iter().position(|p| p.id == pane) {
+                self.rows[i] = n;
+                self.cursors[i] = self.cursors[i].min(n.saturating_sub(1));
+            }
+        }
+    }
+
+    /// Past the last row of a pane that pages: ask for the next older page.
+    fn page_back(&mut self, pane: PaneId) {
+        let which = match pane {
+            PaneId::Arbitrage => HistoryPane::Arbitrage,
+            PaneId::Liquidations => HistoryPane::Liquidations,
+            _ => return,
+        };
+        let snap = self.frozen.clone().unwrap_or_default();
+        if let Some(req) = self
+            .history
+            .older(which, live_oldest(&snap, which), snap.now)
+        {
+            self.commands.push(UiCommand::LoadHistory(req));
+        }
+    }
+
+    /// Back to the newest rows; stored pages are dropped.
+    fn back_to_live(&mut self, pane: HistoryPane) {
+        self.history.reset(pane);
+        let id = match pane {
+            HistoryPane::Arbitrage => PaneId::Arbitrage,
+            HistoryPane::Liquidations => PaneId::Liquidations,
+        };
+        if let Some(i) = PANES.iter().position(|p| p.id == id) {
+            self.cursors[i] = 0;
+        }
+        self.count_paged_rows();
     }
 
     /// Instruments passing the `/` filter, as (key, label).
@@ -569,6 +634,7 @@ impl App {
 
     fn after_filter_change(&mut self) {
         self.count_alert_rows();
+        self.count_paged_rows();
         let n = self.filtered_instruments().len();
         if let Some(i) = PANES.iter().position(|p| p.id == PaneId::Overview) {
             self.rows[i] = n;
@@ -621,6 +687,7 @@ impl App {
                 let next = step_threshold(now, action == Action::RaiseThreshold);
                 self.liq_min_notional = Some(next);
                 self.commands.push(UiCommand::SetLiqMinNotional(next));
+                self.count_paged_rows();
                 true
             }
             (PaneId::Trades, Action::RaiseThreshold | Action::LowerThreshold) => {
@@ -651,6 +718,14 @@ impl App {
             }
             (PaneId::Arbitrage | PaneId::Liquidations, Action::AlertCreate) => {
                 self.create_alert(pane)
+            }
+            (PaneId::Arbitrage, Action::Top) => {
+                self.back_to_live(HistoryPane::Arbitrage);
+                true
+            }
+            (PaneId::Liquidations, Action::Top) => {
+                self.back_to_live(HistoryPane::Liquidations);
+                true
             }
             (PaneId::Logs, _) => match log_event(action) {
                 Some(ev) => {
@@ -718,8 +793,14 @@ impl App {
     fn move_cursor(&mut self, delta: i64) {
         let pane = self.pane;
         let max = self.rows.get(pane).copied().unwrap_or(0).saturating_sub(1) as i64;
+        let mut past_end = false;
         if let Some(c) = self.cursors.get_mut(pane) {
+            // Moving down from the last row (End first stops on it).
+            past_end = delta > 0 && *c as i64 >= max;
             *c = (*c as i64).saturating_add(delta).clamp(0, max) as usize;
+        }
+        if past_end {
+            self.page_back(self.pane_id());
         }
     }
 
@@ -754,6 +835,15 @@ impl App {
             self.select_instrument(*key);
         }
         true
+    }
+}
+
+/// The oldest row of a pane's live list (the newest instant stored pages
+/// may hold).
+fn live_oldest(snap: &Snapshot, pane: HistoryPane) -> Option<crate::model::Micros> {
+    match pane {
+        HistoryPane::Arbitrage => snap.arb_history.iter().map(|c| c.closed).min(),
+        HistoryPane::Liquidations => snap.liquidations.tape.iter().map(|r| r.time).min(),
     }
 }
 

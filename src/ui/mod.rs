@@ -13,6 +13,7 @@ pub mod editor;
 #[cfg(any(test, feature = "testkit"))]
 pub mod fixtures;
 pub mod format;
+pub mod history;
 pub mod keymap;
 pub mod messages;
 pub mod panes;
@@ -96,6 +97,9 @@ pub enum UiCommand {
     },
     /// Arbitrage / Liquidations panes: a new rule for the selected row.
     AlertCreate(crate::alerts::rule::NewAlert),
+    /// Arbitrage / Liquidations panes: read a page of stored history (the
+    /// answer comes back through [`UiContext::history`]).
+    LoadHistory(history::PageRequest),
 }
 
 /// Everything [`run`] needs besides the channels.
@@ -122,6 +126,8 @@ pub struct UiContext {
     pub status: Option<watch::Receiver<Option<String>>>,
     /// Live sessions: the alerts task's view (history, rules, destinations).
     pub alerts: Option<watch::Receiver<Arc<crate::alerts::AlertsView>>>,
+    /// Stored history for the Arbitrage and Liquidations panes.
+    pub history: history::HistoryLink,
 }
 
 impl Default for UiContext {
@@ -137,6 +143,7 @@ impl Default for UiContext {
             catalog: None,
             status: None,
             alerts: None,
+            history: history::HistoryLink::default(),
         }
     }
 }
@@ -185,6 +192,16 @@ pub async fn run(
         app.set_alerts(a.borrow_and_update().clone());
     }
     let config_path = ctx.config_path;
+    let mut pages = match ctx.history {
+        history::HistoryLink::Reader(rx) => {
+            app.history.available();
+            Some(rx)
+        }
+        history::HistoryLink::Off(why) => {
+            app.history.off = Some(why);
+            None
+        }
+    };
 
     let mut term = terminal::TerminalGuard::enter()?;
     let mut events = EventStream::new();
@@ -273,6 +290,12 @@ pub async fn run(
                         latest = snap;
                         app.observe(&latest);
                         dirty |= !app.paused;
+                        // Stored rows the live lists no longer hold.
+                        for cmd in app.take_commands() {
+                            if let Err(e) = commands.try_send(cmd) {
+                                tracing::warn!("UI command not delivered: {e}");
+                            }
+                        }
                     }
                 }
             }
@@ -316,6 +339,18 @@ pub async fn run(
                 match (ok, alerts.as_mut()) {
                     (true, Some(a)) => app.set_alerts(a.borrow_and_update().clone()),
                     _ => alerts = None,
+                }
+                dirty = true;
+            }
+            page = async {
+                match pages.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                match page {
+                    Some(page) => app.history_page(page),
+                    None => pages = None,
                 }
                 dirty = true;
             }

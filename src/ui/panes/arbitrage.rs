@@ -8,10 +8,11 @@ use ratatui::text::{Line, Span};
 
 use super::{PaneId, framed, highlight, lines, selected_view, split_h, stack};
 use crate::engine::Snapshot;
-use crate::engine::snapshot::{ArbOpportunity, ArbPairStats};
+use crate::engine::snapshot::{ArbOpportunity, ArbPairStats, ClosedArb};
 use crate::model::{Instrument, Venue};
 use crate::ui::app::App;
 use crate::ui::format;
+use crate::ui::history::{self, Entry};
 use crate::ui::table::{Align, Col, fit, pad, window};
 use crate::ui::theme::Theme;
 
@@ -40,13 +41,49 @@ const CLOSED: [Col; 8] = [
     Col::left("Why it ended", 12, 3).flex(),
 ];
 
-pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: &Theme) {
+/// Open opportunities passing the filter, in the order shown.
+pub fn open_rows<'a>(snap: &'a Snapshot, app: &App) -> Vec<&'a ArbOpportunity> {
     let mut open: Vec<&ArbOpportunity> = snap
         .arbs
         .iter()
         .filter(|a| app.matches_filter(&a.key.to_string()))
         .collect();
     open.sort_by(|a, b| b.profit.cmp(&a.profit).then(b.net_bps.cmp(&a.net_bps)));
+    open
+}
+
+/// Closed opportunities passing the filter: the live ones, and those paged
+/// back from the store below them.
+fn closed_parts<'a>(snap: &'a Snapshot, app: &'a App) -> (Vec<&'a ClosedArb>, Vec<&'a ClosedArb>) {
+    let live: Vec<&ClosedArb> = snap
+        .arb_history
+        .iter()
+        .filter(|c| app.matches_filter(&c.key.to_string()))
+        .collect();
+    let stored = app
+        .history
+        .arbs
+        .below(&live)
+        .into_iter()
+        .filter(|c| app.matches_filter(&c.key.to_string()))
+        .collect();
+    (live, stored)
+}
+
+/// Closed rows in the order shown (live, then stored).
+pub fn closed_rows<'a>(snap: &'a Snapshot, app: &'a App) -> Vec<&'a ClosedArb> {
+    let (mut live, stored) = closed_parts(snap, app);
+    live.extend(stored);
+    live
+}
+
+/// The cursor's rows: open opportunities, then closed ones.
+pub fn row_count(snap: &Snapshot, app: &App) -> usize {
+    open_rows(snap, app).len() + closed_rows(snap, app).len()
+}
+
+pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: &Theme) {
+    let open = open_rows(snap, app);
     let open_h = (open.len() as u16 + 3).clamp(4, (area.height / 2).max(4));
     let parts = stack(area, &[open_h]);
     let inner = framed(
@@ -58,15 +95,23 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
     open_table(frame, inner, &open, snap, app, theme);
 
     // The selected instrument's matrix; if it has no venue pairs, the matrix
-    // of the opportunity under the cursor.
+    // of the opportunity under the cursor (open or closed), else of the
+    // best open one.
     let selected = selected_view(snap, app).map(|v| v.instrument);
     let has_stats = |k: Option<Instrument>| snap.arb_stats.iter().any(|s| Some(s.key) == k);
+    let cursor = app.cursor(PaneId::Arbitrage);
+    let under_cursor = open.get(cursor).map(|a| a.key).or_else(|| {
+        closed_rows(snap, app)
+            .get(cursor.saturating_sub(open.len()))
+            .map(|c| c.key)
+    });
     let key = if has_stats(selected) {
         selected
     } else {
-        open.get(app.cursor(PaneId::Arbitrage))
-            .map(|a| a.key)
-            .filter(|k| has_stats(Some(*k)))
+        [under_cursor, open.first().map(|a| a.key)]
+            .into_iter()
+            .flatten()
+            .find(|k| has_stats(Some(*k)))
             .or(selected)
     };
     let stats: Vec<&ArbPairStats> = snap
@@ -96,10 +141,16 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
     let inner = framed(
         frame,
         closed_area,
-        format!("Recently closed · {}", snap.arb_history.len()),
+        match app.history.arbs.rows.len() {
+            0 => format!("Recently closed · {}", snap.arb_history.len()),
+            n => format!(
+                "Recently closed · {} · {n} from the store",
+                snap.arb_history.len()
+            ),
+        },
         theme,
     );
-    closed_table(frame, inner, snap, app, theme);
+    closed_table(frame, inner, snap, app, open.len(), theme);
     if matrix_area.height >= 3 {
         let inner = framed(frame, matrix_area, matrix_title, theme);
         matrix(frame, inner, &venues, &stats, theme);
@@ -176,21 +227,48 @@ fn open_table(
     lines(frame, area, out, theme);
 }
 
-fn closed_table(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: &Theme) {
+/// Recently closed, and below them what was paged back from the store.
+/// The cursor is on this table past the open opportunities (`open` rows).
+fn closed_table(
+    frame: &mut Frame,
+    area: Rect,
+    snap: &Snapshot,
+    app: &App,
+    open: usize,
+    theme: &Theme,
+) {
     if area.height == 0 {
         return;
     }
     let fitted = fit(&CLOSED, area.width);
     let mut out = vec![fitted.header(theme.header())];
-    let rows = snap
-        .arb_history
-        .iter()
-        .filter(|c| app.matches_filter(&c.key.to_string()));
-    let mut any = false;
-    for c in rows.take(area.height as usize - 1) {
-        any = true;
+    let (live, stored) = closed_parts(snap, app);
+    let pages = &app.history.arbs;
+    let entries = history::entries(&live, &stored, pages, app.history.off.as_deref());
+    if entries.is_empty() {
+        out.push(Line::from(Span::styled(
+            "nothing closed yet",
+            theme.muted(),
+        )));
+    }
+    let row = app.cursor(PaneId::Arbitrage).checked_sub(open);
+    let focus = row.map_or(0, |r| history::focus_line(&entries, r));
+    let cursor_line = row.and_then(|r| history::row_line(&entries, r));
+    let (start, end) = window(entries.len(), focus, area.height as usize - 1);
+    for (i, e) in entries.iter().enumerate().take(end).skip(start) {
+        let c = match e {
+            Entry::Live(c) | Entry::Stored(c) => *c,
+            Entry::Separator => {
+                out.push(super::history_separator(theme));
+                continue;
+            }
+            Entry::Note(n) => {
+                out.push(Line::from(Span::styled(n.clone(), theme.muted())));
+                continue;
+            }
+        };
         let venue = |v: Venue| Span::styled(v.to_string(), theme.fg(theme.venue(v)));
-        out.push(fitted.row(vec![
+        let line = fitted.row(vec![
             Span::styled(c.key.to_string(), theme.fg(theme.text)),
             venue(c.buy_venue),
             venue(c.sell_venue),
@@ -205,13 +283,12 @@ fn closed_table(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme
                 theme.muted(),
             ),
             Span::styled(c.reason.clone(), theme.muted()),
-        ]));
-    }
-    if !any {
-        out.push(Line::from(Span::styled(
-            "nothing closed yet",
-            theme.muted(),
-        )));
+        ]);
+        out.push(if Some(i) == cursor_line {
+            highlight(line, theme)
+        } else {
+            line
+        });
     }
     lines(frame, area, out, theme);
 }

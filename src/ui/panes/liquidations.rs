@@ -12,6 +12,7 @@ use crate::engine::snapshot::{LiquidationRow, LongShort};
 use crate::model::LiquidatedSide;
 use crate::ui::app::App;
 use crate::ui::format;
+use crate::ui::history::{self, Entry};
 use crate::ui::table::{Col, fit, window};
 use crate::ui::theme::Theme;
 
@@ -28,19 +29,57 @@ const TAPE: [Col; 7] = [
 /// Prints at or above this are highlighted (or 10× the filter, if higher).
 const BIG_USD: f64 = 250_000.0;
 
+/// The minimum notional shown: the user's choice, else the engine's.
+pub fn min_notional(snap: &Snapshot, app: &App) -> f64 {
+    app.liq_min_notional
+        .unwrap_or(snap.liquidations.min_notional_usd)
+}
+
+/// Tape rows passing the notional and instrument filters: the live tape,
+/// and below it what was paged back from the store.
+fn tape_parts<'a>(
+    snap: &'a Snapshot,
+    app: &'a App,
+) -> (Vec<&'a LiquidationRow>, Vec<&'a LiquidationRow>) {
+    let min = min_notional(snap, app);
+    let keep = |r: &&LiquidationRow| {
+        r.notional_usd >= min && app.matches_filter(&r.instrument.to_string())
+    };
+    let live: Vec<&LiquidationRow> = snap.liquidations.tape.iter().filter(keep).collect();
+    let stored = app
+        .history
+        .liquidations
+        .below(&live)
+        .into_iter()
+        .filter(keep)
+        .collect();
+    (live, stored)
+}
+
+/// The cursor's rows in the order shown (live, then stored).
+pub fn tape_rows<'a>(snap: &'a Snapshot, app: &'a App) -> Vec<&'a LiquidationRow> {
+    let (mut live, stored) = tape_parts(snap, app);
+    live.extend(stored);
+    live
+}
+
 pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: &Theme) {
     let liq = &snap.liquidations;
-    let min = app.liq_min_notional.unwrap_or(liq.min_notional_usd);
-    let rows: Vec<&LiquidationRow> = liq
-        .tape
-        .iter()
-        .filter(|r| r.notional_usd >= min && app.matches_filter(&r.instrument.to_string()))
-        .collect();
-    let tape_title = format!(
-        "Liquidations ≥ {} · {} shown (+/- to change)",
-        format::usd(min),
-        rows.len()
-    );
+    let min = min_notional(snap, app);
+    let (live, stored) = tape_parts(snap, app);
+    let tape_title = match stored.len() {
+        0 => format!(
+            "Liquidations ≥ {} · {} shown (+/- to change)",
+            format::usd(min),
+            live.len()
+        ),
+        n => format!(
+            "Liquidations ≥ {} · {} shown + {n} from the store (+/- to change)",
+            format::usd(min),
+            live.len()
+        ),
+    };
+    let shown = (live.as_slice(), stored.as_slice());
     let (tape_area, side_area) = if area.width >= 120 {
         let (l, r) = split_h(area, area.width * 11 / 20);
         (l, Some(r))
@@ -50,7 +89,7 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
     match side_area {
         Some(side) => {
             let inner = framed(frame, tape_area, tape_title, theme);
-            tape(frame, inner, &rows, app, min, theme);
+            tape(frame, inner, shown, app, min, theme);
             let parts = stack(side, &[8]);
             let inner = framed(frame, parts[0], "Long vs short", theme);
             totals(frame, inner, snap, theme);
@@ -71,7 +110,7 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
             let inner = framed(frame, parts[0], "Long vs short", theme);
             totals(frame, inner, snap, theme);
             let inner = framed(frame, parts[1], tape_title, theme);
-            tape(frame, inner, &rows, app, min, theme);
+            tape(frame, inner, shown, app, min, theme);
             if chart_h > 0 {
                 let inner = framed(frame, parts[2], "Per minute, last hour", theme);
                 per_minute(frame, inner, &liq.per_minute, theme);
@@ -91,7 +130,7 @@ fn side_span(side: LiquidatedSide, theme: &Theme) -> Span<'static> {
 fn tape(
     frame: &mut Frame,
     area: Rect,
-    rows: &[&LiquidationRow],
+    (live, stored): (&[&LiquidationRow], &[&LiquidationRow]),
     app: &App,
     min: f64,
     theme: &Theme,
@@ -101,18 +140,34 @@ fn tape(
     }
     let fitted = fit(&TAPE, area.width);
     let mut out = vec![fitted.header(theme.header())];
-    if rows.is_empty() {
+    let pages = &app.history.liquidations;
+    let entries = history::entries(live, stored, pages, app.history.off.as_deref());
+    if live.is_empty() {
         out.push(Line::from(Span::styled(
             "no liquidations at this size yet (quiet streams are normal; - lowers the filter)",
             theme.muted(),
         )));
     }
     let big = BIG_USD.max(min * 10.0);
-    let price_dp = format::DpTable::new(rows.iter().map(|r| (r.instrument, r.price)), 4);
-    let size_dp = format::DpTable::new(rows.iter().map(|r| (r.instrument, r.size)), 4);
-    let cursor = app.cursor(PaneId::Liquidations);
-    let (start, end) = window(rows.len(), cursor, area.height as usize - 1);
-    for (i, r) in rows.iter().enumerate().take(end).skip(start) {
+    let all = live.iter().chain(stored);
+    let price_dp = format::DpTable::new(all.clone().map(|r| (r.instrument, r.price)), 4);
+    let size_dp = format::DpTable::new(all.map(|r| (r.instrument, r.size)), 4);
+    let row = app.cursor(PaneId::Liquidations);
+    let cursor_line = history::row_line(&entries, row);
+    let height = (area.height as usize - 1).saturating_sub(usize::from(live.is_empty()));
+    let (start, end) = window(entries.len(), history::focus_line(&entries, row), height);
+    for (i, e) in entries.iter().enumerate().take(end).skip(start) {
+        let r = match e {
+            Entry::Live(r) | Entry::Stored(r) => *r,
+            Entry::Separator => {
+                out.push(super::history_separator(theme));
+                continue;
+            }
+            Entry::Note(n) => {
+                out.push(Line::from(Span::styled(n.clone(), theme.muted())));
+                continue;
+            }
+        };
         let is_big = r.notional_usd >= big;
         let money = if is_big {
             super::bold(theme.fg(theme.highlight))
@@ -139,7 +194,7 @@ fn tape(
         } else {
             line
         };
-        out.push(if i == cursor {
+        out.push(if Some(i) == cursor_line {
             highlight(line, theme)
         } else {
             line

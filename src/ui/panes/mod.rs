@@ -241,3 +241,8 @@ pub fn split_h(area: Rect, left: u16) -> (Rect, Rect) {
         Rect::new(area.x + left, area.y, area.width - left, area.height),
     )
 }
+
+/// The line above rows paged back from the store (Arbitrage, Liquidations).
+pub fn history_separator(theme: &Theme) -> Line<'static> {
+    Line::from(Span::styled("— history (store) —", theme.muted()))
+}
