@@ -77,6 +77,15 @@ impl VenueLevels {
             .map_or(0.0, |&m| m as f64 / 10f64.powi(self.scale as i32))
     }
 
+    /// Buckets held (the same for every venue of a column).
+    pub fn len(&self) -> usize {
+        self.sizes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sizes.is_empty()
+    }
+
     /// Every bucket's size as a float, lowest price first.
     pub fn sizes_f64(&self) -> impl Iterator<Item = f64> + '_ {
         let unit = 10f64.powi(-(self.scale as i32));

@@ -198,10 +198,28 @@ pub fn grid(
                 if venue.is_some_and(|v| v != entry.venue) {
                     continue;
                 }
-                for (i, size) in entry.sizes_f64().enumerate() {
-                    if let Some(r) = row_of(levels.origin.saturating_add(i as i64)) {
+                if group == 1 {
+                    add_ungrouped(&mut acc, &mut covered, g.top, levels.origin, entry);
+                    continue;
+                }
+                // Consecutive buckets fall into consecutive groups: step
+                // the group along instead of dividing for each bucket.
+                let mut grp = levels.origin.div_euclid(group);
+                let mut within = levels.origin.rem_euclid(group);
+                for size in entry.sizes_f64() {
+                    if let Some(r) = g
+                        .top
+                        .checked_sub(grp)
+                        .and_then(|r| usize::try_from(r).ok())
+                        .filter(|&r| r < rows)
+                    {
                         acc[r] += size;
                         covered[r] = true;
+                    }
+                    within += 1;
+                    if within == group {
+                        within = 0;
+                        grp = grp.saturating_add(1);
                     }
                 }
             }
@@ -239,18 +257,74 @@ pub fn grid(
     g
 }
 
+/// One venue's buckets into the rows of an ungrouped grid (a row per
+/// bucket, `top` the highest): bucket `i` is row `top - origin - i`, so the
+/// rows in view are one run, added without a division or a bounds test per
+/// bucket (most of a frame's work: every sample × venue × bucket in view).
+fn add_ungrouped(
+    acc: &mut [f64],
+    covered: &mut [bool],
+    top: i64,
+    origin: i64,
+    entry: &crate::engine::heatmap::VenueLevels,
+) {
+    let rows = acc.len() as i64;
+    let n = entry.len() as i64;
+    // Row of bucket 0; bucket i is in view when 0 <= first - i < rows.
+    let Some(first) = top.checked_sub(origin) else {
+        return;
+    };
+    let lo = first.saturating_sub(rows - 1).max(0);
+    let hi = first.saturating_add(1).min(n);
+    if lo >= hi {
+        return;
+    }
+    let (lo, hi) = (lo as usize, hi as usize);
+    // Rows first - hi + 1 ..= first - lo, highest bucket in the first row.
+    let row_lo = (first - hi as i64 + 1) as usize;
+    let row_hi = (first - lo as i64) as usize;
+    let dest = acc[row_lo..=row_hi].iter_mut().rev();
+    for (a, size) in dest.zip(entry.sizes_f64().skip(lo).take(hi - lo)) {
+        *a += size;
+    }
+    covered[row_lo..=row_hi].fill(true);
+}
+
 /// Log intensity in `0..=1` over the sizes in view: just above 0 at `min`
 /// (but at most [`DECADES`] below `max`), 1 at `max`; 0 for nothing.
 pub fn intensity(size: f64, min: f64, max: f64) -> f64 {
-    if size <= 0.0 || max <= 0.0 || !size.is_finite() {
-        return 0.0;
+    Intensity::new(min, max).of(size)
+}
+
+/// [`intensity`] with the scale worked out once for a whole grid (a
+/// 200×60 frame asks for it 11,000 times).
+#[derive(Clone, Copy, Debug)]
+pub struct Intensity {
+    max: f64,
+    log_floor: f64,
+    /// Decades from the floor to `max`; 0 when they are one value.
+    range: f64,
+}
+
+impl Intensity {
+    pub fn new(min: f64, max: f64) -> Self {
+        let floor = min.max(max / 10f64.powf(DECADES));
+        Intensity {
+            max,
+            log_floor: floor.log10(),
+            range: (max / floor).log10(),
+        }
     }
-    let floor = min.max(max / 10f64.powf(DECADES));
-    let range = (max / floor).log10();
-    if range <= 0.0 {
-        return 1.0;
+
+    pub fn of(&self, size: f64) -> f64 {
+        if size <= 0.0 || self.max <= 0.0 || !size.is_finite() {
+            return 0.0;
+        }
+        if self.range.is_nan() || self.range <= 0.0 {
+            return 1.0;
+        }
+        ((size.log10() - self.log_floor) / self.range).clamp(1e-6, 1.0)
     }
-    ((size / floor).log10() / range).clamp(1e-6, 1.0)
 }
 
 /// A trade marker: the larger side's shape, sized by its share of the
@@ -363,6 +437,7 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
     // Price axis: every row when there is room, else every other group.
     let every = if rows > 24 { 2 } else { 1 };
     let buf = frame.buffer_mut();
+    let heat_scale = Intensity::new(g.min_size, g.max_size);
     for r in 0..rows {
         let y = body.y + r as u16;
         let grp = g.top - r as i64;
@@ -381,7 +456,7 @@ pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, app: &App, theme: 
         for c in 0..grid_w {
             let x = body.x + label_w + c as u16;
             let cell = g.cell(r, c);
-            let t = intensity(cell.size, g.min_size, g.max_size);
+            let t = heat_scale.of(cell.size);
             let bg = if t > 0.0 {
                 theme.heat(t)
             } else {

@@ -35,7 +35,7 @@ use crate::model::{
 use crate::venues::lifecycle::{Applied, Lifecycle, Update};
 use crate::venues::{Adapter, AdapterConfig, ConnSpec, DepthPoll, Output};
 
-use wire::{Envelope, L2Event, ProductsResponse, Side, TradesEvent};
+use wire::{Envelope, L2_PREFIX, L2Event, L2Message, ProductsResponse, Side, TradesEvent};
 
 pub const SPEC: VenueSpec = VenueSpec {
     name: "coinbase",
@@ -179,6 +179,23 @@ impl Coinbase {
         );
     }
 
+    /// An `l2_data` frame in Coinbase's own layout (channel first), read
+    /// in one pass.
+    fn on_l2_frame(&mut self, url: &str, text: &str, received: Micros, out: &mut Output) {
+        let msg: L2Message<'_> = match serde_json::from_str(text) {
+            Ok(m) => m,
+            Err(e) => return self.parse_error(out, format!("l2_data: {e}")),
+        };
+        if let Some(seq) = msg.sequence_num {
+            self.check_sequence(url, seq, out);
+        }
+        let Some(events) = msg.events else {
+            return self.parse_error(out, "l2_data without events".into());
+        };
+        let exchange_ts = msg.timestamp.as_deref().and_then(rfc3339_micros);
+        self.on_l2_events(url, events, msg.sequence_num, exchange_ts, received, out);
+    }
+
     fn on_l2(&mut self, url: &str, env: &Envelope<'_>, received: Micros, out: &mut Output) {
         let Some(raw) = env.events else {
             return self.parse_error(out, "l2_data without events".into());
@@ -188,6 +205,18 @@ impl Coinbase {
             Err(e) => return self.parse_error(out, format!("l2_data events: {e}")),
         };
         let exchange_ts = env.timestamp.as_deref().and_then(rfc3339_micros);
+        self.on_l2_events(url, events, env.sequence_num, exchange_ts, received, out);
+    }
+
+    fn on_l2_events(
+        &mut self,
+        url: &str,
+        events: Vec<L2Event>,
+        sequence_num: Option<u64>,
+        exchange_ts: Option<Micros>,
+        received: Micros,
+        out: &mut Output,
+    ) {
         for ev in events {
             let Some(instrument) = self.resolve(&ev.product_id) else {
                 self.unknown(out, format!("l2_data for product {}", ev.product_id));
@@ -223,7 +252,7 @@ impl Coinbase {
                 asks,
                 seq: SeqInfo {
                     first: None,
-                    last: env.sequence_num,
+                    last: sequence_num,
                 },
                 exchange_ts,
                 received,
@@ -356,6 +385,9 @@ impl Adapter for Coinbase {
     }
 
     fn on_text(&mut self, url: &str, text: &str, received: Micros, out: &mut Output) {
+        if text.starts_with(L2_PREFIX) {
+            return self.on_l2_frame(url, text, received, out);
+        }
         let env: Envelope<'_> = match serde_json::from_str(text) {
             Ok(e) => e,
             Err(e) => return self.parse_error(out, format!("not a Coinbase message: {e}")),

@@ -24,6 +24,23 @@ pub struct Envelope<'a> {
     pub message: Option<Cow<'a, str>>,
 }
 
+/// An `l2_data` message read in one pass: the events typed as the
+/// envelope is read, instead of kept as raw text and parsed again (a
+/// full-depth snapshot is megabytes). Used when the frame starts with the
+/// channel, as Coinbase writes it; [`Envelope`] reads any other layout.
+#[derive(Deserialize)]
+pub struct L2Message<'a> {
+    #[serde(borrow, default)]
+    pub timestamp: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub sequence_num: Option<u64>,
+    #[serde(default)]
+    pub events: Option<Vec<L2Event>>,
+}
+
+/// The start of every `l2_data` frame Coinbase sends.
+pub const L2_PREFIX: &str = r#"{"channel":"l2_data","#;
+
 /// One `l2_data` event.
 #[derive(Deserialize)]
 pub struct L2Event {
