@@ -237,8 +237,11 @@ impl Coinbase {
                 // placed; the snapshot will carry their effect.
                 continue;
             }
-            let mut bids = Vec::new();
-            let mut asks = Vec::new();
+            // Sized once: a full-depth snapshot holds tens of thousands of
+            // levels, and doubling would touch twice the memory.
+            let bids_n = ev.updates.iter().filter(|u| u.side == Side::Bid).count();
+            let mut bids = Vec::with_capacity(bids_n);
+            let mut asks = Vec::with_capacity(ev.updates.len() - bids_n);
             for u in ev.updates {
                 let level = Level::new(u.price_level, u.new_quantity);
                 match u.side {
