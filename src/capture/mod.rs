@@ -304,8 +304,15 @@ impl CaptureReader {
             if !self.next_line()? {
                 return Ok(None);
             }
+            // The frame is taken out of the line in one pass where the
+            // layout allows (see `split_data`); the rest is small.
+            let (rest, mut frame_text) = match split_data(&self.buf) {
+                Some((rest, data)) => (Some(rest), Some(data)),
+                None => (None, None),
+            };
+            let line = rest.as_deref().unwrap_or(&self.buf);
             let raw: RawRecord =
-                serde_json::from_str(&self.buf).map_err(|e| self.err(&e.to_string()))?;
+                serde_json::from_str(line).map_err(|e| self.err(&e.to_string()))?;
             let conn = raw.conn.map(Cow::into_owned).unwrap_or_default();
             let ts = secs_to_micros(raw.ts.unwrap_or(0.0));
             // A frame is a JSON string; a record written by hand may hold the
@@ -326,7 +333,7 @@ impl CaptureReader {
                     conn,
                     ts,
                     url: raw.url.map(Cow::into_owned).unwrap_or_default(),
-                    body: text(raw.data)?,
+                    body: frame_text.take().map_or_else(|| text(raw.data), Ok)?,
                 },
                 "connect" => {
                     let addr = raw.addr.map(Cow::into_owned).unwrap_or_default();
@@ -335,7 +342,7 @@ impl CaptureReader {
                 }
                 "send" => Record::Send {
                     addr: addr_of(raw.addr, &conn),
-                    data: text(raw.data)?,
+                    data: frame_text.take().map_or_else(|| text(raw.data), Ok)?,
                     conn,
                     ts,
                 },
@@ -346,7 +353,9 @@ impl CaptureReader {
                                 .decode(b64.as_bytes())
                                 .map_err(|e| self.err(&format!("bad base64 frame: {e}")))?,
                         ),
-                        (data, None) => Frame::Text(text(data)?),
+                        (data, None) => {
+                            Frame::Text(frame_text.take().map_or_else(|| text(data), Ok)?)
+                        }
                     };
                     Record::Recv {
                         addr: addr_of(raw.addr, &conn),
@@ -361,6 +370,28 @@ impl CaptureReader {
             return Ok(Some(rec));
         }
     }
+}
+
+/// A record whose members before `data` are all scalars (`{"t":"recv",
+/// "conn":"…","ts":1.5,"data":"…",…}`, as depthwatch and cryptofeed write
+/// them) has its frame unescaped while its end is found, in one pass; the
+/// record without the `data` member is returned for serde to read. Any
+/// other layout is `None` and read whole by serde. With no `{` or `[`
+/// before it, `,"data":"` is a member of the record itself: a quote inside
+/// a string is always escaped, so the sequence cannot come from a value.
+fn split_data(line: &str) -> Option<(String, String)> {
+    const KEY: &str = r#","data":""#;
+    let key = line.find(KEY)?;
+    if !line.starts_with('{') || line[1..key].contains(['{', '[']) {
+        return None;
+    }
+    let start = key + KEY.len();
+    let (data, used) = unescape::json_string_at(&line[start..])?;
+    let end = start + used;
+    let mut rest = String::with_capacity(line.len() - (end - key));
+    rest.push_str(&line[..key]);
+    rest.push_str(&line[end..]);
+    Some((rest, data))
 }
 
 impl Iterator for CaptureReader {
@@ -410,6 +441,40 @@ mod tests {
         );
         assert!(matches!(&recs[2], Record::Recv { frame: Frame::Binary(b), .. } if b == b"hi"));
         assert!(matches!(&recs[3], Record::Http { body, .. } if body == "[]"));
+    }
+
+    #[test]
+    fn the_frame_is_the_same_whatever_the_record_layout() {
+        let frame = "{\"a\":[1,\"x\\\"y\"],\"é\":\"😀\"}";
+        let data = serde_json::to_string(frame).unwrap();
+        let header = r#"{"t":"header","format":2,"exchange":"BYBIT","config":{}}"#;
+        for line in [
+            format!(r#"{{"t":"recv","conn":"c","ts":1.5,"data":{data}}}"#),
+            format!(r#"{{"t":"recv","conn":"c","ts":1.5,"data":{data},"addr":"wss://x"}}"#),
+            format!(r#"{{"data":{data},"t":"recv","conn":"c","ts":1.5}}"#),
+            format!(r#"{{"conn":"c[1]","ts":1.5,"t":"recv","data":{data}}}"#),
+            format!(r#"{{"t":"recv", "conn":"c", "ts":1.5, "data": {data} }}"#),
+        ] {
+            let mut r = reader(&format!("{header}\n{line}\n"));
+            match r.next_record().unwrap() {
+                Some(Record::Recv {
+                    frame: Frame::Text(t),
+                    ts,
+                    ..
+                }) => {
+                    assert_eq!(t, frame, "{line}");
+                    assert_eq!(ts, 1_500_000, "{line}");
+                }
+                other => panic!("{line}: {other:?}"),
+            }
+        }
+        // A bad escape is still an error with its line.
+        let mut r = reader(&format!(
+            "{header}\n{}\n",
+            r#"{"t":"recv","conn":"c","ts":1,"data":"\q"}"#
+        ));
+        let e = r.next_record().unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
     }
 
     #[test]

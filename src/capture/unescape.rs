@@ -27,6 +27,36 @@ pub fn json_string(literal: &str) -> Option<String> {
     Some(out)
 }
 
+/// The value of the JSON string starting at `text[0]` (just after its
+/// opening quote), unescaped in the same pass that finds its end; with the
+/// index just past the closing quote. `None` on a bad escape, a control
+/// character or no closing quote.
+pub fn json_string_at(text: &str) -> Option<(String, usize)> {
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut at = 0;
+    loop {
+        let off = memchr::memchr2(b'"', b'\\', &bytes[at..])?;
+        let stop = at + off;
+        let run = &text[at..stop];
+        // JSON strings hold no raw control characters.
+        if run.bytes().any(|b| b < 0x20) {
+            return None;
+        }
+        if out.capacity() == 0 {
+            // Unescaping only shortens: what is left is enough room.
+            out.reserve(text.len() - at);
+        }
+        out.push_str(run);
+        if bytes[stop] == b'"' {
+            return Some((out, stop + 1));
+        }
+        let (ch, used) = escape(&text[stop + 1..])?;
+        out.push(ch);
+        at = stop + 1 + used;
+    }
+}
+
 /// The character an escape stands for (`rest` starts after the backslash)
 /// and how many bytes of `rest` it used.
 fn escape(rest: &str) -> Option<(char, usize)> {
@@ -91,6 +121,20 @@ mod tests {
         for literal in [r#""\/\u00e9\u4E2D\ud83d\ude00""#, r#""a\u0022b""#] {
             assert_eq!(json_string(literal), Some(serde(literal)), "{literal}");
         }
+    }
+
+    #[test]
+    fn a_string_is_found_and_unescaped_in_one_pass() {
+        for text in ["", "plain", "{\"a\":[1,\"x\"]}", "é \\ \n 😀"] {
+            let literal = serde_json::to_string(text).unwrap();
+            let tail = format!("{},\"b\":2}}", &literal[1..]);
+            let (got, end) = json_string_at(&tail).unwrap();
+            assert_eq!(got, text);
+            assert_eq!(&tail[end..], ",\"b\":2}");
+        }
+        assert_eq!(json_string_at("no end"), None);
+        assert_eq!(json_string_at("bad \\x\""), None);
+        assert_eq!(json_string_at("raw\nnewline\""), None);
     }
 
     #[test]
