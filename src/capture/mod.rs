@@ -406,16 +406,22 @@ pub fn shared_captures_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures")
 }
 
+/// A reader over `text`, for tests.
+#[cfg(test)]
+pub(crate) fn test_reader(text: &str) -> CaptureReader {
+    CaptureReader::from_reader(
+        "test".into(),
+        Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+    )
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn reader(text: &str) -> CaptureReader {
-        CaptureReader::from_reader(
-            "test".into(),
-            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
-        )
-        .unwrap()
+        test_reader(text)
     }
 
     #[test]

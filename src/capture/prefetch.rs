@@ -115,13 +115,7 @@ fn read_ahead(mut reader: CaptureReader, tx: SyncSender<Batch>) {
 mod tests {
     use super::*;
 
-    fn reader(text: &str) -> CaptureReader {
-        CaptureReader::from_reader(
-            "test".into(),
-            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
-        )
-        .unwrap()
-    }
+    use crate::capture::test_reader as reader;
 
     fn capture(records: usize) -> String {
         let mut text = String::from(

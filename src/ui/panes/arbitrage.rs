@@ -12,7 +12,7 @@ use crate::engine::snapshot::{ArbOpportunity, ArbPairStats, ClosedArb};
 use crate::model::{Instrument, Venue};
 use crate::ui::app::App;
 use crate::ui::format;
-use crate::ui::history::{self, Entry};
+use crate::ui::history;
 use crate::ui::table::{Align, Col, fit, pad, window};
 use crate::ui::theme::Theme;
 
@@ -256,14 +256,10 @@ fn closed_table(
     let cursor_line = row.and_then(|r| history::row_line(&entries, r));
     let (start, end) = window(entries.len(), focus, area.height as usize - 1);
     for (i, e) in entries.iter().enumerate().take(end).skip(start) {
-        let c = match e {
-            Entry::Live(c) | Entry::Stored(c) => *c,
-            Entry::Separator => {
-                out.push(super::history_separator(theme));
-                continue;
-            }
-            Entry::Note(n) => {
-                out.push(Line::from(Span::styled(n.clone(), theme.muted())));
+        let c = match super::history_row(e, theme) {
+            Ok(row) => row,
+            Err(line) => {
+                out.push(line);
                 continue;
             }
         };

@@ -12,7 +12,7 @@ use crate::engine::snapshot::{LiquidationRow, LongShort};
 use crate::model::LiquidatedSide;
 use crate::ui::app::App;
 use crate::ui::format;
-use crate::ui::history::{self, Entry};
+use crate::ui::history;
 use crate::ui::table::{Col, fit, window};
 use crate::ui::theme::Theme;
 
@@ -157,14 +157,10 @@ fn tape(
     let height = (area.height as usize - 1).saturating_sub(usize::from(live.is_empty()));
     let (start, end) = window(entries.len(), history::focus_line(&entries, row), height);
     for (i, e) in entries.iter().enumerate().take(end).skip(start) {
-        let r = match e {
-            Entry::Live(r) | Entry::Stored(r) => *r,
-            Entry::Separator => {
-                out.push(super::history_separator(theme));
-                continue;
-            }
-            Entry::Note(n) => {
-                out.push(Line::from(Span::styled(n.clone(), theme.muted())));
+        let r = match super::history_row(e, theme) {
+            Ok(row) => row,
+            Err(line) => {
+                out.push(line);
                 continue;
             }
         };

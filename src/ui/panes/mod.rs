@@ -246,3 +246,17 @@ pub fn split_h(area: Rect, left: u16) -> (Rect, Rect) {
 pub fn history_separator(theme: &Theme) -> Line<'static> {
     Line::from(Span::styled("— history (store) —", theme.muted()))
 }
+
+/// A row of a list that pages into the store (live or stored), or the
+/// line drawn in its place (the separator, what paging says).
+pub fn history_row<'a, T>(
+    entry: &crate::ui::history::Entry<'a, T>,
+    theme: &Theme,
+) -> Result<&'a T, Line<'static>> {
+    use crate::ui::history::Entry;
+    match entry {
+        Entry::Live(r) | Entry::Stored(r) => Ok(*r),
+        Entry::Separator => Err(history_separator(theme)),
+        Entry::Note(n) => Err(Line::from(Span::styled(n.clone(), theme.muted()))),
+    }
+}
