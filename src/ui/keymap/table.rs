@@ -360,62 +360,6 @@ pub(super) fn default_bindings() -> Vec<Binding> {
             Some("alert"),
         ),
         (
-            Key::plain(K::Home),
-            Pane(PaneId::Arbitrage),
-            A::Top,
-            "back to live: the newest rows (drops the rows read from the store)",
-            None,
-        ),
-        (
-            Key::ch('g'),
-            Pane(PaneId::Arbitrage),
-            A::Top,
-            "back to live: the newest rows (drops the rows read from the store)",
-            None,
-        ),
-        (
-            Key::plain(K::End),
-            Pane(PaneId::Arbitrage),
-            A::Bottom,
-            "the oldest closed one; moving on past it reads older ones from the store",
-            None,
-        ),
-        (
-            Key::ch('G'),
-            Pane(PaneId::Arbitrage),
-            A::Bottom,
-            "the oldest closed one; moving on past it reads older ones from the store",
-            None,
-        ),
-        (
-            Key::plain(K::Home),
-            Pane(PaneId::Liquidations),
-            A::Top,
-            "back to live: the newest rows (drops the rows read from the store)",
-            None,
-        ),
-        (
-            Key::ch('g'),
-            Pane(PaneId::Liquidations),
-            A::Top,
-            "back to live: the newest rows (drops the rows read from the store)",
-            None,
-        ),
-        (
-            Key::plain(K::End),
-            Pane(PaneId::Liquidations),
-            A::Bottom,
-            "the oldest on the tape; moving on past it reads older ones from the store",
-            None,
-        ),
-        (
-            Key::ch('G'),
-            Pane(PaneId::Liquidations),
-            A::Bottom,
-            "the oldest on the tape; moving on past it reads older ones from the store",
-            None,
-        ),
-        (
             Key::ch('f'),
             Pane(PaneId::Chart),
             A::ChartTimeframeNext,
@@ -556,6 +500,28 @@ pub(super) fn default_bindings() -> Vec<Binding> {
             Some("venue"),
         ),
     ];
+    // The panes that page back into the stored history: the newest rows,
+    // and the oldest held (moving on past it reads older ones).
+    for (pane, oldest) in [
+        (
+            PaneId::Arbitrage,
+            "the oldest closed one; moving on past it reads older ones from the store",
+        ),
+        (
+            PaneId::Liquidations,
+            "the oldest on the tape; moving on past it reads older ones from the store",
+        ),
+    ] {
+        let live = "back to live: the newest rows (drops the rows read from the store)";
+        for (key, action, what) in [
+            (Key::plain(K::Home), A::Top, live),
+            (Key::ch('g'), A::Top, live),
+            (Key::plain(K::End), A::Bottom, oldest),
+            (Key::ch('G'), A::Bottom, oldest),
+        ] {
+            table.push((key, Pane(pane), action, what, None));
+        }
+    }
     // Number keys follow the pane table, so a new pane gets its key for
     // free: 1-9, then 0 for the tenth, as on the keyboard.
     for i in 0..PANES.len().min(10) {
