@@ -1,8 +1,9 @@
 //! The live session's alerts: the task started as one of the engine's
 //! sinks, its destinations built from `[alert_delivery]` and the secrets,
-//! the demo's rules, and `depthwatch alerts test`.
+//! its history read back from the history store and written to it, the
+//! demo's rules, and `depthwatch alerts test`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,10 +16,53 @@ use crate::alerts::deliver::{DeliveryConfig, Dispatcher, Outcome, Report};
 use crate::alerts::rule::{FeedTrouble, Rule, RuleKind, Severity};
 use crate::alerts::secrets::{self, Secrets};
 use crate::alerts::task::{self, AlertsHandle, AlertsInputs, SINK_CAPACITY};
+use crate::alerts::view::AlertRecord;
 use crate::alerts::{Alert, AlertsView};
 use crate::config::Config;
 use crate::engine::{Engine, Snapshot};
 use crate::model::now_micros;
+use crate::store::alerts::{AlertSink, RESTORE_ALERTS};
+use crate::store::{Kind, Query, Record, SqliteStore, Store};
+
+/// The history store as the alerts task uses it.
+pub struct AlertHistory {
+    /// The writer's handle for alerts and deliveries.
+    pub sink: AlertSink,
+    /// The file the last alerts are read back from at start.
+    pub file: PathBuf,
+}
+
+/// The newest `limit` alerts of `file` with their deliveries, newest first,
+/// as the Alerts pane keeps them. A store that cannot be read restores
+/// nothing (said in the log); the run goes on.
+pub fn restored_records(file: &Path, limit: usize) -> Vec<AlertRecord> {
+    let q = Query {
+        limit: Some(limit),
+        ..Query::new(Kind::Alerts)
+    };
+    match SqliteStore::open_read(file).and_then(|s| s.query(&q)) {
+        Ok(rows) => {
+            let out: Vec<AlertRecord> = rows
+                .iter()
+                .rev()
+                .filter_map(|r| match r {
+                    Record::Alert(a) => Some(a.to_record()),
+                    _ => None,
+                })
+                .collect();
+            tracing::info!(
+                "alert history restored from {}: {} alerts",
+                file.display(),
+                out.len()
+            );
+            out
+        }
+        Err(e) => {
+            tracing::warn!("history store: no alert history restored: {e}");
+            Vec::new()
+        }
+    }
+}
 
 /// The HTTP client deliveries use (the shared TLS setup; no redirects: a
 /// webhook that redirects is misconfigured, and a redirect must not carry
@@ -50,12 +94,14 @@ pub fn load_secrets(config: &Config, config_path: Option<&Path>) -> (Secrets, Op
 }
 
 /// Registers the alerts sink on `engine` and starts the task over the
-/// snapshots it will publish.
+/// snapshots it will publish; with a history store, the last alerts come
+/// back into its history and new ones are written to it.
 pub fn start(
     config: &Config,
     config_path: Option<&Path>,
     engine: &mut Engine,
     snapshots: watch::Receiver<Arc<Snapshot>>,
+    history: Option<AlertHistory>,
 ) -> Result<AlertsHandle> {
     let (notices, status) = engine.add_sink("alerts", SINK_CAPACITY);
     let (secrets, problem) = load_secrets(config, config_path);
@@ -71,6 +117,10 @@ pub fn start(
         config.alerts.len(),
         if names.is_empty() { "none" } else { &names }
     );
+    let restored = history
+        .as_ref()
+        .map(|h| restored_records(&h.file, RESTORE_ALERTS))
+        .unwrap_or_default();
     Ok(task::spawn(AlertsInputs {
         rules: config.alerts.clone(),
         dispatcher,
@@ -79,6 +129,8 @@ pub fn start(
         snapshots,
         status,
         problem,
+        store: history.map(|h| h.sink),
+        restored,
     }))
 }
 
@@ -121,6 +173,8 @@ pub fn start_for_replay(
         snapshots,
         status,
         problem: None,
+        store: None,
+        restored: Vec::new(),
     })))
 }
 
@@ -158,12 +212,13 @@ pub fn demo_rules() -> Vec<Rule> {
     vec![arb, liq, down]
 }
 
-/// The published view's alerts newer than `seen`, oldest first.
+/// The published view's alerts newer than `seen`, oldest first (never
+/// those restored from an earlier run).
 pub fn new_records(view: &AlertsView, seen: u64) -> Vec<&crate::alerts::view::AlertRecord> {
     view.records
         .iter()
         .rev()
-        .filter(|r| r.alert.id > seen)
+        .filter(|r| r.alert.id > seen.max(view.restored))
         .collect()
 }
 
