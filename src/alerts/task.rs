@@ -59,7 +59,9 @@ pub struct AlertsInputs {
 pub fn spawn(inputs: AlertsInputs) -> AlertsHandle {
     let mut state = State::new(inputs.rules, inputs.dispatcher, inputs.problem);
     state.restore(inputs.restored);
-    state.store = inputs.store;
+    if let Some(sink) = inputs.store {
+        state.keep_in(sink);
+    }
     let (view_tx, view) = watch::channel(Arc::new(state.view.clone()));
     let (control, control_rx) = mpsc::channel(64);
     state.status = Some(inputs.status);
@@ -102,6 +104,11 @@ impl State {
         };
         s.view.version = 1;
         s
+    }
+
+    /// Write alerts and deliveries to the history store from now on.
+    pub fn keep_in(&mut self, sink: AlertSink) {
+        self.store = Some(sink);
     }
 
     /// Put back the history of earlier runs (newest first). Only the
