@@ -185,6 +185,7 @@ fn view() -> AlertsView {
         bells: 0,
         total: 4,
         problem: None,
+        restored: 0,
     }
 }
 

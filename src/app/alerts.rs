@@ -253,3 +253,101 @@ pub async fn run_test(config: &Config, config_path: Option<&Path>) -> Result<i32
     }
     Ok(if failed { 1 } else { 0 })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::task::State;
+    use crate::engine::notices::{Notice, SinkStatus};
+    use crate::engine::snapshot::LiquidationRow;
+    use crate::model::{LiquidatedSide, Micros};
+    use crate::store::alerts::{AlertEvent, AlertRow, DeliveryRow};
+
+    const T0: Micros = 1_764_000_000_000_000;
+
+    fn liq(time: Micros) -> LiquidationRow {
+        LiquidationRow {
+            venue: "okx".parse().unwrap(),
+            instrument: "BTC-USDT-PERP".parse().unwrap(),
+            side: LiquidatedSide::Short,
+            price: Decimal::new(6_500_012, 2),
+            size: Decimal::new(3, 1),
+            notional_usd: 19_500.0,
+            notional_known: true,
+            time,
+        }
+    }
+
+    fn stored(id: u64, at: Micros, outcome: Outcome) -> Vec<AlertEvent> {
+        let mut a = Alert::test(at);
+        a.id = id;
+        a.rule = "big-liq".into();
+        a.kind = "liquidation";
+        a.text = format!("alert {id}");
+        vec![
+            AlertEvent::Fired(AlertRow::of(&a, &[("app", Outcome::Queued)], at)),
+            AlertEvent::Delivery {
+                alert: id,
+                delivery: DeliveryRow::of("app", &outcome, at + 1),
+            },
+        ]
+    }
+
+    /// After a restart the Alerts pane has the last alerts back, newest
+    /// first and acknowledged, with each destination's latest outcome; new
+    /// alerts are numbered after them, are written to the store, and are
+    /// the only ones headless output prints as new.
+    #[tokio::test]
+    async fn restored_alerts_come_back_into_the_view_and_are_not_new() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.sqlite");
+        {
+            let mut s = SqliteStore::open(&path).unwrap();
+            s.begin_run(T0).unwrap();
+            let mut events = stored(1, T0, Outcome::Sent { attempts: 1 });
+            events.extend(stored(2, T0 + 10, Outcome::Failed("HTTP 500".into())));
+            events.extend(stored(3, T0 + 20, Outcome::Sent { attempts: 2 }));
+            s.write_alerts(&events).unwrap();
+        }
+        let restored = restored_records(&path, 2);
+        let ids: Vec<u64> = restored.iter().map(|r| r.alert.id).collect();
+        assert_eq!(ids, [3, 2], "the newest 2, newest first");
+        assert!(restored.iter().all(|r| r.acked));
+        assert_eq!(
+            restored[1].deliveries,
+            [("app", Outcome::Failed("HTTP 500".into()))]
+        );
+        assert!(restored_records(&dir.path().join("none.sqlite"), 2).is_empty());
+
+        let mut rule = Rule::new(
+            "big-liq",
+            RuleKind::Liquidation {
+                min_notional_usd: 1_000.0,
+                side: None,
+            },
+        );
+        rule.cooldown = 0;
+        let (dispatcher, _reports) = replay_dispatcher(false).unwrap();
+        let mut state = State::new(vec![rule], dispatcher, None);
+        let (sink, mut written) = AlertSink::channel(8, Arc::new(SinkStatus::new("store")));
+        state.restore(restored);
+        state.keep_in(sink);
+        let view = state.publish().unwrap();
+        assert_eq!(view.records.len(), 2);
+        assert_eq!(view.restored, 3);
+        assert!(new_records(&view, 0).is_empty(), "restored: not new");
+        assert_eq!(view.total, 0, "counts are this run's");
+
+        state.on_notice(&Notice::Liquidation(liq(T0 + 60_000_000)));
+        let view = state.publish().unwrap();
+        let ids: Vec<u64> = view.records.iter().map(|r| r.alert.id).collect();
+        assert_eq!(ids, [4, 3, 2]);
+        let fresh: Vec<u64> = new_records(&view, 0).iter().map(|r| r.alert.id).collect();
+        assert_eq!(fresh, [4]);
+        match written.try_recv().unwrap() {
+            AlertEvent::Fired(a) => assert_eq!((a.id, a.rule.as_str()), (4, "big-liq")),
+            other => panic!("{other:?}"),
+        }
+        assert!(written.try_recv().is_err(), "restored alerts are not written again");
+    }
+}
