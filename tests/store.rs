@@ -7,11 +7,11 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use depthwatch::alerts::Alert;
+use depthwatch::alerts::deliver::Outcome;
 use depthwatch::app::store::{HistoryPlan, SINK_NAME, attach};
 use depthwatch::engine::{Engine, EngineConfig, EngineInput};
 use depthwatch::model::{LiquidatedSide, Liquidation, MarketEvent, Micros, now_micros};
-use depthwatch::alerts::Alert;
-use depthwatch::alerts::deliver::Outcome;
 use depthwatch::store::{AlertEvent, AlertRow, DeliveryRow, Kind, RestoreSpec, SqliteStore, Store};
 use rust_decimal_macros::dec;
 
@@ -216,7 +216,11 @@ fn history_lists_alerts_with_their_deliveries() {
             .env("XDG_CONFIG_HOME", dir.path().join("config"))
             .output()
             .expect("binary runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let summary = "app:sent telegram:failed(HTTP 429 Too Many Requests)";
@@ -230,7 +234,10 @@ fn history_lists_alerts_with_their_deliveries() {
         "time,id,rule,kind,severity,subject,instrument,venue,muted,text,deliveries"
     );
     let row = lines.next().unwrap();
-    assert!(row.contains(",1,big-liq,liquidation,info,BTC-USDT-PERP okx,,okx,"), "{row}");
+    assert!(
+        row.contains(",1,big-liq,liquidation,info,BTC-USDT-PERP okx,,okx,"),
+        "{row}"
+    );
     assert!(row.ends_with(summary), "{row}");
     let json = run(&["--json"]);
     let v: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();

@@ -349,7 +349,10 @@ fn restored_alerts_do_not_toast() {
     v.restored = v.records.iter().map(|r| r.alert.id).max().unwrap();
     a.set_alerts(Arc::new(v));
     assert!(a.message().is_none(), "{:?}", a.message().map(|m| m.text));
-    assert_eq!(a.alerts.view.as_ref().unwrap().records.len(), view().records.len());
+    assert_eq!(
+        a.alerts.view.as_ref().unwrap().records.len(),
+        view().records.len()
+    );
 }
 
 #[test]

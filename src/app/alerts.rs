@@ -348,6 +348,9 @@ mod tests {
             AlertEvent::Fired(a) => assert_eq!((a.id, a.rule.as_str()), (4, "big-liq")),
             other => panic!("{other:?}"),
         }
-        assert!(written.try_recv().is_err(), "restored alerts are not written again");
+        assert!(
+            written.try_recv().is_err(),
+            "restored alerts are not written again"
+        );
     }
 }

@@ -684,7 +684,10 @@ fn alerts_round_trip_with_their_deliveries() {
     let [r] = &rows[..] else { panic!("{rows:?}") };
     assert_eq!((r.id, r.time, r.run.is_some()), (7, T0, true));
     assert_eq!(r.rule, "btc-arb");
-    assert_eq!((r.kind.as_str(), r.severity.as_str()), ("arbitrage", "critical"));
+    assert_eq!(
+        (r.kind.as_str(), r.severity.as_str()),
+        ("arbitrage", "critical")
+    );
     assert_eq!(r.instrument, Some(i("BTC-USDT")));
     assert_eq!(r.venue, Some(v("okx")));
     assert_eq!(r.text, a.text);
@@ -874,7 +877,8 @@ fn the_writer_writes_alerts_from_its_alert_sink() {
     for id in 1..=3 {
         sink.send(AlertEvent::Fired(AlertRow::of(&fired(id, T0), &[], T0)));
     }
-    tx.try_send(Arc::new(Notice::ArbOpened(opened(T0)))).unwrap();
+    tx.try_send(Arc::new(Notice::ArbOpened(opened(T0))))
+        .unwrap();
     drop(tx);
     assert!(w.finish(std::time::Duration::from_secs(30)));
     let s = SqliteStore::open_read(&path).unwrap();
