@@ -131,7 +131,7 @@ pub enum Command {
         command: AlertsCommand,
     },
     /// Query the stored history: opportunities, liquidations, large trades,
-    /// per-minute funding and open interest, incidents, states.
+    /// per-minute funding and open interest, incidents, states, alerts.
     History(HistoryArgs),
 }
 
@@ -152,7 +152,8 @@ pub struct HistoryArgs {
     /// What to list: arbitrage, liquidations, trades (large ones), funding
     /// (per-minute funding, mark, open interest, volume), incidents (gaps,
     /// resyncs, checksum failures, disconnects, reconnects), states (book
-    /// and connection state changes).
+    /// and connection state changes), alerts (with each destination's
+    /// outcome).
     #[arg(long, short, default_value = "arbitrage", value_parser = parse_kind, value_name = "KIND")]
     pub kind: Kind,
 
@@ -208,6 +209,7 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
         "oi" | "open_interest" | "derivatives" => "funding",
         "incident" => "incidents",
         "state" => "states",
+        "alert" => "alerts",
         other => other,
     };
     Kind::parse(alias).ok_or_else(|| {

@@ -1,8 +1,9 @@
 //! A real run with secrets set: `depthwatch --demo --headless --json` with
 //! the demo's rules firing, delivered to a loopback webhook and Telegram
-//! stand-in, then the log file, the config and the output are searched for
-//! every secret: none may appear. Also shows the demo's rules fire within a
-//! minute and print `alert` lines.
+//! stand-in, then the log file, the config, the output and the history
+//! store (alerts and deliveries) are searched for every secret: none may
+//! appear. Also shows the demo's rules fire within a minute and print
+//! `alert` lines.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -186,6 +187,36 @@ fn no_secret_reaches_the_log_the_config_or_the_output() {
         searched.push((p.display().to_string(), text));
     }
     assert!(log_bytes > 0, "the log file is empty");
+    // The history store keeps the alerts and each destination's outcome by
+    // name: never a URL or a token (the file and its WAL, byte for byte).
+    let store = home
+        .path()
+        .join("data")
+        .join("depthwatch")
+        .join("history-demo.sqlite");
+    {
+        let c = rusqlite::Connection::open_with_flags(
+            &store,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+        assert!(count("SELECT COUNT(*) FROM alert") > 0, "no alert stored");
+        assert!(
+            count("SELECT COUNT(*) FROM alert_delivery WHERE destination = 'telegram'") > 0,
+            "no telegram delivery stored"
+        );
+    }
+    for suffix in ["", "-wal"] {
+        let mut p = store.clone().into_os_string();
+        p.push(suffix);
+        if let Ok(bytes) = std::fs::read(&p) {
+            searched.push((
+                std::path::PathBuf::from(p).display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
+        }
+    }
     searched.push(("stdout".into(), out));
     searched.push(("stderr".into(), err_text.lock().unwrap().clone()));
     for (what, text) in &searched {

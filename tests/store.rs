@@ -1,15 +1,18 @@
 //! The history store end to end: a demo killed with SIGKILL leaves a sound
 //! file whose statistics and closed opportunities come back; a burst of
 //! 100,000 notices never holds up the engine (drops are counted); a data
-//! directory that cannot be written is reported and the engine keeps going.
+//! directory that cannot be written is reported and the engine keeps going;
+//! `history --kind alerts` lists stored alerts with their deliveries.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use depthwatch::alerts::Alert;
+use depthwatch::alerts::deliver::Outcome;
 use depthwatch::app::store::{HistoryPlan, SINK_NAME, attach};
 use depthwatch::engine::{Engine, EngineConfig, EngineInput};
 use depthwatch::model::{LiquidatedSide, Liquidation, MarketEvent, Micros, now_micros};
-use depthwatch::store::{Kind, RestoreSpec, SqliteStore, Store};
+use depthwatch::store::{AlertEvent, AlertRow, DeliveryRow, Kind, RestoreSpec, SqliteStore, Store};
 use rust_decimal_macros::dec;
 
 fn liquidations(start: Micros, n: usize) -> EngineInput {
@@ -168,4 +171,77 @@ fn a_killed_demo_comes_back_with_its_history() {
     let snap = engine.snapshot();
     assert!(snap.arb_history.len() as u64 >= stored.min(200));
     assert_eq!(snap.arb_stats.iter().map(|s| s.count).sum::<u64>(), opened);
+}
+
+/// `depthwatch history --kind alerts` as a table, CSV and JSON lines: each
+/// alert with each destination's latest outcome in one field.
+#[test]
+fn history_lists_alerts_with_their_deliveries() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite");
+    let t0: Micros = 1_764_000_000_000_000;
+    {
+        let mut s = SqliteStore::open(&path).unwrap();
+        s.begin_run(t0).unwrap();
+        let mut a = Alert::test(t0);
+        a.id = 1;
+        a.rule = "big-liq".into();
+        a.kind = "liquidation";
+        a.subject = "BTC-USDT-PERP okx".into();
+        a.venue = Some("okx".parse().unwrap());
+        a.text = "short liquidated: $1,200,000 at 65000.12".into();
+        let first = [
+            ("app", Outcome::Sent { attempts: 1 }),
+            ("telegram", Outcome::Queued),
+        ];
+        s.write_alerts(&[
+            AlertEvent::Fired(AlertRow::of(&a, &first, t0)),
+            AlertEvent::Delivery {
+                alert: 1,
+                delivery: DeliveryRow::of(
+                    "telegram",
+                    &Outcome::Failed("HTTP 429 Too Many Requests".into()),
+                    t0 + 2,
+                ),
+            },
+        ])
+        .unwrap();
+    }
+    let run = |extra: &[&str]| -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_depthwatch"))
+            .args(["history", "--kind", "alerts", "--store"])
+            .arg(&path)
+            .args(extra)
+            .env("HOME", dir.path())
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .output()
+            .expect("binary runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let summary = "app:sent telegram:failed(HTTP 429 Too Many Requests)";
+    let table = run(&[]);
+    assert!(table.contains("big-liq"), "{table}");
+    assert!(table.contains(summary), "{table}");
+    let csv = run(&["--csv"]);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "time,id,rule,kind,severity,subject,instrument,venue,muted,text,deliveries"
+    );
+    let row = lines.next().unwrap();
+    assert!(
+        row.contains(",1,big-liq,liquidation,info,BTC-USDT-PERP okx,,okx,"),
+        "{row}"
+    );
+    assert!(row.ends_with(summary), "{row}");
+    let json = run(&["--json"]);
+    let v: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(v["rule"], "big-liq");
+    assert_eq!(v["deliveries"], summary);
+    assert_eq!(v["time_us"], t0);
 }

@@ -185,6 +185,7 @@ fn view() -> AlertsView {
         bells: 0,
         total: 4,
         problem: None,
+        restored: 0,
     }
 }
 
@@ -337,6 +338,21 @@ fn a_new_alert_toasts_and_rings() {
     a.alerts.bell_due = false;
     a.set_alerts(Arc::new(view()));
     assert!(!a.alerts.bell_due);
+}
+
+/// Alerts restored from the history store at start are shown, not toasted
+/// again as new.
+#[test]
+fn restored_alerts_do_not_toast() {
+    let mut a = app();
+    let mut v = view();
+    v.restored = v.records.iter().map(|r| r.alert.id).max().unwrap();
+    a.set_alerts(Arc::new(v));
+    assert!(a.message().is_none(), "{:?}", a.message().map(|m| m.text));
+    assert_eq!(
+        a.alerts.view.as_ref().unwrap().records.len(),
+        view().records.len()
+    );
 }
 
 #[test]

@@ -67,6 +67,12 @@ impl Evaluator {
         &self.rules
     }
 
+    /// Number the next alert after `id` (alerts restored from an earlier
+    /// run keep their numbers; a new one never takes one of them).
+    pub fn number_after(&mut self, id: u64) {
+        self.next_id = self.next_id.max(id.saturating_add(1));
+    }
+
     /// Adopt new rules. Conditions of rules whose kind and thresholds did
     /// not change keep their state (so a mute does not re-fire them).
     pub fn set_rules(&mut self, rules: Vec<Rule>) {

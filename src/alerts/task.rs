@@ -14,6 +14,8 @@ use super::rule::Rule;
 use super::view::{AlertRecord, AlertsView, HISTORY, RuleStatus};
 use crate::engine::Snapshot;
 use crate::engine::notices::{Notice, SinkStatus};
+use crate::model::now_micros;
+use crate::store::alerts::{AlertEvent, AlertRow, AlertSink, DeliveryRow};
 
 /// How often the snapshot is looked at (and the view published).
 pub const TICK: Duration = Duration::from_millis(250);
@@ -47,11 +49,19 @@ pub struct AlertsInputs {
     pub status: Arc<SinkStatus>,
     /// A problem with the setup (the secrets file refused), shown in the pane.
     pub problem: Option<String>,
+    /// Where alerts and deliveries are kept (`None`: no history store).
+    pub store: Option<AlertSink>,
+    /// The history of earlier runs, newest first (from the store).
+    pub restored: Vec<AlertRecord>,
 }
 
 /// Starts the task (needs a Tokio runtime).
 pub fn spawn(inputs: AlertsInputs) -> AlertsHandle {
     let mut state = State::new(inputs.rules, inputs.dispatcher, inputs.problem);
+    state.restore(inputs.restored);
+    if let Some(sink) = inputs.store {
+        state.keep_in(sink);
+    }
     let (view_tx, view) = watch::channel(Arc::new(state.view.clone()));
     let (control, control_rx) = mpsc::channel(64);
     state.status = Some(inputs.status);
@@ -74,6 +84,7 @@ pub struct State {
     pub view: AlertsView,
     dirty: bool,
     status: Option<Arc<SinkStatus>>,
+    store: Option<AlertSink>,
 }
 
 impl State {
@@ -89,9 +100,28 @@ impl State {
             dispatcher,
             dirty: true,
             status: None,
+            store: None,
         };
         s.view.version = 1;
         s
+    }
+
+    /// Write alerts and deliveries to the history store from now on.
+    pub fn keep_in(&mut self, sink: AlertSink) {
+        self.store = Some(sink);
+    }
+
+    /// Put back the history of earlier runs (newest first). Only the
+    /// history: nothing is delivered again, the rules' counts and
+    /// cooldowns start with this run (a rule may fire again as soon as its
+    /// condition holds), and new alerts are numbered after the restored.
+    pub fn restore(&mut self, mut records: Vec<AlertRecord>) {
+        records.truncate(HISTORY);
+        let newest = records.iter().map(|r| r.alert.id).max().unwrap_or(0);
+        self.eval.number_after(newest);
+        self.view.restored = newest;
+        self.view.records = records;
+        self.dirty = true;
     }
 
     pub fn on_notice(&mut self, n: &Notice) {
@@ -111,6 +141,10 @@ impl State {
                 Verdict::Fire(alert) => {
                     let rule = self.eval.rules().iter().find(|r| r.name == alert.rule);
                     let deliveries = self.dispatcher.dispatch(&alert, rule);
+                    if let Some(store) = &self.store {
+                        let row = AlertRow::of(&alert, &deliveries, now_micros());
+                        store.send(AlertEvent::Fired(row));
+                    }
                     if let Some(s) = self.view.rules.iter_mut().find(|s| s.name == alert.rule) {
                         s.fired += 1;
                     }
@@ -141,6 +175,12 @@ impl State {
 
     pub fn on_report(&mut self, r: Report) {
         self.dispatcher.count_report(&r);
+        if let Some(store) = &self.store {
+            store.send(AlertEvent::Delivery {
+                alert: r.alert,
+                delivery: DeliveryRow::of(r.destination, &r.outcome, now_micros()),
+            });
+        }
         if let Some(rec) = self.view.records.iter_mut().find(|x| x.alert.id == r.alert) {
             match rec.deliveries.iter_mut().find(|(d, _)| *d == r.destination) {
                 Some((_, o)) => *o = r.outcome,

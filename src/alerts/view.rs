@@ -70,6 +70,9 @@ pub struct AlertsView {
     pub total: u64,
     /// A problem of the alerts setup itself (a refused secrets file).
     pub problem: Option<String>,
+    /// Alerts numbered up to this came from an earlier run (the history
+    /// store): shown, never toasted or printed as new again.
+    pub restored: u64,
 }
 
 impl AlertsView {

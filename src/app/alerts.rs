@@ -1,8 +1,9 @@
 //! The live session's alerts: the task started as one of the engine's
 //! sinks, its destinations built from `[alert_delivery]` and the secrets,
-//! the demo's rules, and `depthwatch alerts test`.
+//! its history read back from the history store and written to it, the
+//! demo's rules, and `depthwatch alerts test`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,10 +16,53 @@ use crate::alerts::deliver::{DeliveryConfig, Dispatcher, Outcome, Report};
 use crate::alerts::rule::{FeedTrouble, Rule, RuleKind, Severity};
 use crate::alerts::secrets::{self, Secrets};
 use crate::alerts::task::{self, AlertsHandle, AlertsInputs, SINK_CAPACITY};
+use crate::alerts::view::AlertRecord;
 use crate::alerts::{Alert, AlertsView};
 use crate::config::Config;
 use crate::engine::{Engine, Snapshot};
 use crate::model::now_micros;
+use crate::store::alerts::{AlertSink, RESTORE_ALERTS};
+use crate::store::{Kind, Query, Record, SqliteStore, Store};
+
+/// The history store as the alerts task uses it.
+pub struct AlertHistory {
+    /// The writer's handle for alerts and deliveries.
+    pub sink: AlertSink,
+    /// The file the last alerts are read back from at start.
+    pub file: PathBuf,
+}
+
+/// The newest `limit` alerts of `file` with their deliveries, newest first,
+/// as the Alerts pane keeps them. A store that cannot be read restores
+/// nothing (said in the log); the run goes on.
+pub fn restored_records(file: &Path, limit: usize) -> Vec<AlertRecord> {
+    let q = Query {
+        limit: Some(limit),
+        ..Query::new(Kind::Alerts)
+    };
+    match SqliteStore::open_read(file).and_then(|s| s.query(&q)) {
+        Ok(rows) => {
+            let out: Vec<AlertRecord> = rows
+                .iter()
+                .rev()
+                .filter_map(|r| match r {
+                    Record::Alert(a) => Some(a.to_record()),
+                    _ => None,
+                })
+                .collect();
+            tracing::info!(
+                "alert history restored from {}: {} alerts",
+                file.display(),
+                out.len()
+            );
+            out
+        }
+        Err(e) => {
+            tracing::warn!("history store: no alert history restored: {e}");
+            Vec::new()
+        }
+    }
+}
 
 /// The HTTP client deliveries use (the shared TLS setup; no redirects: a
 /// webhook that redirects is misconfigured, and a redirect must not carry
@@ -50,12 +94,14 @@ pub fn load_secrets(config: &Config, config_path: Option<&Path>) -> (Secrets, Op
 }
 
 /// Registers the alerts sink on `engine` and starts the task over the
-/// snapshots it will publish.
+/// snapshots it will publish; with a history store, the last alerts come
+/// back into its history and new ones are written to it.
 pub fn start(
     config: &Config,
     config_path: Option<&Path>,
     engine: &mut Engine,
     snapshots: watch::Receiver<Arc<Snapshot>>,
+    history: Option<AlertHistory>,
 ) -> Result<AlertsHandle> {
     let (notices, status) = engine.add_sink("alerts", SINK_CAPACITY);
     let (secrets, problem) = load_secrets(config, config_path);
@@ -71,6 +117,10 @@ pub fn start(
         config.alerts.len(),
         if names.is_empty() { "none" } else { &names }
     );
+    let restored = history
+        .as_ref()
+        .map(|h| restored_records(&h.file, RESTORE_ALERTS))
+        .unwrap_or_default();
     Ok(task::spawn(AlertsInputs {
         rules: config.alerts.clone(),
         dispatcher,
@@ -79,6 +129,8 @@ pub fn start(
         snapshots,
         status,
         problem,
+        store: history.map(|h| h.sink),
+        restored,
     }))
 }
 
@@ -121,6 +173,8 @@ pub fn start_for_replay(
         snapshots,
         status,
         problem: None,
+        store: None,
+        restored: Vec::new(),
     })))
 }
 
@@ -158,12 +212,13 @@ pub fn demo_rules() -> Vec<Rule> {
     vec![arb, liq, down]
 }
 
-/// The published view's alerts newer than `seen`, oldest first.
+/// The published view's alerts newer than `seen`, oldest first (never
+/// those restored from an earlier run).
 pub fn new_records(view: &AlertsView, seen: u64) -> Vec<&crate::alerts::view::AlertRecord> {
     view.records
         .iter()
         .rev()
-        .filter(|r| r.alert.id > seen)
+        .filter(|r| r.alert.id > seen.max(view.restored))
         .collect()
 }
 
@@ -197,4 +252,105 @@ pub async fn run_test(config: &Config, config_path: Option<&Path>) -> Result<i32
         println!("{name:<9} {outcome}{note}");
     }
     Ok(if failed { 1 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::task::State;
+    use crate::engine::notices::{Notice, SinkStatus};
+    use crate::engine::snapshot::LiquidationRow;
+    use crate::model::{LiquidatedSide, Micros};
+    use crate::store::alerts::{AlertEvent, AlertRow, DeliveryRow};
+
+    const T0: Micros = 1_764_000_000_000_000;
+
+    fn liq(time: Micros) -> LiquidationRow {
+        LiquidationRow {
+            venue: "okx".parse().unwrap(),
+            instrument: "BTC-USDT-PERP".parse().unwrap(),
+            side: LiquidatedSide::Short,
+            price: Decimal::new(6_500_012, 2),
+            size: Decimal::new(3, 1),
+            notional_usd: 19_500.0,
+            notional_known: true,
+            time,
+        }
+    }
+
+    fn stored(id: u64, at: Micros, outcome: Outcome) -> Vec<AlertEvent> {
+        let mut a = Alert::test(at);
+        a.id = id;
+        a.rule = "big-liq".into();
+        a.kind = "liquidation";
+        a.text = format!("alert {id}");
+        vec![
+            AlertEvent::Fired(AlertRow::of(&a, &[("app", Outcome::Queued)], at)),
+            AlertEvent::Delivery {
+                alert: id,
+                delivery: DeliveryRow::of("app", &outcome, at + 1),
+            },
+        ]
+    }
+
+    /// After a restart the Alerts pane has the last alerts back, newest
+    /// first and acknowledged, with each destination's latest outcome; new
+    /// alerts are numbered after them, are written to the store, and are
+    /// the only ones headless output prints as new.
+    #[tokio::test]
+    async fn restored_alerts_come_back_into_the_view_and_are_not_new() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.sqlite");
+        {
+            let mut s = SqliteStore::open(&path).unwrap();
+            s.begin_run(T0).unwrap();
+            let mut events = stored(1, T0, Outcome::Sent { attempts: 1 });
+            events.extend(stored(2, T0 + 10, Outcome::Failed("HTTP 500".into())));
+            events.extend(stored(3, T0 + 20, Outcome::Sent { attempts: 2 }));
+            s.write_alerts(&events).unwrap();
+        }
+        let restored = restored_records(&path, 2);
+        let ids: Vec<u64> = restored.iter().map(|r| r.alert.id).collect();
+        assert_eq!(ids, [3, 2], "the newest 2, newest first");
+        assert!(restored.iter().all(|r| r.acked));
+        assert_eq!(
+            restored[1].deliveries,
+            [("app", Outcome::Failed("HTTP 500".into()))]
+        );
+        assert!(restored_records(&dir.path().join("none.sqlite"), 2).is_empty());
+
+        let mut rule = Rule::new(
+            "big-liq",
+            RuleKind::Liquidation {
+                min_notional_usd: 1_000.0,
+                side: None,
+            },
+        );
+        rule.cooldown = 0;
+        let (dispatcher, _reports) = replay_dispatcher(false).unwrap();
+        let mut state = State::new(vec![rule], dispatcher, None);
+        let (sink, mut written) = AlertSink::channel(8, Arc::new(SinkStatus::new("store")));
+        state.restore(restored);
+        state.keep_in(sink);
+        let view = state.publish().unwrap();
+        assert_eq!(view.records.len(), 2);
+        assert_eq!(view.restored, 3);
+        assert!(new_records(&view, 0).is_empty(), "restored: not new");
+        assert_eq!(view.total, 0, "counts are this run's");
+
+        state.on_notice(&Notice::Liquidation(liq(T0 + 60_000_000)));
+        let view = state.publish().unwrap();
+        let ids: Vec<u64> = view.records.iter().map(|r| r.alert.id).collect();
+        assert_eq!(ids, [4, 3, 2]);
+        let fresh: Vec<u64> = new_records(&view, 0).iter().map(|r| r.alert.id).collect();
+        assert_eq!(fresh, [4]);
+        match written.try_recv().unwrap() {
+            AlertEvent::Fired(a) => assert_eq!((a.id, a.rule.as_str()), (4, "big-liq")),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            written.try_recv().is_err(),
+            "restored alerts are not written again"
+        );
+    }
 }

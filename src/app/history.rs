@@ -413,6 +413,22 @@ fn records_table(kind: Kind, records: &[Record]) -> Table {
             "state",
             vec!["time", "venue", "instrument", "conn", "state", "reason"],
         ),
+        Kind::Alerts => (
+            "alert",
+            vec![
+                "time",
+                "id",
+                "rule",
+                "kind",
+                "severity",
+                "subject",
+                "instrument",
+                "venue",
+                "muted",
+                "text",
+                "deliveries",
+            ],
+        ),
     };
     let rows = records
         .iter()
@@ -480,6 +496,20 @@ fn records_table(kind: Kind, records: &[Record]) -> Table {
                 Cell::Text(s.conn.clone()),
                 Cell::text(s.state.clone()),
                 Cell::Text(s.reason.clone()),
+            ],
+            // Each destination's latest outcome, one field.
+            Record::Alert(a) => vec![
+                Cell::Time(Some(a.time)),
+                Cell::text(a.id.to_string()),
+                Cell::text(a.rule.clone()),
+                Cell::text(a.kind.clone()),
+                Cell::text(a.severity.clone()),
+                Cell::text(a.subject.clone()),
+                Cell::Text(a.instrument.map(|i| i.to_string())),
+                Cell::Text(a.venue.map(|v| v.as_str().to_string())),
+                Cell::Bool(a.muted),
+                Cell::text(a.text.clone()),
+                Cell::text(a.delivery_summary()),
             ],
         })
         .collect();

@@ -136,6 +136,7 @@ pub async fn start(cli: &Cli) -> Result<Session> {
         (None, true) => StoredHistory::Off(NO_DATA_DIR.to_string()),
         (Some(f), true) => StoredHistory::File(f.clone()),
     };
+    let alert_file = file.clone();
     let history = config.store.enabled.then(|| {
         let plan = super::store::HistoryPlan {
             file,
@@ -147,11 +148,20 @@ pub async fn start(cli: &Cli) -> Result<Session> {
     let (in_tx, in_rx) = mpsc::channel::<EngineInput>(INPUT_CAPACITY);
     let (snap_tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
     let metrics = start_metrics(cli, &snapshots).await?;
+    // Alerts are kept beside the engine's history, in the same file.
+    let alert_history = match (history.as_ref().and_then(Option::as_ref), alert_file) {
+        (Some(writer), Some(file)) => Some(super::alerts::AlertHistory {
+            sink: writer.alert_sink(),
+            file,
+        }),
+        _ => None,
+    };
     let alerts = super::alerts::start(
         &config,
         config_path.as_deref(),
         &mut engine,
         snapshots.clone(),
+        alert_history,
     )?;
     let (control, control_rx) = mpsc::channel(16);
     tokio::spawn(runner::run(

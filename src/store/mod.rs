@@ -1,7 +1,9 @@
 //! History that survives a restart: the engine's notices (opportunities,
 //! liquidations, large trades, per-minute funding and open interest,
-//! incidents, book and connection states) kept in an embedded database,
-//! read back at start ([`crate::engine::Seed`]) and by `depthwatch history`.
+//! incidents, book and connection states) and the alerts task's alerts and
+//! deliveries ([`alerts`]) kept in an embedded database, read back at start
+//! ([`crate::engine::Seed`], the Alerts pane's history) and by
+//! `depthwatch history`.
 //!
 //! The store is a sink ([`crate::engine::notices`]): the engine hands it
 //! notices through a bounded channel with `try_send`, and a writer thread
@@ -19,6 +21,7 @@
 //! `stats` the summaries of `history --stats`, `settings` what the config
 //! says, `pages` what the panes ask for when they page back.
 
+pub mod alerts;
 pub mod codec;
 pub mod pages;
 pub mod record;
@@ -33,6 +36,7 @@ mod tests;
 
 use std::sync::Arc;
 
+pub use alerts::{AlertEvent, AlertRow, AlertSink, DeliveryRow};
 pub use record::{ArbRecord, IncidentRecord, Kind, Record, StateRecord};
 pub use settings::{Retention, StoreSettings};
 pub use sqlite::SqliteStore;
@@ -126,6 +130,10 @@ pub trait Store: Send {
     /// Write a batch of notices in one transaction; returns the rows
     /// written (a notice the store does not keep writes none).
     fn write(&mut self, batch: &[Arc<Notice>]) -> Result<usize, StoreError>;
+
+    /// Write a batch of the alerts task's events in one transaction;
+    /// returns the rows written.
+    fn write_alerts(&mut self, batch: &[AlertEvent]) -> Result<usize, StoreError>;
 
     /// Delete what is older than its kind's retention; returns rows deleted.
     fn prune(&mut self, retention: &Retention, now: Micros) -> Result<u64, StoreError>;

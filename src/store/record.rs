@@ -2,6 +2,7 @@
 
 use rust_decimal::Decimal;
 
+use super::alerts::AlertRow;
 use crate::engine::derivs::DerivSample;
 use crate::engine::snapshot::{ClosedArb, LiquidationRow, TradeRow};
 use crate::model::{Instrument, Micros, Venue};
@@ -22,16 +23,19 @@ pub enum Kind {
     Incidents,
     /// Book and connection state changes.
     States,
+    /// Alerts that fired, with what each destination did with them.
+    Alerts,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Arbitrage,
         Kind::Liquidations,
         Kind::Trades,
         Kind::Funding,
         Kind::Incidents,
         Kind::States,
+        Kind::Alerts,
     ];
 
     /// The name used in the config (`[store.retention_days]`) and on the
@@ -44,6 +48,7 @@ impl Kind {
             Kind::Funding => "funding",
             Kind::Incidents => "incidents",
             Kind::States => "states",
+            Kind::Alerts => "alerts",
         }
     }
 
@@ -175,6 +180,7 @@ pub enum Record {
     Funding(DerivSample),
     Incident(IncidentRecord),
     State(StateRecord),
+    Alert(AlertRow),
 }
 
 impl Record {
@@ -187,6 +193,7 @@ impl Record {
             Record::Funding(d) => d.minute,
             Record::Incident(i) => i.time,
             Record::State(s) => s.time,
+            Record::Alert(a) => a.time,
         }
     }
 }

@@ -16,7 +16,7 @@
 use rusqlite::Connection;
 
 /// Migration `n` (1-based) takes a store from version `n - 1` to `n`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this depthwatch writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -146,6 +146,46 @@ CREATE INDEX trade_it ON trade (instrument, time);
 CREATE INDEX funding_it ON funding (instrument, minute);
 CREATE INDEX incident_it ON incident (instrument, time);
 CREATE INDEX state_it ON state (instrument, time);
+";
+
+/// Version 4: alerts and what each destination did with them. `id` is the
+/// alert's number within its run (the Alerts pane's `#n`); a delivery row
+/// is one outcome as it became known (queued, then retrying, then sent), so
+/// the latest per destination is what the pane showed. Destinations are
+/// their names only (`telegram`): never a URL or a token.
+const V4: &str = "
+CREATE TABLE alert (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL,      -- the alert's number within its run
+    run INTEGER REFERENCES run (id),
+    time INTEGER NOT NULL,          -- engine time it fired at
+    rule TEXT NOT NULL,
+    kind TEXT NOT NULL,             -- the rule's kind, or test
+    severity TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    instrument TEXT,
+    venue TEXT,
+    text TEXT NOT NULL,
+    dedup_key TEXT NOT NULL,
+    muted INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX alert_run ON alert (run, alert_id);
+CREATE INDEX alert_iv ON alert (instrument, venue, time);
+CREATE INDEX alert_it ON alert (instrument, time);
+CREATE INDEX alert_v ON alert (venue, time);
+CREATE INDEX alert_time ON alert (time);
+
+CREATE TABLE alert_delivery (
+    id INTEGER PRIMARY KEY,
+    alert INTEGER NOT NULL REFERENCES alert (id),
+    destination TEXT NOT NULL,      -- app, bell, desktop, webhook, telegram, discord, slack
+    outcome TEXT NOT NULL,          -- queued, sent, retrying, suppressed, failed
+    attempts INTEGER,               -- sent and retrying: the attempt
+    detail TEXT,                    -- why (suppressed, retrying, failed)
+    time INTEGER NOT NULL           -- wall clock when it became known
+);
+CREATE INDEX alert_delivery_alert ON alert_delivery (alert, id);
+CREATE INDEX alert_delivery_time ON alert_delivery (time);
 ";
 
 /// The version of an open store.

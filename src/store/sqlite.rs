@@ -12,6 +12,7 @@ use std::time::Duration;
 use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Row, Transaction, params, params_from_iter};
 
+use super::alerts::{self as alert_sql, AlertEvent};
 use super::codec::{self, dec};
 use super::record::{ArbRecord, IncidentRecord, Kind, Record, StateRecord};
 use super::schema::{self, VERSION};
@@ -179,6 +180,16 @@ impl SqliteStore {
         Ok(rows)
     }
 
+    fn write_alert_batch(&mut self, batch: &[AlertEvent]) -> rusqlite::Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut rows = 0;
+        for e in batch {
+            rows += alert_sql::write_event(&tx, e, self.run)?;
+        }
+        tx.commit()?;
+        Ok(rows)
+    }
+
     fn restore_seed(&self, spec: &RestoreSpec, now: Micros) -> rusqlite::Result<Seed> {
         let mut closed_arbs = Vec::new();
         let mut st = self.conn.prepare(&format!(
@@ -259,6 +270,7 @@ impl SqliteStore {
             Kind::Funding => FUNDING_COLUMNS,
             Kind::Incidents => INCIDENT_COLUMNS,
             Kind::States => STATE_COLUMNS,
+            Kind::Alerts => alert_sql::ALERT_COLUMNS,
         };
         let by_close = q.by_close && q.kind == Kind::Arbitrage;
         let time = if by_close {
@@ -316,8 +328,19 @@ impl SqliteStore {
         );
         let mut st = self.conn.prepare_cached(&sql)?;
         let kind = q.kind;
-        let rows = st.query_map(params_from_iter(args), |r| decode(kind, r))?;
-        let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = if kind == Kind::Alerts {
+            let rows = st.query_map(params_from_iter(args), alert_sql::alert_row)?;
+            let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut out = Vec::with_capacity(rows.len());
+            for (id, mut a) in rows {
+                a.deliveries = alert_sql::deliveries(&self.conn, id)?;
+                out.push(Record::Alert(a));
+            }
+            out
+        } else {
+            let rows = st.query_map(params_from_iter(args), |r| decode(kind, r))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
         if q.limit.is_some() {
             out.reverse();
         }
@@ -342,6 +365,7 @@ fn table(kind: Kind) -> &'static str {
         Kind::Funding => "funding",
         Kind::Incidents => "incident",
         Kind::States => "state",
+        Kind::Alerts => "alert",
     }
 }
 
@@ -394,6 +418,18 @@ impl Store for SqliteStore {
         let mut deleted = 0u64;
         for kind in Kind::ALL {
             let cutoff = retention.cutoff(kind, now);
+            if kind == Kind::Alerts {
+                // Deliveries go with their alert.
+                loop {
+                    let (alerts, rows) = alert_sql::prune(&self.conn, cutoff, PRUNE_CHUNK)
+                        .map_err(|e| self.err(e))?;
+                    deleted += rows as u64;
+                    if alerts < PRUNE_CHUNK {
+                        break;
+                    }
+                }
+                continue;
+            }
             let (t, time) = (table(kind), time_column(kind));
             let sql = format!(
                 "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE {time} < ?1 ORDER BY {time} LIMIT {PRUNE_CHUNK})"
@@ -411,6 +447,10 @@ impl Store for SqliteStore {
             }
         }
         Ok(deleted)
+    }
+
+    fn write_alerts(&mut self, batch: &[AlertEvent]) -> Result<usize, StoreError> {
+        self.write_alert_batch(batch).map_err(|e| self.err(e))
     }
 
     fn query(&self, q: &Query) -> Result<Vec<Record>, StoreError> {
@@ -767,6 +807,7 @@ fn decode(kind: Kind, r: &Row<'_>) -> rusqlite::Result<Record> {
             kind: r.get(3)?,
             detail: r.get(4)?,
         }),
+        Kind::Alerts => unreachable!("alerts are read with their deliveries (select)"),
         Kind::States => Record::State(StateRecord {
             time: r.get(0)?,
             venue: parsed(r, 1)?,

@@ -625,3 +625,272 @@ fn restore_reads_back_what_the_panes_need() {
         "exact, numerically largest"
     );
 }
+
+fn fired(id: u64, at: Micros) -> crate::alerts::Alert {
+    let mut a = crate::alerts::Alert::test(at);
+    a.id = id;
+    a.rule = "btc-arb".into();
+    a.kind = "arbitrage";
+    a.severity = crate::alerts::Severity::Critical;
+    a.subject = "BTC-USDT binance→okx".into();
+    a.instrument = Some(i("BTC-USDT"));
+    a.venue = Some(v("okx"));
+    a.text = "BTC-USDT binance→okx 15.25 bps net, 52.00 USDT".into();
+    a.dedup_key = "btc-arb:BTC-USDT:binance:okx".into();
+    a
+}
+
+fn alert_rows(s: &SqliteStore) -> Vec<AlertRow> {
+    all(s, Kind::Alerts)
+        .into_iter()
+        .map(|r| match r {
+            Record::Alert(a) => a,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+/// An alert and every outcome of its deliveries come back as written; the
+/// latest per destination is what the pane and `history` show.
+#[test]
+fn alerts_round_trip_with_their_deliveries() {
+    use crate::alerts::deliver::Outcome;
+    let (_d, mut s) = store();
+    let a = fired(7, T0);
+    let first = [
+        ("app", Outcome::Sent { attempts: 1 }),
+        ("telegram", Outcome::Queued),
+    ];
+    let later = |o: Outcome| AlertEvent::Delivery {
+        alert: 7,
+        delivery: DeliveryRow::of("telegram", &o, T0 + 5),
+    };
+    let events = [
+        AlertEvent::Fired(AlertRow::of(&a, &first, T0 + 1)),
+        later(Outcome::Retrying {
+            attempt: 1,
+            reason: "HTTP 429 Too Many Requests".into(),
+            delay: std::time::Duration::from_secs(3),
+        }),
+        later(Outcome::Failed("HTTP 429 Too Many Requests".into())),
+        // Of an alert the store never got (its Fired was dropped): nothing.
+        AlertEvent::Delivery {
+            alert: 99,
+            delivery: DeliveryRow::of("app", &Outcome::Sent { attempts: 1 }, T0),
+        },
+    ];
+    assert_eq!(s.write_alerts(&events).unwrap(), 5, "1 alert + 4 outcomes");
+    let rows = alert_rows(&s);
+    let [r] = &rows[..] else { panic!("{rows:?}") };
+    assert_eq!((r.id, r.time, r.run.is_some()), (7, T0, true));
+    assert_eq!(r.rule, "btc-arb");
+    assert_eq!(
+        (r.kind.as_str(), r.severity.as_str()),
+        ("arbitrage", "critical")
+    );
+    assert_eq!(r.instrument, Some(i("BTC-USDT")));
+    assert_eq!(r.venue, Some(v("okx")));
+    assert_eq!(r.text, a.text);
+    assert_eq!(r.dedup_key, a.dedup_key);
+    assert!(!r.muted);
+    let outcomes: Vec<(&str, &str)> = r
+        .deliveries
+        .iter()
+        .map(|d| (d.destination.as_str(), d.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("app", "sent"),
+            ("telegram", "queued"),
+            ("telegram", "retrying"),
+            ("telegram", "failed")
+        ]
+    );
+    assert_eq!(r.deliveries[2].attempts, Some(1));
+    assert_eq!(
+        r.delivery_summary(),
+        "app:sent telegram:failed(HTTP 429 Too Many Requests)"
+    );
+    // As the Alerts pane keeps it.
+    let rec = r.to_record();
+    assert_eq!(rec.alert, a);
+    assert!(rec.acked);
+    assert_eq!(
+        rec.deliveries,
+        [
+            ("app", Outcome::Sent { attempts: 1 }),
+            (
+                "telegram",
+                Outcome::Failed("HTTP 429 Too Many Requests".into())
+            )
+        ]
+    );
+    // Selected like the other kinds.
+    let q = |f: &dyn Fn(&mut Query)| {
+        let mut q = Query::new(Kind::Alerts);
+        f(&mut q);
+        s.query(&q).unwrap().len()
+    };
+    assert_eq!(q(&|q| q.venue = Some(v("okx"))), 1);
+    assert_eq!(q(&|q| q.venue = Some(v("binance"))), 0);
+    assert_eq!(q(&|q| q.instrument = Some(i("BTC-USDT"))), 1);
+    assert_eq!(q(&|q| q.since = Some(T0 + 1)), 0);
+}
+
+/// What an earlier run left queued or retrying was never delivered, and
+/// no one delivers it now: it reads as failed, saying why.
+#[test]
+fn an_unfinished_delivery_restores_as_failed() {
+    use crate::alerts::deliver::Outcome;
+    let row = |outcome: &str, detail: Option<&str>| DeliveryRow {
+        destination: "webhook".into(),
+        outcome: outcome.into(),
+        attempts: Some(2),
+        detail: detail.map(String::from),
+        time: T0,
+    };
+    assert_eq!(
+        row("retrying", Some("HTTP 500")).to_outcome(),
+        Outcome::Failed("depthwatch stopped while it was retrying: HTTP 500".into())
+    );
+    assert_eq!(
+        row("queued", None).to_outcome(),
+        Outcome::Failed("depthwatch stopped while it was queued".into())
+    );
+    assert_eq!(
+        row("sent", None).to_outcome(),
+        Outcome::Sent { attempts: 2 }
+    );
+    assert_eq!(
+        row("suppressed", Some("rate limit")).to_outcome(),
+        Outcome::Suppressed("rate limit".into())
+    );
+}
+
+/// Alerts of each run keep their own numbers; a later run's outcome goes
+/// to its own alert #1, not the earlier run's.
+#[test]
+fn alert_numbers_are_per_run() {
+    use crate::alerts::deliver::Outcome;
+    let (_d, mut s) = store();
+    let fire = |id, at| AlertEvent::Fired(AlertRow::of(&fired(id, at), &[], at));
+    s.write_alerts(&[fire(1, T0)]).unwrap();
+    s.begin_run(T0 + MIN).unwrap();
+    s.write_alerts(&[
+        fire(1, T0 + MIN),
+        AlertEvent::Delivery {
+            alert: 1,
+            delivery: DeliveryRow::of("app", &Outcome::Sent { attempts: 1 }, T0 + MIN),
+        },
+    ])
+    .unwrap();
+    let rows = alert_rows(&s);
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].deliveries.is_empty(), "{rows:?}");
+    assert_eq!(rows[1].deliveries.len(), 1);
+    assert_ne!(rows[0].run, rows[1].run);
+}
+
+/// Alerts go after their retention with their deliveries; newer ones stay.
+#[test]
+fn alerts_are_pruned_with_their_deliveries() {
+    use crate::alerts::deliver::Outcome;
+    let (_d, mut s) = store();
+    let day = 86_400_000_000;
+    let sent = [("app", Outcome::Sent { attempts: 1 })];
+    s.write_alerts(&[
+        AlertEvent::Fired(AlertRow::of(&fired(1, T0 - 3 * day), &sent, T0)),
+        AlertEvent::Fired(AlertRow::of(&fired(2, T0), &sent, T0)),
+    ])
+    .unwrap();
+    let mut r = Retention::default();
+    r.set(Kind::Alerts, 2);
+    assert_eq!(s.prune(&r, T0).unwrap(), 2, "one alert and its delivery");
+    let rows = alert_rows(&s);
+    assert_eq!(rows.iter().map(|a| a.id).collect::<Vec<_>>(), [2]);
+    let deliveries: i64 = s
+        .conn
+        .query_row("SELECT COUNT(*) FROM alert_delivery", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(deliveries, 1);
+}
+
+/// A store of the previous version (3: no alerts) is brought to version 4
+/// with its rows; the alert tables and their time indexes are there.
+#[test]
+fn a_version_3_store_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.sqlite");
+    {
+        let mut c = Connection::open(&path).unwrap();
+        assert_eq!(schema::migrate_to(&mut c, 3).unwrap(), 0);
+        assert_eq!(schema::version(&c).unwrap(), 3);
+        c.execute(
+            "INSERT INTO liquidation (time, venue, instrument, side, price, size, notional_usd)
+             VALUES (?1, 'bybit', 'ETH-USDT-PERP', 'short', '1920.29', '67.317', NULL)",
+            [T0],
+        )
+        .unwrap();
+    }
+    let mut s = SqliteStore::open(&path).unwrap();
+    assert_eq!(schema::version(&s.conn).unwrap(), 4);
+    assert_eq!(schema::VERSION, 4);
+    for name in ["alert_time", "alert_iv", "alert_run", "alert_delivery_time"] {
+        let index: i64 = s
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(index, 1, "{name}");
+    }
+    assert_eq!(s.count(Kind::Liquidations).unwrap(), 1);
+    s.begin_run(T0).unwrap();
+    s.write_alerts(&[AlertEvent::Fired(AlertRow::of(&fired(1, T0), &[], T0))])
+        .unwrap();
+    assert_eq!(s.count(Kind::Alerts).unwrap(), 1);
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+}
+
+/// The writer takes the alerts task's events beside the notices and writes
+/// them before it ends; what the alert channel cannot take is counted on
+/// the store's line.
+#[test]
+fn the_writer_writes_alerts_from_its_alert_sink() {
+    use crate::engine::notices::SinkStatus;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.sqlite");
+    let (tx, rx) = tokio::sync::mpsc::channel::<Arc<Notice>>(8);
+    let status = Arc::new(SinkStatus::new("store"));
+    let w = writer::Writer::spawn(
+        None,
+        writer::sqlite_opener(path.clone()),
+        rx,
+        status.clone(),
+        writer::WriterSettings::new(None),
+    )
+    .unwrap();
+    let sink = w.alert_sink();
+    for id in 1..=3 {
+        sink.send(AlertEvent::Fired(AlertRow::of(&fired(id, T0), &[], T0)));
+    }
+    tx.try_send(Arc::new(Notice::ArbOpened(opened(T0))))
+        .unwrap();
+    drop(tx);
+    assert!(w.finish(std::time::Duration::from_secs(30)));
+    let s = SqliteStore::open_read(&path).unwrap();
+    assert_eq!(s.count(Kind::Alerts).unwrap(), 3);
+    assert_eq!(s.count(Kind::Arbitrage).unwrap(), 1);
+    assert_eq!(status.dropped(), 0);
+
+    // A full channel drops and counts, never waits.
+    let status = Arc::new(SinkStatus::new("store"));
+    let (full, _rx) = AlertSink::channel(1, status.clone());
+    for id in 1..=3 {
+        full.send(AlertEvent::Fired(AlertRow::of(&fired(id, T0), &[], T0)));
+    }
+    assert_eq!(status.dropped(), 2);
+}

@@ -10,8 +10,12 @@
 //! be opened at all is retried every [`REOPEN_EVERY`]; until then notices
 //! are dropped and counted.
 //!
-//! The thread ends when every sender is gone (the engine stopped), after
-//! writing what it holds. Retention is applied at start and every
+//! The alerts task writes through its own bounded channel into the same
+//! thread ([`Writer::alert_sink`]); its events are batched beside the
+//! notices and their drops counted in the same [`SinkStatus`].
+//!
+//! The thread ends when every sender of notices is gone (the engine
+//! stopped), after writing what it holds. Retention is applied at start and every
 //! [`PRUNE_EVERY`].
 
 use std::path::PathBuf;
@@ -21,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::alerts::{ALERT_CAPACITY, AlertEvent, AlertSink};
 use super::{Retention, SqliteStore, Store, StoreError};
 use crate::engine::notices::{Notice, SinkStatus};
 use crate::model::{Micros, now_micros};
@@ -74,6 +79,7 @@ impl WriterSettings {
 /// The running writer.
 pub struct Writer {
     handle: Option<JoinHandle<()>>,
+    alerts: AlertSink,
 }
 
 impl Writer {
@@ -86,6 +92,7 @@ impl Writer {
         status: Arc<SinkStatus>,
         settings: WriterSettings,
     ) -> std::io::Result<Writer> {
+        let (alerts, alerts_rx) = AlertSink::channel(ALERT_CAPACITY, status.clone());
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || {
@@ -106,16 +113,24 @@ impl Writer {
                     settings,
                     last_open_try: None,
                 };
-                rt.block_on(task.run(rx));
+                rt.block_on(task.run(rx, alerts_rx));
             })?;
         Ok(Writer {
             handle: Some(handle),
+            alerts,
         })
+    }
+
+    /// Where the alerts task writes its alerts and deliveries.
+    pub fn alert_sink(&self) -> AlertSink {
+        self.alerts.clone()
     }
 
     /// Wait for the thread to write what it holds and end (its channel
     /// must be closed: the engine stopped), at most `timeout`. Returns
     /// whether it ended.
+    /// The alerts task's senders may outlive the engine; the thread does
+    /// not wait for them.
     pub fn finish(mut self, timeout: Duration) -> bool {
         let Some(h) = self.handle.take() else {
             return true;
@@ -140,13 +155,20 @@ struct Task {
 }
 
 impl Task {
-    async fn run(&mut self, mut rx: mpsc::Receiver<Arc<Notice>>) {
+    async fn run(
+        &mut self,
+        mut rx: mpsc::Receiver<Arc<Notice>>,
+        mut alerts_rx: mpsc::Receiver<AlertEvent>,
+    ) {
         if self.store.is_none() {
             self.try_open();
         }
         self.prune();
         let mut prune_at = tokio::time::Instant::now() + self.settings.prune_every;
         let mut batch: Vec<Arc<Notice>> = Vec::with_capacity(self.settings.batch_rows);
+        let mut alerts: Vec<AlertEvent> = Vec::new();
+        // The writer holds a sender of its own, so this channel never
+        // closes while it runs.
         let mut open = true;
         while open {
             tokio::select! {
@@ -154,6 +176,7 @@ impl Task {
                     Some(n) => batch.push(n),
                     None => open = false,
                 },
+                Some(e) = alerts_rx.recv() => alerts.push(e),
                 _ = tokio::time::sleep_until(prune_at) => {
                     self.prune();
                     prune_at = tokio::time::Instant::now() + self.settings.prune_every;
@@ -163,16 +186,29 @@ impl Task {
             // Fill the batch until it is full, its time is up or the
             // channel closes.
             let deadline = tokio::time::Instant::now() + self.settings.batch_wait;
-            while open && batch.len() < self.settings.batch_rows {
-                match tokio::time::timeout_at(deadline, rx.recv()).await {
-                    Ok(Some(n)) => batch.push(n),
-                    Ok(None) => open = false,
-                    Err(_) => break,
+            while open && batch.len() + alerts.len() < self.settings.batch_rows {
+                tokio::select! {
+                    n = rx.recv() => match n {
+                        Some(n) => batch.push(n),
+                        None => open = false,
+                    },
+                    Some(e) = alerts_rx.recv() => alerts.push(e),
+                    _ = tokio::time::sleep_until(deadline) => break,
+                }
+            }
+            if !open {
+                // What the alerts task sent before the engine stopped.
+                while let Ok(e) = alerts_rx.try_recv() {
+                    alerts.push(e);
                 }
             }
             if !batch.is_empty() {
                 self.write(&batch);
                 batch.clear();
+            }
+            if !alerts.is_empty() {
+                self.write_alerts(&alerts);
+                alerts.clear();
             }
         }
     }
@@ -227,6 +263,24 @@ impl Task {
                 self.status
                     .set_problem(Some(format!("history not saved: {e}")));
             }
+        }
+    }
+
+    fn write_alerts(&mut self, batch: &[AlertEvent]) {
+        if !self.try_open() {
+            self.status.count_dropped(batch.len() as u64);
+            return;
+        }
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        if let Err(e) = store.write_alerts(batch) {
+            if self.status.problem().is_none() {
+                tracing::warn!("history store: {e}");
+            }
+            self.status.count_dropped(batch.len() as u64);
+            self.status
+                .set_problem(Some(format!("history not saved: {e}")));
         }
     }
 

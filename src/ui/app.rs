@@ -250,7 +250,7 @@ impl App {
             .records
             .iter()
             .rev()
-            .filter(|r| r.alert.id > self.alerts.seen_id)
+            .filter(|r| r.alert.id > self.alerts.seen_id.max(view.restored))
             .filter(|r| {
                 r.deliveries.iter().any(|(d, o)| {
                     *d == "app" && matches!(o, crate::alerts::deliver::Outcome::Sent { .. })
