@@ -27,7 +27,7 @@
 //! event's latency is the clock when the terminal task hands it to its
 //! engine channel minus that. Both ends are in this process, one clock.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -36,7 +36,7 @@ use depthwatch::bus::router::RouterStats;
 use depthwatch::bus::subscribe::Terminal;
 use depthwatch::bus::wire::Origin;
 use depthwatch::engine::{EngineInput, INPUT_CAPACITY};
-use depthwatch::model::{Micros, now_micros};
+use depthwatch::model::{MarketEvent, Micros, now_micros};
 use depthwatch::replay::Replayer;
 use tokio::sync::mpsc;
 
@@ -66,14 +66,31 @@ struct NatsServer {
     _dir: tempfile::TempDir,
 }
 
+/// `nats-server` on PATH, else where Debian's package puts it (`/usr/sbin`,
+/// off an ordinary user's PATH).
+fn nats_server() -> Option<PathBuf> {
+    ["nats-server", "/usr/sbin/nats-server"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| Command::new(p).arg("--version").output().is_ok())
+}
+
 impl NatsServer {
-    fn start() -> NatsServer {
+    fn start(program: &Path) -> NatsServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
         let dir = tempfile::tempdir().expect("tempdir");
-        let child = Command::new("nats-server")
+        // The README's advice for books of thousands of levels: Coinbase's
+        // full-depth BTC-USD snapshot is about 1.1 MB as a message, over the
+        // 1 MB default (with it, those messages fail to publish and the
+        // terminal resyncs that book from the bucket).
+        let config = dir.path().join("nats.conf");
+        std::fs::write(&config, "max_payload: 8MB\n").expect("writing nats.conf");
+        let child = Command::new(program)
+            .arg("-c")
+            .arg(&config)
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
             .arg(dir.path())
             .stdout(Stdio::null())
@@ -125,18 +142,21 @@ enum Pace {
 /// What one run measured.
 struct Figures {
     frames: u64,
+    /// The market events in those frames that the collector publishes (REST
+    /// backfills and instrument lists stay with it).
     events_sent: u64,
-    /// From the first frame handed over to the collector having flushed.
-    publish_secs: f64,
+    send_secs: f64,
+    /// From the first frame handed over to the last event received: the
+    /// sustained end-to-end window.
+    end_to_end_secs: f64,
     published: u64,
     dropped: u64,
     publish_errors: u64,
-    /// Market events that reached the terminal's engine channel, and the
-    /// time from the first to the last.
+    /// Market events that reached the terminal's engine channel.
     events_received: u64,
-    receive_secs: f64,
     router: RouterStats,
-    /// Publish → terminal, µs, sorted.
+    /// Publish → terminal, µs, sorted: one per event but the venue-wide
+    /// incidents.
     latencies: Vec<Micros>,
 }
 
@@ -150,25 +170,25 @@ impl Figures {
     }
 
     fn print(&self, name: &str) {
-        let per_s = |n: u64, secs: f64| n as f64 / secs.max(1e-9);
+        let per_s = |n: u64| n as f64 / self.end_to_end_secs.max(1e-9);
         println!("bus/{name}:");
         println!(
-            "  sent      {} frames, {} events in {:.2} s",
-            self.frames, self.events_sent, self.publish_secs
+            "  sent      {} frames, {} events to publish, in {:.2} s",
+            self.frames, self.events_sent, self.send_secs
         );
         println!(
-            "  published {} messages ({:.0}/s), dropped under pressure {}, publish errors {}",
+            "  published {} messages ({:.0}/s end to end), dropped under pressure {}, publish errors {}",
             self.published,
-            per_s(self.published, self.publish_secs),
+            per_s(self.published),
             self.dropped,
             self.publish_errors
         );
         println!(
-            "  received  {} messages, {} events ({:.0} events/s over {:.2} s); decode errors {}, gaps {}, resyncs {}",
+            "  received  {} messages, {} events ({:.0} events/s over {:.2} s end to end); decode errors {}, gaps {}, resyncs {}",
             self.router.messages,
             self.events_received,
-            per_s(self.events_received, self.receive_secs),
-            self.receive_secs,
+            per_s(self.events_received),
+            self.end_to_end_secs,
             self.router.decode_errors,
             self.router.gaps,
             self.router.resyncs
@@ -183,16 +203,39 @@ impl Figures {
     }
 }
 
+/// The events of a frame the collector publishes.
+fn published_events(events: &[MarketEvent]) -> u64 {
+    events
+        .iter()
+        .filter(|e| {
+            !matches!(
+                e,
+                MarketEvent::History { .. }
+                    | MarketEvent::Klines { .. }
+                    | MarketEvent::Instruments { .. }
+            )
+        })
+        .count() as u64
+}
+
+/// What the terminal side saw.
+struct Received {
+    events: u64,
+    last: Option<Instant>,
+    latencies: Vec<Micros>,
+}
+
 /// The terminal side: the market events the router hands on, with their
 /// latency, until the bus has been quiet for [`QUIET`] after `finished`.
 async fn receive(
     mut rx: mpsc::Receiver<EngineInput>,
     mut finished: tokio::sync::oneshot::Receiver<()>,
-) -> (u64, f64, Vec<Micros>) {
-    let mut events = 0u64;
-    let mut latencies = Vec::new();
-    let mut first: Option<Instant> = None;
-    let mut last = Instant::now();
+) -> Received {
+    let mut got = Received {
+        events: 0,
+        last: None,
+        latencies: Vec::new(),
+    };
     let mut done = false;
     loop {
         let next = tokio::select! {
@@ -204,29 +247,44 @@ async fn receive(
             _ = tokio::time::sleep(QUIET), if done => None,
         };
         let Some(input) = next else { break };
-        // Venue-wide messages (connection states, liveness) carry no market
-        // event and are stamped on arrival: not counted.
-        if let EngineInput::Feed {
-            received,
-            events: ev,
-            ..
+        let EngineInput::Feed {
+            received, events, ..
         } = input
-            && !ev.is_empty()
-        {
-            let now = now_micros();
-            last = Instant::now();
-            first.get_or_insert(last);
-            events += ev.len() as u64;
-            latencies.push((now - received).max(0));
+        else {
+            continue;
+        };
+        if events.is_empty() {
+            continue;
+        }
+        let now = now_micros();
+        got.last = Some(Instant::now());
+        got.events += events.len() as u64;
+        // Venue-wide incidents (an unknown message, a parse error) are
+        // stamped on arrival: no latency of theirs to count.
+        let venue_wide = events.iter().all(|e| {
+            matches!(
+                e,
+                MarketEvent::Incident {
+                    instrument: None,
+                    ..
+                }
+            )
+        });
+        if !venue_wide {
+            got.latencies.push((now - received).max(0));
         }
     }
-    let secs = first.map_or(0.0, |f| (last - f).as_secs_f64());
-    latencies.sort_unstable();
-    (events, secs, latencies)
+    got.latencies.sort_unstable();
+    got
 }
 
-async fn run(inputs: &[EngineInput], pace: Pace, id: &str) -> anyhow::Result<Figures> {
-    let server = NatsServer::start();
+async fn run(
+    server: &Path,
+    inputs: &[EngineInput],
+    pace: Pace,
+    id: &str,
+) -> anyhow::Result<Figures> {
+    let server = NatsServer::start(server);
     // The terminal first, so it is subscribed before anything is published.
     let (engine_tx, engine_rx) = mpsc::channel(INPUT_CAPACITY);
     let terminal = Terminal::start(
@@ -246,7 +304,6 @@ async fn run(inputs: &[EngineInput], pace: Pace, id: &str) -> anyhow::Result<Fig
     };
     let (in_tx, in_rx) = mpsc::channel(INPUT_CAPACITY);
     let collector = Collector::spawn(client, store, origin, in_rx, PublishOptions::default());
-    let stats = collector.stats.clone();
 
     let (mut frames, mut events_sent) = (0u64, 0u64);
     let start = Instant::now();
@@ -272,7 +329,7 @@ async fn run(inputs: &[EngineInput], pace: Pace, id: &str) -> anyhow::Result<Fig
             } = &mut input
             {
                 *received = now_micros();
-                events_sent += events.len() as u64;
+                events_sent += published_events(events);
                 frames += 1;
                 sent += 1;
             }
@@ -282,34 +339,46 @@ async fn run(inputs: &[EngineInput], pace: Pace, id: &str) -> anyhow::Result<Fig
             }
         }
     }
+    let send_secs = start.elapsed().as_secs_f64();
     drop(in_tx);
-    collector.finish().await;
-    let publish_secs = start.elapsed().as_secs_f64();
     let _ = finished_tx.send(());
-    let (events_received, receive_secs, latencies) = receiver.await?;
+    let got = receiver.await?;
     // The router's counters are published on its tick.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let router = *terminal.stats.borrow();
-    terminal.stop();
-    Ok(Figures {
+    let stats = &collector.stats;
+    let figures = Figures {
         frames,
         events_sent,
-        publish_secs,
+        send_secs,
+        end_to_end_secs: got.last.map_or(0.0, |l| (l - start).as_secs_f64()),
         published: PublishStats::get(&stats.published),
         dropped: PublishStats::get(&stats.dropped),
         publish_errors: PublishStats::get(&stats.publish_errors),
-        events_received,
-        receive_secs,
+        events_received: got.events,
         router,
-        latencies,
-    })
+        latencies: got.latencies,
+    };
+    // Everything published has arrived; what is left is the collector's
+    // bucket backlog (snapshot puts wait for JetStream's ack one by one),
+    // not the publish path measured here.
+    collector.abort();
+    terminal.stop();
+    Ok(figures)
 }
 
 fn main() {
-    if Command::new("nats-server").arg("--version").output().is_err() {
-        println!("SKIPPED: nats-server is not on PATH (apt-get install nats-server)");
+    // Off by default; RUST_LOG=depthwatch::bus=debug shows publish errors.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let Some(server) = nats_server() else {
+        println!(
+            "SKIPPED: nats-server is neither on PATH nor in /usr/sbin (apt-get install nats-server)"
+        );
         return;
-    }
+    };
     let dir = depthwatch::capture::shared_captures_dir();
     if let Some(missing) = CAPTURES.iter().find(|f| !dir.join(f).exists()) {
         println!(
@@ -331,13 +400,18 @@ fn main() {
         .build()
         .expect("tokio runtime");
     runtime.block_on(async {
-        let max = run(&inputs, Pace::Max, "bench-max")
+        let max = run(&server, &inputs, Pace::Max, "bench-max")
             .await
             .expect("the max run");
         max.print("max");
-        let paced = run(&inputs, Pace::PerSecond(PACED_FRAMES_PER_S), "bench-paced")
-            .await
-            .expect("the paced run");
+        let paced = run(
+            &server,
+            &inputs,
+            Pace::PerSecond(PACED_FRAMES_PER_S),
+            "bench-paced",
+        )
+        .await
+        .expect("the paced run");
         paced.print(&format!("paced {PACED_FRAMES_PER_S} frames/s"));
     });
 }
