@@ -35,6 +35,19 @@ pub struct PageRequest {
     pub query: Query,
 }
 
+impl PageRequest {
+    /// The answer to this request when it could not be read (the pane says
+    /// why, and the next scroll asks again).
+    pub fn failed(&self, why: impl Into<String>) -> PageResult {
+        PageResult {
+            pane: self.pane,
+            generation: self.generation,
+            direction: self.direction,
+            rows: Err(why.into()),
+        }
+    }
+}
+
 /// The app layer's answer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PageResult {

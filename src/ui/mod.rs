@@ -155,6 +155,19 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, app: &App) {
     chrome::draw(frame, snap, app, theme);
 }
 
+/// Hands a command to the app layer without waiting. A command the full
+/// channel cannot take is logged; a history page asked for is answered at
+/// once with why, so the pane does not wait for it forever.
+fn send_command(commands: &mpsc::Sender<UiCommand>, cmd: UiCommand, app: &mut App) {
+    match commands.try_send(cmd) {
+        Ok(()) => {}
+        Err(mpsc::error::TrySendError::Full(UiCommand::LoadHistory(req))) => {
+            app.history_page(req.failed("the app was busy"));
+        }
+        Err(e) => tracing::warn!("UI command not delivered: {e}"),
+    }
+}
+
 /// Runs the terminal UI until the user quits. Keys are drained in batches and
 /// the screen is drawn at most once per wake, at most `ctx.fps` times a second,
 /// and only when the snapshot, the view state or the clock second changed.
@@ -270,9 +283,7 @@ pub async fn run(
                             }
                         }
                     }
-                    if let Err(e) = commands.try_send(cmd) {
-                        tracing::warn!("UI command not delivered: {e}");
-                    }
+                    send_command(&commands, cmd, &mut app);
                 }
                 if quit {
                     let _ = commands.send(UiCommand::Quit).await;
@@ -292,9 +303,7 @@ pub async fn run(
                         dirty |= !app.paused;
                         // Stored rows the live lists no longer hold.
                         for cmd in app.take_commands() {
-                            if let Err(e) = commands.try_send(cmd) {
-                                tracing::warn!("UI command not delivered: {e}");
-                            }
+                            send_command(&commands, cmd, &mut app);
                         }
                     }
                 }
@@ -371,5 +380,29 @@ async fn changed<T>(rx: &mut Option<watch::Receiver<T>>) -> bool {
     match rx {
         Some(r) => r.changed().await.is_ok(),
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Kind, Query};
+
+    #[test]
+    fn a_page_request_the_full_channel_cannot_take_is_answered_with_why() {
+        let (tx, _rx) = mpsc::channel(1);
+        tx.try_send(UiCommand::Quit).unwrap();
+        let mut app = App::default();
+        app.history.liquidations.loading = true;
+        let req = history::PageRequest {
+            pane: history::HistoryPane::Liquidations,
+            generation: 0,
+            direction: history::Direction::Older,
+            query: Query::new(Kind::Liquidations),
+        };
+        send_command(&tx, UiCommand::LoadHistory(req), &mut app);
+        let note = app.history.liquidations.note(None).unwrap_or_default();
+        assert!(note.contains("the app was busy"), "{note}");
+        assert!(!app.history.liquidations.loading);
     }
 }
