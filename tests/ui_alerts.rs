@@ -353,6 +353,11 @@ fn restored_alerts_do_not_toast() {
         a.alerts.view.as_ref().unwrap().records.len(),
         view().records.len()
     );
+    // The title tells this run's alerts from those of earlier runs.
+    a.go_to(PaneId::Alerts);
+    let shown = view().records.len();
+    let s = screen(&a, 160, 48);
+    assert!(s.contains(&format!("· {shown} from earlier runs")), "{s}");
 }
 
 #[test]

@@ -86,11 +86,26 @@ pub fn render(frame: &mut Frame, area: Rect, _snap: &Snapshot, app: &App, theme:
         );
         return;
     };
-    let title = format!(
-        "Alerts · {} unacknowledged · {} in all",
-        view.unacked(),
-        view.total
-    );
+    // Alerts restored from the history store are not counted in `total`
+    // (this run's); say how many of the rows shown they are.
+    let earlier = view
+        .records
+        .iter()
+        .filter(|r| r.alert.id <= view.restored)
+        .count();
+    let title = if earlier > 0 {
+        format!(
+            "Alerts · {} unacknowledged · {} this run · {earlier} from earlier runs",
+            view.unacked(),
+            view.total
+        )
+    } else {
+        format!(
+            "Alerts · {} unacknowledged · {} in all",
+            view.unacked(),
+            view.total
+        )
+    };
     let wide = area.width >= 120;
     let (left, right) = if wide {
         let (l, r) = split_h(area, area.width * 3 / 5);
