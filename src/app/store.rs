@@ -127,12 +127,17 @@ pub enum StoredHistory {
     Off(String),
 }
 
+/// What a pane says when the page reader thread has stopped.
+const READER_STOPPED: &str = "the history reader stopped (see the Logs pane)";
+
 /// Answers the UI has not taken in yet, at most (the reader waits beyond).
 const PAGE_ANSWERS: usize = 8;
 
 /// Reads pages of stored history for the panes on its own thread.
 pub struct PageReader {
     requests: std_mpsc::Sender<PageRequest>,
+    /// For answering here when the reader thread is gone.
+    answers: mpsc::Sender<PageResult>,
 }
 
 impl PageReader {
@@ -141,30 +146,50 @@ impl PageReader {
     pub fn spawn(path: PathBuf) -> std::io::Result<(PageReader, mpsc::Receiver<PageResult>)> {
         let (tx, rx) = std_mpsc::channel::<PageRequest>();
         let (answers, results) = mpsc::channel(PAGE_ANSWERS);
+        let thread_answers = answers.clone();
         std::thread::Builder::new()
             .name("history-pages".into())
             .spawn(move || {
                 let mut store: Option<SqliteStore> = None;
                 for req in rx {
-                    let rows = read_page(&path, &mut store, &req);
-                    let page = PageResult {
-                        pane: req.pane,
-                        generation: req.generation,
-                        direction: req.direction,
-                        rows,
+                    // A panic while reading answers this request with why
+                    // and ends the thread; later requests are answered by
+                    // `ask`.
+                    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        read_page(&path, &mut store, &req)
+                    }));
+                    let (page, go_on) = match read {
+                        Ok(rows) => (
+                            PageResult {
+                                pane: req.pane,
+                                generation: req.generation,
+                                direction: req.direction,
+                                rows,
+                            },
+                            true,
+                        ),
+                        Err(_) => (req.failed(READER_STOPPED), false),
                     };
-                    if answers.blocking_send(page).is_err() {
+                    if thread_answers.blocking_send(page).is_err() || !go_on {
                         break;
                     }
                 }
             })?;
-        Ok((PageReader { requests: tx }, results))
+        Ok((
+            PageReader {
+                requests: tx,
+                answers,
+            },
+            results,
+        ))
     }
 
-    /// Ask for a page; the answer comes on the receiver.
+    /// Ask for a page; the answer comes on the receiver (at once, saying
+    /// why, when the reader thread has stopped).
     pub fn ask(&self, req: PageRequest) {
-        if self.requests.send(req).is_err() {
+        if let Err(std_mpsc::SendError(req)) = self.requests.send(req) {
             tracing::warn!("history store: the page reader has stopped");
+            let _ = self.answers.try_send(req.failed(READER_STOPPED));
         }
     }
 }
