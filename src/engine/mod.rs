@@ -325,6 +325,9 @@ impl Engine {
         if self.candles.tick(self.now, &self.groups) {
             self.changed = true;
         }
+        for m in self.candles.take_minutes() {
+            self.notices.push(Notice::Candle(m));
+        }
         self.notices.flush();
     }
 

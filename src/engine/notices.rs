@@ -45,6 +45,8 @@ pub enum Notice {
     /// A closed minute of one perpetual (funding, mark, open interest,
     /// volume), for the store and the bus.
     DerivSample(super::derivs::DerivSample),
+    /// A closed one-minute candle of one venue's instrument, for the store.
+    Candle(super::candles::MinuteCandle),
     /// A connection changed state.
     Conn {
         venue: Venue,

@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 use crate::model::{HistoryKind, Instrument, InstrumentKind, Micros, Venue};
 
 use super::Engine;
+use super::candles::MinuteCandle;
 use super::derivs::DerivSample;
 use super::snapshot::{ClosedArb, LiquidationRow, TradeRow};
 
@@ -32,6 +33,8 @@ pub struct Seed {
     pub large_trades: Vec<TradeRow>,
     /// Closed minutes of the perpetuals, oldest first.
     pub deriv_samples: Vec<DerivSample>,
+    /// One-minute venue candles, oldest first.
+    pub candles: Vec<MinuteCandle>,
 }
 
 /// The stored statistics of one ordered pair of books.
@@ -91,19 +94,43 @@ impl Engine {
             self.trades.restore_large(row);
         }
         self.seed_derivs(seed.deriv_samples);
+        self.seed_candles(seed.candles);
         self.changed = true;
+    }
+
+    /// The candles of watched instruments only, as [`Self::seed_derivs`].
+    fn seed_candles(&mut self, minutes: Vec<MinuteCandle>) {
+        let watched = self.watched_keys();
+        let mut per_book: BTreeMap<(Venue, Instrument), Vec<super::candles::Candle>> =
+            BTreeMap::new();
+        for m in minutes {
+            if watched.contains(&self.groups.key_of(&m.instrument)) {
+                per_book
+                    .entry((m.venue, m.instrument))
+                    .or_default()
+                    .push(m.candle);
+            }
+        }
+        for ((venue, instrument), list) in per_book {
+            self.candles
+                .restore(venue, instrument, &list, self.now, &self.groups);
+        }
+    }
+
+    /// The view keys of the watchlist.
+    fn watched_keys(&self) -> Vec<Instrument> {
+        self.cfg
+            .watchlist
+            .iter()
+            .map(|i| self.groups.key_of(i))
+            .collect()
     }
 
     /// Open interest and volume of watched perpetuals only: a perpetual
     /// no longer watched would come back as an empty Derivatives row.
     fn seed_derivs(&mut self, samples: Vec<DerivSample>) {
         type Series = (Vec<(Micros, Decimal)>, Vec<(Micros, f64)>);
-        let watched: Vec<Instrument> = self
-            .cfg
-            .watchlist
-            .iter()
-            .map(|i| self.groups.key_of(i))
-            .collect();
+        let watched = self.watched_keys();
         let mut per_perp: BTreeMap<(Venue, Instrument), Series> = BTreeMap::new();
         for s in samples {
             if s.instrument.kind != InstrumentKind::Perp
@@ -144,6 +171,8 @@ pub(super) type SeededPairs = BTreeMap<(Instrument, Venue, Venue), PairTotals>;
 mod tests {
     use super::*;
     use crate::engine::EngineConfig;
+    use crate::engine::candles::CandleSource;
+    use crate::model::Timeframe;
     use crate::model::{LiquidatedSide, TakerSide};
     use rust_decimal_macros::dec;
 
@@ -152,6 +181,14 @@ mod tests {
 
     fn i(s: &str) -> Instrument {
         s.parse().unwrap()
+    }
+
+    fn minute(venue: &str, instrument: Instrument, start: Micros) -> MinuteCandle {
+        MinuteCandle {
+            venue: venue.parse().unwrap(),
+            instrument,
+            candle: crate::engine::candles::Candle::flat(start, dec!(65000)),
+        }
     }
 
     fn closed(buy: &str, opened: Micros) -> ClosedArb {
@@ -234,6 +271,10 @@ mod tests {
                 liquidations: vec![liq.clone()],
                 large_trades: vec![trade.clone()],
                 deriv_samples: samples,
+                candles: vec![
+                    minute("okx", perp, NOW - NOW % MIN - MIN),
+                    minute("okx", i("ETH-USDT-PERP"), NOW - NOW % MIN - MIN),
+                ],
             },
             NOW,
         );
@@ -260,6 +301,13 @@ mod tests {
         // The last closed minute (1 089) against an hour before it (1 030).
         assert!((change_1h - 59.0 / 1_030.0).abs() < 1e-9, "{change_1h}");
         assert_eq!(row.volume_1h_usd, 59_000.0, "the minutes of the last hour");
+        let okx = CandleSource::Venue(crate::venue!("okx"), perp);
+        let m1 = snap.candles.get(perp, okx, Timeframe::M1).unwrap();
+        assert_eq!(m1.closed.len(), 1, "the stored minute is back");
+        assert!(
+            snap.candles.sources(i("ETH-USDT-PERP")).is_empty(),
+            "not watched: not restored"
+        );
         // No notices for seeded history (none were wanted anyway), and a
         // regroup restarts the seeded statistics with the live ones.
         let mut cfg = e.config().clone();

@@ -158,3 +158,28 @@ pub fn merge(parts: &[&Candle]) -> Option<Candle> {
         partial: parts.iter().any(|c| c.partial),
     })
 }
+
+/// Consecutive candles (oldest first) as one candle of a longer interval
+/// starting at `start`: the first open, the last close, the extremes, and
+/// the sums of the flow. `complete` says the parts cover the whole
+/// interval; otherwise, or when a part is partial, the result is partial.
+/// `None` for no parts.
+pub fn chain(start: Micros, parts: &[&Candle], complete: bool) -> Option<Candle> {
+    let (first, last) = (parts.first()?, parts.last()?);
+    let add = |a: Decimal, b: Decimal| a.checked_add(b);
+    Some(Candle {
+        start,
+        open: first.open,
+        high: parts.iter().map(|c| c.high).max()?,
+        low: parts.iter().map(|c| c.low).min()?,
+        close: last.close,
+        volume: parts
+            .iter()
+            .fold(Decimal::ZERO, |a, c| saturating_add(a, c.volume)),
+        buy_volume: sum_opt(parts, |c| c.buy_volume, add, Decimal::ZERO),
+        sell_volume: sum_opt(parts, |c| c.sell_volume, add, Decimal::ZERO),
+        turnover: sum_opt(parts, |c| c.turnover, add, Decimal::ZERO),
+        trades: sum_opt(parts, |c| c.trades, |a: u64, b: u64| a.checked_add(b), 0),
+        partial: !complete || parts.iter().any(|c| c.partial),
+    })
+}

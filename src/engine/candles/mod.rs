@@ -92,6 +92,16 @@ pub struct ClosedCandle {
     pub candle: Candle,
 }
 
+/// A closed one-minute candle of one venue's instrument: what the store
+/// keeps (the longer intervals and the aggregates are rebuilt from these
+/// when they are restored).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MinuteCandle {
+    pub venue: Venue,
+    pub instrument: Instrument,
+    pub candle: Candle,
+}
+
 /// Candles in a snapshot.
 #[derive(Clone, Debug, Default)]
 pub struct CandlesView {
@@ -156,6 +166,8 @@ pub struct Candles {
     bad_klines: u64,
     /// Earliest time the clock may close a candle.
     next_due: Option<Micros>,
+    /// One-minute venue candles closed since the last [`Candles::take_minutes`].
+    minutes: Vec<MinuteCandle>,
 }
 
 impl Candles {
@@ -196,6 +208,41 @@ impl Candles {
             }
         }
         self.after_closes(book, closed, groups);
+    }
+
+    /// The one-minute venue candles closed since the last call, oldest
+    /// first (for the sinks: the store keeps them).
+    pub fn take_minutes(&mut self) -> Vec<MinuteCandle> {
+        std::mem::take(&mut self.minutes)
+    }
+
+    /// Restore one venue's instrument from stored one-minute candles
+    /// (oldest first) at engine time `now`, before any trade: the minutes
+    /// become its 1m series, and each longer interval is rolled up from
+    /// them (partial where minutes are missing). An interval still running
+    /// at `now` becomes the open candle, partial; the time between the last
+    /// stored minute and the first trade is a gap, never flat candles.
+    pub fn restore(
+        &mut self,
+        venue: Venue,
+        instrument: Instrument,
+        minutes: &[Candle],
+        now: Micros,
+        groups: &QuoteGroups,
+    ) {
+        if minutes.is_empty() {
+            return;
+        }
+        let list = self.book((venue, instrument));
+        for s in list.iter_mut() {
+            s.restore(&series::roll_up(minutes, s.timeframe()), now);
+        }
+        let due = list.iter().filter_map(Series::due).min();
+        self.next_due = min_opt(self.next_due, due);
+        let key = groups.key_of(&instrument);
+        for tf in Timeframe::ALL {
+            self.refresh(key, tf, groups, false);
+        }
     }
 
     /// Time passed: close the candles whose interval is over. True when
@@ -305,6 +352,13 @@ impl Candles {
         let key = groups.key_of(&book.1);
         let mut tfs = Vec::new();
         for (tf, candle) in closed {
+            if tf == Timeframe::M1 {
+                self.minutes.push(MinuteCandle {
+                    venue: book.0,
+                    instrument: book.1,
+                    candle: candle.clone(),
+                });
+            }
             let seq = self.next_seq;
             self.next_seq += 1;
             self.push_recent(ClosedCandle {

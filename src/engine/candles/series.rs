@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use super::candle::Candle;
+use super::candle::{Candle, chain};
 use crate::model::{CandleOpen, Kline, Micros, TakerSide, Timeframe};
 
 /// Closed candles kept per series: 8 hours of 1m, 40 h of 5m, 5 days of
@@ -49,6 +49,10 @@ pub struct Series {
     version: u64,
     /// `closed` as last shared with a snapshot.
     shared: Option<Arc<[Candle]>>,
+    /// Restored from the store and not yet traded on: the time since the
+    /// last stored candle went unwatched, so the first trade opens a
+    /// partial candle after a gap instead of flat ones.
+    resumed: bool,
 }
 
 impl Series {
@@ -61,6 +65,7 @@ impl Series {
             lag: 0,
             version: 0,
             shared: None,
+            resumed: false,
         }
     }
 
@@ -159,6 +164,7 @@ impl Series {
             return Added::Late;
         }
         self.lag = received.saturating_sub(at);
+        let resumed = std::mem::take(&mut self.resumed);
         let mut closed = Vec::new();
         if self.open.as_ref().is_some_and(|c| c.start == start) {
             if let Some(c) = self.open.as_mut() {
@@ -167,16 +173,55 @@ impl Series {
             return Added::Ok { closed };
         }
         let fresh = newest.is_none();
-        if !fresh {
+        if resumed {
+            closed.extend(self.close_open());
+        } else if !fresh {
             closed = self.close_until(start);
         }
         let prev = self.closed.back().map(|c| c.close);
         let mut c = self.opened(start, price, prev);
         c.add(price, size, side);
-        // The first candle of a series began before we listened.
-        c.partial = fresh;
+        // The first candle of a series, or the first after a restart,
+        // began before we listened.
+        c.partial = fresh || resumed;
         self.open = Some(c);
         Added::Ok { closed }
+    }
+
+    /// Close the open candle, with no flat fills after it.
+    fn close_open(&mut self) -> Option<Candle> {
+        let c = self.open.take()?;
+        self.closed.push_back(c.clone());
+        self.changed();
+        Some(c)
+    }
+
+    /// Restore candles of this interval (oldest first, aligned, from
+    /// [`roll_up`]) at engine time `now`: those whose interval is over
+    /// join the closed ones (a candle already held for an interval is
+    /// kept), one still running becomes the open candle if there is none.
+    /// The series then waits for its first trade without flat fills.
+    pub fn restore(&mut self, candles: &[Candle], now: Micros) {
+        let d = self.tf.micros();
+        let open_start = self.open.as_ref().map(|c| c.start);
+        let mut merged: std::collections::BTreeMap<Micros, Candle> =
+            self.closed.drain(..).map(|c| (c.start, c)).collect();
+        for c in candles {
+            if c.start.saturating_add(d) <= now {
+                if open_start.is_none_or(|s| c.start < s) {
+                    merged.entry(c.start).or_insert_with(|| c.clone());
+                }
+            } else if self.open.is_none() && merged.keys().next_back().is_none_or(|s| *s < c.start)
+            {
+                self.open = Some(Candle {
+                    partial: true,
+                    ..c.clone()
+                });
+            }
+        }
+        self.closed = merged.into_values().collect();
+        self.changed();
+        self.resumed = true;
     }
 
     /// When the clock closes the open candle (engine time).
@@ -195,10 +240,7 @@ impl Series {
         if self.due().is_none_or(|due| now < due) {
             return None;
         }
-        let c = self.open.take()?;
-        self.closed.push_back(c.clone());
-        self.changed();
-        Some(c)
+        self.close_open()
     }
 
     /// Seed with a venue's klines (oldest first), received at engine time
@@ -252,6 +294,8 @@ impl Series {
             (None, Some(k)) => {
                 if self.closed.back().is_none_or(|c| c.start < k.start) {
                     self.open = Some(k);
+                    // The venue's own record reaches the present.
+                    self.resumed = false;
                 }
             }
             (Some(ours), Some(k)) => {
@@ -282,4 +326,25 @@ impl Series {
         }
         bad
     }
+}
+
+/// One-minute candles (oldest first) rolled up into `tf`'s intervals,
+/// oldest first; an interval missing minutes is partial.
+pub fn roll_up(minutes: &[Candle], tf: Timeframe) -> Vec<Candle> {
+    let per = (tf.micros() / Timeframe::M1.micros()).max(1) as usize;
+    let mut buckets: std::collections::BTreeMap<Micros, Vec<&Candle>> =
+        std::collections::BTreeMap::new();
+    for m in minutes {
+        if Timeframe::M1.bucket(m.start) == m.start {
+            buckets.entry(tf.bucket(m.start)).or_default().push(m);
+        }
+    }
+    buckets
+        .into_iter()
+        .filter_map(|(start, mut parts)| {
+            parts.sort_by_key(|c| c.start);
+            parts.dedup_by_key(|c| c.start);
+            chain(start, &parts, parts.len() >= per)
+        })
+        .collect()
 }

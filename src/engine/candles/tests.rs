@@ -509,3 +509,139 @@ fn forgetting_a_venue_drops_its_series_and_its_share_of_the_aggregate() {
     assert_eq!(agg.open.as_ref().unwrap().open, dec!(20));
     assert_eq!(v.sources(i("ETH-USDT")).len(), 1);
 }
+
+#[test]
+fn closed_minutes_go_to_the_sinks_once() {
+    let g = no_groups();
+    let mut c = Candles::new();
+    for n in 0..3 {
+        c.on_trade(
+            &trade("okx", "BTC-USDT", T0 + n * MIN, dec!(100), dec!(1), true),
+            &g,
+        );
+    }
+    let minutes = c.take_minutes();
+    let starts: Vec<Micros> = minutes.iter().map(|m| m.candle.start).collect();
+    assert_eq!(starts, [T0, T0 + MIN], "the 1m candles only, oldest first");
+    assert_eq!(minutes[0].venue, crate::venue!("okx"));
+    assert_eq!(minutes[0].instrument, i("BTC-USDT"));
+    assert!(c.take_minutes().is_empty(), "handed over once");
+    assert!(c.tick(T0 + 3 * MIN + GRACE + SEC, &g));
+    assert_eq!(c.take_minutes().len(), 1, "the clock closes one too");
+}
+
+/// Ten stored minutes, a restart twenty minutes later: the 1m series is
+/// the minutes, the longer intervals are rolled up from them (partial
+/// where minutes are missing, open where the interval still runs), and
+/// the first trade opens a partial candle after a gap, not flat ones.
+#[test]
+fn restored_minutes_come_back_rolled_up_and_resume_after_a_gap() {
+    let g = no_groups();
+    let hour = Timeframe::H1.bucket(T0) + Timeframe::H1.micros();
+    let minutes: Vec<Candle> = (0..10)
+        .map(|k| {
+            let p = Decimal::from(100 + k);
+            let mut m = Candle::flat(hour + k * MIN, p);
+            m.add(p, dec!(1), TakerSide::Buy);
+            m
+        })
+        .collect();
+    let now = hour + 30 * MIN;
+    let mut c = Candles::new();
+    c.restore(crate::venue!("binance"), i("BTC-USDT"), &minutes, now, &g);
+    assert!(c.take_minutes().is_empty(), "restored history is not news");
+    let v = c.view(&g);
+    let m1 = venue_series(&v, "binance", "BTC-USDT", Timeframe::M1);
+    assert_eq!(m1.closed.to_vec(), minutes);
+    assert!(m1.open.is_none());
+    let m5 = venue_series(&v, "binance", "BTC-USDT", Timeframe::M5);
+    assert_eq!(m5.closed.len(), 2);
+    let first = &m5.closed[0];
+    assert_eq!(
+        (first.start, first.open, first.high, first.low, first.close),
+        (hour, dec!(100), dec!(104), dec!(100), dec!(104))
+    );
+    assert_eq!(
+        (first.volume, first.trades, first.partial),
+        (dec!(5), Some(5), false)
+    );
+    assert_eq!(first.turnover, Some(dec!(510)));
+    let m15 = venue_series(&v, "binance", "BTC-USDT", Timeframe::M15);
+    assert_eq!(m15.closed.len(), 1);
+    assert!(m15.closed[0].partial, "ten of fifteen minutes");
+    let h1 = venue_series(&v, "binance", "BTC-USDT", Timeframe::H1);
+    assert!(h1.closed.is_empty());
+    let open = h1.open.as_ref().expect("the hour still runs");
+    assert_eq!(
+        (open.open, open.close, open.volume),
+        (dec!(100), dec!(109), dec!(10))
+    );
+    assert!(open.partial);
+    let agg = v
+        .get(i("BTC-USDT"), CandleSource::Aggregate, Timeframe::M1)
+        .unwrap();
+    assert_eq!(agg.closed.len(), 10, "the aggregate is rebuilt too");
+
+    c.on_trade(
+        &trade(
+            "binance",
+            "BTC-USDT",
+            now + 5 * SEC,
+            dec!(200),
+            dec!(1),
+            false,
+        ),
+        &g,
+    );
+    let v = c.view(&g);
+    let m1 = venue_series(&v, "binance", "BTC-USDT", Timeframe::M1);
+    assert_eq!(m1.closed.len(), 10, "no flat candles for the gap");
+    let live = m1.open.as_ref().unwrap();
+    assert_eq!((live.start, live.open), (now, dec!(200)));
+    assert!(live.partial, "we listened from part of it only");
+    let h1 = venue_series(&v, "binance", "BTC-USDT", Timeframe::H1);
+    let open = h1.open.as_ref().unwrap();
+    assert_eq!(
+        (open.open, open.close, open.volume),
+        (dec!(100), dec!(200), dec!(11))
+    );
+    assert_eq!(h1.closed.len(), 0);
+
+    // Live from here: the next minute closes this one, and a quiet minute
+    // after it is a flat candle again.
+    c.on_trade(
+        &trade(
+            "binance",
+            "BTC-USDT",
+            now + 2 * MIN,
+            dec!(201),
+            dec!(1),
+            true,
+        ),
+        &g,
+    );
+    let closed: Vec<Micros> = c.take_minutes().iter().map(|m| m.candle.start).collect();
+    assert_eq!(closed, [now, now + MIN]);
+}
+
+#[test]
+fn a_late_trade_for_a_restored_minute_is_dropped() {
+    let g = no_groups();
+    let mut c = Candles::new();
+    let minutes = [Candle::flat(T0, dec!(100))];
+    c.restore(
+        crate::venue!("okx"),
+        i("BTC-USDT"),
+        &minutes,
+        T0 + 2 * MIN,
+        &g,
+    );
+    c.on_trade(
+        &trade("okx", "BTC-USDT", T0 + SEC, dec!(1), dec!(1), true),
+        &g,
+    );
+    let v = c.view(&g);
+    assert_eq!(v.late_trades, 1);
+    let m1 = venue_series(&v, "okx", "BTC-USDT", Timeframe::M1);
+    assert_eq!(m1.closed[0].close, dec!(100));
+}
