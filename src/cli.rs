@@ -147,13 +147,14 @@ pub enum AlertsCommand {
     depthwatch history --since 1h\n  \
     depthwatch history --kind liquidations --venue bybit --since 2026-12-03 --csv\n  \
     depthwatch history --stats --instrument BTC-USDT --since 1d\n  \
-    depthwatch history --kind incidents --since 6h --json")]
+    depthwatch history --kind incidents --since 6h --json\n  \
+    depthwatch history --kind candles --instrument BTC-USDT --venue okx --since 2h --csv")]
 pub struct HistoryArgs {
     /// What to list: arbitrage, liquidations, trades (large ones), funding
     /// (per-minute funding, mark, open interest, volume), incidents (gaps,
     /// resyncs, checksum failures, disconnects, reconnects), states (book
     /// and connection state changes), alerts (with each destination's
-    /// outcome).
+    /// outcome), candles (one-minute candles per instrument and venue).
     #[arg(long, short, default_value = "arbitrage", value_parser = parse_kind, value_name = "KIND")]
     pub kind: Kind,
 
@@ -210,6 +211,7 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
         "incident" => "incidents",
         "state" => "states",
         "alert" => "alerts",
+        "candle" | "klines" | "ohlc" => "candles",
         other => other,
     };
     Kind::parse(alias).ok_or_else(|| {
@@ -341,7 +343,8 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(Cli::try_parse_from(["depthwatch", "history", "--kind", "candles"]).is_err());
+        assert!(Cli::try_parse_from(["depthwatch", "history", "--kind", "candles"]).is_ok());
+        assert!(Cli::try_parse_from(["depthwatch", "history", "--kind", "ticks"]).is_err());
         assert!(Cli::try_parse_from(["depthwatch", "history", "--csv", "--json"]).is_err());
         let r = Cli::try_parse_from(["depthwatch", "replay", "a", "--store", "h.sqlite"]).unwrap();
         assert!(matches!(r.command, Some(Command::Replay(a)) if a.store.is_some()));

@@ -2,7 +2,8 @@
 //! file whose statistics and closed opportunities come back; a burst of
 //! 100,000 notices never holds up the engine (drops are counted); a data
 //! directory that cannot be written is reported and the engine keeps going;
-//! `history --kind alerts` lists stored alerts with their deliveries.
+//! `history --kind alerts` lists stored alerts with their deliveries; the
+//! killed demo's one-minute candles come back into the Chart's series.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,8 +11,9 @@ use std::time::{Duration, Instant};
 use depthwatch::alerts::Alert;
 use depthwatch::alerts::deliver::Outcome;
 use depthwatch::app::store::{HistoryPlan, SINK_NAME, attach};
+use depthwatch::engine::candles::CandleSource;
 use depthwatch::engine::{Engine, EngineConfig, EngineInput};
-use depthwatch::model::{LiquidatedSide, Liquidation, MarketEvent, Micros, now_micros};
+use depthwatch::model::{LiquidatedSide, Liquidation, MarketEvent, Micros, Timeframe, now_micros};
 use depthwatch::store::{AlertEvent, AlertRow, DeliveryRow, Kind, RestoreSpec, SqliteStore, Store};
 use rust_decimal_macros::dec;
 
@@ -133,28 +135,35 @@ fn a_killed_demo_comes_back_with_its_history() {
         .stderr(Stdio::null())
         .spawn()
         .expect("binary starts");
-    let closed_rows = |path: &std::path::Path| -> u64 {
+    let rows = |path: &std::path::Path, sql: &str| -> u64 {
         let Ok(c) =
             rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         else {
             return 0;
         };
-        c.query_row(
-            "SELECT COUNT(*) FROM arbitrage WHERE closed IS NOT NULL",
-            [],
-            |r| r.get::<_, i64>(0),
-        )
-        .map(|n| n as u64)
-        .unwrap_or(0)
+        c.query_row(sql, [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .unwrap_or(0)
     };
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while closed_rows(&store_file) < 3 && Instant::now() < deadline {
+    let closed_rows = |path: &std::path::Path| {
+        rows(
+            path,
+            "SELECT COUNT(*) FROM arbitrage WHERE closed IS NOT NULL",
+        )
+    };
+    // Candles close on the minute: up to a minute and the grace.
+    let candle_rows = |path: &std::path::Path| rows(path, "SELECT COUNT(*) FROM candle");
+    let deadline = Instant::now() + Duration::from_secs(150);
+    while (closed_rows(&store_file) < 3 || candle_rows(&store_file) == 0)
+        && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(250));
     }
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     let stored = closed_rows(&store_file);
     assert!(stored >= 3, "the demo stored {stored} closed opportunities");
+    assert!(candle_rows(&store_file) > 0, "the demo stored no candle");
 
     let mut store = SqliteStore::open(&store_file).unwrap();
     assert_eq!(store.integrity_check().unwrap(), "ok");
@@ -166,11 +175,31 @@ fn a_killed_demo_comes_back_with_its_history() {
     assert!(!seed.pair_stats.is_empty());
     let opened: u64 = seed.pair_stats.iter().map(|p| p.count).sum();
     assert_eq!(opened, store.count(Kind::Arbitrage).unwrap());
-    let mut engine = Engine::new(EngineConfig::default());
+    let minutes = seed.candles.clone();
+    assert!(!minutes.is_empty());
+    let mut watchlist: Vec<_> = minutes.iter().map(|m| m.instrument).collect();
+    watchlist.sort();
+    watchlist.dedup();
+    let mut engine = Engine::new(EngineConfig {
+        watchlist,
+        ..EngineConfig::default()
+    });
     engine.seed(seed, now_micros());
     let snap = engine.snapshot();
     assert!(snap.arb_history.len() as u64 >= stored.min(200));
     assert_eq!(snap.arb_stats.iter().map(|s| s.count).sum::<u64>(), opened);
+    // Every stored minute is back in its venue's 1m series.
+    let m = &minutes[0];
+    let series = snap
+        .candles
+        .series
+        .iter()
+        .find(|(k, _)| {
+            k.timeframe == Timeframe::M1 && k.source == CandleSource::Venue(m.venue, m.instrument)
+        })
+        .map(|(_, s)| s)
+        .expect("the candles are back");
+    assert!(series.closed.contains(&m.candle));
 }
 
 /// `depthwatch history --kind alerts` as a table, CSV and JSON lines: each

@@ -168,6 +168,8 @@ enum Cell {
     /// A USD statistic (rounded to cents).
     Usd(Option<f64>),
     Int(u64),
+    /// A count a source may not give (prints empty / null).
+    Count(Option<u64>),
     Bool(bool),
 }
 
@@ -184,6 +186,7 @@ impl Cell {
             Cell::Dec(d) => d.map(|d| d.to_string()).unwrap_or_default(),
             Cell::Usd(u) => u.map(|u| format!("{u:.2}")).unwrap_or_default(),
             Cell::Int(n) => n.to_string(),
+            Cell::Count(n) => n.map(|n| n.to_string()).unwrap_or_default(),
             Cell::Bool(b) => if *b { "yes" } else { "" }.to_string(),
         }
     }
@@ -208,6 +211,7 @@ impl Cell {
                     .map(|u| (u * 100.0).round() / 100.0)
             ),
             Cell::Int(n) => json!(n),
+            Cell::Count(n) => json!(n),
             Cell::Bool(b) => json!(b),
         }
     }
@@ -215,7 +219,7 @@ impl Cell {
     fn right_aligned(&self) -> bool {
         matches!(
             self,
-            Cell::Dur(_) | Cell::Dec(_) | Cell::Usd(_) | Cell::Int(_)
+            Cell::Dur(_) | Cell::Dec(_) | Cell::Usd(_) | Cell::Int(_) | Cell::Count(_)
         )
     }
 }
@@ -413,6 +417,25 @@ fn records_table(kind: Kind, records: &[Record]) -> Table {
             "state",
             vec!["time", "venue", "instrument", "conn", "state", "reason"],
         ),
+        Kind::Candles => (
+            "candle",
+            vec![
+                "minute",
+                "venue",
+                "instrument",
+                "open",
+                "high",
+                "low",
+                "close",
+                "volume",
+                "buy_volume",
+                "sell_volume",
+                "turnover",
+                "vwap",
+                "trades",
+                "partial",
+            ],
+        ),
         Kind::Alerts => (
             "alert",
             vec![
@@ -497,6 +520,31 @@ fn records_table(kind: Kind, records: &[Record]) -> Table {
                 Cell::text(s.state.clone()),
                 Cell::Text(s.reason.clone()),
             ],
+            Record::Candle(m) => {
+                let c = &m.candle;
+                vec![
+                    Cell::Time(Some(c.start)),
+                    Cell::text(m.venue.as_str()),
+                    Cell::text(m.instrument.to_string()),
+                    Cell::Dec(Some(c.open)),
+                    Cell::Dec(Some(c.high)),
+                    Cell::Dec(Some(c.low)),
+                    Cell::Dec(Some(c.close)),
+                    Cell::Dec(Some(c.volume)),
+                    Cell::Dec(c.buy_volume),
+                    Cell::Dec(c.sell_volume),
+                    Cell::Dec(c.turnover),
+                    Cell::Dec(c.vwap().map(|v| {
+                        v.round_dp_with_strategy(
+                            8,
+                            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                        )
+                        .normalize()
+                    })),
+                    Cell::Count(c.trades),
+                    Cell::Bool(c.partial),
+                ]
+            }
             // Each destination's latest outcome, one field.
             Record::Alert(a) => vec![
                 Cell::Time(Some(a.time)),
@@ -655,6 +703,54 @@ mod tests {
             "{table}"
         );
         assert_eq!(lines[1].find("52.000001"), lines[2].find("      0.5"));
+    }
+
+    #[test]
+    fn candles_list_with_exact_figures_and_unknowns_empty() {
+        use crate::engine::candles::{Candle, MinuteCandle};
+        let mut c = Candle::flat(1_764_662_400_000_000, Decimal::new(650_005, 1));
+        c.add(
+            Decimal::new(650_1025, 2),
+            Decimal::new(25, 2),
+            crate::model::TakerSide::Buy,
+        );
+        let mut from_klines = c.clone();
+        from_klines.buy_volume = None;
+        from_klines.sell_volume = None;
+        from_klines.trades = None;
+        from_klines.partial = true;
+        let rows: Vec<Record> = [c, from_klines]
+            .into_iter()
+            .map(|candle| {
+                Record::Candle(MinuteCandle {
+                    venue: crate::venue!("okx"),
+                    instrument: "BTC-USDT".parse().unwrap(),
+                    candle,
+                })
+            })
+            .collect();
+        let table = records_table(Kind::Candles, &rows);
+        let csv = render(&table, Format::Csv);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "minute,venue,instrument,open,high,low,close,volume,buy_volume,sell_volume,turnover,vwap,trades,partial"
+        );
+        assert_eq!(
+            lines[1],
+            "2025-12-02T08:00:00.000000Z,okx,BTC-USDT,65000.5,65010.25,65000.5,65010.25,0.25,0.25,0,16252.5625,65010.25,1,false"
+        );
+        assert_eq!(
+            lines[2],
+            "2025-12-02T08:00:00.000000Z,okx,BTC-USDT,65000.5,65010.25,65000.5,65010.25,0.25,,,16252.5625,65010.25,,true"
+        );
+        let json = render(&table, Format::Json);
+        let second: Value = serde_json::from_str(json.lines().nth(1).unwrap()).unwrap();
+        assert_eq!(second["type"], "candle");
+        assert_eq!(second["minute_us"], 1_764_662_400_000_000i64);
+        assert_eq!(second["close"], "65010.25");
+        assert!(second["trades"].is_null() && second["buy_volume"].is_null());
+        assert_eq!(second["partial"], true);
     }
 
     #[test]

@@ -95,13 +95,14 @@ fn seed(engine: &mut Engine, store: &SqliteStore, now: Micros) {
     match store.restore(&spec, now) {
         Ok(seed) => {
             tracing::info!(
-                "history restored from {}: {} closed opportunities, {} pairs, {} liquidations, {} large trades, {} perpetual minutes",
+                "history restored from {}: {} closed opportunities, {} pairs, {} liquidations, {} large trades, {} perpetual minutes, {} candle minutes",
                 store.path().display(),
                 seed.closed_arbs.len(),
                 seed.pair_stats.len(),
                 seed.liquidations.len(),
                 seed.large_trades.len(),
-                seed.deriv_samples.len()
+                seed.deriv_samples.len(),
+                seed.candles.len()
             );
             engine.seed(seed, now);
         }

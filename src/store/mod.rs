@@ -1,6 +1,6 @@
 //! History that survives a restart: the engine's notices (opportunities,
 //! liquidations, large trades, per-minute funding and open interest,
-//! incidents, book and connection states) and the alerts task's alerts and
+//! one-minute candles, incidents, book and connection states) and the alerts task's alerts and
 //! deliveries ([`alerts`]) kept in an embedded database, read back at start
 //! ([`crate::engine::Seed`], the Alerts pane's history) and by
 //! `depthwatch history`.
@@ -108,6 +108,10 @@ pub struct RestoreSpec {
     /// Funding and open-interest minutes from this far back (a day: the
     /// 24 h change needs them).
     pub series_window: Micros,
+    /// One-minute candles from this far back: as many minutes as the
+    /// engine keeps of 1m candles (the longer intervals are rolled up from
+    /// the same minutes).
+    pub candle_window: Micros,
 }
 
 impl Default for RestoreSpec {
@@ -116,6 +120,8 @@ impl Default for RestoreSpec {
             closed_arbs: 200,
             tape_window: 3_600_000_000,
             series_window: 1_500 * 60_000_000,
+            candle_window: crate::engine::candles::series::RING as Micros
+                * crate::model::Timeframe::M1.micros(),
         }
     }
 }

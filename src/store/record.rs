@@ -3,6 +3,7 @@
 use rust_decimal::Decimal;
 
 use super::alerts::AlertRow;
+use crate::engine::candles::MinuteCandle;
 use crate::engine::derivs::DerivSample;
 use crate::engine::snapshot::{ClosedArb, LiquidationRow, TradeRow};
 use crate::model::{Instrument, Micros, Venue};
@@ -25,10 +26,13 @@ pub enum Kind {
     States,
     /// Alerts that fired, with what each destination did with them.
     Alerts,
+    /// Closed one-minute candles per instrument and venue, as depthwatch
+    /// built them from the trades.
+    Candles,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Arbitrage,
         Kind::Liquidations,
         Kind::Trades,
@@ -36,6 +40,7 @@ impl Kind {
         Kind::Incidents,
         Kind::States,
         Kind::Alerts,
+        Kind::Candles,
     ];
 
     /// The name used in the config (`[store.retention_days]`) and on the
@@ -49,6 +54,7 @@ impl Kind {
             Kind::Incidents => "incidents",
             Kind::States => "states",
             Kind::Alerts => "alerts",
+            Kind::Candles => "candles",
         }
     }
 
@@ -181,6 +187,7 @@ pub enum Record {
     Incident(IncidentRecord),
     State(StateRecord),
     Alert(AlertRow),
+    Candle(MinuteCandle),
 }
 
 impl Record {
@@ -194,6 +201,7 @@ impl Record {
             Record::Incident(i) => i.time,
             Record::State(s) => s.time,
             Record::Alert(a) => a.time,
+            Record::Candle(c) => c.candle.start,
         }
     }
 }

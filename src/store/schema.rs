@@ -16,7 +16,7 @@
 use rusqlite::Connection;
 
 /// Migration `n` (1-based) takes a store from version `n - 1` to `n`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this depthwatch writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -186,6 +186,32 @@ CREATE TABLE alert_delivery (
 );
 CREATE INDEX alert_delivery_alert ON alert_delivery (alert, id);
 CREATE INDEX alert_delivery_time ON alert_delivery (time);
+";
+
+/// Version 5: one-minute candles per instrument and venue, as depthwatch
+/// built them from the trades. One row per minute: a complete candle
+/// replaces a partial one of the same minute, never the other way round.
+const V5: &str = "
+CREATE TABLE candle (
+    id INTEGER PRIMARY KEY,
+    minute INTEGER NOT NULL,        -- start of the minute, exchange time
+    venue TEXT NOT NULL,
+    instrument TEXT NOT NULL,
+    open TEXT NOT NULL,
+    high TEXT NOT NULL,
+    low TEXT NOT NULL,
+    close TEXT NOT NULL,
+    volume TEXT NOT NULL,           -- base
+    buy_volume TEXT,                -- base bought by takers; NULL: not known
+    sell_volume TEXT,
+    turnover TEXT,                  -- quote (sum of price x size), for the VWAP
+    trades INTEGER,
+    partial INTEGER NOT NULL        -- 1: built from part of the minute only
+);
+CREATE UNIQUE INDEX candle_iv ON candle (instrument, venue, minute);
+CREATE INDEX candle_it ON candle (instrument, minute);
+CREATE INDEX candle_v ON candle (venue, minute);
+CREATE INDEX candle_time ON candle (minute);
 ";
 
 /// The version of an open store.

@@ -17,6 +17,7 @@ use super::codec::{self, dec};
 use super::record::{ArbRecord, IncidentRecord, Kind, Record, StateRecord};
 use super::schema::{self, VERSION};
 use super::{Query, RestoreSpec, Retention, Store, StoreError};
+use crate::engine::candles::{Candle, MinuteCandle};
 use crate::engine::derivs::DerivSample;
 use crate::engine::notices::Notice;
 use crate::engine::seed::{PairSeed, Seed};
@@ -253,12 +254,20 @@ impl SqliteStore {
                 _ => None,
             })
             .collect();
+        let candles = records(Kind::Candles, since(spec.candle_window))?
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Candle(c) => Some(c),
+                _ => None,
+            })
+            .collect();
         Ok(Seed {
             closed_arbs,
             pair_stats,
             liquidations,
             large_trades,
             deriv_samples,
+            candles,
         })
     }
 
@@ -271,6 +280,7 @@ impl SqliteStore {
             Kind::Incidents => INCIDENT_COLUMNS,
             Kind::States => STATE_COLUMNS,
             Kind::Alerts => alert_sql::ALERT_COLUMNS,
+            Kind::Candles => CANDLE_COLUMNS,
         };
         let by_close = q.by_close && q.kind == Kind::Arbitrage;
         let time = if by_close {
@@ -366,13 +376,14 @@ fn table(kind: Kind) -> &'static str {
         Kind::Incidents => "incident",
         Kind::States => "state",
         Kind::Alerts => "alert",
+        Kind::Candles => "candle",
     }
 }
 
 fn time_column(kind: Kind) -> &'static str {
     match kind {
         Kind::Arbitrage => "opened",
-        Kind::Funding => "minute",
+        Kind::Funding | Kind::Candles => "minute",
         _ => "time",
     }
 }
@@ -471,7 +482,7 @@ fn notice_time(n: &Notice) -> Option<Micros> {
         Notice::LargeTrade(t) => t.time,
         Notice::DerivSample(d) => d.minute,
         Notice::Incident { at, .. } | Notice::BookState { at, .. } | Notice::Conn { at, .. } => *at,
-        Notice::Spike(_) => return None,
+        Notice::Spike(_) | Notice::Candle(_) => return None,
     })
 }
 
@@ -579,8 +590,41 @@ fn write_notice(
             }
             Ok(rows)
         }
+        Notice::Candle(m) => write_candle(tx, m),
         Notice::Spike(_) => Ok(0),
     }
+}
+
+/// A closed minute; a complete candle replaces a partial one of its
+/// minute (a restart inside it), never the other way round.
+fn write_candle(tx: &Transaction<'_>, m: &MinuteCandle) -> rusqlite::Result<usize> {
+    let c = &m.candle;
+    tx.prepare_cached(
+        "INSERT INTO candle (minute, venue, instrument, open, high, low, close, volume,
+            buy_volume, sell_volume, turnover, trades, partial)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (instrument, venue, minute) DO UPDATE SET
+            open = excluded.open, high = excluded.high, low = excluded.low,
+            close = excluded.close, volume = excluded.volume,
+            buy_volume = excluded.buy_volume, sell_volume = excluded.sell_volume,
+            turnover = excluded.turnover, trades = excluded.trades, partial = excluded.partial
+         WHERE candle.partial = 1 OR excluded.partial = 0",
+    )?
+    .execute(params![
+        c.start,
+        m.venue.as_str(),
+        m.instrument.to_string(),
+        dec(c.open),
+        dec(c.high),
+        dec(c.low),
+        dec(c.close),
+        dec(c.volume),
+        c.buy_volume.map(dec),
+        c.sell_volume.map(dec),
+        c.turnover.map(dec),
+        c.trades.and_then(|n| i64::try_from(n).ok()),
+        c.partial,
+    ])
 }
 
 /// An opportunity that opened: its figures so far; closing completes it.
@@ -696,6 +740,8 @@ const LIQ_COLUMNS: &str = "time, venue, instrument, side, price, size, notional_
 const TRADE_COLUMNS: &str = "time, venue, instrument, side, price, size, notional_usd";
 const FUNDING_COLUMNS: &str = "minute, venue, instrument, funding_rate, predicted_rate, mark,
     index_price, oi_base, oi_usd, volume_usd";
+const CANDLE_COLUMNS: &str = "minute, venue, instrument, open, high, low, close, volume,
+    buy_volume, sell_volume, turnover, trades, partial";
 const INCIDENT_COLUMNS: &str = "time, venue, instrument, kind, detail";
 const STATE_COLUMNS: &str = "time, venue, instrument, conn, state, reason";
 
@@ -806,6 +852,25 @@ fn decode(kind: Kind, r: &Row<'_>) -> rusqlite::Result<Record> {
             instrument: parsed_opt(r, 2)?,
             kind: r.get(3)?,
             detail: r.get(4)?,
+        }),
+        Kind::Candles => Record::Candle(MinuteCandle {
+            venue: parsed(r, 1)?,
+            instrument: parsed(r, 2)?,
+            candle: Candle {
+                start: r.get(0)?,
+                open: decimal(r, 3)?,
+                high: decimal(r, 4)?,
+                low: decimal(r, 5)?,
+                close: decimal(r, 6)?,
+                volume: decimal(r, 7)?,
+                buy_volume: decimal_opt(r, 8)?,
+                sell_volume: decimal_opt(r, 9)?,
+                turnover: decimal_opt(r, 10)?,
+                trades: r
+                    .get::<_, Option<i64>>(11)?
+                    .and_then(|n| u64::try_from(n).ok()),
+                partial: r.get(12)?,
+            },
         }),
         Kind::Alerts => unreachable!("alerts are read with their deliveries (select)"),
         Kind::States => Record::State(StateRecord {
