@@ -4,7 +4,8 @@
 //! Times: the table shows UTC to the millisecond; CSV gives RFC 3339 UTC to
 //! the microsecond and durations in seconds (`lifetime_s`); JSON lines give
 //! integer microseconds (`opened_us`, `lifetime_us`), like the headless
-//! lines. Prices, sizes, rates and bps are exact decimal strings everywhere.
+//! lines. Prices, sizes, rates and bps are exact decimal strings everywhere,
+//! without trailing zeros (as the headless lines print them).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -183,7 +184,7 @@ impl Cell {
             Cell::Time(t) => t.map(|t| utc(t, false)).unwrap_or_default(),
             Cell::Dur(d) => d.map(human_duration).unwrap_or_default(),
             Cell::Text(t) => t.clone().unwrap_or_default(),
-            Cell::Dec(d) => d.map(|d| d.to_string()).unwrap_or_default(),
+            Cell::Dec(d) => d.map(|d| d.normalize().to_string()).unwrap_or_default(),
             Cell::Usd(u) => u.map(|u| format!("{u:.2}")).unwrap_or_default(),
             Cell::Int(n) => n.to_string(),
             Cell::Count(n) => n.map(|n| n.to_string()).unwrap_or_default(),
@@ -205,7 +206,7 @@ impl Cell {
             Cell::Time(t) => json!(t),
             Cell::Dur(d) => json!(d),
             Cell::Text(t) => json!(t),
-            Cell::Dec(d) => json!(d.map(|d| d.to_string())),
+            Cell::Dec(d) => json!(d.map(|d| d.normalize().to_string())),
             Cell::Usd(u) => json!(
                 u.filter(|u| u.is_finite())
                     .map(|u| (u * 100.0).round() / 100.0)
@@ -751,6 +752,12 @@ mod tests {
         assert_eq!(second["close"], "65010.25");
         assert!(second["trades"].is_null() && second["buy_volume"].is_null());
         assert_eq!(second["partial"], true);
+        // A venue's fixed scale (Binance's eight places) loses its zeros.
+        let binance = Cell::Dec(Some(Decimal::new(6_498_864_000_000, 8)));
+        assert_eq!(
+            (binance.table(), binance.json()),
+            ("64988.64".into(), json!("64988.64"))
+        );
     }
 
     #[test]
