@@ -1,5 +1,6 @@
 //! One alert as evaluation produced it, and its `alert` headless line.
 
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::rule::Severity;
@@ -103,6 +104,15 @@ pub fn headless_line(a: &Alert, deliveries: &[(String, String)]) -> Value {
     Value::Object(m)
 }
 
+/// Base sizes in alert texts: at most eight places (a satoshi), so a size
+/// converted from inverse contracts (`0.6928226447392553646756740234`)
+/// reads `0.69282264` (the stored liquidation or trade keeps it exact).
+pub fn size(d: Decimal) -> String {
+    crate::headless::dec(
+        d.round_dp_with_strategy(8, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+    )
+}
+
 /// USD amounts in alert texts: `$1,234,567`.
 pub fn usd(x: f64) -> String {
     if !x.is_finite() {
@@ -130,6 +140,14 @@ mod tests {
         assert_eq!(usd(999.0), "$999");
         assert_eq!(usd(-1000.0), "-$1,000");
         assert_eq!(usd(f64::NAN), "$?");
+    }
+
+    #[test]
+    fn sizes_read_to_eight_places_at_most() {
+        let inverse: Decimal = "0.6928226447392553646756740234".parse().unwrap();
+        assert_eq!(size(inverse), "0.69282264");
+        assert_eq!(size("2.50000000".parse().unwrap()), "2.5");
+        assert_eq!(size("0.000000005".parse().unwrap()), "0.00000001");
     }
 
     #[test]

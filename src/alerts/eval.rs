@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 
-use super::alert::{Alert, usd};
+use super::alert::{Alert, size, usd};
 use super::gate::{self, Cooldowns, Gate, Held, Standing};
 use super::rule::{Amount, FeedTrouble, FundingTrigger, PriceTrigger, Rule, RuleKind};
 use crate::engine::Snapshot;
@@ -132,7 +132,7 @@ impl Evaluator {
                                 "{} {} {side} liquidated: {} @ {}{notional}",
                                 l.venue,
                                 l.instrument,
-                                dec(l.size),
+                                size(l.size),
                                 dec(l.price)
                             ),
                         },
@@ -166,7 +166,7 @@ impl Evaluator {
                                 "{} {} large {side}: {} @ {} ({})",
                                 t.venue,
                                 t.instrument,
-                                dec(t.size),
+                                size(t.size),
                                 dec(t.price),
                                 usd(t.notional_usd)
                             ),
@@ -308,7 +308,7 @@ impl Evaluator {
                                     a.sell_venue,
                                     dec(a.net_bps.round_dp(2)),
                                     dec(a.profit.round_dp(2)),
-                                    dec(a.size),
+                                    size(a.size),
                                     dec(a.buy_vwap.round_dp(8)),
                                     dec(a.sell_vwap.round_dp(8)),
                                 ),
