@@ -817,6 +817,20 @@ fn alerts_are_pruned_with_their_deliveries() {
     assert_eq!(deliveries, 1);
 }
 
+fn assert_indexes(s: &SqliteStore, names: &[&str]) {
+    for name in names {
+        let index: i64 = s
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(index, 1, "{name}");
+    }
+}
+
 /// A store of version 3 (no alerts) is brought up to date with its rows;
 /// the alert tables and their time indexes are there.
 #[test]
@@ -836,17 +850,10 @@ fn a_version_3_store_is_migrated() {
     }
     let mut s = SqliteStore::open(&path).unwrap();
     assert_eq!(schema::version(&s.conn).unwrap(), schema::VERSION);
-    for name in ["alert_time", "alert_iv", "alert_run", "alert_delivery_time"] {
-        let index: i64 = s
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",
-                [name],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(index, 1, "{name}");
-    }
+    assert_indexes(
+        &s,
+        &["alert_time", "alert_iv", "alert_run", "alert_delivery_time"],
+    );
     assert_eq!(s.count(Kind::Liquidations).unwrap(), 1);
     s.begin_run(T0).unwrap();
     s.write_alerts(&[AlertEvent::Fired(AlertRow::of(&fired(1, T0), &[], T0))])
@@ -974,17 +981,7 @@ fn a_version_4_store_is_migrated() {
     let mut s = SqliteStore::open(&path).unwrap();
     assert_eq!(schema::version(&s.conn).unwrap(), 5);
     assert_eq!(schema::VERSION, 5);
-    for name in ["candle_iv", "candle_it", "candle_v", "candle_time"] {
-        let index: i64 = s
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",
-                [name],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(index, 1, "{name}");
-    }
+    assert_indexes(&s, &["candle_iv", "candle_it", "candle_v", "candle_time"]);
     assert_eq!(s.count(Kind::Liquidations).unwrap(), 1);
     write(
         &mut s,
