@@ -59,6 +59,7 @@ pub struct CollectorMetrics {
     pub stats: Arc<PublishStats>,
 }
 
+#[cfg(test)]
 impl CollectorMetrics {
     /// Handles over fixed figures, for tests of what a scrape shows.
     pub fn fixed(view: CollectorView, stats: Arc<PublishStats>) -> Self {
