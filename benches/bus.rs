@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use depthwatch::bus::publish::{Collector, PublishOptions, PublishStats};
+use depthwatch::bus::publish::{Collector, PublishOptions};
 use depthwatch::bus::router::RouterStats;
 use depthwatch::bus::subscribe::Terminal;
 use depthwatch::bus::wire::Origin;
@@ -352,9 +352,9 @@ async fn run(
         events_sent,
         send_secs,
         end_to_end_secs: got.last.map_or(0.0, |l| (l - start).as_secs_f64()),
-        published: PublishStats::get(&stats.published),
-        dropped: PublishStats::get(&stats.dropped),
-        publish_errors: PublishStats::get(&stats.publish_errors),
+        published: stats.published(),
+        dropped: stats.dropped(),
+        publish_errors: stats.publish_errors(),
         events_received: got.events,
         router,
         latencies: got.latencies,

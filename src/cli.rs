@@ -40,7 +40,9 @@ pub struct Cli {
     pub log_stdout: bool,
 
     /// Serve Prometheus metrics at http://ADDR/metrics (e.g.
-    /// 127.0.0.1:9464); live runs, TUI or headless, and TUI replays.
+    /// 127.0.0.1:9464); live runs, TUI or headless, TUI replays, and
+    /// `collect` (its connections, books and publishing; no engine
+    /// families: README, Metrics).
     #[arg(long, global = true, value_name = "ADDR")]
     pub metrics: Option<std::net::SocketAddr>,
 

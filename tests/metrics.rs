@@ -5,12 +5,18 @@
 //!   units and labels follow the conventions, every family of the catalog
 //!   is there, and the gap counter moves when the simulator withholds a
 //!   book message (`skip_sequence`, as in tests/faults.rs).
+//! - A collector's endpoint (no engine): the collector's families, the
+//!   same gap counter moving for the same fault. Without NATS, over the
+//!   collector's own observer and book copies fed by the real feeds; with a
+//!   real `nats-server` (SKIPPED without one), a `Collecting` publishing the
+//!   simulator.
 //! - The README's Metrics table lists exactly the catalog's metrics, with
-//!   their types and labels.
+//!   their types, labels and who serves them.
 //! - End to end: `depthwatch --demo --headless --metrics 127.0.0.1:0
-//!   --log-format json` serves the same families, logs one JSON object per
+//!   --log-format json` serves the app's families, logs one JSON object per
 //!   line, and stops on SIGTERM (the SIGINT path: feeds, store) with exit
-//!   status 0.
+//!   status 0; `depthwatch collect --demo --nats URL --metrics
+//!   127.0.0.1:0` serves the collector's and stops the same way.
 
 mod common;
 
@@ -18,11 +24,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::nats::NatsServer;
 use common::{Harness, Options};
-use depthwatch::engine::Snapshot;
+use depthwatch::app::collect::Collecting;
+use depthwatch::app::feeds::Feeds;
+use depthwatch::app::live::{demo_config, wanted_feeds};
+use depthwatch::bus::collector::Materializer;
+use depthwatch::bus::observe::{CollectorMetrics, CollectorView, Observer, QueueDepths};
+use depthwatch::bus::publish::{PublishOptions, PublishStats};
+use depthwatch::bus::wire::Origin;
+use depthwatch::config::Config;
+use depthwatch::engine::{EngineInput, INPUT_CAPACITY, Snapshot};
+use depthwatch::metrics::catalog::Role;
 use depthwatch::metrics::{self, Sources, catalog};
+use depthwatch::model::{Venue, now_micros};
+use depthwatch::net::HttpClient;
+use depthwatch::sim::{SimConfig, Simulator};
 use prometheus_client::metrics::MetricType;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 // ---------------------------------------------------------------- parser
 
@@ -195,10 +214,9 @@ fn family_of<'a>(e: &'a Exposition, sample: &str) -> Option<(&'a str, &'a str)> 
     None
 }
 
-/// Conventions and the catalog, on one scrape.
-fn check_exposition(e: &Exposition) {
-    let expected: BTreeMap<String, &'static str> = catalog::ALL
-        .iter()
+/// Conventions and the catalog's families for `role`, on one scrape.
+fn check_exposition(e: &Exposition, role: Role) {
+    let expected: BTreeMap<String, &'static str> = catalog::served_by(role)
         .map(|d| (d.exposed(), kind_word(d.kind)))
         .collect();
     let declared: BTreeMap<String, &str> = e
@@ -206,7 +224,10 @@ fn check_exposition(e: &Exposition) {
         .iter()
         .map(|(n, k)| (n.clone(), k.as_str()))
         .collect();
-    assert_eq!(declared, expected, "families scraped vs the catalog");
+    assert_eq!(
+        declared, expected,
+        "{role:?}: families scraped vs the catalog"
+    );
     for name in e.types.keys() {
         assert!(name.starts_with("depthwatch_"), "{name}: prefix");
         assert!(e.helps.contains(name), "{name}: no HELP");
@@ -327,21 +348,53 @@ async fn scrape(client: &reqwest::Client, url: &str) -> Exposition {
     parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
+/// Counters never go down between scrapes.
+fn counters_never_went_down(before: &Exposition, after: &Exposition) {
+    for s in before.samples.iter().filter(|s| s.name.ends_with("_total")) {
+        let now = value(
+            after,
+            &s.name,
+            &s.labels
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or(0.0);
+        assert!(now >= s.value, "{} {:?} went down", s.name, s.labels);
+    }
+}
+
+/// Scrape `url` until `ready` holds (or panic after `within`).
+async fn scrape_until(
+    client: &reqwest::Client,
+    url: &str,
+    within: Duration,
+    what: &str,
+    ready: impl Fn(&Exposition) -> bool,
+) -> Exposition {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let e = scrape(client, url).await;
+        if ready(&e) {
+            return e;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within {within:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 // ----------------------------------------------------------------- tests
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scrape_follows_conventions_and_counts_an_injected_gap() {
     let h = Harness::start(Options::default()).await;
     let (tx, rx) = watch::channel(Arc::new(Snapshot::default()));
-    let server = metrics::start(
-        "127.0.0.1:0".parse().unwrap(),
-        Sources {
-            snapshots: Some(rx),
-            publish_errors: Default::default(),
-        },
-    )
-    .await
-    .expect("metrics endpoint binds");
+    let server = metrics::start("127.0.0.1:0".parse().unwrap(), Sources::engine(rx))
+        .await
+        .expect("metrics endpoint binds");
     let url = format!("http://{}/metrics", server.local_addr());
     let http = client();
     // The engine publishes its snapshot; the endpoint reads the latest.
@@ -350,7 +403,7 @@ async fn scrape_follows_conventions_and_counts_an_injected_gap() {
     };
     publish();
     let before = scrape(&http, &url).await;
-    check_exposition(&before);
+    check_exposition(&before, Role::App);
     for venue in ["binance", "bybit", "okx"] {
         let conn_up = value(
             &before,
@@ -398,7 +451,7 @@ async fn scrape_follows_conventions_and_counts_an_injected_gap() {
     assert!(moved.is_some(), "the engine never saw the gap");
     publish();
     let after = scrape(&http, &url).await;
-    check_exposition(&after);
+    check_exposition(&after, Role::App);
     let okx_gaps = sum_over(
         &after,
         "depthwatch_sequence_gaps_total",
@@ -410,19 +463,7 @@ async fn scrape_follows_conventions_and_counts_an_injected_gap() {
         h.sim.faults().stats(okx).sequence_gaps as f64,
         "one gap counted per gap injected"
     );
-    // Counters never go down between scrapes.
-    for s in before.samples.iter().filter(|s| s.name.ends_with("_total")) {
-        let now = value(
-            &after,
-            &s.name,
-            &s.labels
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .unwrap_or(0.0);
-        assert!(now >= s.value, "{} {:?} went down", s.name, s.labels);
-    }
+    counters_never_went_down(&before, &after);
     // Only /metrics is served.
     let other = http
         .get(format!("http://{}/", server.local_addr()))
@@ -434,8 +475,11 @@ async fn scrape_follows_conventions_and_counts_an_injected_gap() {
     h.shutdown().await;
 }
 
-/// The README's Metrics table: `| name | type | labels | meaning |`.
-fn readme_metrics() -> BTreeMap<String, (String, BTreeSet<String>)> {
+/// The README's Metrics table: `| name | type | labels | served by |
+/// meaning |`; a row's type, labels and roles.
+type Row = (String, BTreeSet<String>, BTreeSet<String>);
+
+fn readme_metrics() -> BTreeMap<String, Row> {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");
     let section = readme
@@ -443,27 +487,25 @@ fn readme_metrics() -> BTreeMap<String, (String, BTreeSet<String>)> {
         .nth(1)
         .expect("a ## Metrics section in the README");
     let section = section.split("\n## ").next().unwrap_or(section);
+    let list = |cell: &str| -> BTreeSet<String> {
+        cell.split(", ")
+            .map(|l| l.trim_matches('`').to_string())
+            .filter(|l| !l.is_empty() && l != "none")
+            .collect()
+    };
     let mut rows = BTreeMap::new();
     for line in section.lines().filter(|l| l.starts_with("| `depthwatch_")) {
         let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
         let name = cells[0].trim_matches('`').to_string();
-        let kind = cells[1].to_string();
-        let labels = cells[2]
-            .split(", ")
-            .map(|l| l.trim_matches('`').to_string())
-            .filter(|l| !l.is_empty() && l != "none")
-            .collect();
-        assert!(
-            rows.insert(name.clone(), (kind, labels)).is_none(),
-            "{name} twice"
-        );
+        let row = (cells[1].to_string(), list(cells[2]), list(cells[3]));
+        assert!(rows.insert(name.clone(), row).is_none(), "{name} twice");
     }
     rows
 }
 
 #[test]
-fn readme_lists_every_metric_with_its_type_and_labels() {
-    let from_catalog: BTreeMap<String, (String, BTreeSet<String>)> = catalog::ALL
+fn readme_lists_every_metric_with_its_type_labels_and_roles() {
+    let from_catalog: BTreeMap<String, Row> = catalog::ALL
         .iter()
         .map(|d| {
             (
@@ -471,11 +513,219 @@ fn readme_lists_every_metric_with_its_type_and_labels() {
                 (
                     kind_word(d.kind).to_string(),
                     d.labels.iter().map(|l| l.to_string()).collect(),
+                    d.served_by.iter().map(|r| r.as_str().to_string()).collect(),
                 ),
             )
         })
         .collect();
     assert_eq!(readme_metrics(), from_catalog);
+}
+
+// ------------------------------------------------------------ collectors
+
+fn venue(name: &str) -> Venue {
+    name.parse().unwrap()
+}
+
+/// The simulator's feeds for `venues` only.
+fn sim_feeds(
+    sim: &Simulator,
+    venues: &[Venue],
+) -> BTreeMap<Venue, depthwatch::venues::AdapterConfig> {
+    let config = demo_config(Config::default(), sim, false);
+    let mut wanted = wanted_feeds(&config, true);
+    wanted.retain(|v, _| venues.contains(v));
+    assert_eq!(wanted.len(), venues.len(), "every venue is simulated");
+    wanted
+}
+
+/// What a collector's scrape must show once its feeds run: every venue
+/// connected with messages, a live book and latencies.
+fn collector_running(e: &Exposition, venues: &[Venue]) -> bool {
+    venues.iter().all(|v| {
+        let v = v.as_str();
+        value(
+            e,
+            "depthwatch_connection_state",
+            &[("venue", v), ("state", "connected")],
+        ) == Some(1.0)
+            && sum_over(e, "depthwatch_received_messages_total", &[("venue", v)]) > 0.0
+            && sum_over(e, "depthwatch_received_bytes_total", &[("venue", v)]) > 0.0
+            && value(
+                e,
+                "depthwatch_book_state",
+                &[("venue", v), ("state", "live")],
+            ) == Some(1.0)
+    }) && sum_over(e, "depthwatch_exchange_latency_seconds_count", &[]) > 0.0
+}
+
+/// Withhold one OKX book message and wait until the scrape counts the gap,
+/// one per gap injected.
+async fn inject_gap_and_see_it(sim: &Simulator, http: &reqwest::Client, url: &str) -> Exposition {
+    let okx = venue("okx");
+    sim.faults().venue(okx).skip_sequence();
+    let after = scrape_until(http, url, Duration::from_secs(30), "okx gap counted", |e| {
+        sum_over(e, "depthwatch_sequence_gaps_total", &[("venue", "okx")]) >= 1.0
+    })
+    .await;
+    assert_eq!(
+        sum_over(
+            &after,
+            "depthwatch_sequence_gaps_total",
+            &[("venue", "okx")]
+        ),
+        sim.faults().stats(okx).sequence_gaps as f64,
+        "one gap counted per gap injected"
+    );
+    after
+}
+
+/// No NATS: the collector's observer and book copies (the same types its
+/// task uses) fed by the real feeds over the simulator, their views served
+/// as a collector's, scraped over HTTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collector_view_counts_an_injected_gap_without_nats() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let venues = [venue("okx"), venue("bybit")];
+    let (in_tx, mut in_rx) = mpsc::channel::<EngineInput>(INPUT_CAPACITY);
+    let mut feeds = Feeds::new(in_tx, HttpClient::new().unwrap());
+    feeds.apply(&sim_feeds(&sim, &venues));
+    let (views, view) = watch::channel(Arc::new(CollectorView::default()));
+    let mut observer = Observer::new(Arc::new(views));
+    let glue = tokio::spawn(async move {
+        let mut mat = Materializer::new(Origin {
+            collector: "test".into(),
+            epoch: 1,
+        });
+        let mut out = Vec::new();
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                input = in_rx.recv() => match input {
+                    Some(input) => {
+                        observer.input(&input);
+                        mat.input(&input, now_micros(), &mut out);
+                        out.clear();
+                    }
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    let depths = QueueDepths { input: in_rx.len(), ..QueueDepths::default() };
+                    observer.publish(now_micros(), mat.book_rows(), depths);
+                }
+            }
+        }
+    });
+    let sources = Sources::Collector(CollectorMetrics {
+        view,
+        stats: Arc::new(PublishStats::default()),
+    });
+    let server = metrics::start("127.0.0.1:0".parse().unwrap(), sources)
+        .await
+        .expect("metrics endpoint binds");
+    let url = format!("http://{}/metrics", server.local_addr());
+    let http = client();
+    let before = scrape_until(&http, &url, Duration::from_secs(30), "feeds running", |e| {
+        collector_running(e, &venues)
+    })
+    .await;
+    check_exposition(&before, Role::Collector);
+    assert_eq!(
+        sum_over(&before, "depthwatch_sequence_gaps_total", &[]),
+        0.0
+    );
+    let after = inject_gap_and_see_it(&sim, &http, &url).await;
+    check_exposition(&after, Role::Collector);
+    counters_never_went_down(&before, &after);
+    server.shutdown().await;
+    feeds.shutdown().await;
+    drop(feeds);
+    glue.await.unwrap();
+    sim.shutdown().await;
+}
+
+/// A collector publishing to a real `nats-server`: its endpoint counts
+/// what it published, per kind, and the same injected gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collector_on_nats_serves_its_metrics_and_counts_an_injected_gap() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let venues = [venue("okx"), venue("bybit")];
+    let opts = PublishOptions {
+        snapshot_every: Duration::from_millis(200),
+        ..PublishOptions::default()
+    };
+    let collecting = Collecting::start(&nats.url, "metrics", &sim_feeds(&sim, &venues), opts)
+        .await
+        .unwrap();
+    let server = metrics::start("127.0.0.1:0".parse().unwrap(), collecting.metrics())
+        .await
+        .expect("metrics endpoint binds");
+    let url = format!("http://{}/metrics", server.local_addr());
+    let http = client();
+    let before = scrape_until(&http, &url, Duration::from_secs(60), "publishing", |e| {
+        collector_running(e, &venues)
+            && value(
+                e,
+                "depthwatch_published_messages_total",
+                &[("kind", "book")],
+            )
+            .is_some_and(|n| n > 0.0)
+            && value(
+                e,
+                "depthwatch_published_messages_total",
+                &[("kind", "snapshot")],
+            )
+            .is_some_and(|n| n > 0.0)
+    })
+    .await;
+    check_exposition(&before, Role::Collector);
+    assert!(
+        value(
+            &before,
+            "depthwatch_published_bytes_total",
+            &[("kind", "book")]
+        ) > Some(0.0)
+    );
+    assert_eq!(
+        sum_over(&before, "depthwatch_publish_errors_total", &[]),
+        0.0
+    );
+    assert_eq!(
+        sum_over(&before, "depthwatch_collector_dropped_messages_total", &[]),
+        0.0
+    );
+    for queue in ["input", "publish", "snapshot"] {
+        assert!(
+            value(
+                &before,
+                "depthwatch_collector_queue_depth",
+                &[("queue", queue)]
+            )
+            .is_some(),
+            "{queue} queue"
+        );
+    }
+    assert_eq!(
+        sum_over(&before, "depthwatch_sequence_gaps_total", &[]),
+        0.0
+    );
+    let after = inject_gap_and_see_it(&sim, &http, &url).await;
+    check_exposition(&after, Role::Collector);
+    counters_never_went_down(&before, &after);
+    // The gap went out on the bus too, as an incident.
+    assert!(
+        value(
+            &after,
+            "depthwatch_published_messages_total",
+            &[("kind", "incident")]
+        ) > Some(0.0)
+    );
+    server.shutdown().await;
+    collecting.stop().await;
+    sim.shutdown().await;
 }
 
 #[test]
@@ -489,17 +739,26 @@ fn the_parser_rejects_what_prometheus_would() {
     assert!(parse("# TYPE a widget\n").is_err());
 }
 
+/// Run the binary with `args` (logging JSON to stderr), scrape the address
+/// it logs until `ready` holds, check the families of `role`, then SIGTERM
+/// it: it must stop with status 0, saying so. Every stderr line is a JSON
+/// log object except those starting with one of `plain` (status lines the
+/// command prints).
 #[cfg(unix)]
-#[test]
-fn headless_demo_serves_metrics_and_stops_on_sigterm() {
+fn serve_then_sigterm(
+    args: &[&str],
+    role: Role,
+    plain: &'static [&'static str],
+    ready: impl Fn(&Exposition) -> bool,
+) {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     use std::time::Instant;
 
     let home = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_depthwatch"))
-        .args(["--demo", "--headless", "--json", "--metrics", "127.0.0.1:0"])
-        .args(["--log-format", "json"])
+        .args(args)
+        .args(["--metrics", "127.0.0.1:0", "--log-format", "json"])
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path().join("config"))
         .env("XDG_DATA_HOME", home.path().join("data"))
@@ -513,6 +772,9 @@ fn headless_demo_serves_metrics_and_stops_on_sigterm() {
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if plain.iter().any(|p| line.starts_with(p)) {
+                continue;
+            }
             let v: serde_json::Value = serde_json::from_str(&line)
                 .unwrap_or_else(|e| panic!("log line not JSON: {line}: {e}"));
             assert!(
@@ -535,18 +797,18 @@ fn headless_demo_serves_metrics_and_stops_on_sigterm() {
     let url = url.expect("the endpoint's address logged");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let http = client();
-    // Until a venue connected (the demo starts in well under the deadline).
+    // Until `ready` (the demo starts in well under the deadline).
     let mut scraped = None;
     while Instant::now() < deadline {
         let e = runtime.block_on(scrape(&http, &url));
-        if sum_over(&e, "depthwatch_received_messages_total", &[]) > 0.0 {
+        if ready(&e) {
             scraped = Some(e);
             break;
         }
         std::thread::sleep(Duration::from_millis(300));
     }
-    let e = scraped.expect("messages counted within 30 s");
-    check_exposition(&e);
+    let e = scraped.expect("ready within 30 s");
+    check_exposition(&e, role);
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
@@ -572,5 +834,30 @@ fn headless_demo_serves_metrics_and_stops_on_sigterm() {
     assert!(
         said.iter().any(|l| l.contains("SIGTERM: stopping")),
         "no stop message: {said:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn headless_demo_serves_metrics_and_stops_on_sigterm() {
+    serve_then_sigterm(&["--demo", "--headless", "--json"], Role::App, &[], |e| {
+        sum_over(e, "depthwatch_received_messages_total", &[]) > 0.0
+    });
+}
+
+#[cfg(unix)]
+#[test]
+fn collect_demo_serves_metrics_and_stops_on_sigterm() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    serve_then_sigterm(
+        &["collect", "--demo", "--nats", &nats.url, "--id", "e2e"],
+        Role::Collector,
+        &["collecting ", "collected "],
+        |e| {
+            sum_over(e, "depthwatch_received_messages_total", &[]) > 0.0
+                && sum_over(e, "depthwatch_published_messages_total", &[]) > 0.0
+        },
     );
 }

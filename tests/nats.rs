@@ -5,10 +5,12 @@
 //! Every wait is for a condition, with a generous deadline.
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
+use common::nats::NatsServer;
 use depthwatch::app::collect::Collecting;
 use depthwatch::app::live::{demo_config, wanted_feeds};
 use depthwatch::bus::publish::PublishOptions;
@@ -24,58 +26,6 @@ use rust_decimal_macros::dec;
 use tokio::sync::{mpsc, watch};
 
 const DEADLINE: Duration = Duration::from_secs(90);
-
-struct NatsServer {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl NatsServer {
-    fn start() -> Option<NatsServer> {
-        if Command::new("nats-server")
-            .arg("--version")
-            .output()
-            .is_err()
-        {
-            println!("SKIPPED: nats-server is not on PATH (apt-get install nats-server)");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting nats-server");
-        // Up when it accepts connections.
-        let deadline = std::time::Instant::now() + DEADLINE;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "nats-server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(NatsServer {
-            child,
-            url: format!("nats://127.0.0.1:{port}"),
-            _dir: dir,
-        })
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The simulator's feeds for `venues` only (fewer books: a lighter test).
 fn feeds(sim: &Simulator, venues: &[Venue]) -> BTreeMap<Venue, AdapterConfig> {

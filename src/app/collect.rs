@@ -56,6 +56,11 @@ impl Collecting {
         &self.collector.stats
     }
 
+    /// What `--metrics` serves for this collector.
+    pub fn metrics(&self) -> crate::metrics::Sources {
+        crate::metrics::Sources::Collector(self.collector.metrics())
+    }
+
     /// Stop the feeds, publish what they said last and every book's final
     /// snapshot; the collector's books as they ended.
     pub async fn stop(mut self) -> Vec<FinalBook> {
@@ -97,14 +102,6 @@ fn default_id() -> String {
 }
 
 pub async fn run(cli: &Cli, args: &CollectArgs) -> Result<i32> {
-    // A collector runs no engine, and the endpoint reads the engine's
-    // snapshots: refuse rather than serve an endpoint with nothing in it.
-    anyhow::ensure!(
-        cli.metrics.is_none(),
-        "--metrics: `collect` does not serve metrics yet; run a terminal on the bus \
-         (`depthwatch --headless --source {} --metrics ADDR`) for the books' metrics",
-        args.nats
-    );
     let mut shutdown = super::signals::Shutdown::new();
     let (config, source) = config::paths::load_for_run(cli.config.as_deref())?;
     let demo = args.demo || cli.live.demo;
@@ -128,6 +125,17 @@ pub async fn run(cli: &Cli, args: &CollectArgs) -> Result<i32> {
     let id = args.id.clone().unwrap_or_else(default_id);
     let wanted = super::live::wanted_feeds(&config, demo);
     let collecting = Collecting::start(&args.nats, &id, &wanted, PublishOptions::default()).await?;
+    let metrics = match cli.metrics {
+        Some(addr) => match crate::metrics::start(addr, collecting.metrics()).await {
+            Ok(server) => Some(server),
+            Err(e) => {
+                collecting.stop().await;
+                return Err(anyhow::Error::new(e)
+                    .context(format!("--metrics {addr}: cannot serve metrics there")));
+            }
+        },
+        None => None,
+    };
     eprintln!(
         "collecting {} venues as `{id}` onto {}",
         wanted.len(),
@@ -145,8 +153,11 @@ pub async fn run(cli: &Cli, args: &CollectArgs) -> Result<i32> {
     if let Some(sig) = stopped_by {
         tracing::info!("{sig}: stopping");
     }
-    let dropped = PublishStats::get(&collecting.stats().dropped);
+    let dropped = collecting.stats().dropped();
     let books = collecting.stop().await;
+    if let Some(metrics) = metrics {
+        metrics.shutdown().await;
+    }
     if args.json {
         let stdout = std::io::stdout();
         let mut w = stdout.lock();

@@ -222,10 +222,7 @@ pub async fn start_metrics(
     let Some(addr) = cli.metrics else {
         return Ok(None);
     };
-    let sources = crate::metrics::Sources {
-        snapshots: Some(snapshots.clone()),
-        publish_errors: Default::default(),
-    };
+    let sources = crate::metrics::Sources::engine(snapshots.clone());
     let server = crate::metrics::start(addr, sources)
         .await
         .with_context(|| format!("--metrics {addr}: cannot serve metrics there"))?;

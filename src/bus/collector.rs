@@ -17,13 +17,18 @@ use crate::model::{
     BookState, BookUpdateKind, Instrument, MarketEvent, Micros, OutOfSyncReason, Venue,
 };
 
-use super::wire::{self, Body, BookSnapshot, Message, Origin};
+use super::observe::BookRow;
+use super::wire::{self, Body, BookSnapshot, Kind, Message, Origin};
 
 /// What the materializer asks the I/O side to do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Out {
     /// A core NATS publish.
-    Publish { subject: String, payload: Vec<u8> },
+    Publish {
+        kind: Kind,
+        subject: String,
+        payload: Vec<u8>,
+    },
     /// The latest snapshot of one book, for the key-value bucket.
     Put {
         venue: Venue,
@@ -99,8 +104,10 @@ impl Materializer {
         received: Micros,
         body: Body,
     ) {
-        let subject = wire::subject(venue, instrument, body.kind());
+        let kind = body.kind();
+        let subject = wire::subject(venue, instrument, kind);
         out.push(Out::Publish {
+            kind,
             subject,
             payload: self.message(conn, received, body),
         });
@@ -366,6 +373,21 @@ impl Materializer {
         }
     }
 
+    /// The state of each of the collector's books, in venue and instrument
+    /// order (for `--metrics`: no levels copied).
+    pub fn book_rows(&self) -> Vec<BookRow> {
+        self.books
+            .iter()
+            .map(|((venue, instrument), m)| BookRow {
+                venue: *venue,
+                instrument: *instrument,
+                conn: m.conn.clone(),
+                state: m.book.state().clone(),
+                last_update: m.book.last_update,
+            })
+            .collect()
+    }
+
     /// The collector's books, in venue and instrument order.
     pub fn books(&self) -> Vec<FinalBook> {
         self.books
@@ -420,9 +442,9 @@ mod tests {
     fn messages(out: &[Out]) -> Vec<(String, Message)> {
         out.iter()
             .filter_map(|o| match o {
-                Out::Publish { subject, payload } => {
-                    Some((subject.clone(), wire::decode_message(payload).unwrap()))
-                }
+                Out::Publish {
+                    subject, payload, ..
+                } => Some((subject.clone(), wire::decode_message(payload).unwrap())),
                 Out::Put { .. } => None,
             })
             .collect()

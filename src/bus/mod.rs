@@ -8,11 +8,13 @@
 //!   the collector's own copy of each book (sans-IO).
 //! - [`publish`]: the collector's tasks: a bounded queue between the feeds
 //!   and NATS, so the bus never slows them; what does not fit is counted.
+//! - [`observe`]: what the collector tells `--metrics` (it runs no engine).
 //! - [`router`]: messages to engine inputs: gaps, resyncs, duplicates,
 //!   failover (sans-IO).
 //! - [`subscribe`]: the terminal's task around the router.
 
 pub mod collector;
+pub mod observe;
 pub mod publish;
 pub mod router;
 pub mod subscribe;

@@ -10,47 +10,176 @@ use std::time::Duration;
 
 use async_nats::jetstream::kv;
 use bytes::Bytes;
-use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::engine::EngineInput;
 use crate::model::now_micros;
 
 use super::collector::{FinalBook, Materializer, Out};
-use super::wire::Origin;
+use super::observe::{CollectorMetrics, CollectorView, Observer, QueueDepths};
+use super::wire::{Kind, Origin};
 
-/// What the collector did, counted.
+/// Why a message or a snapshot could not be published: the `sink` and
+/// `reason` labels of `depthwatch_publish_errors_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// A message larger than the server's `max_payload`.
+    MaxPayload,
+    BadSubject,
+    /// The client could not hand the message to its connection.
+    Send,
+    /// A snapshot key the bucket refuses.
+    InvalidKey,
+    /// The client could not hand the snapshot to its connection.
+    PutSend,
+    /// JetStream did not acknowledge the snapshot (timeout, no stream).
+    NoAck,
+}
+
+impl Failure {
+    pub const ALL: [Failure; 6] = [
+        Failure::MaxPayload,
+        Failure::BadSubject,
+        Failure::Send,
+        Failure::InvalidKey,
+        Failure::PutSend,
+        Failure::NoAck,
+    ];
+
+    /// `nats` for messages, `nats_kv` for the bucket's snapshots.
+    pub fn sink(self) -> &'static str {
+        match self {
+            Failure::MaxPayload | Failure::BadSubject | Failure::Send => "nats",
+            Failure::InvalidKey | Failure::PutSend | Failure::NoAck => "nats_kv",
+        }
+    }
+
+    pub fn reason(self) -> &'static str {
+        match self {
+            Failure::MaxPayload => "max_payload",
+            Failure::BadSubject => "bad_subject",
+            Failure::Send | Failure::PutSend => "send",
+            Failure::InvalidKey => "invalid_key",
+            Failure::NoAck => "no_ack",
+        }
+    }
+
+    fn of_publish(kind: async_nats::client::PublishErrorKind) -> Failure {
+        match kind {
+            async_nats::client::PublishErrorKind::MaxPayloadExceeded => Failure::MaxPayload,
+            async_nats::client::PublishErrorKind::BadSubject => Failure::BadSubject,
+            async_nats::client::PublishErrorKind::Send => Failure::Send,
+        }
+    }
+
+    fn of_put(kind: kv::PutErrorKind) -> Failure {
+        match kind {
+            kv::PutErrorKind::InvalidKey => Failure::InvalidKey,
+            kv::PutErrorKind::Publish => Failure::PutSend,
+            kv::PutErrorKind::Ack => Failure::NoAck,
+        }
+    }
+
+    fn index(self) -> usize {
+        Failure::ALL.iter().position(|f| *f == self).unwrap_or(0)
+    }
+}
+
+/// The counts of one subject kind.
 #[derive(Debug, Default)]
-pub struct PublishStats {
+pub struct KindCounts {
     pub published: AtomicU64,
+    /// Payload bytes of the messages published.
+    pub bytes: AtomicU64,
     /// Messages dropped because the publish queue was full.
     pub dropped: AtomicU64,
-    pub publish_errors: AtomicU64,
+}
+
+/// What the collector did, counted (the log's summary lines and
+/// `--metrics` read them).
+#[derive(Debug, Default)]
+pub struct PublishStats {
+    /// Per subject kind, in [`Kind::ALL`] order.
+    kinds: [KindCounts; Kind::ALL.len()],
+    /// Per [`Failure`], in [`Failure::ALL`] order.
+    failures: [AtomicU64; Failure::ALL.len()],
     pub puts: AtomicU64,
-    /// Snapshots not queued (put again later).
+    /// Payload bytes of the snapshots put.
+    pub put_bytes: AtomicU64,
+    /// Snapshots not queued: put again at a later tick (or, when the
+    /// collector is stopping and the bucket's task is gone, lost).
     pub puts_dropped: AtomicU64,
-    pub put_errors: AtomicU64,
 }
 
 impl PublishStats {
     fn add(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
+        Self::add_n(counter, 1);
+    }
+
+    fn add_n(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
     }
 
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
     }
 
+    pub fn kind(&self, kind: Kind) -> &KindCounts {
+        let i = Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+        &self.kinds[i]
+    }
+
+    pub fn failures(&self, failure: Failure) -> u64 {
+        Self::get(&self.failures[failure.index()])
+    }
+
+    pub(crate) fn fail(&self, failure: Failure) {
+        Self::add(&self.failures[failure.index()]);
+    }
+
+    fn sum(&self, counter: impl Fn(&KindCounts) -> &AtomicU64) -> u64 {
+        self.kinds.iter().map(|k| Self::get(counter(k))).sum()
+    }
+
+    /// Messages published, every kind.
+    pub fn published(&self) -> u64 {
+        self.sum(|k| &k.published)
+    }
+
+    /// Messages dropped under pressure, every kind.
+    pub fn dropped(&self) -> u64 {
+        self.sum(|k| &k.dropped)
+    }
+
+    fn failed(&self, sink: &str) -> u64 {
+        Failure::ALL
+            .iter()
+            .filter(|f| f.sink() == sink)
+            .map(|f| self.failures(*f))
+            .sum()
+    }
+
+    /// Messages that failed to publish.
+    pub fn publish_errors(&self) -> u64 {
+        self.failed("nats")
+    }
+
+    /// Snapshots that failed to be put.
+    pub fn put_errors(&self) -> u64 {
+        self.failed("nats_kv")
+    }
+
     fn summary(&self) -> String {
         format!(
             "published {}, dropped {}, publish errors {}, snapshots put {} (deferred {}, failed {})",
-            Self::get(&self.published),
-            Self::get(&self.dropped),
-            Self::get(&self.publish_errors),
+            self.published(),
+            self.dropped(),
+            self.publish_errors(),
             Self::get(&self.puts),
             Self::get(&self.puts_dropped),
-            Self::get(&self.put_errors),
+            self.put_errors(),
         )
     }
 }
@@ -76,6 +205,7 @@ impl Default for PublishOptions {
 /// A running collector.
 pub struct Collector {
     pub stats: Arc<PublishStats>,
+    views: Arc<watch::Sender<Arc<CollectorView>>>,
     task: JoinHandle<Vec<FinalBook>>,
 }
 
@@ -90,8 +220,28 @@ impl Collector {
         opts: PublishOptions,
     ) -> Collector {
         let stats = Arc::new(PublishStats::default());
-        let task = tokio::spawn(run(client, store, origin, inputs, opts, stats.clone()));
-        Collector { stats, task }
+        let (views, _) = watch::channel(Arc::new(CollectorView::default()));
+        let views = Arc::new(views);
+        let observer = Observer::new(views.clone());
+        let task = tokio::spawn(run(
+            client,
+            store,
+            origin,
+            inputs,
+            opts,
+            stats.clone(),
+            observer,
+        ));
+        Collector { stats, views, task }
+    }
+
+    /// What `--metrics` reads. The collector's view is taken at each tick
+    /// (`snapshot_every`) from the first call on.
+    pub fn metrics(&self) -> CollectorMetrics {
+        CollectorMetrics {
+            view: self.views.subscribe(),
+            stats: self.stats.clone(),
+        }
     }
 
     /// Wait until the inputs ended and everything queued went out; the
@@ -106,6 +256,9 @@ impl Collector {
     }
 }
 
+/// A message for NATS: its kind (for the counts), subject and payload.
+type Outgoing = (Kind, String, Bytes);
+
 async fn run(
     client: async_nats::Client,
     store: kv::Store,
@@ -113,17 +266,23 @@ async fn run(
     mut inputs: mpsc::Receiver<EngineInput>,
     opts: PublishOptions,
     stats: Arc<PublishStats>,
+    mut observer: Observer,
 ) -> Vec<FinalBook> {
-    let (pub_tx, mut pub_rx) = mpsc::channel::<(String, Bytes)>(opts.queue.max(1));
+    let (pub_tx, mut pub_rx) = mpsc::channel::<Outgoing>(opts.queue.max(1));
     let (kv_tx, mut kv_rx) = mpsc::channel::<(String, Bytes)>(4096);
     let publisher = {
         let (client, stats) = (client.clone(), stats.clone());
         tokio::spawn(async move {
-            while let Some((subject, payload)) = pub_rx.recv().await {
+            while let Some((kind, subject, payload)) = pub_rx.recv().await {
+                let bytes = payload.len() as u64;
                 match client.publish(subject, payload).await {
-                    Ok(()) => PublishStats::add(&stats.published),
+                    Ok(()) => {
+                        let counts = stats.kind(kind);
+                        PublishStats::add(&counts.published);
+                        PublishStats::add_n(&counts.bytes, bytes);
+                    }
                     Err(e) => {
-                        PublishStats::add(&stats.publish_errors);
+                        stats.fail(Failure::of_publish(e.kind()));
                         tracing::debug!("NATS publish failed: {e}");
                     }
                 }
@@ -134,10 +293,14 @@ async fn run(
         let stats = stats.clone();
         tokio::spawn(async move {
             while let Some((key, value)) = kv_rx.recv().await {
+                let bytes = value.len() as u64;
                 match store.put(&key, value).await {
-                    Ok(_) => PublishStats::add(&stats.puts),
+                    Ok(_) => {
+                        PublishStats::add(&stats.puts);
+                        PublishStats::add_n(&stats.put_bytes, bytes);
+                    }
                     Err(e) => {
-                        PublishStats::add(&stats.put_errors);
+                        stats.fail(Failure::of_put(e.kind()));
                         tracing::debug!(key, "snapshot put failed: {e}");
                     }
                 }
@@ -158,10 +321,24 @@ async fn run(
     loop {
         tokio::select! {
             input = inputs.recv() => match input {
-                Some(input) => mat.input(&input, now_micros(), &mut out),
+                Some(input) => {
+                    observer.input(&input);
+                    mat.input(&input, now_micros(), &mut out);
+                }
                 None => break,
             },
-            _ = tick.tick() => mat.tick(now_micros(), &mut out),
+            _ = tick.tick() => {
+                let now = now_micros();
+                mat.tick(now, &mut out);
+                if observer.wanted() {
+                    let depths = QueueDepths {
+                        input: inputs.len(),
+                        publish: waiting(&pub_tx),
+                        snapshot: waiting(&kv_tx),
+                    };
+                    observer.publish(now, mat.book_rows(), depths);
+                }
+            }
             _ = report.tick() => tracing::info!("bus: {}", stats.summary()),
         }
         queues.offer(&mut mat, &mut out);
@@ -180,8 +357,13 @@ async fn run(
     mat.books()
 }
 
+/// Items waiting in the queue `tx` sends into.
+fn waiting<T>(tx: &mpsc::Sender<T>) -> usize {
+    tx.max_capacity() - tx.capacity()
+}
+
 struct Queues<'a> {
-    publish: &'a mpsc::Sender<(String, Bytes)>,
+    publish: &'a mpsc::Sender<Outgoing>,
     kv: &'a mpsc::Sender<(String, Bytes)>,
     stats: &'a PublishStats,
 }
@@ -191,11 +373,15 @@ impl Queues<'_> {
     fn offer(&self, mat: &mut Materializer, out: &mut Vec<Out>) {
         for o in out.drain(..) {
             match o {
-                Out::Publish { subject, payload } => {
+                Out::Publish {
+                    kind,
+                    subject,
+                    payload,
+                } => {
                     if let Err(TrySendError::Full(_) | TrySendError::Closed(_)) =
-                        self.publish.try_send((subject, payload.into()))
+                        self.publish.try_send((kind, subject, payload.into()))
                     {
-                        PublishStats::add(&self.stats.dropped);
+                        PublishStats::add(&self.stats.kind(kind).dropped);
                     }
                 }
                 Out::Put {
@@ -216,14 +402,26 @@ impl Queues<'_> {
     /// Queue everything, waiting for room.
     async fn flush(&self, out: &mut Vec<Out>) {
         for o in out.drain(..) {
-            let sent = match o {
-                Out::Publish { subject, payload } => {
-                    self.publish.send((subject, payload.into())).await.is_ok()
+            match o {
+                Out::Publish {
+                    kind,
+                    subject,
+                    payload,
+                } => {
+                    if self
+                        .publish
+                        .send((kind, subject, payload.into()))
+                        .await
+                        .is_err()
+                    {
+                        PublishStats::add(&self.stats.kind(kind).dropped);
+                    }
                 }
-                Out::Put { key, value, .. } => self.kv.send((key, value.into())).await.is_ok(),
-            };
-            if !sent {
-                PublishStats::add(&self.stats.dropped);
+                Out::Put { key, value, .. } => {
+                    if self.kv.send((key, value.into())).await.is_err() {
+                        PublishStats::add(&self.stats.puts_dropped);
+                    }
+                }
             }
         }
     }

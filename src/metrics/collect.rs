@@ -1,8 +1,11 @@
-//! The collector: at each scrape, the metrics are read from the engine's
+//! The collector: at each scrape, the metrics are read from what the
+//! command serving them has already counted. An app reads its engine's
 //! latest published [`Snapshot`] (the facts the Health pane shows, counted
-//! once, by the engine) and from the publishers' error counters. Nothing is
-//! counted here and the engine is never asked anything: a scrape costs the
-//! engine nothing.
+//! once, by the engine) and the publishers' error counters; `collect`, which
+//! runs no engine, reads its bus publisher's latest [`CollectorView`] and
+//! counters. Nothing is counted here and no task is asked anything: a
+//! scrape costs the engine (or the collector) nothing. Each role writes the
+//! families the catalog says it serves, in the catalog's order.
 
 use std::sync::Arc;
 
@@ -12,20 +15,45 @@ use prometheus_client::encoding::{
 };
 use tokio::sync::watch;
 
-use super::catalog::{self, Def};
+use super::catalog::{self, Def, Role};
 use super::publish::PublishErrors;
+use crate::bus::observe::{CollectorMetrics, CollectorView};
+use crate::bus::publish::{Failure, PublishStats};
+use crate::bus::wire::Kind;
 use crate::engine::Snapshot;
 use crate::engine::snapshot::{ConnHealth, ConnState};
-use crate::model::BookState;
+use crate::model::{BookState, Instrument, Micros, Venue};
 
-/// What the endpoint reads; the handles are cheap clones of the app's own.
-#[derive(Clone, Debug, Default)]
-pub struct Sources {
-    /// The engine's snapshots; `None` where no engine runs (a bare
-    /// publisher), and then only the publishers' metrics have samples.
-    pub snapshots: Option<watch::Receiver<Arc<Snapshot>>>,
-    /// Counted by publishers (the NATS bus) as they fail.
-    pub publish_errors: PublishErrors,
+/// What the endpoint reads; the handles are cheap clones of the command's
+/// own.
+#[derive(Clone, Debug)]
+pub enum Sources {
+    /// An app (TUI, headless, replay).
+    Engine {
+        /// The engine's snapshots.
+        snapshots: watch::Receiver<Arc<Snapshot>>,
+        /// Counted by publishers as they fail.
+        publish_errors: PublishErrors,
+    },
+    /// `depthwatch collect`: its feeds and its bus publisher.
+    Collector(CollectorMetrics),
+}
+
+impl Sources {
+    /// An app's sources over `snapshots`, with no publisher.
+    pub fn engine(snapshots: watch::Receiver<Arc<Snapshot>>) -> Self {
+        Sources::Engine {
+            snapshots,
+            publish_errors: PublishErrors::default(),
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        match self {
+            Sources::Engine { .. } => Role::App,
+            Sources::Collector(_) => Role::Collector,
+        }
+    }
 }
 
 /// Connection states, as the `state` label spells them.
@@ -61,6 +89,14 @@ type Labels<'a> = Vec<(&'static str, &'a str)>;
 
 fn conn_labels(h: &ConnHealth) -> Labels<'_> {
     vec![("venue", h.venue.as_str()), ("conn", h.conn.as_str())]
+}
+
+/// What the book families read of one book, engine's or collector's.
+struct Book<'a> {
+    venue: Venue,
+    instrument: Instrument,
+    state: &'a BookState,
+    last_update: Option<Micros>,
 }
 
 #[derive(Debug)]
@@ -110,104 +146,214 @@ fn per_conn(
     })
 }
 
-impl Collector for SnapshotCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let snap = self
-            .sources
-            .snapshots
-            .as_ref()
-            .map(|rx| rx.borrow().clone())
-            .unwrap_or_default();
-        let e = &mut encoder;
-        let health = &snap.health;
-        family(e, &catalog::CONNECTION_STATE, |mut m| {
-            for h in health {
-                let now = conn_state(&h.state);
-                for state in CONN_STATES {
-                    let mut labels = conn_labels(h);
-                    labels.push(("state", state));
-                    gauge(&mut m, &labels, i64::from(state == now))?;
-                }
+/// The connection families, `connection_state` to `reconnects`.
+fn connections(e: &mut DescriptorEncoder, health: &[ConnHealth]) -> Result<(), std::fmt::Error> {
+    family(e, &catalog::CONNECTION_STATE, |mut m| {
+        for h in health {
+            let now = conn_state(&h.state);
+            for state in CONN_STATES {
+                let mut labels = conn_labels(h);
+                labels.push(("state", state));
+                gauge(&mut m, &labels, i64::from(state == now))?;
+            }
+        }
+        Ok(())
+    })?;
+    per_conn(e, &catalog::RECEIVED_MESSAGES, health, |h| h.messages)?;
+    per_conn(e, &catalog::RECEIVED_BYTES, health, |h| h.bytes)?;
+    family(e, &catalog::EXCHANGE_LATENCY, |mut m| {
+        health.iter().try_for_each(|h| {
+            let hist = &h.latency_histogram;
+            m.encode_family(&conn_labels(h))?
+                .encode_histogram::<NoLabelSet>(
+                    hist.sum_seconds(),
+                    hist.count(),
+                    &hist.buckets(),
+                    None,
+                )
+        })
+    })?;
+    per_conn(e, &catalog::SEQUENCE_GAPS, health, |h| h.gaps)?;
+    per_conn(e, &catalog::RESYNCS, health, |h| h.resyncs)?;
+    family(e, &catalog::CHECKSUMS, |mut m| {
+        health.iter().try_for_each(|h| {
+            for (result, n) in [("ok", h.checksum_ok), ("failed", h.checksum_failed)] {
+                let mut labels = conn_labels(h);
+                labels.push(("result", result));
+                counter(&mut m, &labels, n)?;
             }
             Ok(())
-        })?;
-        per_conn(e, &catalog::RECEIVED_MESSAGES, health, |h| h.messages)?;
-        per_conn(e, &catalog::RECEIVED_BYTES, health, |h| h.bytes)?;
-        family(e, &catalog::EXCHANGE_LATENCY, |mut m| {
-            health.iter().try_for_each(|h| {
-                let hist = &h.latency_histogram;
-                m.encode_family(&conn_labels(h))?
-                    .encode_histogram::<NoLabelSet>(
-                        hist.sum_seconds(),
-                        hist.count(),
-                        &hist.buckets(),
-                        None,
-                    )
-            })
-        })?;
-        per_conn(e, &catalog::SEQUENCE_GAPS, health, |h| h.gaps)?;
-        per_conn(e, &catalog::RESYNCS, health, |h| h.resyncs)?;
-        family(e, &catalog::CHECKSUMS, |mut m| {
-            health.iter().try_for_each(|h| {
-                for (result, n) in [("ok", h.checksum_ok), ("failed", h.checksum_failed)] {
-                    let mut labels = conn_labels(h);
-                    labels.push(("result", result));
-                    counter(&mut m, &labels, n)?;
-                }
-                Ok(())
-            })
-        })?;
-        per_conn(e, &catalog::PARSE_ERRORS, health, |h| h.parse_errors)?;
-        per_conn(e, &catalog::UNKNOWN_MESSAGES, health, |h| {
-            h.unknown_messages
-        })?;
-        per_conn(e, &catalog::RECONNECTS, health, |h| h.reconnects)?;
-        let books: Vec<_> = snap.instruments.iter().flat_map(|v| &v.venues).collect();
-        family(e, &catalog::BOOK_STALENESS, |mut m| {
-            books.iter().try_for_each(|b| match b.last_update {
-                Some(at) => {
-                    let instrument = b.instrument.to_string();
-                    let labels = vec![
-                        ("venue", b.venue.as_str()),
-                        ("instrument", instrument.as_str()),
-                    ];
-                    let age = snap.now.saturating_sub(at).max(0);
-                    gauge(&mut m, &labels, age as f64 / 1e6)
-                }
-                None => Ok(()),
-            })
-        })?;
-        family(e, &catalog::BOOK_STATE, |mut m| {
-            books.iter().try_for_each(|b| {
+        })
+    })?;
+    per_conn(e, &catalog::PARSE_ERRORS, health, |h| h.parse_errors)?;
+    per_conn(e, &catalog::UNKNOWN_MESSAGES, health, |h| {
+        h.unknown_messages
+    })?;
+    per_conn(e, &catalog::RECONNECTS, health, |h| h.reconnects)
+}
+
+/// `book_staleness` and `book_state`, at `now`.
+fn books(e: &mut DescriptorEncoder, now: Micros, books: &[Book]) -> Result<(), std::fmt::Error> {
+    family(e, &catalog::BOOK_STALENESS, |mut m| {
+        books.iter().try_for_each(|b| match b.last_update {
+            Some(at) => {
                 let instrument = b.instrument.to_string();
-                let now = book_state(&b.state);
-                for state in BOOK_STATES {
-                    let labels = vec![
-                        ("venue", b.venue.as_str()),
-                        ("instrument", instrument.as_str()),
-                        ("state", state),
-                    ];
-                    gauge(&mut m, &labels, i64::from(state == now))?;
-                }
-                Ok(())
-            })
-        })?;
-        family(e, &catalog::ENGINE_QUEUE_DEPTH, |mut m| {
-            m.encode_gauge(&(snap.queue_depth as i64))
-        })?;
-        family(e, &catalog::SINK_NOTICES, |mut m| {
-            snap.sinks
-                .iter()
-                .try_for_each(|s| counter(&mut m, &vec![("sink", s.name.as_str())], s.sent))
-        })?;
-        family(e, &catalog::SINK_DROPPED, |mut m| {
-            snap.sinks
-                .iter()
-                .try_for_each(|s| counter(&mut m, &vec![("sink", s.name.as_str())], s.dropped))
-        })?;
-        family(e, &catalog::PUBLISH_ERRORS, |m| {
-            self.sources.publish_errors.family().encode(m)
-        })?;
+                let labels = vec![
+                    ("venue", b.venue.as_str()),
+                    ("instrument", instrument.as_str()),
+                ];
+                let age = now.saturating_sub(at).max(0);
+                gauge(&mut m, &labels, age as f64 / 1e6)
+            }
+            None => Ok(()),
+        })
+    })?;
+    family(e, &catalog::BOOK_STATE, |mut m| {
+        books.iter().try_for_each(|b| {
+            let instrument = b.instrument.to_string();
+            let now = book_state(b.state);
+            for state in BOOK_STATES {
+                let labels = vec![
+                    ("venue", b.venue.as_str()),
+                    ("instrument", instrument.as_str()),
+                    ("state", state),
+                ];
+                gauge(&mut m, &labels, i64::from(state == now))?;
+            }
+            Ok(())
+        })
+    })
+}
+
+/// The app: everything in its engine's latest snapshot.
+fn engine(
+    e: &mut DescriptorEncoder,
+    snap: &Snapshot,
+    publish_errors: &PublishErrors,
+) -> Result<(), std::fmt::Error> {
+    connections(e, &snap.health)?;
+    let rows: Vec<Book> = snap
+        .instruments
+        .iter()
+        .flat_map(|v| &v.venues)
+        .map(|b| Book {
+            venue: b.venue,
+            instrument: b.instrument,
+            state: &b.state,
+            last_update: b.last_update,
+        })
+        .collect();
+    books(e, snap.now, &rows)?;
+    family(e, &catalog::ENGINE_QUEUE_DEPTH, |mut m| {
+        m.encode_gauge(&(snap.queue_depth as i64))
+    })?;
+    family(e, &catalog::SINK_NOTICES, |mut m| {
+        snap.sinks
+            .iter()
+            .try_for_each(|s| counter(&mut m, &vec![("sink", s.name.as_str())], s.sent))
+    })?;
+    family(e, &catalog::SINK_DROPPED, |mut m| {
+        snap.sinks
+            .iter()
+            .try_for_each(|s| counter(&mut m, &vec![("sink", s.name.as_str())], s.dropped))
+    })?;
+    family(e, &catalog::PUBLISH_ERRORS, |m| {
+        publish_errors.family().encode(m)
+    })
+}
+
+/// The label of book snapshots in the per-kind families.
+const SNAPSHOT_KIND: &str = "snapshot";
+
+/// `collect`: its view of the feeds and books, and its publisher's counts.
+/// Every kind and failure has a sample from the start (at 0), so a rate
+/// over them needs no first occurrence.
+fn collector(
+    e: &mut DescriptorEncoder,
+    view: &CollectorView,
+    stats: &PublishStats,
+) -> Result<(), std::fmt::Error> {
+    connections(e, &view.health)?;
+    let rows: Vec<Book> = view
+        .books
+        .iter()
+        .map(|b| Book {
+            venue: b.venue,
+            instrument: b.instrument,
+            state: &b.state,
+            last_update: b.last_update,
+        })
+        .collect();
+    books(e, view.now, &rows)?;
+    let get = PublishStats::get;
+    family(e, &catalog::PUBLISH_ERRORS, |mut m| {
+        Failure::ALL.iter().try_for_each(|f| {
+            let labels = vec![("sink", f.sink()), ("reason", f.reason())];
+            counter(&mut m, &labels, stats.failures(*f))
+        })
+    })?;
+    let per_kind = |e: &mut DescriptorEncoder,
+                    def: &Def,
+                    value: &dyn Fn(Kind) -> u64,
+                    snapshots: Option<u64>| {
+        family(e, def, |mut m| {
+            for kind in Kind::ALL {
+                counter(&mut m, &vec![("kind", kind.as_str())], value(kind))?;
+            }
+            match snapshots {
+                Some(n) => counter(&mut m, &vec![("kind", SNAPSHOT_KIND)], n),
+                None => Ok(()),
+            }
+        })
+    };
+    per_kind(
+        e,
+        &catalog::PUBLISHED_MESSAGES,
+        &|k| get(&stats.kind(k).published),
+        Some(get(&stats.puts)),
+    )?;
+    per_kind(
+        e,
+        &catalog::PUBLISHED_BYTES,
+        &|k| get(&stats.kind(k).bytes),
+        Some(get(&stats.put_bytes)),
+    )?;
+    family(e, &catalog::COLLECTOR_QUEUE_DEPTH, |mut m| {
+        let q = &view.queues;
+        for (queue, depth) in [
+            ("input", q.input),
+            ("publish", q.publish),
+            ("snapshot", q.snapshot),
+        ] {
+            gauge(&mut m, &vec![("queue", queue)], depth as i64)?;
+        }
         Ok(())
+    })?;
+    per_kind(
+        e,
+        &catalog::COLLECTOR_DROPPED,
+        &|k| get(&stats.kind(k).dropped),
+        None,
+    )?;
+    family(e, &catalog::COLLECTOR_DEFERRED, |mut m| {
+        m.encode_counter::<NoLabelSet, _, u64>(&get(&stats.puts_dropped), None)
+    })
+}
+
+impl Collector for SnapshotCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        match &self.sources {
+            Sources::Engine {
+                snapshots,
+                publish_errors,
+            } => {
+                let snap = snapshots.borrow().clone();
+                engine(&mut encoder, &snap, publish_errors)
+            }
+            Sources::Collector(c) => {
+                let view = c.view.borrow().clone();
+                collector(&mut encoder, &view, &c.stats)
+            }
+        }
     }
 }

@@ -3,8 +3,11 @@
 //! Nothing here counts: the engine already counts every fact the Health
 //! pane shows, and a scrape reads them from its latest published snapshot
 //! (`collect`), so metrics never slow the engine and never disagree with
-//! the pane. Publishers add their errors through [`PublishErrors`].
-//! `catalog` declares every metric once; `server` is the HTTP side.
+//! the pane. `depthwatch collect` runs no engine: its bus publisher keeps
+//! the same connection counters and its own (`crate::bus::observe`), and a
+//! scrape reads those instead. Publishers inside an app add their errors
+//! through [`PublishErrors`]. `catalog` declares every metric once, with
+//! who serves it; `server` is the HTTP side.
 //!
 //! To attach it to a command: build [`Sources`] from the handles that
 //! command has and call [`start`].

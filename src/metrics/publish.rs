@@ -1,7 +1,9 @@
-//! Publish errors: the one family a publisher counts itself, because no
-//! engine snapshot knows about it. A publisher (the NATS bus) keeps a clone
-//! and calls [`PublishErrors::inc`] when a message could not be published;
-//! the endpoint shows `depthwatch_publish_errors_total{sink, reason}`.
+//! Publish errors in an app: the one family a publisher counts itself,
+//! because no engine snapshot knows about it. A publisher keeps a clone and
+//! calls [`PublishErrors::inc`] when a message could not be published; the
+//! endpoint shows `depthwatch_publish_errors_total{sink, reason}`. (The
+//! collector's NATS publisher counts its failures in its own stats, which
+//! its endpoint reads: `crate::bus::publish::Failure`.)
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;

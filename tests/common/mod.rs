@@ -16,6 +16,8 @@
 
 #![allow(dead_code)]
 
+pub mod nats;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
