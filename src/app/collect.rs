@@ -136,7 +136,12 @@ pub async fn run(cli: &Cli, args: &CollectArgs) -> Result<i32> {
         },
         None => None,
     };
-    eprintln!(
+    // Through the log, so `--log-format json` keeps stderr one JSON object
+    // per line.
+    tracing::info!(
+        venues = wanted.len(),
+        collector = %id,
+        nats = %args.nats,
         "collecting {} venues as `{id}` onto {}",
         wanted.len(),
         args.nats
@@ -177,7 +182,9 @@ pub async fn run(cli: &Cli, args: &CollectArgs) -> Result<i32> {
         }
         w.flush()?;
     }
-    eprintln!(
+    tracing::info!(
+        books = books.len(),
+        dropped,
         "collected {} books; {dropped} messages dropped under pressure",
         books.len()
     );
