@@ -351,6 +351,60 @@ mod tests {
         ]
     }
 
+    /// A reload reads the secrets file again: a new URL changes the
+    /// webhook, the same file changes nothing (no control for the task), a
+    /// file refused for its mode keeps the secrets read before and says so.
+    #[cfg(unix)]
+    #[test]
+    fn a_reload_reads_the_secrets_again_and_keeps_them_when_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        let secrets = dir.path().join("secrets.toml");
+        let write = |url: &str, mode: u32| {
+            std::fs::write(&secrets, format!("webhook_url = \"{url}\"\n")).unwrap();
+            std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        write("http://a.invalid/SECRET-A", 0o600);
+        let mut config = Config::default();
+        config.alert_delivery.webhook = Some(crate::alerts::deliver::HttpSettings::defaults_for(
+            "webhook",
+        ));
+        let (first, problem) = load_secrets(&config, Some(&file));
+        assert!(problem.is_none());
+        let mut d = Delivery {
+            plan: deliver::plan::plan(&config.alert_delivery, &first),
+            secrets: first,
+            problem,
+        };
+        let (changes, control) = d.reload(&config, Some(&file));
+        assert!(changes.is_empty() && control.is_none());
+
+        write("http://b.invalid/SECRET-B", 0o600);
+        let (changes, control) = d.reload(&config, Some(&file));
+        assert_eq!(changes.to_string(), "webhook changed");
+        assert!(matches!(
+            control,
+            Some(AlertControl::SetDelivery { problem: None, .. })
+        ));
+
+        write("http://c.invalid/SECRET-C", 0o644);
+        let (changes, control) = d.reload(&config, Some(&file));
+        assert!(
+            changes.is_empty(),
+            "kept the secrets read before: {changes}"
+        );
+        match control {
+            Some(AlertControl::SetDelivery { plan, problem }) => {
+                let p = problem.unwrap();
+                assert!(p.contains("chmod 600") && p.contains("keeping"), "{p}");
+                assert!(!p.contains("SECRET"), "{p}");
+                assert!(format!("{plan:?}").contains("webhook"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// After a restart the Alerts pane has the last alerts back, newest
     /// first and acknowledged, with each destination's latest outcome; new
     /// alerts are numbered after them, are written to the store, and are
