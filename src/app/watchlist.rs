@@ -222,10 +222,10 @@ impl WatchlistLink {
                     },
                 )
             }
-            UiCommand::AlertCreate(new) => {
-                edit::edit_file(&path, |doc| alert_edit::add_alert(doc, new))
-                    .map(|(c, t, name)| (c, t, format!("new alert rule {name}")))
-            }
+            UiCommand::AlertCreate(new) => edit::edit_file(&path, |doc| {
+                alert_edit::add_alert(doc, new)
+            })
+            .map(|(c, t, name)| (c, t, format!("new alert rule {name} ({})", new.describe()))),
             _ => return,
         };
         match result {
