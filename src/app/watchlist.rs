@@ -341,3 +341,22 @@ fn one_line(text: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_line_names_what_a_reload_changed_in_the_deliveries() {
+        assert_eq!(delivery_note(&Changes::default()), "");
+        let c = Changes {
+            added: vec!["telegram"],
+            removed: vec!["webhook"],
+            changed: Vec::new(),
+        };
+        assert_eq!(
+            format!("config reloaded from c.toml{}", delivery_note(&c)),
+            "config reloaded from c.toml · alert delivery: telegram added, webhook removed"
+        );
+    }
+}
