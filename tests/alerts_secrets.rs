@@ -5,65 +5,21 @@
 //! appear. Also shows the demo's rules fire within a minute and print
 //! `alert` lines.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+mod loopback;
+
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// Accepts connections, records request heads and bodies, answers 200.
-fn serve(listener: TcpListener, seen: Arc<Mutex<Vec<String>>>) {
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            let seen = seen.clone();
-            std::thread::spawn(move || {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    let n = match s.read(&mut chunk) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => n,
-                    };
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).to_string();
-                    if let Some(p) = text.find("\r\n\r\n") {
-                        let len = text[..p]
-                            .lines()
-                            .find_map(|l| {
-                                let (k, v) = l.split_once(':')?;
-                                k.eq_ignore_ascii_case("content-length")
-                                    .then(|| v.trim().parse::<usize>().ok())?
-                            })
-                            .unwrap_or(0);
-                        if buf.len() >= p + 4 + len {
-                            break;
-                        }
-                    }
-                }
-                seen.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&buf).to_string());
-                let body = "{\"ok\":true}";
-                let _ = write!(
-                    s,
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            });
-        }
-    });
-}
+use loopback::Loopback;
 
 #[test]
 fn no_secret_reaches_the_log_the_config_or_the_output() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    serve(listener, seen.clone());
+    let server = Loopback::start();
+    let addr = server.addr;
 
     let home = tempfile::tempdir().unwrap();
     let config_dir = home.path().join("config");
@@ -133,7 +89,7 @@ fn no_secret_reaches_the_log_the_config_or_the_output() {
             out.push_str(&line);
             out.push('\n');
         }
-        let heard = seen.lock().unwrap().clone();
+        let heard = server.seen();
         let hook = heard.iter().any(|r| r.contains("/hook/"));
         let tg = heard.iter().any(|r| r.contains("/sendMessage"));
         if alert_lines > 0 && hook && tg {
@@ -155,7 +111,7 @@ fn no_secret_reaches_the_log_the_config_or_the_output() {
     let _ = reader.join();
     let _ = err_reader.join();
     assert!(alert_lines > 0, "no alert line within 90 s");
-    let heard = seen.lock().unwrap().clone();
+    let heard = server.seen();
     assert!(
         heard.iter().any(|r| r.contains("/hook/WEBHOOKSECRET-7f3a")),
         "the webhook was not delivered to"

@@ -1,7 +1,7 @@
 //! The Alerts pane: screens (insta) of a history with every kind of
 //! delivery outcome, rules and destinations, and its keys: acknowledge,
 //! mute, disable, the rules cursor, the toast and bell for a new alert, and
-//! making a rule from the Arbitrage and Liquidations panes.
+//! making a rule from the Overview, Arbitrage and Liquidations panes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -385,4 +385,39 @@ fn rules_from_the_arbitrage_and_liquidation_panes() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// `A` on an Overview row: a price rule for the instrument under the
+/// cursor (a move of 1 % either way within 5 minutes); the help and the
+/// pane's hint line say so.
+#[test]
+fn a_price_rule_from_the_overview() {
+    let snap = sample_snapshot();
+    let mut a = app();
+    a.go_to(PaneId::Overview);
+    a.handle_key(key('j'));
+    a.handle_key(key('A'));
+    let second = snap.instruments[1].instrument;
+    match &a.take_commands()[..] {
+        [
+            UiCommand::AlertCreate(
+                new @ NewAlert::Price {
+                    instrument,
+                    move_pct,
+                    window_s,
+                },
+            ),
+        ] => {
+            assert_eq!(*instrument, second);
+            assert_eq!(move_pct.to_string(), "1");
+            assert_eq!(*window_s, 300);
+            assert_eq!(
+                new.name(),
+                format!("price-{}", second.to_string().to_ascii_lowercase())
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let s = screen(&a, 80, 24);
+    assert!(s.contains("A alert"), "{s}");
 }

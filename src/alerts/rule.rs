@@ -232,8 +232,9 @@ impl Rule {
     }
 }
 
-/// A rule made from the keyboard (the Arbitrage and Liquidations panes'
-/// `A` key), written to the config as a new `[[alerts]]` table.
+/// A rule made from the keyboard (the `A` key of the Overview, Arbitrage
+/// and Liquidations panes), written to the config as a new `[[alerts]]`
+/// table.
 #[derive(Clone, Debug, PartialEq)]
 pub enum NewAlert {
     /// This pair of this key, at the engine's current thresholds.
@@ -249,7 +250,20 @@ pub enum NewAlert {
         instrument: Instrument,
         min_notional_usd: f64,
     },
+    /// The instrument's CBBO mid moving by `move_pct` percent, either way,
+    /// within `window_s` seconds.
+    Price {
+        instrument: Instrument,
+        move_pct: Decimal,
+        window_s: u32,
+    },
 }
+
+/// What `A` on a price row watches for: a move a trader notices, 1 %
+/// either way within 5 minutes (a level to cross needs a number only the
+/// trader knows; a move needs none).
+pub const PRICE_MOVE_PCT: Decimal = Decimal::ONE;
+pub const PRICE_WINDOW_S: u32 = 300;
 
 impl NewAlert {
     /// The name it gets (made unique by the editor if taken).
@@ -260,6 +274,53 @@ impl NewAlert {
             }
             NewAlert::Liquidation { instrument, .. } => {
                 format!("liq-{}", instrument.to_string().to_ascii_lowercase())
+            }
+            NewAlert::Price { instrument, .. } => {
+                format!("price-{}", instrument.to_string().to_ascii_lowercase())
+            }
+        }
+    }
+
+    /// The price rule of a row in the Overview: [`PRICE_MOVE_PCT`] within
+    /// [`PRICE_WINDOW_S`].
+    pub fn price_move(instrument: Instrument) -> NewAlert {
+        NewAlert::Price {
+            instrument,
+            move_pct: PRICE_MOVE_PCT,
+            window_s: PRICE_WINDOW_S,
+        }
+    }
+
+    /// What it alerts on, in a few words (the status line says it when the
+    /// rule is saved).
+    pub fn describe(&self) -> String {
+        use crate::headless::dec;
+        match self {
+            NewAlert::Arbitrage {
+                key,
+                buy,
+                sell,
+                min_net_bps,
+                ..
+            } => format!("{key} {buy}→{sell} from {} bps net", dec(*min_net_bps)),
+            NewAlert::Liquidation {
+                instrument,
+                min_notional_usd,
+            } => format!(
+                "liquidations of {instrument} from {}",
+                super::alert::usd(*min_notional_usd)
+            ),
+            NewAlert::Price {
+                instrument,
+                move_pct,
+                window_s,
+            } => {
+                let window = if window_s % 60 == 0 {
+                    format!("{} min", window_s / 60)
+                } else {
+                    format!("{window_s} s")
+                };
+                format!("{instrument} moving ±{}% within {window}", dec(*move_pct))
             }
         }
     }

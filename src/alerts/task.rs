@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use super::deliver::{Dispatcher, Report};
+use super::deliver::{DestSpec, Dispatcher, Report};
 use super::eval::{Evaluator, Verdict};
 use super::rule::Rule;
 use super::view::{AlertRecord, AlertsView, HISTORY, RuleStatus};
@@ -27,6 +27,13 @@ pub const SINK_CAPACITY: usize = 4_096;
 pub enum AlertControl {
     /// New rules (a config reload, a mute, a disable, a new rule).
     SetRules(Vec<Rule>),
+    /// New destinations (a config reload, the secrets read again): only
+    /// those whose setup changed are rebuilt. `problem`: what the pane says
+    /// about the setup (the secrets file refused), if anything.
+    SetDelivery {
+        plan: Vec<DestSpec>,
+        problem: Option<String>,
+    },
     /// Acknowledge one alert by id.
     Ack(u64),
     AckAll,
@@ -208,6 +215,10 @@ impl State {
                     .collect();
                 self.eval.set_rules(rules);
             }
+            AlertControl::SetDelivery { plan, problem } => {
+                self.dispatcher.reconfigure(plan);
+                self.view.problem = problem;
+            }
             AlertControl::Ack(id) => {
                 if let Some(r) = self.view.records.iter_mut().find(|r| r.alert.id == id) {
                     r.acked = true;
@@ -279,6 +290,205 @@ async fn run(
                     break;
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::alerts::Alert;
+    use crate::alerts::deliver::clock::ManualClock;
+    use crate::alerts::deliver::plan::plan;
+    use crate::alerts::deliver::{
+        CHANGED, DeliveryConfig, DestStatus, HttpSettings, Outcome, REMOVED,
+    };
+    use crate::alerts::secrets::{self, Secrets};
+
+    fn alert(id: u64) -> Alert {
+        let mut a = Alert::test(1_700_000_000_000_000);
+        a.id = id;
+        a
+    }
+
+    fn webhook_at(url: &str, settings: HttpSettings) -> Vec<DestSpec> {
+        let url = url.to_string();
+        let s = Secrets::load(None, move |k| {
+            (k == secrets::WEBHOOK_URL.env).then(|| url.clone())
+        })
+        .unwrap();
+        let cfg = DeliveryConfig {
+            webhook: Some(settings),
+            ..DeliveryConfig::default()
+        };
+        plan(&cfg, &s)
+    }
+
+    fn with_bell(mut p: Vec<DestSpec>) -> Vec<DestSpec> {
+        let bell = DeliveryConfig {
+            app: false,
+            bell: true,
+            ..DeliveryConfig::default()
+        };
+        p.insert(1, plan(&bell, &Secrets::default()).remove(0));
+        p
+    }
+
+    fn dest<'v>(view: &'v AlertsView, name: &str) -> &'v DestStatus {
+        view.destinations.iter().find(|d| d.name == name).unwrap()
+    }
+
+    /// A port nothing listens on: connections are refused at once.
+    fn refused_url() -> String {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/hook", l.local_addr().unwrap())
+    }
+
+    /// Reports until `n` final outcomes (a hang guard, not a speed test).
+    async fn finals(rx: &mut mpsc::UnboundedReceiver<Report>, n: usize) -> Vec<Report> {
+        let mut out = Vec::new();
+        while out
+            .iter()
+            .filter(|r: &&Report| r.outcome.is_final())
+            .count()
+            < n
+        {
+            let r = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+                .await
+                .expect("deliveries end")
+                .expect("reports open");
+            out.push(r);
+        }
+        out
+    }
+
+    /// A reload with the same settings keeps each destination's state: the
+    /// app's rate-limit window is still spent, the webhook's breaker still
+    /// open, the counts go on. A destination with a new URL starts with a
+    /// closed breaker (its counts carry on); a removed one leaves the view.
+    #[tokio::test]
+    async fn a_reload_keeps_what_did_not_change_and_rebuilds_what_did() {
+        let mut settings = HttpSettings::defaults_for("webhook");
+        settings.breaker_failures = 1;
+        settings.retry.max_retries = 0;
+        let first = webhook_at(&refused_url(), settings.clone());
+        let clock = ManualClock::default();
+        let (dispatcher, mut reports) = Dispatcher::with_plan(
+            first.clone(),
+            Arc::new(clock),
+            crate::app::alerts::http_client().unwrap(),
+        );
+        let mut state = State::new(Vec::new(), dispatcher, None);
+        for id in 1..=6 {
+            state.dispatcher.dispatch(&alert(id), None);
+            if id == 1 {
+                for r in finals(&mut reports, 1).await {
+                    state.on_report(r);
+                }
+            }
+        }
+        let view = state.publish().unwrap();
+        assert_eq!(dest(&view, "app").counts.sent, 5);
+        assert_eq!(dest(&view, "app").counts.suppressed, 1, "5 a second");
+        assert_eq!(dest(&view, "webhook").breaker, Some("open"));
+        let webhook_counts = dest(&view, "webhook").counts.clone();
+        assert_eq!((webhook_counts.failed, webhook_counts.suppressed), (1, 5));
+
+        // The same settings, and a bell more.
+        state.control(AlertControl::SetDelivery {
+            plan: with_bell(first.clone()),
+            problem: None,
+        });
+        let out = state.dispatcher.dispatch(&alert(7), None);
+        assert_eq!(
+            out.iter().map(|(d, o)| (*d, o.word())).collect::<Vec<_>>(),
+            [
+                ("app", "suppressed"),
+                ("bell", "sent"),
+                ("webhook", "suppressed"),
+            ],
+            "{out:?}"
+        );
+        for (_, o) in [&out[0], &out[2]] {
+            assert!(
+                matches!(o, Outcome::Suppressed(w) if w.contains("rate limited")),
+                "the window is still spent: {o:?}"
+            );
+        }
+        let view = state.publish().unwrap();
+        assert_eq!(dest(&view, "app").counts.sent, 5);
+        assert_eq!(dest(&view, "webhook").breaker, Some("open"));
+
+        // A new URL: a new destination behind a closed breaker.
+        state.control(AlertControl::SetDelivery {
+            plan: with_bell(webhook_at(&refused_url(), settings)),
+            problem: Some("the secrets file was refused".into()),
+        });
+        let view = state.publish().unwrap();
+        assert_eq!(dest(&view, "webhook").breaker, Some("closed"));
+        assert_eq!(dest(&view, "webhook").counts.failed, 1, "counts carry on");
+        assert_eq!(
+            view.problem.as_deref(),
+            Some("the secrets file was refused")
+        );
+
+        // Only the app again.
+        let app_only = plan(&DeliveryConfig::default(), &Secrets::default());
+        state.control(AlertControl::SetDelivery {
+            plan: app_only,
+            problem: None,
+        });
+        let view = state.publish().unwrap();
+        let names: Vec<&str> = view.destinations.iter().map(|d| d.name).collect();
+        assert_eq!(names, ["app"]);
+        assert_eq!(dest(&view, "app").counts.sent, 5);
+        assert!(view.problem.is_none());
+    }
+
+    /// What a removed (or changed) destination still holds ends with why:
+    /// the queued alert at once, the one under way when its attempt is
+    /// over (instead of a retry).
+    #[tokio::test]
+    async fn in_flight_deliveries_of_a_removed_destination_end_with_why() {
+        // Accepts connections (the kernel's backlog) and never answers.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", silent.local_addr().unwrap());
+        let mut settings = HttpSettings::defaults_for("webhook");
+        settings.timeout = Duration::from_millis(500);
+        let client = crate::app::alerts::http_client().unwrap();
+        for (next, why) in [
+            (
+                plan(&DeliveryConfig::default(), &Secrets::default()),
+                REMOVED,
+            ),
+            (webhook_at(&refused_url(), settings.clone()), CHANGED),
+        ] {
+            let (mut d, mut reports) = Dispatcher::with_plan(
+                webhook_at(&url, settings.clone()),
+                Arc::new(ManualClock::default()),
+                client.clone(),
+            );
+            assert_eq!(d.dispatch(&alert(1), None)[1].1, Outcome::Queued);
+            assert_eq!(d.dispatch(&alert(2), None)[1].1, Outcome::Queued);
+            // Let the worker start on the first.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            d.reconfigure(next);
+            let got = finals(&mut reports, 2).await;
+            let end = |id| {
+                got.iter()
+                    .rfind(|r| r.alert == id)
+                    .map(|r| r.outcome.clone())
+                    .unwrap()
+            };
+            assert_eq!(end(2), Outcome::Suppressed(why.into()), "{got:?}");
+            assert_eq!(end(1), Outcome::Suppressed(why.into()), "{got:?}");
+            assert!(
+                got.iter()
+                    .all(|r| !matches!(r.outcome, Outcome::Retrying { .. })),
+                "no retry after the reload: {got:?}"
+            );
         }
     }
 }

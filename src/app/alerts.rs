@@ -12,10 +12,12 @@ use rust_decimal::Decimal;
 use tokio::sync::watch;
 
 use crate::alerts::deliver::clock::TokioClock;
-use crate::alerts::deliver::{DeliveryConfig, Dispatcher, Outcome, Report};
+use crate::alerts::deliver::{
+    self, Changes, DeliveryConfig, DestSpec, Dispatcher, Outcome, Report,
+};
 use crate::alerts::rule::{FeedTrouble, Rule, RuleKind, Severity};
 use crate::alerts::secrets::{self, Secrets};
-use crate::alerts::task::{self, AlertsHandle, AlertsInputs, SINK_CAPACITY};
+use crate::alerts::task::{self, AlertControl, AlertsHandle, AlertsInputs, SINK_CAPACITY};
 use crate::alerts::view::AlertRecord;
 use crate::alerts::{Alert, AlertsView};
 use crate::config::Config;
@@ -77,14 +79,23 @@ pub fn http_client() -> Result<reqwest::Client> {
         .build()?)
 }
 
-/// The secrets in force, or why the secrets file was refused (then none).
-pub fn load_secrets(config: &Config, config_path: Option<&Path>) -> (Secrets, Option<String>) {
+/// The secrets from the environment and the secrets file `config` names
+/// (default: beside the config file).
+fn read_secrets(
+    config: &Config,
+    config_path: Option<&Path>,
+) -> Result<Secrets, secrets::SecretsError> {
     let path = config
         .alert_delivery
         .secrets_file
         .clone()
         .or_else(|| secrets::default_path(config_path));
-    match Secrets::load(path.as_deref(), |k| std::env::var(k).ok()) {
+    Secrets::load(path.as_deref(), |k| std::env::var(k).ok())
+}
+
+/// The secrets in force, or why the secrets file was refused (then none).
+pub fn load_secrets(config: &Config, config_path: Option<&Path>) -> (Secrets, Option<String>) {
+    match read_secrets(config, config_path) {
         Ok(s) => (s, None),
         Err(e) => {
             tracing::error!("alerts: {e}");
@@ -93,21 +104,62 @@ pub fn load_secrets(config: &Config, config_path: Option<&Path>) -> (Secrets, Op
     }
 }
 
+/// The delivery setup the alerts task was last given, kept by the session
+/// so that a config reload can tell what it changes.
+pub struct Delivery {
+    secrets: Secrets,
+    plan: Vec<DestSpec>,
+    problem: Option<String>,
+}
+
+impl Delivery {
+    /// Reads the secrets again as at start and plans `config`'s
+    /// destinations with them: what changed, and the control that tells
+    /// the task (`None` when nothing did). A secrets file refused now keeps
+    /// the secrets read before, so a bad `chmod` does not silence running
+    /// destinations; the Alerts pane says so.
+    pub fn reload(
+        &mut self,
+        config: &Config,
+        config_path: Option<&Path>,
+    ) -> (Changes, Option<AlertControl>) {
+        let problem = match read_secrets(config, config_path) {
+            Ok(s) => {
+                self.secrets = s;
+                None
+            }
+            Err(e) => {
+                tracing::error!("alerts: {e}; keeping the secrets read before");
+                Some(format!("{e}; keeping the secrets read before"))
+            }
+        };
+        let plan = deliver::plan::plan(&config.alert_delivery, &self.secrets);
+        let changes = Changes::between(&self.plan, &plan);
+        if changes.is_empty() && problem == self.problem {
+            return (changes, None);
+        }
+        self.plan = plan.clone();
+        self.problem = problem.clone();
+        (changes, Some(AlertControl::SetDelivery { plan, problem }))
+    }
+}
+
 /// Registers the alerts sink on `engine` and starts the task over the
 /// snapshots it will publish; with a history store, the last alerts come
-/// back into its history and new ones are written to it.
+/// back into its history and new ones are written to it. The delivery
+/// setup it starts with comes back for reloads.
 pub fn start(
     config: &Config,
     config_path: Option<&Path>,
     engine: &mut Engine,
     snapshots: watch::Receiver<Arc<Snapshot>>,
     history: Option<AlertHistory>,
-) -> Result<AlertsHandle> {
+) -> Result<(AlertsHandle, Delivery)> {
     let (notices, status) = engine.add_sink("alerts", SINK_CAPACITY);
     let (secrets, problem) = load_secrets(config, config_path);
-    let (dispatcher, reports) = Dispatcher::new(
-        &config.alert_delivery,
-        &secrets,
+    let plan = deliver::plan::plan(&config.alert_delivery, &secrets);
+    let (dispatcher, reports) = Dispatcher::with_plan(
+        plan.clone(),
         Arc::new(TokioClock::default()),
         http_client()?,
     );
@@ -121,17 +173,23 @@ pub fn start(
         .as_ref()
         .map(|h| restored_records(&h.file, RESTORE_ALERTS))
         .unwrap_or_default();
-    Ok(task::spawn(AlertsInputs {
+    let handle = task::spawn(AlertsInputs {
         rules: config.alerts.clone(),
         dispatcher,
         reports,
         notices,
         snapshots,
         status,
-        problem,
+        problem: problem.clone(),
         store: history.map(|h| h.sink),
         restored,
-    }))
+    });
+    let delivery = Delivery {
+        secrets,
+        plan,
+        problem,
+    };
+    Ok((handle, delivery))
 }
 
 /// A replay's dispatcher: the config's rules over recorded data deliver to
@@ -291,6 +349,60 @@ mod tests {
                 delivery: DeliveryRow::of("app", &outcome, at + 1),
             },
         ]
+    }
+
+    /// A reload reads the secrets file again: a new URL changes the
+    /// webhook, the same file changes nothing (no control for the task), a
+    /// file refused for its mode keeps the secrets read before and says so.
+    #[cfg(unix)]
+    #[test]
+    fn a_reload_reads_the_secrets_again_and_keeps_them_when_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        let secrets = dir.path().join("secrets.toml");
+        let write = |url: &str, mode: u32| {
+            std::fs::write(&secrets, format!("webhook_url = \"{url}\"\n")).unwrap();
+            std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        write("http://a.invalid/SECRET-A", 0o600);
+        let mut config = Config::default();
+        config.alert_delivery.webhook = Some(crate::alerts::deliver::HttpSettings::defaults_for(
+            "webhook",
+        ));
+        let (first, problem) = load_secrets(&config, Some(&file));
+        assert!(problem.is_none());
+        let mut d = Delivery {
+            plan: deliver::plan::plan(&config.alert_delivery, &first),
+            secrets: first,
+            problem,
+        };
+        let (changes, control) = d.reload(&config, Some(&file));
+        assert!(changes.is_empty() && control.is_none());
+
+        write("http://b.invalid/SECRET-B", 0o600);
+        let (changes, control) = d.reload(&config, Some(&file));
+        assert_eq!(changes.to_string(), "webhook changed");
+        assert!(matches!(
+            control,
+            Some(AlertControl::SetDelivery { problem: None, .. })
+        ));
+
+        write("http://c.invalid/SECRET-C", 0o644);
+        let (changes, control) = d.reload(&config, Some(&file));
+        assert!(
+            changes.is_empty(),
+            "kept the secrets read before: {changes}"
+        );
+        match control {
+            Some(AlertControl::SetDelivery { plan, problem }) => {
+                let p = problem.unwrap();
+                assert!(p.contains("chmod 600") && p.contains("keeping"), "{p}");
+                assert!(!p.contains("SECRET"), "{p}");
+                assert!(format!("{plan:?}").contains("webhook"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     /// After a restart the Alerts pane has the last alerts back, newest

@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::feeds::Feeds;
 use super::store::{NO_DATA_DIR, StoredHistory};
+use crate::alerts::deliver::Changes;
 use crate::cli::{Cli, OutputArgs, RecordArgs};
 use crate::config::{self, Config, ConfigWatcher};
 use crate::engine::runner::{self, EngineControl, INPUT_CAPACITY};
@@ -33,6 +34,8 @@ pub struct Session {
     pub sim: Option<Simulator>,
     /// The alerts task (rules, history, deliveries).
     pub alerts: crate::alerts::AlertsHandle,
+    /// The delivery setup the alerts task runs (reloads compare with it).
+    pub delivery: super::alerts::Delivery,
     /// The history store's writer (`[store]`; the demo has its own file).
     pub history: Option<crate::store::writer::Writer>,
     /// The file the panes page back into, or why there is none.
@@ -156,7 +159,7 @@ pub async fn start(cli: &Cli) -> Result<Session> {
         }),
         _ => None,
     };
-    let alerts = super::alerts::start(
+    let (alerts, delivery) = super::alerts::start(
         &config,
         config_path.as_deref(),
         &mut engine,
@@ -188,6 +191,7 @@ pub async fn start(cli: &Cli) -> Result<Session> {
         snapshots,
         sim,
         alerts,
+        delivery,
         history: history.flatten(),
         stored,
         bus,
@@ -242,8 +246,9 @@ impl Session {
     }
 
     /// Adopt a new config: engine settings now, feeds restarted where their
-    /// subscriptions changed.
-    pub async fn apply(&mut self, mut config: Config) {
+    /// subscriptions changed, alert rules and destinations (the secrets read
+    /// again). Returns what changed in the alert destinations.
+    pub async fn apply(&mut self, mut config: Config) -> Changes {
         if let Some(sim) = &self.sim {
             config = demo_config(config, sim, true);
         }
@@ -267,7 +272,22 @@ impl Session {
                 .send(crate::alerts::AlertControl::SetRules(config.alerts.clone()))
                 .await;
         }
+        let changes = self.apply_delivery(&config).await;
         self.config = config;
+        changes
+    }
+
+    /// Reads the secrets again and hands the alerts task the destinations
+    /// of `config` if they changed (said in the log).
+    pub async fn apply_delivery(&mut self, config: &Config) -> Changes {
+        let (changes, control) = self.delivery.reload(config, self.config_path.as_deref());
+        if !changes.is_empty() {
+            tracing::info!("alert delivery: {changes}");
+        }
+        if let Some(c) = control {
+            let _ = self.alerts.control.send(c).await;
+        }
+        changes
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use super::live::Session;
+use crate::alerts::deliver::Changes;
 use crate::config::{self, Catalog, Config, ConfigWatcher, edit};
 use crate::engine::Snapshot;
 use crate::model::{InstrumentInfo, Venue, now_micros};
@@ -154,9 +155,13 @@ impl WatchlistLink {
                     w.acknowledge(&text);
                 }
                 tracing::info!("watchlist: {what} (saved to {})", path.display());
-                session.apply(config).await;
+                let changes = session.apply(config).await;
                 self.publish(session);
-                self.say(format!("{what} · saved to {}", path.display()));
+                self.say(format!(
+                    "{what} · saved to {}{}",
+                    path.display(),
+                    delivery_note(&changes)
+                ));
             }
             Err(e) => {
                 tracing::error!("watchlist edit not saved: {e}");
@@ -217,10 +222,10 @@ impl WatchlistLink {
                     },
                 )
             }
-            UiCommand::AlertCreate(new) => {
-                edit::edit_file(&path, |doc| alert_edit::add_alert(doc, new))
-                    .map(|(c, t, name)| (c, t, format!("new alert rule {name}")))
-            }
+            UiCommand::AlertCreate(new) => edit::edit_file(&path, |doc| {
+                alert_edit::add_alert(doc, new)
+            })
+            .map(|(c, t, name)| (c, t, format!("new alert rule {name} ({})", new.describe()))),
             _ => return,
         };
         match result {
@@ -229,9 +234,13 @@ impl WatchlistLink {
                     w.acknowledge(&text);
                 }
                 tracing::info!("alerts: {what} (saved to {})", path.display());
-                session.apply(config).await;
+                let changes = session.apply(config).await;
                 self.publish(session);
-                self.say(format!("{what} · saved to {}", path.display()));
+                self.say(format!(
+                    "{what} · saved to {}{}",
+                    path.display(),
+                    delivery_note(&changes)
+                ));
             }
             Err(e) => {
                 tracing::error!("alert rule edit not saved: {e}");
@@ -254,13 +263,21 @@ impl WatchlistLink {
         };
         let path = watcher.path().display().to_string();
         match polled {
-            None if now => self.say("config file unchanged".to_string()),
+            None if now => {
+                // The secrets file may have changed alone: read it again.
+                let config = session.config.clone();
+                let changes = session.apply_delivery(&config).await;
+                self.say(format!("config file unchanged{}", delivery_note(&changes)));
+            }
             None => {}
             Some(Ok(config)) => {
                 tracing::info!("config file changed: reloaded");
-                session.apply(config).await;
+                let changes = session.apply(config).await;
                 self.publish(session);
-                self.say(format!("config reloaded from {path}"));
+                self.say(format!(
+                    "config reloaded from {path}{}",
+                    delivery_note(&changes)
+                ));
             }
             Some(Err(diags)) => {
                 for d in &diags {
@@ -306,6 +323,16 @@ impl WatchlistLink {
     }
 }
 
+/// What a reload changed in the alert destinations, for the status line
+/// (nothing when it changed none).
+fn delivery_note(changes: &Changes) -> String {
+    if changes.is_empty() {
+        String::new()
+    } else {
+        format!(" · alert delivery: {changes}")
+    }
+}
+
 /// Multi-line errors (diagnostic lists) on one status line.
 fn one_line(text: &str) -> String {
     text.lines()
@@ -313,4 +340,23 @@ fn one_line(text: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_line_names_what_a_reload_changed_in_the_deliveries() {
+        assert_eq!(delivery_note(&Changes::default()), "");
+        let c = Changes {
+            added: vec!["telegram"],
+            removed: vec!["webhook"],
+            changed: Vec::new(),
+        };
+        assert_eq!(
+            format!("config reloaded from c.toml{}", delivery_note(&c)),
+            "config reloaded from c.toml · alert delivery: telegram added, webhook removed"
+        );
+    }
 }

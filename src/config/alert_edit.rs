@@ -1,7 +1,8 @@
-//! Alert rule edits from the Alerts, Arbitrage and Liquidations panes, made
-//! on the TOML document (`toml_edit`) like the watchlist's: a mute or a
-//! disable sets one key of that rule's `[[alerts]]` table, a new rule is a
-//! new table at the end; every other byte of the file stays as it was.
+//! Alert rule edits from the Alerts, Overview, Arbitrage and Liquidations
+//! panes, made on the TOML document (`toml_edit`) like the watchlist's: a
+//! mute or a disable sets one key of that rule's `[[alerts]]` table, a new
+//! rule is a new table at the end; every other byte of the file stays as it
+//! was.
 
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
@@ -109,12 +110,32 @@ pub fn add_alert(doc: &mut DocumentMut, new: &NewAlert) -> Result<String, EditEr
             );
             t.insert("min_notional_usd", value(min_notional_usd.round() as i64));
         }
+        NewAlert::Price {
+            instrument,
+            move_pct,
+            window_s,
+        } => {
+            t.insert("kind", value("price"));
+            t.insert(
+                "instruments",
+                value(toml_edit::Array::from_iter([instrument.to_string()])),
+            );
+            // A whole number reads as one (`move_pct = 1`), a fraction as
+            // its exact decimal text.
+            match i64::try_from(move_pct.normalize().mantissa()) {
+                Ok(n) if move_pct.normalize().scale() == 0 => t.insert("move_pct", value(n)),
+                _ => t.insert("move_pct", value(dec(*move_pct))),
+            };
+            t.insert("window_s", value(i64::from(*window_s)));
+            t.insert("severity", value("warning"));
+        }
     }
     t.decor_mut().set_prefix(format!(
         "\n# Added from the app ({}); edit freely.\n",
         match new {
             NewAlert::Arbitrage { .. } => "Arbitrage pane",
             NewAlert::Liquidation { .. } => "Liquidations pane",
+            NewAlert::Price { .. } => "Overview pane",
         }
     ));
     tables.push(t);
@@ -182,6 +203,50 @@ mod tests {
         let c = check(&text, Path::new("c.toml")).unwrap();
         assert_eq!(c.alerts.len(), 4);
         assert_eq!(c.alerts[1].venues.len(), 2);
+        // From a price row: a move of 1 % either way within 5 minutes.
+        let price = NewAlert::price_move("SOL-USDT".parse().unwrap());
+        assert_eq!(add_alert(&mut doc, &price).unwrap(), "price-sol-usdt");
+        let text = doc.to_string();
+        assert!(text.contains("# Added from the app (Overview pane)"));
+        assert!(
+            text.contains(
+                "kind = \"price\"\ninstruments = [\"SOL-USDT\"]\nmove_pct = 1\nwindow_s = 300\n"
+            ),
+            "{text}"
+        );
+        let c = check(&text, Path::new("c.toml")).unwrap();
+        let rule = c
+            .alerts
+            .iter()
+            .find(|r| r.name == "price-sol-usdt")
+            .unwrap();
+        let mut want = crate::alerts::Rule::new(
+            "price-sol-usdt",
+            crate::alerts::RuleKind::Price(crate::alerts::rule::PriceTrigger::Moves {
+                by: crate::alerts::rule::Amount::Relative(dec!(1)),
+                window: 300_000_000,
+            }),
+        );
+        want.instruments = vec!["SOL-USDT".parse().unwrap()];
+        want.severity = crate::alerts::Severity::Warning;
+        assert_eq!(*rule, want);
+        assert_eq!(price.describe(), "SOL-USDT moving ±1% within 5 min");
+        // A fraction is written exactly.
+        let half = NewAlert::Price {
+            instrument: "SOL-USDT".parse().unwrap(),
+            move_pct: dec!(0.5),
+            window_s: 90,
+        };
+        assert_eq!(add_alert(&mut doc, &half).unwrap(), "price-sol-usdt-2");
+        assert_eq!(half.describe(), "SOL-USDT moving ±0.5% within 90 s");
+        let c = check(&doc.to_string(), Path::new("c.toml")).unwrap();
+        assert_eq!(
+            c.alerts.last().unwrap().kind,
+            crate::alerts::RuleKind::Price(crate::alerts::rule::PriceTrigger::Moves {
+                by: crate::alerts::rule::Amount::Relative(dec!(0.5)),
+                window: 90_000_000,
+            })
+        );
         // Into a file without rules.
         let mut doc: DocumentMut = "[ui]\nfps = 30\n".parse().unwrap();
         add_alert(&mut doc, &liq).unwrap();

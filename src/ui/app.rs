@@ -362,8 +362,9 @@ impl App {
         true
     }
 
-    /// `A` in the Arbitrage and Liquidations panes: a rule for the row
-    /// under the cursor.
+    /// `A` in the Overview, Arbitrage and Liquidations panes: a rule for
+    /// the row under the cursor (a price move, the pair, the instrument's
+    /// liquidations).
     fn create_alert(&mut self, pane: PaneId) -> bool {
         use crate::alerts::rule::NewAlert;
         if self.replay.is_some() {
@@ -374,6 +375,10 @@ impl App {
             return false;
         };
         let new = match pane {
+            PaneId::Overview => self
+                .filtered_instruments()
+                .get(self.cursor(PaneId::Overview))
+                .map(|(instrument, _)| NewAlert::price_move(*instrument)),
             PaneId::Arbitrage => {
                 let open = arbitrage::open_rows(&snap, self);
                 let cursor = self.cursor(PaneId::Arbitrage);
@@ -716,7 +721,7 @@ impl App {
                 let snap = self.frozen.clone();
                 self.chart.action(action, snap.as_deref(), self.selected)
             }
-            (PaneId::Arbitrage | PaneId::Liquidations, Action::AlertCreate) => {
+            (PaneId::Overview | PaneId::Arbitrage | PaneId::Liquidations, Action::AlertCreate) => {
                 self.create_alert(pane)
             }
             (PaneId::Arbitrage, Action::Top) => {

@@ -6,7 +6,8 @@
 //! `settings` is the config, `payload` the request of each service, `limit`
 //! the token buckets, `breaker` the circuit breaker, `retry` the backoff and
 //! `Retry-After`, `clock` the injected time, `http` the attempt itself,
-//! `desktop` the freedesktop notification.
+//! `desktop` the freedesktop notification, `plan` which destinations a
+//! config and the secrets make (and what a reload changes in them).
 
 pub mod breaker;
 pub mod clock;
@@ -14,20 +15,22 @@ mod desktop;
 mod http;
 pub mod limit;
 pub mod payload;
+pub mod plan;
 pub mod retry;
 pub mod settings;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::alert::Alert;
 use super::rule::Rule;
-use super::secrets::{self, Secret, SecretName, Secrets};
+use super::secrets::{Secret, Secrets};
 use breaker::Breaker;
 use clock::Clock;
 use limit::Limiter;
+pub use plan::{Changes, DestSpec, TargetSpec};
 use retry::{Attempt, RetryPolicy};
 pub use settings::{DeliveryConfig, HttpSettings, TelegramSettings};
 
@@ -124,7 +127,7 @@ pub struct DestStatus {
 }
 
 /// Where an HTTP destination sends.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum HttpTarget {
     Webhook {
         url: Secret,
@@ -169,20 +172,41 @@ enum Target {
     Desktop,
 }
 
+/// Why a destination's worker was told to stop (the outcome of what it
+/// still held).
+pub const REMOVED: &str = "destination removed from the config";
+pub const CHANGED: &str = "destination changed in the config";
+
+/// Set once, when the worker is to stop: why.
+type Retire = watch::Receiver<Option<&'static str>>;
+
 struct Job {
     alert: Alert,
 }
 
 struct Destination {
-    name: &'static str,
+    /// How it was set up; a reload with the same spec keeps it as it is.
+    spec: DestSpec,
     limiter: Limiter,
     breaker: Option<Arc<Mutex<Breaker>>>,
     /// The worker's queue (HTTP and desktop).
     jobs: Option<mpsc::Sender<Job>>,
+    /// Tells the worker to stop.
+    retire: Option<watch::Sender<Option<&'static str>>>,
     /// What `alerts test` sends through directly.
     target: Option<(Target, RetryPolicy)>,
     problem: Arc<Mutex<Option<String>>>,
     counts: DestCounts,
+}
+
+impl Destination {
+    /// The worker ends what it holds with `why` (an attempt under way
+    /// finishes and reports as it goes); the queue closes with this value.
+    fn retire(self, why: &'static str) {
+        if let Some(r) = &self.retire {
+            let _ = r.send(Some(why));
+        }
+    }
 }
 
 /// Queue of one worker: alerts beyond it are suppressed, not waited for.
@@ -192,6 +216,7 @@ const QUEUE: usize = 64;
 pub struct Dispatcher {
     dests: Vec<Destination>,
     clock: Arc<dyn Clock>,
+    client: reqwest::Client,
     reports: mpsc::UnboundedSender<Report>,
     /// Bells rung so far (the UI or headless output rings them).
     pub bells: u64,
@@ -200,19 +225,9 @@ pub struct Dispatcher {
 impl std::fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dispatcher")
-            .field(
-                "destinations",
-                &self.dests.iter().map(|d| d.name).collect::<Vec<_>>(),
-            )
+            .field("destinations", &self.names())
             .finish()
     }
-}
-
-fn secret(secrets: &Secrets, name: SecretName) -> Result<Secret, String> {
-    secrets
-        .get(name)
-        .cloned()
-        .ok_or_else(|| format!("not configured: {}", Secrets::how_to_set(name)))
 }
 
 impl Dispatcher {
@@ -224,131 +239,104 @@ impl Dispatcher {
         clock: Arc<dyn Clock>,
         client: reqwest::Client,
     ) -> (Dispatcher, mpsc::UnboundedReceiver<Report>) {
+        Dispatcher::with_plan(plan::plan(cfg, secrets), clock, client)
+    }
+
+    /// [`Dispatcher::new`] from a plan made already.
+    pub fn with_plan(
+        specs: Vec<DestSpec>,
+        clock: Arc<dyn Clock>,
+        client: reqwest::Client,
+    ) -> (Dispatcher, mpsc::UnboundedReceiver<Report>) {
         let (reports, rx) = mpsc::unbounded_channel();
         let mut d = Dispatcher {
             dests: Vec::new(),
             clock,
+            client,
             reports,
             bells: 0,
         };
-        let now = d.clock.now();
-        let simple = |name: &'static str, per_s: u32| Destination {
-            name,
-            limiter: Limiter::new(
-                &[limit::BucketSpec::per(
-                    per_s,
-                    Duration::from_secs(1),
-                    "per-second limit",
-                )],
-                now,
-            ),
-            breaker: None,
-            jobs: None,
-            target: None,
-            problem: Arc::new(Mutex::new(None)),
-            counts: DestCounts::default(),
-        };
-        if cfg.app {
-            // The history keeps everything; the toast at most 5 a second.
-            d.dests.push(simple("app", 5));
-        }
-        if cfg.bell {
-            d.dests.push(simple("bell", 1));
-        }
-        if cfg.desktop {
-            let mut dest = simple("desktop", 1);
-            if cfg!(feature = "desktop") {
-                dest.target = Some((
-                    Target::Desktop,
-                    RetryPolicy {
-                        max_retries: 0,
-                        ..RetryPolicy::default()
-                    },
-                ));
-            } else {
-                *lock(&dest.problem) =
-                    Some("this depthwatch was built without desktop notifications".into());
-            }
-            d.dests.push(dest);
-        }
-        let http = |name: &'static str,
-                    target: Result<HttpTarget, String>,
-                    s: &HttpSettings,
-                    buckets: Vec<limit::BucketSpec>|
-         -> Destination {
-            let mut dest = Destination {
-                name,
-                limiter: Limiter::new(&buckets, now),
-                breaker: Some(Arc::new(Mutex::new(Breaker::new(
-                    s.breaker_failures,
-                    s.breaker_cool_off,
-                )))),
-                jobs: None,
-                target: None,
-                problem: Arc::new(Mutex::new(None)),
-                counts: DestCounts::default(),
-            };
-            match target {
-                Ok(t) => {
-                    dest.target = Some((
-                        Target::Http {
-                            target: t,
-                            client: client.clone(),
-                            timeout: s.timeout,
-                        },
-                        s.retry,
-                    ));
-                }
-                Err(why) => *lock(&dest.problem) = Some(why),
-            }
-            dest
-        };
-        if let Some(s) = &cfg.webhook {
-            let t = secret(secrets, secrets::WEBHOOK_URL).map(|url| HttpTarget::Webhook {
-                url,
-                key: secrets.get(secrets::WEBHOOK_HMAC_KEY).cloned(),
-            });
-            d.dests.push(http("webhook", t, s, s.buckets()));
-        }
-        if let Some(s) = &cfg.telegram {
-            let t = secret(secrets, secrets::TELEGRAM_TOKEN).map(|token| HttpTarget::Telegram {
-                api: s.api_url.clone(),
-                token,
-                chat_id: s.chat_id.clone(),
-            });
-            d.dests.push(http("telegram", t, &s.http, s.buckets()));
-        }
-        if let Some(s) = &cfg.discord {
-            let t = secret(secrets, secrets::DISCORD_WEBHOOK_URL)
-                .map(|url| HttpTarget::Discord { url });
-            d.dests.push(http("discord", t, s, s.buckets()));
-        }
-        if let Some(s) = &cfg.slack {
-            let t =
-                secret(secrets, secrets::SLACK_WEBHOOK_URL).map(|url| HttpTarget::Slack { url });
-            d.dests.push(http("slack", t, s, s.buckets()));
-        }
-        for dest in &mut d.dests {
-            if let Some((target, policy)) = dest.target.clone() {
-                let (tx, rx) = mpsc::channel(QUEUE);
-                dest.jobs = Some(tx);
-                tokio::spawn(worker(
-                    dest.name,
-                    target,
-                    policy,
-                    dest.breaker.clone(),
-                    dest.problem.clone(),
-                    d.clock.clone(),
-                    rx,
-                    d.reports.clone(),
-                ));
-            }
-        }
+        d.reconfigure(specs);
         (d, rx)
     }
 
+    /// Adopts a new plan (a config reload). A destination whose spec is
+    /// the same keeps everything: its rate-limit window, breaker, queue,
+    /// worker and counts. A changed one is built anew (a fresh window and
+    /// breaker for the new settings; its counts carry on) and a removed
+    /// one goes; the old worker of either ends what it still holds (queued,
+    /// or waiting to retry) as suppressed with [`CHANGED`] or [`REMOVED`],
+    /// so nothing is sent twice or with settings no longer in force.
+    pub fn reconfigure(&mut self, specs: Vec<DestSpec>) -> Changes {
+        let running: Vec<DestSpec> = self.dests.iter().map(|d| d.spec.clone()).collect();
+        let changes = Changes::between(&running, &specs);
+        let mut old = std::mem::take(&mut self.dests);
+        for spec in specs {
+            let kept = old.iter().position(|d| d.spec.name == spec.name);
+            let dest = match kept.map(|i| old.remove(i)) {
+                Some(same) if same.spec == spec => same,
+                Some(was) => {
+                    let mut dest = self.build(spec);
+                    dest.counts = was.counts.clone();
+                    was.retire(CHANGED);
+                    dest
+                }
+                None => self.build(spec),
+            };
+            self.dests.push(dest);
+        }
+        for gone in old {
+            gone.retire(REMOVED);
+        }
+        changes
+    }
+
+    /// A destination from its spec, its worker started.
+    fn build(&self, spec: DestSpec) -> Destination {
+        let target = spec.target.as_ref().map(|(t, policy)| {
+            let t = match t {
+                TargetSpec::Http { target, timeout } => Target::Http {
+                    target: target.clone(),
+                    client: self.client.clone(),
+                    timeout: *timeout,
+                },
+                TargetSpec::Desktop => Target::Desktop,
+            };
+            (t, *policy)
+        });
+        let mut dest = Destination {
+            limiter: Limiter::new(&spec.buckets, self.clock.now()),
+            breaker: spec
+                .breaker
+                .map(|(failures, cool_off)| Arc::new(Mutex::new(Breaker::new(failures, cool_off)))),
+            jobs: None,
+            retire: None,
+            target,
+            problem: Arc::new(Mutex::new(spec.problem.clone())),
+            counts: DestCounts::default(),
+            spec,
+        };
+        if let Some((target, policy)) = dest.target.clone() {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            let (retire, retired) = watch::channel(None);
+            let worker = Worker {
+                name: dest.spec.name,
+                target,
+                policy,
+                breaker: dest.breaker.clone(),
+                problem: dest.problem.clone(),
+                clock: self.clock.clone(),
+                reports: self.reports.clone(),
+            };
+            tokio::spawn(worker.run(rx, retired));
+            dest.jobs = Some(tx);
+            dest.retire = Some(retire);
+        }
+        dest
+    }
+
     pub fn names(&self) -> Vec<&'static str> {
-        self.dests.iter().map(|d| d.name).collect()
+        self.dests.iter().map(|d| d.spec.name).collect()
     }
 
     /// Hands `alert` to every destination `rule` delivers to; returns what
@@ -358,7 +346,8 @@ impl Dispatcher {
         let now = self.clock.now();
         let mut out = Vec::new();
         for d in &mut self.dests {
-            if rule.is_some_and(|r| !r.delivers_to(d.name)) {
+            let name = d.spec.name;
+            if rule.is_some_and(|r| !r.delivers_to(name)) {
                 continue;
             }
             let outcome = if alert.muted {
@@ -372,7 +361,7 @@ impl Dispatcher {
             } else {
                 match &d.jobs {
                     None => {
-                        if d.name == "bell" {
+                        if name == "bell" {
                             self.bells += 1;
                         }
                         Outcome::Sent { attempts: 1 }
@@ -386,14 +375,15 @@ impl Dispatcher {
                 }
             };
             count(&mut d.counts, &outcome);
-            out.push((d.name, outcome));
+            out.push((name, outcome));
         }
         out
     }
 
-    /// A report from a worker: counted here before it goes to the history.
+    /// A report from a worker: counted here before it goes to the history
+    /// (a removed destination's last reports count nowhere).
     pub fn count_report(&mut self, r: &Report) {
-        if let Some(d) = self.dests.iter_mut().find(|d| d.name == r.destination) {
+        if let Some(d) = self.dests.iter_mut().find(|d| d.spec.name == r.destination) {
             count(&mut d.counts, &r.outcome);
         }
     }
@@ -402,7 +392,7 @@ impl Dispatcher {
         self.dests
             .iter()
             .map(|d| DestStatus {
-                name: d.name,
+                name: d.spec.name,
                 problem: lock(&d.problem).clone(),
                 breaker: d.breaker.as_ref().map(|b| lock(b).label()),
                 counts: d.counts.clone(),
@@ -420,18 +410,19 @@ impl Dispatcher {
             let outcome = match (&d.target, problem) {
                 (Some((target, policy)), _) => {
                     let (tx, mut rx) = mpsc::unbounded_channel();
-                    deliver(
-                        d.name,
-                        target,
-                        *policy,
-                        None,
-                        &d.problem,
-                        &*self.clock,
-                        alert,
-                        &tx,
-                    )
-                    .await;
-                    drop(tx);
+                    let worker = Worker {
+                        name: d.spec.name,
+                        target: target.clone(),
+                        policy: *policy,
+                        breaker: None,
+                        problem: d.problem.clone(),
+                        clock: self.clock.clone(),
+                        reports: tx,
+                    };
+                    // Never retired: the sender lives through the attempt.
+                    let (_keep, mut retired) = watch::channel(None);
+                    worker.deliver(alert, &mut retired).await;
+                    drop(worker);
                     let mut last = Outcome::Failed("no outcome".into());
                     while let Some(r) = rx.recv().await {
                         last = r.outcome;
@@ -441,7 +432,7 @@ impl Dispatcher {
                 (None, Some(why)) => Outcome::Failed(why),
                 (None, None) => Outcome::Sent { attempts: 1 },
             };
-            out.push((d.name, outcome));
+            out.push((d.spec.name, outcome));
         }
         out
     }
@@ -462,108 +453,144 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn worker(
+/// Resolves with why once the worker is told to stop; never, if the
+/// dispatcher went away without saying (the run is ending).
+async fn retired(r: &mut Retire) -> &'static str {
+    // The guard is let go of within the statement (it must not be held
+    // across an await).
+    let why = r.wait_for(Option::is_some).await.ok().and_then(|w| *w);
+    match why {
+        Some(why) => why,
+        None => std::future::pending().await,
+    }
+}
+
+/// One destination's delivery loop and what it needs.
+struct Worker {
     name: &'static str,
     target: Target,
     policy: RetryPolicy,
     breaker: Option<Arc<Mutex<Breaker>>>,
     problem: Arc<Mutex<Option<String>>>,
     clock: Arc<dyn Clock>,
-    mut jobs: mpsc::Receiver<Job>,
     reports: mpsc::UnboundedSender<Report>,
-) {
-    while let Some(job) = jobs.recv().await {
-        deliver(
-            name,
-            &target,
-            policy,
-            breaker.as_deref(),
-            &problem,
-            &*clock,
-            &job.alert,
-            &reports,
-        )
-        .await;
-    }
 }
 
-/// Attempts one alert until it is sent, fails for good, runs out of
-/// retries or the breaker opens; reports every step.
-#[allow(clippy::too_many_arguments)]
-async fn deliver(
-    name: &'static str,
-    target: &Target,
-    policy: RetryPolicy,
-    breaker: Option<&Mutex<Breaker>>,
-    problem: &Mutex<Option<String>>,
-    clock: &dyn Clock,
-    alert: &Alert,
-    reports: &mpsc::UnboundedSender<Report>,
-) {
-    let report = |outcome| {
-        let _ = reports.send(Report {
+impl Worker {
+    fn report(&self, alert: &Alert, outcome: Outcome) {
+        let _ = self.reports.send(Report {
             alert: alert.id,
-            destination: name,
+            destination: self.name,
             outcome,
         });
-    };
-    let mut attempts = 0u32;
-    loop {
-        attempts += 1;
-        let result = match target {
-            Target::Http {
-                target,
-                client,
-                timeout,
-            } => http::attempt(client, &target.request(alert), *timeout).await,
-            Target::Desktop => desktop::show(alert, problem).await,
-        };
-        match result {
-            Attempt::Ok => {
-                if let Some(b) = breaker {
-                    lock(b).success();
-                }
-                if name != "desktop" {
-                    *lock(problem) = None;
-                }
-                report(Outcome::Sent { attempts });
-                return;
-            }
-            Attempt::Fatal(why) => {
-                if let Some(b) = breaker {
-                    lock(b).failure(clock.now());
-                }
-                *lock(problem) = Some(why.clone());
-                report(Outcome::Failed(why));
-                return;
-            }
-            Attempt::Retryable {
-                reason,
-                retry_after,
-            } => {
-                let opened = breaker.is_some_and(|b| lock(b).failure(clock.now()));
-                *lock(problem) = Some(reason.clone());
-                if opened {
-                    report(Outcome::Failed(format!("{reason}; circuit opened")));
+    }
+
+    /// Delivers the queue, one alert at a time, until the queue closes or
+    /// the worker is retired; then what is still queued ends with why.
+    async fn run(self, mut jobs: mpsc::Receiver<Job>, mut retire: Retire) {
+        loop {
+            let job = tokio::select! {
+                biased;
+                why = retired(&mut retire) => {
+                    jobs.close();
+                    while let Ok(job) = jobs.try_recv() {
+                        self.report(&job.alert, Outcome::Suppressed(why.to_string()));
+                    }
                     return;
                 }
-                if attempts > policy.max_retries {
-                    report(Outcome::Failed(format!(
-                        "{reason} (gave up after {attempts} attempts)"
-                    )));
+                job = jobs.recv() => match job {
+                    Some(job) => job,
+                    None => return,
+                },
+            };
+            self.deliver(&job.alert, &mut retire).await;
+        }
+    }
+
+    /// Attempts one alert until it is sent, fails for good, runs out of
+    /// retries, the breaker opens or the worker is retired (an attempt
+    /// under way is finished first); reports every step.
+    async fn deliver(&self, alert: &Alert, retire: &mut Retire) {
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let result = match &self.target {
+                Target::Http {
+                    target,
+                    client,
+                    timeout,
+                } => http::attempt(client, &target.request(alert), *timeout).await,
+                Target::Desktop => desktop::show(alert, &self.problem).await,
+            };
+            match result {
+                Attempt::Ok => {
+                    if let Some(b) = &self.breaker {
+                        lock(b).success();
+                    }
+                    if self.name != "desktop" {
+                        *lock(&self.problem) = None;
+                    }
+                    self.report(alert, Outcome::Sent { attempts });
                     return;
                 }
-                let Some(delay) = policy.delay(attempts, retry_after) else {
-                    report(Outcome::Failed(format!("{reason}; asked to wait too long")));
+                Attempt::Fatal(why) => {
+                    if let Some(b) = &self.breaker {
+                        lock(b).failure(self.clock.now());
+                    }
+                    *lock(&self.problem) = Some(why.clone());
+                    self.report(alert, Outcome::Failed(why));
                     return;
-                };
-                report(Outcome::Retrying {
-                    attempt: attempts,
+                }
+                Attempt::Retryable {
                     reason,
-                    delay,
-                });
-                clock.sleep(delay).await;
+                    retry_after,
+                } => {
+                    let opened = self
+                        .breaker
+                        .as_ref()
+                        .is_some_and(|b| lock(b).failure(self.clock.now()));
+                    *lock(&self.problem) = Some(reason.clone());
+                    if opened {
+                        self.report(alert, Outcome::Failed(format!("{reason}; circuit opened")));
+                        return;
+                    }
+                    if attempts > self.policy.max_retries {
+                        self.report(
+                            alert,
+                            Outcome::Failed(format!(
+                                "{reason} (gave up after {attempts} attempts)"
+                            )),
+                        );
+                        return;
+                    }
+                    let Some(delay) = self.policy.delay(attempts, retry_after) else {
+                        self.report(
+                            alert,
+                            Outcome::Failed(format!("{reason}; asked to wait too long")),
+                        );
+                        return;
+                    };
+                    if let Some(why) = *retire.borrow() {
+                        self.report(alert, Outcome::Suppressed(why.to_string()));
+                        return;
+                    }
+                    self.report(
+                        alert,
+                        Outcome::Retrying {
+                            attempt: attempts,
+                            reason,
+                            delay,
+                        },
+                    );
+                    tokio::select! {
+                        biased;
+                        why = retired(retire) => {
+                            self.report(alert, Outcome::Suppressed(why.to_string()));
+                            return;
+                        }
+                        () = self.clock.sleep(delay) => {}
+                    }
+                }
             }
         }
     }

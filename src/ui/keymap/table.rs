@@ -122,6 +122,13 @@ pub(super) fn default_bindings() -> Vec<Binding> {
             Some("select"),
         ),
         (
+            Key::ch('A'),
+            Pane(PaneId::Overview),
+            A::AlertCreate,
+            "alert when the selected price moves (saved to the config)",
+            Some("alert"),
+        ),
+        (
             Key::ch('v'),
             Pane(PaneId::Book),
             A::CycleBookVenue,
