@@ -1,5 +1,5 @@
 //! History backfill at start, against the simulator's REST history
-//! endpoints: every watched perpetual of Binance, Bybit, OKX and Deribit gets its open
+//! endpoints: every watched perpetual of Binance, Bybit, OKX, Deribit and Bitget gets its open
 //! interest of the last hours and its settled funding before any minute has
 //! closed, so the 4 h change shows at once and Binance's funding interval is
 //! known, and its candles of every interval, so a chart is full at once;
@@ -23,11 +23,16 @@ const HOUR_US: i64 = 3_600_000_000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn perpetuals_start_with_their_history_and_429s_are_waited_out() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    let venues: Vec<Venue> = ["binance", "bybit", "okx", "deribit"]
+    let venues: Vec<Venue> = ["binance", "bybit", "okx", "deribit", "bitget"]
         .iter()
         .map(|n| n.parse().unwrap())
         .collect();
-    let deribit: Venue = "deribit".parse().unwrap();
+    // Neither publishes open-interest history: their changes come from the
+    // live ticker alone.
+    let no_oi_history: Vec<Venue> = ["deribit", "bitget"]
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect();
     let endpoints = sim.endpoints();
     // The first REST requests of Bybit are refused with `Retry-After: 1`.
     sim.faults().venue(venues[1]).rate_limit(4);
@@ -96,7 +101,7 @@ async fn perpetuals_start_with_their_history_and_429s_are_waited_out() {
         )));
     }
     drop(tx);
-    assert!(perps.len() >= 10, "{perps:?}");
+    assert!(perps.len() >= 11, "{perps:?}");
 
     // Ends by itself: the loop gives up (and the test fails) after a minute.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -120,11 +125,9 @@ async fn perpetuals_start_with_their_history_and_429s_are_waited_out() {
             })
         };
         let funded = fundings.lock().await.clone();
-        // Deribit publishes no open-interest history: its changes come
-        // from the ticker alone.
         let done = perps.iter().all(|k| {
             rows.get(k).is_some_and(|r| {
-                (r.oi_change[2].is_some() || k.0 == deribit)
+                (r.oi_change[2].is_some() || no_oi_history.contains(&k.0))
                     && (k.0 != venues[0] || r.interval.is_some())
             }) && charted(k)
                 && funded.get(k).is_some_and(|n| *n >= 10)
@@ -146,7 +149,7 @@ async fn perpetuals_start_with_their_history_and_429s_are_waited_out() {
                 .collect::<Vec<_>>()
         );
     };
-    for k in perps.iter().filter(|k| k.0 != deribit) {
+    for k in perps.iter().filter(|k| !no_oi_history.contains(&k.0)) {
         let r = &rows[k];
         // The simulator's history is a few percent around today's value.
         let change = r.oi_change[2].unwrap();
