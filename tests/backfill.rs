@@ -1,5 +1,5 @@
 //! History backfill at start, against the simulator's REST history
-//! endpoints: every watched perpetual of Binance and Bybit gets its open
+//! endpoints: every watched perpetual of Binance, Bybit, OKX, Deribit and Bitget gets its open
 //! interest of the last hours and its settled funding before any minute has
 //! closed, so the 4 h change shows at once and Binance's funding interval is
 //! known, and its candles of every interval, so a chart is full at once;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use depthwatch::engine::candles::CandleSource;
 use depthwatch::engine::snapshot::ConnState;
 use depthwatch::engine::{Engine, EngineConfig, EngineInput};
-use depthwatch::model::{Instrument, Timeframe, Venue};
+use depthwatch::model::{HistoryKind, Instrument, MarketEvent, Timeframe, Venue};
 use depthwatch::net::{HttpClient, run_venue};
 use depthwatch::sim::{SimConfig, Simulator};
 use depthwatch::venues::{AdapterConfig, registry};
@@ -23,7 +23,13 @@ const HOUR_US: i64 = 3_600_000_000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn perpetuals_start_with_their_history_and_429s_are_waited_out() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    let venues: Vec<Venue> = ["binance", "bybit"]
+    let venues: Vec<Venue> = ["binance", "bybit", "okx", "deribit", "bitget"]
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    // Neither publishes open-interest history: their changes come from the
+    // live ticker alone.
+    let no_oi_history: Vec<Venue> = ["deribit", "bitget"]
         .iter()
         .map(|n| n.parse().unwrap())
         .collect();
@@ -34,9 +40,28 @@ async fn perpetuals_start_with_their_history_and_429s_are_waited_out() {
     let (tx, mut rx) = mpsc::channel::<EngineInput>(65_536);
     let engine = Arc::new(Mutex::new(Engine::new(EngineConfig::default())));
     let waits = Arc::new(Mutex::new(Vec::<(Venue, u64)>::new()));
-    let (fed, seen) = (engine.clone(), waits.clone());
+    // Settled-funding histories received, by perpetual.
+    let fundings = Arc::new(Mutex::new(BTreeMap::<(Venue, Instrument), usize>::new()));
+    let (fed, seen, funded) = (engine.clone(), waits.clone(), fundings.clone());
     let feeder = tokio::spawn(async move {
         while let Some(input) = rx.recv().await {
+            if let EngineInput::Feed { events, .. } = &input {
+                for e in events {
+                    if let MarketEvent::History {
+                        venue,
+                        instrument,
+                        kind: HistoryKind::FundingRate,
+                        points,
+                    } = e
+                    {
+                        *funded
+                            .lock()
+                            .await
+                            .entry((*venue, *instrument))
+                            .or_default() += points.len();
+                    }
+                }
+            }
             if let EngineInput::Conn {
                 venue,
                 state: ConnState::Backoff { retry_in_ms, .. },
@@ -76,7 +101,7 @@ async fn perpetuals_start_with_their_history_and_429s_are_waited_out() {
         )));
     }
     drop(tx);
-    assert!(perps.len() >= 4, "{perps:?}");
+    assert!(perps.len() >= 11, "{perps:?}");
 
     // Ends by itself: the loop gives up (and the test fails) after a minute.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -99,10 +124,13 @@ async fn perpetuals_start_with_their_history_and_429s_are_waited_out() {
                     .is_some_and(|s| s.closed.len() >= 100)
             })
         };
+        let funded = fundings.lock().await.clone();
         let done = perps.iter().all(|k| {
             rows.get(k).is_some_and(|r| {
-                r.oi_change[2].is_some() && (k.0 != venues[0] || r.interval.is_some())
+                (r.oi_change[2].is_some() || no_oi_history.contains(&k.0))
+                    && (k.0 != venues[0] || r.interval.is_some())
             }) && charted(k)
+                && funded.get(k).is_some_and(|n| *n >= 10)
         });
         if done {
             break rows;
@@ -115,12 +143,13 @@ async fn perpetuals_start_with_their_history_and_429s_are_waited_out() {
                 .map(|k| (
                     k,
                     rows.get(k).map(|r| (r.oi_change, r.interval)),
-                    charted(k)
+                    charted(k),
+                    funded.get(k)
                 ))
                 .collect::<Vec<_>>()
         );
     };
-    for k in &perps {
+    for k in perps.iter().filter(|k| !no_oi_history.contains(&k.0)) {
         let r = &rows[k];
         // The simulator's history is a few percent around today's value.
         let change = r.oi_change[2].unwrap();

@@ -352,7 +352,9 @@ async fn run_actions(a: &mut Bitget, c: &mut Collector, conns: &mut BTreeMap<Str
                             .unwrap();
                     }
                 }
-                Action::HttpGet { url } => {
+                // History requests are paced live; the simulator answers
+                // them at once.
+                Action::HttpGet { url } | Action::HttpGetPaced { url, .. } => {
                     let body = http_get(&url).await;
                     c.http(a, &url, &body, now_micros());
                 }

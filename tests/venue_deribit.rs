@@ -200,10 +200,14 @@ impl Driver {
                             ws.send(Message::text(text)).await.unwrap();
                         }
                     }
-                    Action::HttpGet { url } => match http_get(&url).await {
-                        Ok(body) => self.c.http(a, &url, &body, now_micros()),
-                        Err(e) => panic!("GET {url}: {e}"),
-                    },
+                    // History requests are paced live; the simulator
+                    // answers them at once.
+                    Action::HttpGet { url } | Action::HttpGetPaced { url, .. } => {
+                        match http_get(&url).await {
+                            Ok(body) => self.c.http(a, &url, &body, now_micros()),
+                            Err(e) => panic!("GET {url}: {e}"),
+                        }
+                    }
                     other => panic!("the simulated deribit asks for no {other:?}"),
                 }
             }

@@ -16,6 +16,10 @@
 //! that must be resubscribed on a connection near its hourly budget
 //! reconnects it instead.
 //!
+//! History at start (`history`): klines of every instrument and settled
+//! funding of every perpetual from the v2 REST; Bitget publishes no
+//! open-interest history.
+//!
 //! Replay: cryptofeed's `bitget.py` (master and v3 branch) still speaks v1
 //! (`wss://ws.bitget.com/spot/v1/stream`, `/mix/v1/stream`, `instType`
 //! `sp`/`mc`, trades as arrays, `capitalRate`/`holding` tickers, REST
@@ -30,6 +34,7 @@
 //! so it is not used).
 
 mod feeds;
+mod history;
 mod instruments;
 mod poll;
 pub mod sim;
@@ -382,6 +387,7 @@ impl Adapter for Bitget {
         for url in self.instruments_urls() {
             out.http_get(url);
         }
+        self.backfill(out);
     }
 
     fn on_open(&mut self, url: &str, _now: Micros, out: &mut Output) {
@@ -442,7 +448,15 @@ impl Adapter for Bitget {
     }
 
     fn on_http(&mut self, url: &str, body: &str, _received: Micros, out: &mut Output) {
-        self.on_lists(url, body, out);
+        if url.contains(history::FUNDING_PATH) {
+            self.on_funding_history(url, body, out);
+        } else if url.contains(history::MIX_KLINES_PATH) {
+            self.on_klines(url, body, false, out);
+        } else if url.contains(history::SPOT_KLINES_PATH) {
+            self.on_klines(url, body, true, out);
+        } else {
+            self.on_lists(url, body, out);
+        }
     }
 
     fn on_http_error(&mut self, url: &str, error: &str, _now: Micros, _out: &mut Output) {

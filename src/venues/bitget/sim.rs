@@ -8,7 +8,9 @@
 //! coin). Like the real v2 feed there is no previous-seq field, so a
 //! withheld update is only seen when the checksum changes.
 //! REST: `/api/v2/spot/public/symbols`, `/api/v2/mix/market/contracts`,
-//! `/api/v2/spot/market/orderbook`, `/api/v2/mix/market/merge-depth`.
+//! `/api/v2/spot/market/orderbook`, `/api/v2/mix/market/merge-depth`, and
+//! the history the backfill asks for (`super::history`): funding history
+//! (newest first) and spot and futures candles (oldest first).
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -21,6 +23,9 @@ use crate::sim::kit::{Ctx, Protocol};
 use crate::sim::kit::{FULL_DEPTH, Fixed, Listing, Shared, SimVenue, Spec};
 use crate::sim::kit::{FeedView, RawLevel, pad_huge, wire};
 use crate::sim::kit::{Request, Response};
+use crate::sim::kit::{funding_history, kline_history};
+
+use super::history;
 
 /// The simulated bitget venue: its books, endpoints and protocol.
 pub const SIM: SimVenue = SimVenue {
@@ -435,8 +440,94 @@ fn http_get(req: &Request, shared: &Shared) -> Response {
         "/api/v2/mix/market/contracts" => contracts(req, shared, now),
         "/api/v2/spot/market/orderbook" => depth(req, shared, false, now),
         "/api/v2/mix/market/merge-depth" => depth(req, shared, true, now),
+        history::FUNDING_PATH => funding(req, shared, now),
+        history::MIX_KLINES_PATH => candles(req, shared, false, now),
+        history::SPOT_KLINES_PATH => candles(req, shared, true, now),
         _ => error(404, "40404", "Request URL NOT FOUND", now),
     }
+}
+
+fn limit(req: &Request, key: &str, default: usize, max: usize) -> usize {
+    req.param(key)
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(default)
+        .clamp(1, max)
+}
+
+/// The book a history request names, or Bitget's error answer.
+fn history_book(
+    req: &Request,
+    shared: &Shared,
+    perp: bool,
+    now: i64,
+) -> Result<(BookId, Spec), Response> {
+    let sym = req.param("symbol").unwrap_or_default();
+    let spec = listed(shared, perp, Some(sym)).into_iter().next();
+    let book = shared.find(VENUE, |s| s.native == sym && s.instrument.is_perp() == perp);
+    spec.zip(book)
+        .map(|(s, b)| (b, s))
+        .ok_or_else(|| error(400, "40034", "Parameter symbol does not exist", now))
+}
+
+/// Settled fundings, newest first.
+fn funding(req: &Request, shared: &Shared, now: i64) -> Response {
+    let (book, spec) = match history_book(req, shared, true, now) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let data: Vec<Value> = funding_history(shared, book, limit(req, "pageSize", 20, 100))
+        .into_iter()
+        .rev()
+        .map(|p| {
+            json!({"symbol": spec.native, "fundingRate": p.value.normalize().to_string(),
+                   "fundingTime": p.time_ms.to_string()})
+        })
+        .collect();
+    envelope(Value::Array(data), now)
+}
+
+/// Candles, oldest first as Bitget answers them: futures
+/// `[ts, o, h, l, c, baseVolume, quoteVolume]`, spot with `usdtVolume`
+/// before the quote volume.
+fn candles(req: &Request, shared: &Shared, spot: bool, now: i64) -> Response {
+    let (book, spec) = match history_book(req, shared, !spot, now) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    const MIN: i64 = 60_000;
+    let step = match (spot, req.param("granularity").unwrap_or_default()) {
+        (false, "1m") | (true, "1min") => MIN,
+        (false, "5m") | (true, "5min") => 5 * MIN,
+        (false, "15m") | (true, "15min") => 15 * MIN,
+        (false, "1H") | (true, "1h") => 60 * MIN,
+        (false, "4H") | (true, "4h") => 240 * MIN,
+        (_, "1Dutc") => 1_440 * MIN,
+        _ => return error(400, "40034", "Parameter granularity does not exist", now),
+    };
+    let data: Vec<Value> = kline_history(shared, book, step, limit(req, "limit", 100, 1_000))
+        .into_iter()
+        .map(|k| {
+            let base = spec.size(k.lots);
+            let quote = (base * spec.price(k.close))
+                .round_dp(4)
+                .normalize()
+                .to_string();
+            let mut row = vec![
+                k.start_ms.to_string(),
+                spec.price_str(k.open),
+                spec.price_str(k.high),
+                spec.price_str(k.low),
+                spec.price_str(k.close),
+                base.normalize().to_string(),
+            ];
+            if spot {
+                row.push(quote.clone());
+            }
+            row.push(quote);
+            json!(row)
+        })
+        .collect();
+    envelope(Value::Array(data), now)
 }
 
 fn listed(shared: &Shared, perp: bool, wanted: Option<&str>) -> Vec<Spec> {

@@ -448,3 +448,161 @@ fn rest_depth_bodies_are_polled() {
     );
     assert_eq!(incidents(&out, Incident::UnknownMessage), 1);
 }
+
+/// The backfill asks for the klines of every instrument and interval (spot
+/// and futures spell the intervals differently) and the funding history of
+/// every perpetual (no open interest: the v2 API has none), and reads the
+/// docs' answers (https://www.bitget.com/api-doc/contract/market/Get-Candle-Data,
+/// .../spot/market/Get-Candle-Data, .../contract/market/Get-History-Funding-Rate).
+#[test]
+fn backfill_reads_the_documented_history_answers() {
+    use crate::model::{HistoryKind, Timeframe};
+    let mut a = adapter(&["BTC-USDT", "BTC-USDT-PERP"]);
+    let mut out = Output::default();
+    a.start(0, &mut out);
+    let paced: Vec<String> = out
+        .actions
+        .iter()
+        .filter_map(|x| match x {
+            Action::HttpGetPaced { url, .. } => Some(url.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        paced.len(),
+        13,
+        "two instruments, six intervals, one funding: {paced:?}"
+    );
+    assert_eq!(
+        paced[..2],
+        [
+            "https://api.bitget.com/api/v2/spot/market/candles?symbol=BTCUSDT&granularity=1min&limit=480",
+            "https://api.bitget.com/api/v2/mix/market/candles?symbol=BTCUSDT&productType=USDT-FUTURES&granularity=1m&limit=480",
+        ]
+    );
+    assert!(
+        paced[8].ends_with("granularity=4h&limit=480"),
+        "{}",
+        paced[8]
+    );
+    assert!(
+        paced[9].ends_with("granularity=4H&limit=480"),
+        "{}",
+        paced[9]
+    );
+    assert!(
+        paced[10].ends_with("granularity=1Dutc&limit=480"),
+        "{}",
+        paced[10]
+    );
+    assert_eq!(
+        paced[12],
+        "https://api.bitget.com/api/v2/mix/market/history-fund-rate?symbol=BTCUSDT&productType=USDT-FUTURES&pageSize=90"
+    );
+    let errors = |out: &Output| -> Vec<String> {
+        out.events
+            .iter()
+            .filter_map(|e| match e {
+                MarketEvent::Incident {
+                    incident: Incident::ParseError,
+                    detail,
+                    ..
+                } => Some(detail.clone().unwrap_or_default()),
+                _ => None,
+            })
+            .collect()
+    };
+    let klines = |out: &Output| -> Vec<(Instrument, Timeframe, Vec<crate::model::Kline>)> {
+        out.events
+            .iter()
+            .filter_map(|e| match e {
+                MarketEvent::Klines {
+                    instrument,
+                    timeframe,
+                    klines,
+                    ..
+                } => Some((*instrument, *timeframe, klines.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+
+    // Futures ("Get Candlestick Data"): `[ts, o, h, l, c, baseVolume,
+    // quoteVolume]`; a second row of ours with a zero price is counted.
+    let body = r#"{"code":"00000","msg":"success","requestTime":1695800278693,"data":[["1656604800000","37834.5","37849.5","37773.5","37773.5","428.3462","16198849.1079"],["1656604860000","0","1","0","1","1","1"]]}"#;
+    let mut out = Output::default();
+    a.on_http(&paced[1], body, 0, &mut out);
+    let got = klines(&out);
+    let [(i, tf, k)] = got.as_slice() else {
+        panic!("{:?}", out.events);
+    };
+    assert_eq!((*i, *tf), (inst("BTC-USDT-PERP"), Timeframe::M1));
+    assert_eq!(k.len(), 1);
+    assert_eq!(k[0].start, 1_656_604_800_000_000);
+    assert_eq!(
+        (k[0].open, k[0].high, k[0].low, k[0].close),
+        (dec!(37834.5), dec!(37849.5), dec!(37773.5), dec!(37773.5))
+    );
+    assert_eq!(
+        (k[0].volume, k[0].turnover, k[0].buy_volume, k[0].trades),
+        (dec!(428.3462), Some(dec!(16198849.1079)), None, None)
+    );
+    assert_eq!(errors(&out).len(), 1, "{:?}", out.events);
+
+    // Spot: `usdtVolume` comes before the quote volume.
+    let body = r#"{"code":"00000","msg":"success","requestTime":1695800278693,"data":[["1656604800000","37834.5","37849.5","37773.5","37773.5","428.3462","16198849.1079","16198849.1079"]]}"#;
+    let mut out = Output::default();
+    a.on_http(&paced[0], body, 0, &mut out);
+    let got = klines(&out);
+    let [(i, tf, k)] = got.as_slice() else {
+        panic!("{:?}", out.events);
+    };
+    assert_eq!((*i, *tf), (inst("BTC-USDT"), Timeframe::M1));
+    assert_eq!(k[0].turnover, Some(dec!(16198849.1079)));
+    assert!(errors(&out).is_empty());
+
+    // "Get Historical Funding Rates", newest first; a third row of ours
+    // without a time is counted.
+    let body = r#"{"code":"00000","msg":"success","requestTime":1695796546319,"data":[{"symbol":"BTCUSDT","fundingRate":"0.0005","fundingTime":"1695776400000"},{"symbol":"BTCUSDT","fundingRate":"0.000013","fundingTime":"1695715200000"},{"symbol":"BTCUSDT","fundingRate":"0.0001"}]}"#;
+    let mut out = Output::default();
+    a.on_http(&paced[12], body, 0, &mut out);
+    let history: Vec<_> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            MarketEvent::History {
+                instrument,
+                kind,
+                points,
+                ..
+            } => Some((*instrument, *kind, points.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        history,
+        vec![(
+            inst("BTC-USDT-PERP"),
+            HistoryKind::FundingRate,
+            vec![
+                (1_695_715_200_000_000, dec!(0.000013)),
+                (1_695_776_400_000_000, dec!(0.0005)),
+            ]
+        )]
+    );
+    assert_eq!(errors(&out).len(), 1, "{:?}", out.events);
+
+    // An error answer is a parse error in Bitget's words.
+    let mut out = Output::default();
+    a.on_http(
+        &paced[12],
+        r#"{"code":"40034","msg":"Parameter symbol does not exist","requestTime":1695796546319,"data":null}"#,
+        0,
+        &mut out,
+    );
+    assert_eq!(
+        errors(&out),
+        ["funding history code 40034: Parameter symbol does not exist"]
+    );
+    assert!(klines(&out).is_empty());
+}

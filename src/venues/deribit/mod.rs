@@ -31,11 +31,15 @@
 //! resubscribes the channel (unsubscribe + subscribe), which brings a fresh
 //! snapshot; changes in between are dropped.
 //!
+//! History at start (`history`): klines and settled funding of every
+//! perpetual from the public REST; Deribit has no open-interest history.
+//!
 //! Heartbeats: after connecting we call `public/set_heartbeat` (30 s); the
 //! server then sends `heartbeat` notifications, and those of type
 //! `test_request` must be answered with `public/test` or Deribit closes the
 //! connection. We also call `public/test` every 30 s ourselves.
 
+mod history;
 mod poll;
 pub mod sim;
 mod sync;
@@ -519,13 +523,14 @@ impl Adapter for Deribit {
         )]
     }
 
-    fn start(&mut self, _now: Micros, out: &mut Output) {
+    fn start(&mut self, now: Micros, out: &mut Output) {
         let mut currencies: Vec<String> = self.carried().map(list_currency).collect();
         currencies.sort();
         currencies.dedup();
         for c in currencies {
             out.http_get(self.instruments_url(&c));
         }
+        self.backfill(now, out);
     }
 
     fn on_open(&mut self, url: &str, _now: Micros, out: &mut Output) {
@@ -593,6 +598,10 @@ impl Adapter for Deribit {
     fn on_http(&mut self, url: &str, body: &str, _received: Micros, out: &mut Output) {
         if url.contains("/public/get_instruments") {
             self.on_instruments(url, body, out);
+        } else if url.contains(history::FUNDING_PATH) {
+            self.on_funding_history(url, body, out);
+        } else if url.contains(history::KLINES_PATH) {
+            self.on_klines(url, body, out);
         } else {
             unknown(out, format!("REST body from {url}"));
         }

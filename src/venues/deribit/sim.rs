@@ -11,7 +11,10 @@
 //! `ticker.{instrument}.{interval}` (once a second).
 //! Inverse perpetuals are sized in USD (lots of one contract: 10 USD for
 //! BTC, 1 USD for ETH), the USDC perpetual in BTC.
-//! REST: `/api/v2/public/get_instruments`, `/api/v2/public/get_order_book`.
+//! REST: `/api/v2/public/get_instruments`, `/api/v2/public/get_order_book`,
+//! and the history the backfill asks for (`super::history`): hourly
+//! `get_funding_rate_history` rows and `get_tradingview_chart_data`
+//! columns over the span asked.
 
 use std::collections::BTreeSet;
 
@@ -25,6 +28,10 @@ use crate::sim::kit::{Ctx, Protocol};
 use crate::sim::kit::{FULL_DEPTH, Fixed, Listing, Plain, Shared, SimVenue};
 use crate::sim::kit::{RawLevel, Spec, pad_huge, wire};
 use crate::sim::kit::{Request, Response};
+use crate::sim::kit::{funding_history, kline_history};
+use rust_decimal::Decimal;
+
+use super::history;
 
 /// The simulated deribit venue: its books, endpoints and protocol.
 pub const SIM: SimVenue = SimVenue {
@@ -459,12 +466,127 @@ fn http_get(req: &Request, shared: &Shared) -> Response {
     match req.path.as_str() {
         "/api/v2/public/get_instruments" => instruments(req, shared, now),
         "/api/v2/public/get_order_book" => order_book(req, shared, now),
+        history::FUNDING_PATH => funding_history_answer(req, shared, now),
+        history::KLINES_PATH => chart(req, shared, now),
         _ => Response::error(
             404,
             json!({"jsonrpc": "2.0", "error": {"message": "Method not found", "code": -32601}})
                 .to_string(),
         ),
     }
+}
+
+/// A required millisecond parameter, or Deribit's "Invalid params".
+fn millis_param(req: &Request, name: &str) -> Result<i64, Response> {
+    req.param(name)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| invalid(name, "must be present"))
+}
+
+/// The perpetual a history request names, and the span it asks for.
+fn history_request(req: &Request, shared: &Shared) -> Result<(BookId, i64, i64), Response> {
+    let name = req.param("instrument_name").unwrap_or_default();
+    let book = shared
+        .find(VENUE, |s| s.native == name)
+        .ok_or_else(|| invalid("instrument_name", "wrong format"))?;
+    let start = millis_param(req, "start_timestamp")?;
+    let end = millis_param(req, "end_timestamp")?;
+    Ok((book, start, end))
+}
+
+/// The book's mid in ticks.
+fn mid(shared: &Shared, book: BookId) -> Option<i64> {
+    let s = shared.snapshot(book, 0, 1)?;
+    Some((s.bids.first()?.0 + s.asks.first()?.0) / 2)
+}
+
+/// One row an hour within the span (up to now): `interest_8h` is the
+/// simulator's 8-hour rate of the period the hour ends in.
+fn funding_history_answer(req: &Request, shared: &Shared, now: i64) -> Response {
+    const HOUR: i64 = 3_600_000;
+    let (book, start, end) = match history_request(req, shared) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let Some(spec) = shared.spec(book) else {
+        return invalid("instrument_name", "wrong format");
+    };
+    let last = end.min(now).div_euclid(HOUR) * HOUR;
+    let hours = ((last - start).div_euclid(HOUR) + 1).clamp(0, 5_000);
+    let periods = funding_history(shared, book, (hours as usize).div_ceil(8) + 1);
+    let index = mid(shared, book).map(|m| spec.price(m)).unwrap_or_default();
+    let rows: Vec<Value> = (0..hours)
+        .rev()
+        .map(|back| {
+            let t = last - back * HOUR;
+            let rate = periods
+                .iter()
+                .find(|p| p.time_ms >= t)
+                .or(periods.last())
+                .map(|p| p.value)
+                .unwrap_or_default();
+            json!({"timestamp": t, "index_price": number(index), "prev_index_price": number(index),
+                   "interest_8h": number(rate), "interest_1h": number((rate / Decimal::from(8)).round_dp(12))})
+        })
+        .collect();
+    rest(Value::Array(rows), now)
+}
+
+/// `public/get_tradingview_chart_data`: columns of the klines starting
+/// within the span (up to now), `volume` in the coin and `cost` in the
+/// quote (USD for the USD-sized inverse perpetuals).
+fn chart(req: &Request, shared: &Shared, now: i64) -> Response {
+    let (book, start, end) = match history_request(req, shared) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let Some(spec) = shared.spec(book) else {
+        return invalid("instrument_name", "wrong format");
+    };
+    let step: i64 = match req.param("resolution") {
+        Some("1D") => 86_400_000,
+        Some(m @ ("1" | "3" | "5" | "10" | "15" | "30" | "60" | "120" | "180" | "360" | "720")) => {
+            m.parse::<i64>().unwrap_or(1) * 60_000
+        }
+        _ => return invalid("resolution", "must be one of the supported resolutions"),
+    };
+    let n = ((now - start).div_euclid(step) + 2).clamp(0, 10_000) as usize;
+    let klines: Vec<_> = kline_history(shared, book, step, n)
+        .into_iter()
+        .filter(|k| k.start_ms >= start && k.start_ms <= end)
+        .collect();
+    // Columns: ticks, open, high, low, close, volume, cost.
+    let mut cols: [Vec<Value>; 7] = Default::default();
+    for k in &klines {
+        let size = spec.size(k.lots);
+        let close = spec.price(k.close);
+        let (volume, cost) = if spec.usd_sized {
+            ((size / close).round_dp(8), size)
+        } else {
+            (size, (size * close).round_dp(4))
+        };
+        let row = [
+            json!(k.start_ms),
+            number(spec.price(k.open)),
+            number(spec.price(k.high)),
+            number(spec.price(k.low)),
+            number(close),
+            number(volume),
+            number(cost),
+        ];
+        for (col, v) in cols.iter_mut().zip(row) {
+            col.push(v);
+        }
+    }
+    let [ticks, open, high, low, close, volume, cost] = cols;
+    let status = if klines.is_empty() { "no_data" } else { "ok" };
+    rest(
+        json!({
+            "volume": volume, "cost": cost, "ticks": ticks, "status": status,
+            "open": open, "low": low, "high": high, "close": close,
+        }),
+        now,
+    )
 }
 
 fn instruments(req: &Request, shared: &Shared, now: i64) -> Response {

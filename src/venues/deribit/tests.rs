@@ -364,3 +364,209 @@ fn simulator_and_adapter_divide_alike() {
         assert_eq!(adapter.normalize().to_string(), sim.normalize().to_string());
     }
 }
+
+/// The backfill asks for the klines of every perpetual and interval and
+/// its funding history (no open interest: Deribit publishes none), and
+/// reads the docs' answers (https://docs.deribit.com/:
+/// `public/get_tradingview_chart_data`, `public/get_funding_rate_history`).
+#[test]
+fn backfill_reads_the_documented_history_answers() {
+    use crate::model::{HistoryKind, Timeframe};
+    let perp = inst("BTC-USD-PERP");
+    let mut a = Deribit::new(AdapterConfig {
+        instruments: vec![perp],
+        ..AdapterConfig::default()
+    });
+    let now_ms = 1_569_902_400_000i64;
+    let mut out = Output::default();
+    a.start(now_ms * 1000, &mut out);
+    let paced: Vec<String> = out
+        .actions
+        .iter()
+        .filter_map(|x| match x {
+            Action::HttpGetPaced { url, .. } => Some(url.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(paced.len(), 7, "six intervals, then funding: {paced:?}");
+    let span = |minutes: i64| now_ms - minutes * 60_000 * 480;
+    assert_eq!(
+        paced[0],
+        format!(
+            "https://www.deribit.com/api/v2/public/get_tradingview_chart_data?instrument_name=BTC-PERPETUAL&start_timestamp={}&end_timestamp={now_ms}&resolution=1",
+            span(1)
+        )
+    );
+    // No 4-hour resolution: hourly ones over four times the span.
+    assert!(paced[4].ends_with(&format!(
+        "start_timestamp={}&end_timestamp={now_ms}&resolution=60",
+        span(240)
+    )));
+    assert!(paced[5].ends_with("resolution=1D"));
+    assert_eq!(
+        paced[6],
+        format!(
+            "https://www.deribit.com/api/v2/public/get_funding_rate_history?instrument_name=BTC-PERPETUAL&start_timestamp={}&end_timestamp={now_ms}",
+            now_ms - 90 * 8 * 3_600_000
+        )
+    );
+
+    // The docs' chart answer, and a third kline of ours whose high is
+    // below its low, counted.
+    let body = r#"{"jsonrpc":"2.0","id":833,"result":{"volume":[19.007942601,20.095877981,1.0],"cost":[19000.0,23400.0,1.0],"ticks":[1554373800000,1554375600000,1554377400000],"status":"ok","open":[4963.42,4986.29,5000.0],"low":[4728.94,4726.6,5001.0],"high":[5185.45,5250.87,4999.0],"close":[5052.95,5013.59,5000.0]},"usIn":1554381680742493,"usOut":1554381680742698,"usDiff":205,"testnet":false}"#;
+    let mut out = Output::default();
+    a.on_http(&paced[0], body, 0, &mut out);
+    let klines: Vec<_> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            MarketEvent::Klines {
+                instrument,
+                timeframe,
+                klines,
+                ..
+            } => Some((*instrument, *timeframe, klines.clone())),
+            _ => None,
+        })
+        .collect();
+    let [(i, tf, k)] = klines.as_slice() else {
+        panic!("{:?}", out.events);
+    };
+    assert_eq!((*i, *tf, k.len()), (perp, Timeframe::M1, 2));
+    assert_eq!(k[0].start, 1_554_373_800_000_000);
+    assert_eq!(
+        (k[0].open, k[0].high, k[0].low, k[0].close),
+        (dec!(4963.42), dec!(5185.45), dec!(4728.94), dec!(5052.95))
+    );
+    // `volume` is the coin, `cost` the USD.
+    assert_eq!(
+        (k[1].volume, k[1].turnover),
+        (dec!(20.095877981), Some(dec!(23400.0)))
+    );
+    assert_eq!((k[1].buy_volume, k[1].trades), (None, None));
+    let errors = |out: &Output| -> Vec<String> {
+        out.events
+            .iter()
+            .filter_map(|e| match e {
+                MarketEvent::Incident {
+                    incident: Incident::ParseError,
+                    detail,
+                    ..
+                } => Some(detail.clone().unwrap_or_default()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(errors(&out).len(), 1, "{:?}", out.events);
+
+    // The docs' funding answer: four hourly rows, of which the newest
+    // stands for the 8 hours before it; a fifth of ours (an impossible
+    // rate) is counted.
+    let body = r#"{"jsonrpc":"2.0","id":7617,"result":[{"timestamp":1569891600000,"index_price":8222.87,"prev_index_price":8305.72,"interest_8h":-0.00009234260068476106,"interest_1h":-4.739622041017375e-7},{"timestamp":1569895200000,"index_price":8286.49,"prev_index_price":8222.87,"interest_8h":-0.00006720918180255509,"interest_1h":-2.8583510923267753e-7},{"timestamp":1569898800000,"index_price":8431.97,"prev_index_price":8286.49,"interest_8h":-0.00003544496169694662,"interest_1h":-0.000003815906848177951},{"timestamp":1569902400000,"index_price":8422.36,"prev_index_price":8431.97,"interest_8h":-0.00001404147515584998,"interest_1h":8.312033064379086e-7},{"timestamp":1569888000000,"interest_8h":3.5}]}"#;
+    let mut out = Output::default();
+    a.on_http(&paced[6], body, 0, &mut out);
+    let history: Vec<_> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            MarketEvent::History {
+                instrument,
+                kind,
+                points,
+                ..
+            } => Some((*instrument, *kind, points.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        history,
+        vec![(
+            perp,
+            HistoryKind::FundingRate,
+            vec![(1_569_902_400_000_000, dec!(-0.00001404147515584998))]
+        )]
+    );
+    assert_eq!(errors(&out).len(), 1, "{:?}", out.events);
+
+    // Rows 8 hours apart are all kept.
+    let body = r#"{"jsonrpc":"2.0","result":[{"timestamp":1569873600000,"interest_8h":0.0001},{"timestamp":1569888000000,"interest_8h":0.0002},{"timestamp":1569902400000,"interest_8h":0.0003}]}"#;
+    let mut out = Output::default();
+    a.on_http(&paced[6], body, 0, &mut out);
+    let [MarketEvent::History { points, .. }] = out.events.as_slice() else {
+        panic!("{:?}", out.events);
+    };
+    assert_eq!(
+        points.len(),
+        2,
+        "16:00 is not a multiple of 8 h back: {points:?}"
+    );
+
+    // A JSON-RPC error is a parse error in Deribit's words.
+    let mut out = Output::default();
+    a.on_http(
+        &paced[6],
+        r#"{"jsonrpc":"2.0","error":{"message":"Invalid params","data":{"reason":"wrong format","param":"instrument_name"},"code":-32602},"testnet":false}"#,
+        0,
+        &mut out,
+    );
+    assert_eq!(
+        errors(&out),
+        ["funding history error -32602: Invalid params"]
+    );
+}
+
+/// Four hourly klines make one 4-hour kline; a bucket without its first
+/// hour is left out rather than opened wrong.
+#[test]
+fn four_hour_klines_are_summed_from_hourly_ones() {
+    use crate::model::Timeframe;
+    let mut a = Deribit::new(AdapterConfig {
+        instruments: vec![inst("ETH-USD-PERP")],
+        ..AdapterConfig::default()
+    });
+    let now_ms = 1_700_006_400_000i64;
+    let mut out = Output::default();
+    a.start(now_ms * 1000, &mut out);
+    // The hourly request over four times the ring's span.
+    let from = format!("start_timestamp={}&", now_ms - 4 * 480 * 3_600_000);
+    let url = out
+        .actions
+        .iter()
+        .find_map(|x| match x {
+            Action::HttpGetPaced { url, .. } if url.contains(&from) => Some(url.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let h = 3_600_000i64;
+    let b = 1_699_992_000_000i64; // 4-hour aligned
+    let ticks = [b - h, b, b + h, b + 2 * h, b + 3 * h, b + 4 * h];
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","result":{{"status":"ok","ticks":{ticks:?},"open":[1,10,11,12,13,14],"high":[1,12,13,14,15,15],"low":[1,9,10,11,12,13],"close":[1,11,12,13,14,14],"volume":[1,1,2,3,4,5],"cost":[1,10,20,30,40,50]}}}}"#
+    );
+    let mut out = Output::default();
+    a.on_http(&url, &body, 0, &mut out);
+    let [
+        MarketEvent::Klines {
+            timeframe, klines, ..
+        },
+    ] = out.events.as_slice()
+    else {
+        panic!("{:?}", out.events);
+    };
+    assert_eq!(*timeframe, Timeframe::H4);
+    assert_eq!(klines.len(), 2, "{klines:?}");
+    let k = &klines[0];
+    assert_eq!(k.start, b * 1000);
+    assert_eq!(
+        (k.open, k.high, k.low, k.close, k.volume, k.turnover),
+        (
+            dec!(10),
+            dec!(15),
+            dec!(9),
+            dec!(14),
+            dec!(10),
+            Some(dec!(100))
+        )
+    );
+    assert_eq!(klines[1].start, (b + 4 * h) * 1000, "the one in progress");
+}

@@ -10,10 +10,14 @@
 //! 2026-06-23). A break or mismatch marks the book out of sync and
 //! resubscribes the channel, which makes OKX send a fresh snapshot.
 //!
+//! History at start (`history`): klines of every instrument, open interest
+//! and settled funding of every swap, from the public REST.
+//!
 //! SWAP sizes are contracts. The adapter keeps each book in OKX's own units
 //! and text (for the checksum) and emits base-asset sizes, so a SWAP book
 //! stays `Syncing` until the instrument list gives its contract value.
 
+mod history;
 mod poll;
 pub mod sim;
 mod sync;
@@ -35,8 +39,8 @@ use super::parse::{contracts_to_base, preview};
 use super::unchanged::SeenBodies;
 use super::{Adapter, AdapterConfig, ConnSpec, Output, Ping};
 use crate::model::{
-    Funding, FundingUpdate, Instrument, InstrumentInfo, LiquidatedSide, Liquidation, MarketEvent,
-    Micros, OutOfSyncReason, TakerSide, Trade, Venue,
+    Funding, FundingUpdate, HistoryKind, Instrument, InstrumentInfo, LiquidatedSide, Liquidation,
+    MarketEvent, Micros, OutOfSyncReason, TakerSide, Trade, Venue,
 };
 use crate::venues::lifecycle::Lifecycle;
 
@@ -449,6 +453,7 @@ impl Adapter for Okx {
         if self.has_perps() {
             out.http_get(self.instruments_url("SWAP"));
         }
+        self.backfill(out);
     }
 
     fn on_open(&mut self, url: &str, _now: Micros, out: &mut Output) {
@@ -513,6 +518,12 @@ impl Adapter for Okx {
                 self.lists.keep(url, hash);
             }
             self.release_held_books(received, out);
+        } else if url.contains(history::OI_PATH) {
+            self.on_history(url, body, HistoryKind::OpenInterest, out);
+        } else if url.contains(history::FUNDING_PATH) {
+            self.on_history(url, body, HistoryKind::FundingRate, out);
+        } else if url.contains(history::KLINES_PATH) {
+            self.on_klines(url, body, out);
         } else {
             unknown(out, format!("HTTP body for {url}"));
         }

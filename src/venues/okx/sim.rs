@@ -6,7 +6,10 @@
 //! `trades`, `liquidation-orders` (by `instType` SWAP), `funding-rate` and
 //! `open-interest`.
 //! Swap sizes are contracts (`ctVal` 0.01 BTC, 0.1 ETH, 1 SOL).
-//! REST: `/api/v5/public/instruments?instType=SPOT|SWAP`.
+//! REST: `/api/v5/public/instruments?instType=SPOT|SWAP`, and the history
+//! the backfill asks for (`super::history`): open interest, settled funding
+//! and candles, newest first, with OKX's error codes for an unknown
+//! instrument or bar.
 
 use serde_json::{Value, json};
 
@@ -20,6 +23,10 @@ use crate::sim::kit::{Ctx, Protocol};
 use crate::sim::kit::{FeedView, RawLevel, pad_huge};
 use crate::sim::kit::{Fixed, Listing, Plain, Shared, SimVenue};
 use crate::sim::kit::{Request, Response};
+use crate::sim::kit::{funding_history, kline_history, open_interest_history};
+use rust_decimal::Decimal;
+
+use super::history;
 
 /// The simulated okx venue: its books, endpoints and protocol.
 pub const SIM: SimVenue = SimVenue {
@@ -560,12 +567,151 @@ impl Protocol for Session {
 }
 
 fn http_get(req: &Request, shared: &Shared) -> Response {
-    if req.path != "/api/v5/public/instruments" {
-        return Response::error(
+    match req.path.as_str() {
+        "/api/v5/public/instruments" => instruments(req, shared),
+        history::OI_PATH => history_answer(open_interest(req, shared)),
+        history::FUNDING_PATH => history_answer(funding(req, shared)),
+        history::KLINES_PATH => history_answer(candles(req, shared)),
+        _ => Response::error(
             404,
             json!({"code": "50000", "msg": "not found", "data": []}).to_string(),
-        );
+        ),
     }
+}
+
+/// An OKX error code and its words.
+type Refusal = (&'static str, &'static str);
+const NO_INSTRUMENT: Refusal = ("51001", "Instrument ID does not exist");
+
+/// OKX's answer: `code` "0" and the rows, or an error code and its words.
+fn history_answer(rows: Result<Vec<Value>, Refusal>) -> Response {
+    let body = match rows {
+        Ok(data) => json!({"code": "0", "msg": "", "data": data}),
+        Err((code, msg)) => json!({"code": code, "msg": msg, "data": []}),
+    };
+    Response::json(body.to_string())
+}
+
+/// The swap (or, for candles, any instrument) a request names.
+fn asked(req: &Request, shared: &Shared, perp_only: bool) -> Result<BookId, Refusal> {
+    let id = req.param("instId").unwrap_or_default();
+    shared
+        .find(VENUE, |s| {
+            s.native == id && (s.instrument.is_perp() || !perp_only)
+        })
+        .ok_or(NO_INSTRUMENT)
+}
+
+fn limit(req: &Request, default: usize, max: usize) -> usize {
+    req.param("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(default)
+        .clamp(1, max)
+}
+
+/// Milliseconds of a `bar` or `period`.
+fn bar_ms(bar: &str) -> Option<i64> {
+    const MIN: i64 = 60_000;
+    Some(match bar {
+        "1m" => MIN,
+        "5m" => 5 * MIN,
+        "15m" => 15 * MIN,
+        "30m" => 30 * MIN,
+        "1H" => 60 * MIN,
+        "2H" => 120 * MIN,
+        "4H" => 240 * MIN,
+        "1Dutc" => 1_440 * MIN,
+        _ => return None,
+    })
+}
+
+/// `[ts, oi, oiCcy, oiUsd]`, newest first (contracts, coin, USD).
+fn open_interest(req: &Request, shared: &Shared) -> Result<Vec<Value>, Refusal> {
+    let book = asked(req, shared, true)?;
+    let step =
+        bar_ms(req.param("period").unwrap_or("5m")).ok_or(("51000", "Parameter period error"))?;
+    let spec = shared.spec(book).ok_or(NO_INSTRUMENT)?;
+    let value = spec.contract_size.unwrap_or(Decimal::ONE);
+    let mid = mid(shared, book).map(|m| spec.price(m)).unwrap_or_default();
+    Ok(
+        open_interest_history(shared, book, step, limit(req, 100, 100))
+            .into_iter()
+            .rev()
+            .map(|p| {
+                let contracts = spec.size(p.value);
+                let coin = (contracts * value).normalize();
+                let usd = (coin * mid).round_dp(2).normalize();
+                json!([
+                    p.time_ms.to_string(),
+                    contracts.normalize().to_string(),
+                    coin.to_string(),
+                    usd.to_string()
+                ])
+            })
+            .collect(),
+    )
+}
+
+/// Settled fundings, newest first.
+fn funding(req: &Request, shared: &Shared) -> Result<Vec<Value>, Refusal> {
+    let book = asked(req, shared, true)?;
+    let spec = shared.spec(book).ok_or(NO_INSTRUMENT)?;
+    Ok(funding_history(shared, book, limit(req, 400, 400))
+        .into_iter()
+        .rev()
+        .map(|p| {
+            let rate = p.value.normalize().to_string();
+            json!({"fundingRate": rate, "fundingTime": p.time_ms.to_string(), "formulaType": "withRate",
+                   "instId": spec.native, "instType": "SWAP", "method": "current_period", "realizedRate": rate})
+        })
+        .collect())
+}
+
+/// `[ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]`, newest first, of
+/// the latest 1 440; `after` asks for those before a start.
+fn candles(req: &Request, shared: &Shared) -> Result<Vec<Value>, Refusal> {
+    let book = asked(req, shared, false)?;
+    let step = bar_ms(req.param("bar").unwrap_or("1m")).ok_or(("51000", "Parameter bar error"))?;
+    let spec = shared.spec(book).ok_or(NO_INSTRUMENT)?;
+    let after = req.param("after").and_then(|a| a.parse::<i64>().ok());
+    let all = kline_history(shared, book, step, 1_440);
+    let newest = all.last().map(|k| k.start_ms);
+    let rows: Vec<Value> = all
+        .iter()
+        .filter(|k| after.is_none_or(|a| k.start_ms < a))
+        .rev()
+        .take(limit(req, 100, 300))
+        .map(|k| {
+            let size = spec.size(k.lots);
+            let close = spec.price(k.close);
+            // Swaps: `vol` contracts, `volCcy` coin; spot: base, quote.
+            let (vol_ccy, quote) = match spec.contract_size {
+                Some(value) => (size * value, size * value * close),
+                None => (size * close, size * close),
+            };
+            json!([
+                k.start_ms.to_string(),
+                spec.price_str(k.open),
+                spec.price_str(k.high),
+                spec.price_str(k.low),
+                spec.price_str(k.close),
+                size.normalize().to_string(),
+                vol_ccy.round_dp(8).normalize().to_string(),
+                quote.round_dp(4).normalize().to_string(),
+                if Some(k.start_ms) == newest { "0" } else { "1" }
+            ])
+        })
+        .collect();
+    Ok(rows)
+}
+
+/// The book's mid in ticks.
+fn mid(shared: &Shared, book: BookId) -> Option<i64> {
+    let s = shared.snapshot(book, 0, 1)?;
+    Some((s.bids.first()?.0 + s.asks.first()?.0) / 2)
+}
+
+fn instruments(req: &Request, shared: &Shared) -> Response {
     let perp = match req.param("instType") {
         Some("SPOT") => false,
         Some("SWAP") => true,
