@@ -437,6 +437,7 @@ fn replay_reports_the_alerts_the_rules_would_have_fired() {
     )
     .unwrap();
     let files = aligned_files(&dir);
+    let store = cfg_dir.path().join("replay.sqlite");
     let mut args = vec![
         "--config",
         cfg.to_str().unwrap(),
@@ -446,6 +447,8 @@ fn replay_reports_the_alerts_the_rules_would_have_fired() {
         "--speed",
         "max",
         "--align-start",
+        "--store",
+        store.to_str().unwrap(),
     ];
     args.extend(files.iter().map(String::as_str));
     let lines = run(&args);
@@ -468,4 +471,21 @@ fn replay_reports_the_alerts_the_rules_would_have_fired() {
     let first_book = lines.iter().position(|l| l["type"] == "book").unwrap();
     let last_alert = lines.iter().rposition(|l| l["type"] == "alert").unwrap();
     assert!(last_alert < first_book);
+    // With --store, the file keeps them, as the replay printed them.
+    let kept = depthwatch::store::SqliteStore::open_read(&store).unwrap();
+    use depthwatch::store::Store;
+    let rows = kept
+        .query(&depthwatch::store::Query::new(
+            depthwatch::store::Kind::Alerts,
+        ))
+        .unwrap();
+    assert_eq!(rows.len(), alerts.len(), "one stored row per alert line");
+    match &rows[0] {
+        depthwatch::store::Record::Alert(a) => {
+            assert_eq!(a.rule, "usd-arb");
+            assert_eq!(a.time, alerts[0]["time_us"].as_i64().unwrap());
+            assert!(a.deliveries.is_empty(), "a replay delivers to no one");
+        }
+        other => panic!("{other:?}"),
+    }
 }

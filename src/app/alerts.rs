@@ -212,11 +212,13 @@ pub fn replay_dispatcher(
 }
 
 /// A TUI replay's alerts task over the replayed snapshots (see
-/// [`replay_dispatcher`]); `None` without rules.
+/// [`replay_dispatcher`]), keeping what fires in the replay's `--store`
+/// file if any; `None` without rules.
 pub fn start_for_replay(
     config: &Config,
     engine: &mut Engine,
     snapshots: watch::Receiver<Arc<Snapshot>>,
+    store: Option<AlertSink>,
 ) -> Result<Option<AlertsHandle>> {
     if config.alerts.is_empty() {
         return Ok(None);
@@ -231,7 +233,7 @@ pub fn start_for_replay(
         snapshots,
         status,
         problem: None,
-        store: None,
+        store,
         restored: Vec::new(),
     })))
 }

@@ -21,7 +21,11 @@ pub fn run_headless(args: &ReplayArgs, config: &Config) -> Result<()> {
     let mut engine = Engine::new(config.engine_config());
     engine.set_heatmap(false);
     let history = store_for(&mut engine, args);
-    let mut alerts = ReplayAlerts::attach(&mut engine, &config.alerts)?;
+    let mut alerts = ReplayAlerts::attach(
+        &mut engine,
+        &config.alerts,
+        history.as_ref().map(|w| w.alert_sink()),
+    )?;
     let started = Instant::now();
     let mut first_ts: Option<Micros> = None;
     while let Some((ts, inputs)) = replayer.next_inputs()? {

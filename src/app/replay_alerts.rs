@@ -1,7 +1,8 @@
 //! The alert rules over a replay: which alerts the config's rules would have
 //! fired on the recorded market, evaluated on the replay's own clock (the
 //! engine's time, so `--speed max` fires the same alerts as real time). A
-//! replay of old data delivers to no one: the alerts are its output only.
+//! replay of old data delivers to no one: the alerts are its output, and
+//! with `--store PATH` they are kept in that file with the notices.
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use crate::alerts::task::{SINK_CAPACITY, State, TICK};
 use crate::engine::Engine;
 use crate::engine::notices::Notice;
 use crate::model::Micros;
+use crate::store::AlertSink;
 
 pub struct ReplayAlerts {
     state: State,
@@ -27,16 +29,25 @@ pub struct ReplayAlerts {
 
 impl ReplayAlerts {
     /// Registers the alerts sink on `engine`; `None` when there are no rules
-    /// (a plain replay pays nothing).
-    pub fn attach(engine: &mut Engine, rules: &[Rule]) -> Result<Option<ReplayAlerts>> {
+    /// (a plain replay pays nothing). With `store`, what fires is written
+    /// to the replay's history store.
+    pub fn attach(
+        engine: &mut Engine,
+        rules: &[Rule],
+        store: Option<AlertSink>,
+    ) -> Result<Option<ReplayAlerts>> {
         if rules.is_empty() {
             return Ok(None);
         }
         let (notices, _status) = engine.add_sink("alerts", SINK_CAPACITY);
         // Nothing outside this run reads deliveries' reports: there are none.
         let (dispatcher, _reports) = super::alerts::replay_dispatcher(false)?;
+        let mut state = State::new(rules.to_vec(), dispatcher, None);
+        if let Some(sink) = store {
+            state.keep_in(sink);
+        }
         Ok(Some(ReplayAlerts {
-            state: State::new(rules.to_vec(), dispatcher, None),
+            state,
             notices,
             next_look: Micros::MIN,
             seen: 0,

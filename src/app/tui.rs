@@ -214,7 +214,12 @@ pub async fn run_replay(
     let (control, control_rx) = mpsc::channel(16);
     let mut engine = Engine::new(cfg);
     let history = super::replay::store_for(&mut engine, args);
-    let alerts = super::alerts::start_for_replay(&config, &mut engine, snapshots.clone())?;
+    let alerts = super::alerts::start_for_replay(
+        &config,
+        &mut engine,
+        snapshots.clone(),
+        history.as_ref().map(|w| w.alert_sink()),
+    )?;
     tokio::spawn(runner::run(
         engine,
         in_rx,

@@ -50,7 +50,7 @@ pub fn replayed(
     let mut replayer = Replayer::open(&[capture.to_path_buf()], false)
         .with_context(|| format!("opening {}", capture.display()))?;
     let mut engine = Engine::new(cfg);
-    let mut alerts = ReplayAlerts::attach(&mut engine, rules)?;
+    let mut alerts = ReplayAlerts::attach(&mut engine, rules, None)?;
     while let Some((ts, inputs)) = replayer.next_inputs()? {
         for input in inputs {
             engine.handle(input);
