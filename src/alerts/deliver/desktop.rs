@@ -1,6 +1,7 @@
 //! Desktop notifications (freedesktop, over the session bus, through
-//! notify-rust). Without a session bus (a server, a container, SSH) the
-//! first failure is logged once and shown as the destination's problem.
+//! notify-rust). Without a session bus (a server, a container, SSH), or
+//! without a notification server on it, the first failure is logged once
+//! and shown as the destination's problem.
 
 use std::sync::Mutex;
 
@@ -34,7 +35,13 @@ pub async fn show(alert: &Alert, problem: &Mutex<Option<String>>) -> Attempt {
             Attempt::Ok
         }
         Err(e) => {
-            let why = format!("no desktop notifications (is there a session bus?): {e}");
+            // A bus without a notification daemon (a bare X session, a
+            // container with dbus) answers that no one owns the name.
+            let why = if e.contains("org.freedesktop.Notifications") {
+                format!("no desktop notifications: no notification server on the session bus ({e})")
+            } else {
+                format!("no desktop notifications (is there a session bus?): {e}")
+            };
             let mut p = problem.lock().unwrap_or_else(|p| p.into_inner());
             if p.is_none() {
                 tracing::warn!("{why}");
