@@ -43,7 +43,10 @@ fn without_a_session_bus_desktop_delivery_fails_with_the_reason() {
 /// A notification server on a private session bus: what it was asked to
 /// show (app name, summary, body, urgency hint).
 #[derive(Clone, Default)]
-struct Shown(std::sync::Arc<std::sync::Mutex<Vec<(String, String, String, u8)>>>);
+struct Shown(std::sync::Arc<std::sync::Mutex<Vec<Notification>>>);
+
+/// App name, summary, body and urgency hint.
+type Notification = (String, String, String, u8);
 
 #[zbus::interface(name = "org.freedesktop.Notifications")]
 impl Shown {
