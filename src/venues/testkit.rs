@@ -258,3 +258,66 @@ pub fn check_expected(c: &Collector, expected: &[ExpectedBook]) -> Result<(), St
         Err(problems.join("\n"))
     }
 }
+
+/// One backfilled series: instrument, kind, (time, value) points.
+pub type HistorySeries = (
+    Instrument,
+    crate::model::HistoryKind,
+    Vec<(Micros, rust_decimal::Decimal)>,
+);
+
+/// What adapter tests read back from one call's [`Output`].
+impl Output {
+    /// The details of the parse errors reported, in order.
+    pub fn parse_errors(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                MarketEvent::Incident {
+                    incident: Incident::ParseError,
+                    detail,
+                    ..
+                } => Some(detail.clone().unwrap_or_default()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The history series (open interest, funding) backfilled.
+    pub fn histories(&self) -> Vec<HistorySeries> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                MarketEvent::History {
+                    instrument,
+                    kind,
+                    points,
+                    ..
+                } => Some((*instrument, *kind, points.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The klines backfilled, per instrument and interval.
+    pub fn klines(
+        &self,
+    ) -> Vec<(
+        Instrument,
+        crate::model::Timeframe,
+        Vec<crate::model::Kline>,
+    )> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                MarketEvent::Klines {
+                    instrument,
+                    timeframe,
+                    klines,
+                    ..
+                } => Some((*instrument, *timeframe, klines.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+}

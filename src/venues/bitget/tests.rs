@@ -499,40 +499,12 @@ fn backfill_reads_the_documented_history_answers() {
         paced[12],
         "https://api.bitget.com/api/v2/mix/market/history-fund-rate?symbol=BTCUSDT&productType=USDT-FUTURES&pageSize=90"
     );
-    let errors = |out: &Output| -> Vec<String> {
-        out.events
-            .iter()
-            .filter_map(|e| match e {
-                MarketEvent::Incident {
-                    incident: Incident::ParseError,
-                    detail,
-                    ..
-                } => Some(detail.clone().unwrap_or_default()),
-                _ => None,
-            })
-            .collect()
-    };
-    let klines = |out: &Output| -> Vec<(Instrument, Timeframe, Vec<crate::model::Kline>)> {
-        out.events
-            .iter()
-            .filter_map(|e| match e {
-                MarketEvent::Klines {
-                    instrument,
-                    timeframe,
-                    klines,
-                    ..
-                } => Some((*instrument, *timeframe, klines.clone())),
-                _ => None,
-            })
-            .collect()
-    };
-
     // Futures ("Get Candlestick Data"): `[ts, o, h, l, c, baseVolume,
     // quoteVolume]`; a second row of ours with a zero price is counted.
     let body = r#"{"code":"00000","msg":"success","requestTime":1695800278693,"data":[["1656604800000","37834.5","37849.5","37773.5","37773.5","428.3462","16198849.1079"],["1656604860000","0","1","0","1","1","1"]]}"#;
     let mut out = Output::default();
     a.on_http(&paced[1], body, 0, &mut out);
-    let got = klines(&out);
+    let got = out.klines();
     let [(i, tf, k)] = got.as_slice() else {
         panic!("{:?}", out.events);
     };
@@ -547,38 +519,26 @@ fn backfill_reads_the_documented_history_answers() {
         (k[0].volume, k[0].turnover, k[0].buy_volume, k[0].trades),
         (dec!(428.3462), Some(dec!(16198849.1079)), None, None)
     );
-    assert_eq!(errors(&out).len(), 1, "{:?}", out.events);
+    assert_eq!(out.parse_errors().len(), 1, "{:?}", out.events);
 
     // Spot: `usdtVolume` comes before the quote volume.
     let body = r#"{"code":"00000","msg":"success","requestTime":1695800278693,"data":[["1656604800000","37834.5","37849.5","37773.5","37773.5","428.3462","16198849.1079","16198849.1079"]]}"#;
     let mut out = Output::default();
     a.on_http(&paced[0], body, 0, &mut out);
-    let got = klines(&out);
+    let got = out.klines();
     let [(i, tf, k)] = got.as_slice() else {
         panic!("{:?}", out.events);
     };
     assert_eq!((*i, *tf), (inst("BTC-USDT"), Timeframe::M1));
     assert_eq!(k[0].turnover, Some(dec!(16198849.1079)));
-    assert!(errors(&out).is_empty());
+    assert!(out.parse_errors().is_empty());
 
     // "Get Historical Funding Rates", newest first; a third row of ours
     // without a time is counted.
     let body = r#"{"code":"00000","msg":"success","requestTime":1695796546319,"data":[{"symbol":"BTCUSDT","fundingRate":"0.0005","fundingTime":"1695776400000"},{"symbol":"BTCUSDT","fundingRate":"0.000013","fundingTime":"1695715200000"},{"symbol":"BTCUSDT","fundingRate":"0.0001"}]}"#;
     let mut out = Output::default();
     a.on_http(&paced[12], body, 0, &mut out);
-    let history: Vec<_> = out
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            MarketEvent::History {
-                instrument,
-                kind,
-                points,
-                ..
-            } => Some((*instrument, *kind, points.clone())),
-            _ => None,
-        })
-        .collect();
+    let history: Vec<_> = out.histories();
     assert_eq!(
         history,
         vec![(
@@ -590,7 +550,7 @@ fn backfill_reads_the_documented_history_answers() {
             ]
         )]
     );
-    assert_eq!(errors(&out).len(), 1, "{:?}", out.events);
+    assert_eq!(out.parse_errors().len(), 1, "{:?}", out.events);
 
     // An error answer is a parse error in Bitget's words.
     let mut out = Output::default();
@@ -601,8 +561,8 @@ fn backfill_reads_the_documented_history_answers() {
         &mut out,
     );
     assert_eq!(
-        errors(&out),
+        out.parse_errors(),
         ["funding history code 40034: Parameter symbol does not exist"]
     );
-    assert!(klines(&out).is_empty());
+    assert!(out.klines().is_empty());
 }

@@ -416,19 +416,7 @@ fn backfill_reads_the_documented_history_answers() {
     let body = r#"{"jsonrpc":"2.0","id":833,"result":{"volume":[19.007942601,20.095877981,1.0],"cost":[19000.0,23400.0,1.0],"ticks":[1554373800000,1554375600000,1554377400000],"status":"ok","open":[4963.42,4986.29,5000.0],"low":[4728.94,4726.6,5001.0],"high":[5185.45,5250.87,4999.0],"close":[5052.95,5013.59,5000.0]},"usIn":1554381680742493,"usOut":1554381680742698,"usDiff":205,"testnet":false}"#;
     let mut out = Output::default();
     a.on_http(&paced[0], body, 0, &mut out);
-    let klines: Vec<_> = out
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            MarketEvent::Klines {
-                instrument,
-                timeframe,
-                klines,
-                ..
-            } => Some((*instrument, *timeframe, klines.clone())),
-            _ => None,
-        })
-        .collect();
+    let klines: Vec<_> = out.klines();
     let [(i, tf, k)] = klines.as_slice() else {
         panic!("{:?}", out.events);
     };
@@ -444,20 +432,7 @@ fn backfill_reads_the_documented_history_answers() {
         (dec!(20.095877981), Some(dec!(23400.0)))
     );
     assert_eq!((k[1].buy_volume, k[1].trades), (None, None));
-    let errors = |out: &Output| -> Vec<String> {
-        out.events
-            .iter()
-            .filter_map(|e| match e {
-                MarketEvent::Incident {
-                    incident: Incident::ParseError,
-                    detail,
-                    ..
-                } => Some(detail.clone().unwrap_or_default()),
-                _ => None,
-            })
-            .collect()
-    };
-    assert_eq!(errors(&out).len(), 1, "{:?}", out.events);
+    assert_eq!(out.parse_errors().len(), 1, "{:?}", out.events);
 
     // The docs' funding answer: four hourly rows, of which the newest
     // stands for the 8 hours before it; a fifth of ours (an impossible
@@ -465,19 +440,7 @@ fn backfill_reads_the_documented_history_answers() {
     let body = r#"{"jsonrpc":"2.0","id":7617,"result":[{"timestamp":1569891600000,"index_price":8222.87,"prev_index_price":8305.72,"interest_8h":-0.00009234260068476106,"interest_1h":-4.739622041017375e-7},{"timestamp":1569895200000,"index_price":8286.49,"prev_index_price":8222.87,"interest_8h":-0.00006720918180255509,"interest_1h":-2.8583510923267753e-7},{"timestamp":1569898800000,"index_price":8431.97,"prev_index_price":8286.49,"interest_8h":-0.00003544496169694662,"interest_1h":-0.000003815906848177951},{"timestamp":1569902400000,"index_price":8422.36,"prev_index_price":8431.97,"interest_8h":-0.00001404147515584998,"interest_1h":8.312033064379086e-7},{"timestamp":1569888000000,"interest_8h":3.5}]}"#;
     let mut out = Output::default();
     a.on_http(&paced[6], body, 0, &mut out);
-    let history: Vec<_> = out
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            MarketEvent::History {
-                instrument,
-                kind,
-                points,
-                ..
-            } => Some((*instrument, *kind, points.clone())),
-            _ => None,
-        })
-        .collect();
+    let history: Vec<_> = out.histories();
     assert_eq!(
         history,
         vec![(
@@ -486,7 +449,7 @@ fn backfill_reads_the_documented_history_answers() {
             vec![(1_569_902_400_000_000, dec!(-0.00001404147515584998))]
         )]
     );
-    assert_eq!(errors(&out).len(), 1, "{:?}", out.events);
+    assert_eq!(out.parse_errors().len(), 1, "{:?}", out.events);
 
     // Rows 8 hours apart are all kept.
     let body = r#"{"jsonrpc":"2.0","result":[{"timestamp":1569873600000,"interest_8h":0.0001},{"timestamp":1569888000000,"interest_8h":0.0002},{"timestamp":1569902400000,"interest_8h":0.0003}]}"#;
@@ -510,7 +473,7 @@ fn backfill_reads_the_documented_history_answers() {
         &mut out,
     );
     assert_eq!(
-        errors(&out),
+        out.parse_errors(),
         ["funding history error -32602: Invalid params"]
     );
 }

@@ -71,7 +71,7 @@ fn a_repeated_instrument_list_is_not_parsed_again() {
 /// contract open interest history", "Get funding rate history").
 #[test]
 fn backfill_reads_the_documented_history_answers() {
-    use crate::model::{HistoryKind, Incident, Timeframe};
+    use crate::model::{HistoryKind, Timeframe};
     use crate::venues::Action;
     use rust_decimal_macros::dec;
 
@@ -116,19 +116,7 @@ fn backfill_reads_the_documented_history_answers() {
     let body = r#"{"code":"0","msg":"","data":[["1597026383085","3.721","3.743","3.677","3.708","8422410","22698348.04828491","12698348.04828491","0"],["1597026383085","3.731","3.799","3.494","3.72","24912403","67632347.24399722","37632347.24399722","0"],["1597026323085","3.7","3.6","3.5","3.7","1","3.7","3.7","1"]]}"#;
     let mut out = Output::default();
     a.on_http(klines[0], body, 0, &mut out);
-    let got: Vec<_> = out
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            MarketEvent::Klines {
-                instrument,
-                timeframe,
-                klines,
-                ..
-            } => Some((*instrument, *timeframe, klines.clone())),
-            _ => None,
-        })
-        .collect();
+    let got: Vec<_> = out.klines();
     assert_eq!(got.len(), 1, "{:?}", out.events);
     let (instrument, tf, k) = &got[0];
     assert_eq!((*instrument, *tf), (spot, Timeframe::M1));
@@ -139,20 +127,7 @@ fn backfill_reads_the_documented_history_answers() {
     assert_eq!(k[0].volume, dec!(8422410));
     assert_eq!(k[0].turnover, Some(dec!(12698348.04828491)));
     assert_eq!((k[0].buy_volume, k[0].trades), (None, None));
-    let parse_errors = |out: &Output| -> Vec<String> {
-        out.events
-            .iter()
-            .filter_map(|e| match e {
-                MarketEvent::Incident {
-                    incident: Incident::ParseError,
-                    detail,
-                    ..
-                } => Some(detail.clone().unwrap_or_default()),
-                _ => None,
-            })
-            .collect()
-    };
-    assert_eq!(parse_errors(&out).len(), 1, "{:?}", out.events);
+    assert_eq!(out.parse_errors().len(), 1, "{:?}", out.events);
     // Short of a full page: no second page is asked for.
     assert!(out.actions.is_empty(), "{:?}", out.actions);
 
@@ -177,19 +152,7 @@ fn backfill_reads_the_documented_history_answers() {
     let mut out = Output::default();
     a.on_http(history[0], oi, 0, &mut out);
     a.on_http(history[1], funding, 0, &mut out);
-    let got: Vec<_> = out
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            MarketEvent::History {
-                instrument,
-                kind,
-                points,
-                ..
-            } => Some((*instrument, *kind, points.clone())),
-            _ => None,
-        })
-        .collect();
+    let got: Vec<_> = out.histories();
     assert_eq!(
         got,
         vec![
@@ -211,7 +174,7 @@ fn backfill_reads_the_documented_history_answers() {
             ),
         ]
     );
-    assert_eq!(parse_errors(&out).len(), 1, "the negative row");
+    assert_eq!(out.parse_errors().len(), 1, "the negative row");
 
     // An error answer is a parse error in OKX's words, not a panic.
     let mut out = Output::default();
@@ -222,7 +185,7 @@ fn backfill_reads_the_documented_history_answers() {
         &mut out,
     );
     assert_eq!(
-        parse_errors(&out),
+        out.parse_errors(),
         ["history code 51001: Instrument ID does not exist"]
     );
     assert!(
