@@ -268,6 +268,17 @@ pub type HistorySeries = (
 
 /// What adapter tests read back from one call's [`Output`].
 impl Output {
+    /// The URLs of the paced GETs asked for (backfill), in order.
+    pub fn paced_gets(&self) -> Vec<String> {
+        self.actions
+            .iter()
+            .filter_map(|x| match x {
+                Action::HttpGetPaced { url, .. } => Some(url.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The details of the parse errors reported, in order.
     pub fn parse_errors(&self) -> Vec<String> {
         self.events

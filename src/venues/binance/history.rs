@@ -215,7 +215,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use crate::model::{Instrument, MarketEvent};
-    use crate::venues::{Action, Adapter, AdapterConfig, Output};
+    use crate::venues::{Adapter, AdapterConfig, Output};
 
     #[test]
     fn backfill_reads_the_documented_history_answers() {
@@ -228,14 +228,7 @@ mod tests {
         });
         let mut out = Output::default();
         a.start(0, &mut out);
-        let paced: Vec<String> = out
-            .actions
-            .iter()
-            .filter_map(|x| match x {
-                Action::HttpGetPaced { url, .. } => Some(url.clone()),
-                _ => None,
-            })
-            .collect();
+        let paced = out.paced_gets();
         let (klines, paced): (Vec<String>, Vec<String>) =
             paced.into_iter().partition(|u| super::is_klines(u));
         assert_eq!(klines.len(), 12, "both instruments, six intervals");

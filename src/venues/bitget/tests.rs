@@ -460,14 +460,7 @@ fn backfill_reads_the_documented_history_answers() {
     let mut a = adapter(&["BTC-USDT", "BTC-USDT-PERP"]);
     let mut out = Output::default();
     a.start(0, &mut out);
-    let paced: Vec<String> = out
-        .actions
-        .iter()
-        .filter_map(|x| match x {
-            Action::HttpGetPaced { url, .. } => Some(url.clone()),
-            _ => None,
-        })
-        .collect();
+    let paced = out.paced_gets();
     assert_eq!(
         paced.len(),
         13,

@@ -380,14 +380,7 @@ fn backfill_reads_the_documented_history_answers() {
     let now_ms = 1_569_902_400_000i64;
     let mut out = Output::default();
     a.start(now_ms * 1000, &mut out);
-    let paced: Vec<String> = out
-        .actions
-        .iter()
-        .filter_map(|x| match x {
-            Action::HttpGetPaced { url, .. } => Some(url.clone()),
-            _ => None,
-        })
-        .collect();
+    let paced = out.paced_gets();
     assert_eq!(paced.len(), 7, "six intervals, then funding: {paced:?}");
     let span = |minutes: i64| now_ms - minutes * 60_000 * 480;
     assert_eq!(

@@ -72,7 +72,6 @@ fn a_repeated_instrument_list_is_not_parsed_again() {
 #[test]
 fn backfill_reads_the_documented_history_answers() {
     use crate::model::{HistoryKind, Timeframe};
-    use crate::venues::Action;
     use rust_decimal_macros::dec;
 
     let spot: Instrument = "BTC-USDT".parse().unwrap();
@@ -83,14 +82,7 @@ fn backfill_reads_the_documented_history_answers() {
     });
     let mut out = Output::default();
     a.start(0, &mut out);
-    let paced: Vec<String> = out
-        .actions
-        .iter()
-        .filter_map(|x| match x {
-            Action::HttpGetPaced { url, .. } => Some(url.clone()),
-            _ => None,
-        })
-        .collect();
+    let paced = out.paced_gets();
     let (klines, history): (Vec<&String>, Vec<&String>) =
         paced.iter().partition(|u| u.contains("/market/candles"));
     assert_eq!(klines.len(), 12, "two instruments, six intervals");
